@@ -1,0 +1,1020 @@
+//! ANSI renderings: the default body of every `Dialect` method, as free
+//! functions an override can call for the cases it leaves alone.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::{is_autoincrement, unsupported, SqlWriter};
+use crate::error::CompileError;
+use crate::schema::column::{Column, ServerDefault};
+use crate::schema::table::Table;
+use crate::schema::types::SqlType;
+use crate::sql::compound::CompoundSelect;
+use crate::sql::cte::{CteBody, CteDef};
+use crate::sql::delete::Delete;
+use crate::sql::expr::{BinaryOp, ColumnRef, Expr, Source, SpecialFunction, UnaryOp};
+use crate::sql::insert::{ConflictAction, Insert, InsertSource};
+use crate::sql::select::{Distinct, FromItem, JoinKind, Lock, NullsOrder, OrderBy, Select};
+use crate::sql::text::{split_params, TextClause, TextPiece};
+use crate::sql::update::Update;
+use crate::sql::window::{FrameBound, FrameUnits, Window};
+use crate::value::Value;
+
+type R = Result<(), CompileError>;
+
+// ---------------------------------------------------------------- expressions
+
+/// Binding strength of an operator; a child binding more loosely than its
+/// parent gets parentheses.
+fn precedence(e: &Expr) -> u8 {
+    match e {
+        Expr::Binary { op, .. } => match op {
+            BinaryOp::Or => 1,
+            BinaryOp::And => 2,
+            BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge
+            | BinaryOp::Like
+            | BinaryOp::NotLike
+            | BinaryOp::ILike
+            | BinaryOp::NotILike => 4,
+            BinaryOp::Concat => 5,
+            BinaryOp::Add | BinaryOp::Sub => 6,
+            BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 7,
+        },
+        Expr::Unary {
+            op: UnaryOp::Not, ..
+        } => 3,
+        Expr::IsNull { .. }
+        | Expr::InList { .. }
+        | Expr::InSelect { .. }
+        | Expr::Between { .. } => 4,
+        _ => 10,
+    }
+}
+
+fn visit(e: &Expr, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    d.visit_expr(e, w)
+}
+
+/// Writes `e`, in parentheses when it binds more loosely than `min`.
+pub fn visit_grouped(e: &Expr, min: u8, w: &mut SqlWriter<'_>) -> R {
+    if precedence(e) < min {
+        w.push_char('(');
+        visit(e, w)?;
+        w.push_char(')');
+        Ok(())
+    } else {
+        visit(e, w)
+    }
+}
+
+/// A column, qualified by its source.
+pub fn visit_column(c: &ColumnRef, w: &mut SqlWriter<'_>) {
+    if let Some(src) = &c.source {
+        qualifier(src, w);
+        w.push_char('.');
+    }
+    w.ident(&c.name);
+}
+
+fn qualifier(src: &Source, w: &mut SqlWriter<'_>) {
+    if let Source::Table {
+        schema: Some(schema),
+        ..
+    } = src
+    {
+        w.ident(schema);
+        w.push_char('.');
+    }
+    w.ident(src.qualifier());
+}
+
+/// The default rendering of every expression node.
+pub fn visit_expr(e: &Expr, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    match e {
+        Expr::Column(c) => visit_column(c, w),
+        Expr::Value(v) => w.bind(v)?,
+        Expr::Star(None) => w.push_char('*'),
+        Expr::Star(Some(src)) => {
+            qualifier(src, w);
+            w.push(".*");
+        }
+        Expr::Binary { op, left, right } => d.visit_binary(*op, left, right, w)?,
+        Expr::Unary { op, expr } => {
+            match op {
+                UnaryOp::Not => w.push("NOT "),
+                UnaryOp::Neg => w.push("-"),
+                UnaryOp::Distinct => w.push("DISTINCT "),
+            }
+            visit_grouped(expr, 5, w)?;
+        }
+        Expr::IsNull { expr, negated } => {
+            visit_grouped(expr, 5, w)?;
+            w.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
+            if list.is_empty() {
+                // Nothing is in an empty set: a constant, whatever `expr` is.
+                w.push(if *negated { "(1 = 1)" } else { "(1 = 0)" });
+            } else {
+                visit_grouped(expr, 5, w)?;
+                w.push(if *negated { " NOT IN (" } else { " IN (" });
+                w.comma_list(list, |w, x| visit(x, w))?;
+                w.push_char(')');
+            }
+        }
+        Expr::InSelect {
+            expr,
+            select,
+            negated,
+        } => {
+            visit_grouped(expr, 5, w)?;
+            w.push(if *negated { " NOT IN (" } else { " IN (" });
+            select_body(select, w)?;
+            w.push_char(')');
+        }
+        Expr::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => {
+            visit_grouped(expr, 5, w)?;
+            w.push(if *negated {
+                " NOT BETWEEN "
+            } else {
+                " BETWEEN "
+            });
+            visit_grouped(low, 5, w)?;
+            w.push(" AND ");
+            visit_grouped(high, 5, w)?;
+        }
+        Expr::Function { name, args } => {
+            w.push(name);
+            w.push_char('(');
+            w.comma_list(args, |w, x| visit(x, w))?;
+            w.push_char(')');
+        }
+        Expr::Special { func, args } => d.visit_special(*func, args, w)?,
+        Expr::Cast { expr, ty } => {
+            w.push("CAST(");
+            visit(expr, w)?;
+            w.push(" AS ");
+            let name = cast_type_name(d, ty)?;
+            w.push(&name);
+            w.push_char(')');
+        }
+        Expr::Case {
+            operand,
+            whens,
+            else_,
+        } => {
+            w.push("CASE");
+            if let Some(o) = operand {
+                w.push_char(' ');
+                visit(o, w)?;
+            }
+            for (cond, then) in whens {
+                w.push(" WHEN ");
+                visit(cond, w)?;
+                w.push(" THEN ");
+                visit(then, w)?;
+            }
+            if let Some(e) = else_ {
+                w.push(" ELSE ");
+                visit(e, w)?;
+            }
+            w.push(" END");
+        }
+        Expr::Label { expr, .. } => visit(expr, w)?,
+        Expr::Subquery(select) => {
+            w.push_char('(');
+            select_body(select, w)?;
+            w.push_char(')');
+        }
+        Expr::Exists { select, negated } => {
+            w.push(if *negated { "NOT EXISTS (" } else { "EXISTS (" });
+            select_body(select, w)?;
+            w.push_char(')');
+        }
+        Expr::Over { func, window } => {
+            visit(func, w)?;
+            w.push(" OVER (");
+            window_spec(window, w)?;
+            w.push_char(')');
+        }
+        Expr::Tuple(items) => {
+            w.push_char('(');
+            w.comma_list(items, |w, x| visit(x, w))?;
+            w.push_char(')');
+        }
+        Expr::Text(t) => text_clause(t, w)?,
+        Expr::Excluded(col) => d.visit_excluded(col, w)?,
+        Expr::Invalid(err) => return Err((**err).clone()),
+    }
+    Ok(())
+}
+
+/// The type name used in `CAST`: integers and text map to what each
+/// backend accepts there.
+fn cast_type_name(d: &dyn super::Dialect, ty: &SqlType) -> Result<Cow<'static, str>, CompileError> {
+    d.cast_type_name(ty)
+}
+
+/// `left op right`, with ILIKE emulated as `lower(l) LIKE lower(r)`.
+pub fn visit_binary(op: BinaryOp, left: &Expr, right: &Expr, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    if matches!(op, BinaryOp::ILike | BinaryOp::NotILike) && !d.features().ilike {
+        w.push("lower(");
+        visit(left, w)?;
+        w.push(if op == BinaryOp::ILike {
+            ") LIKE lower("
+        } else {
+            ") NOT LIKE lower("
+        });
+        visit(right, w)?;
+        w.push_char(')');
+        return Ok(());
+    }
+    let parent = precedence(&Expr::Binary {
+        op,
+        left: Box::new(Expr::Value(Value::Null)),
+        right: Box::new(Expr::Value(Value::Null)),
+    });
+    visit_grouped(left, parent, w)?;
+    w.push_char(' ');
+    w.push(op.as_sql());
+    w.push_char(' ');
+    // Right operand of a non-associative operator binds tighter.
+    let right_min = match op {
+        BinaryOp::Sub | BinaryOp::Div | BinaryOp::Mod => parent + 1,
+        _ if parent == 4 => 5,
+        _ => parent,
+    };
+    visit_grouped(right, right_min, w)
+}
+
+/// `now()`-like functions and `length`.
+pub fn visit_special(func: SpecialFunction, args: &[Expr], w: &mut SqlWriter<'_>) -> R {
+    match func {
+        SpecialFunction::Now | SpecialFunction::UtcNow => w.push("CURRENT_TIMESTAMP"),
+        SpecialFunction::Length => {
+            w.push("length(");
+            w.comma_list(args, |w, x| visit(x, w))?;
+            w.push_char(')');
+        }
+    }
+    Ok(())
+}
+
+fn window_spec(win: &Window, w: &mut SqlWriter<'_>) -> R {
+    let mut space = false;
+    if !win.partition_by.is_empty() {
+        w.push("PARTITION BY ");
+        w.comma_list(&win.partition_by, |w, x| visit(x, w))?;
+        space = true;
+    }
+    if !win.order_by.is_empty() {
+        if space {
+            w.push_char(' ');
+        }
+        w.push("ORDER BY ");
+        order_by_list(&win.order_by, w)?;
+        space = true;
+    }
+    if let Some(frame) = &win.frame {
+        if space {
+            w.push_char(' ');
+        }
+        w.push(match frame.units {
+            FrameUnits::Rows => "ROWS BETWEEN ",
+            FrameUnits::Range => "RANGE BETWEEN ",
+        });
+        frame_bound(frame.start, w);
+        w.push(" AND ");
+        frame_bound(frame.end, w);
+    }
+    Ok(())
+}
+
+fn frame_bound(b: FrameBound, w: &mut SqlWriter<'_>) {
+    match b {
+        FrameBound::UnboundedPreceding => w.push("UNBOUNDED PRECEDING"),
+        FrameBound::Preceding(n) => {
+            w.push(&n.to_string());
+            w.push(" PRECEDING");
+        }
+        FrameBound::CurrentRow => w.push("CURRENT ROW"),
+        FrameBound::Following(n) => {
+            w.push(&n.to_string());
+            w.push(" FOLLOWING");
+        }
+        FrameBound::UnboundedFollowing => w.push("UNBOUNDED FOLLOWING"),
+    }
+}
+
+/// `text()` with each `:name` bound in order.
+pub fn text_clause(t: &TextClause, w: &mut SqlWriter<'_>) -> R {
+    for piece in split_params(&t.sql) {
+        match piece {
+            TextPiece::Sql(s) => w.push(s),
+            TextPiece::Param(name) => {
+                let v = t
+                    .param(name)
+                    .ok_or_else(|| CompileError::MissingParameter {
+                        name: name.to_owned(),
+                    })?;
+                w.bind(v)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+// ----------------------------------------------------------------- ordering
+
+fn order_by_list(terms: &[OrderBy], w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    w.comma_list(terms, |w, t| d.order_by_term(t, w))
+}
+
+/// `expr [ASC|DESC] [NULLS FIRST|LAST]`, emulating null placement with a
+/// leading `expr IS NULL` term where the backend lacks it.
+pub fn order_by_term(term: &OrderBy, w: &mut SqlWriter<'_>) -> R {
+    let native = w.dialect().features().nulls_ordering;
+    if let (Some(nulls), false) = (term.nulls, native) {
+        visit_grouped(&term.expr, 5, w)?;
+        w.push(match nulls {
+            NullsOrder::First => " IS NULL DESC, ",
+            NullsOrder::Last => " IS NULL, ",
+        });
+    }
+    order_expr(&term.expr, w)?;
+    if term.desc {
+        w.push(" DESC");
+    }
+    if let (Some(nulls), true) = (term.nulls, native) {
+        w.push(match nulls {
+            NullsOrder::First => " NULLS FIRST",
+            NullsOrder::Last => " NULLS LAST",
+        });
+    }
+    Ok(())
+}
+
+/// A sort key: a label sorts by its name, anything else by itself.
+fn order_expr(e: &Expr, w: &mut SqlWriter<'_>) -> R {
+    match e {
+        Expr::Label { name, .. } => {
+            w.ident(name);
+            Ok(())
+        }
+        other => visit(other, w),
+    }
+}
+
+/// `LIMIT ? OFFSET ?` with bound values.
+pub fn limit_offset(limit: Option<u64>, offset: Option<u64>, w: &mut SqlWriter<'_>) -> R {
+    if let Some(n) = limit {
+        w.push(" LIMIT ");
+        w.bind_owned(Value::BigInt(clamp(n)))?;
+    }
+    if let Some(n) = offset {
+        w.push(" OFFSET ");
+        w.bind_owned(Value::BigInt(clamp(n)))?;
+    }
+    Ok(())
+}
+
+/// A `u64` count as the signed integer drivers bind.
+pub fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// `FOR UPDATE [NOWAIT | SKIP LOCKED]`, `FOR SHARE`.
+pub fn lock_clause(lock: &Lock, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    if !d.features().for_update {
+        return Err(unsupported(d, "FOR UPDATE"));
+    }
+    if (lock.nowait || lock.skip_locked) && !d.features().lock_modifiers {
+        return Err(unsupported(d, "FOR UPDATE NOWAIT / SKIP LOCKED"));
+    }
+    w.push(if lock.share {
+        " FOR SHARE"
+    } else {
+        " FOR UPDATE"
+    });
+    if lock.nowait {
+        w.push(" NOWAIT");
+    }
+    if lock.skip_locked {
+        w.push(" SKIP LOCKED");
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------- select
+
+/// Collects the CTEs a statement uses, dependencies first, each once.
+fn collect_ctes(select: &Select, out: &mut Vec<Arc<CteDef>>) {
+    for cte in &select.ctes {
+        add_cte(cte, out);
+    }
+    let inferred;
+    let from = if select.from.is_empty() {
+        inferred = select.inferred_from();
+        &inferred
+    } else {
+        &select.from
+    };
+    for item in from {
+        collect_from_ctes(item, out);
+    }
+}
+
+fn collect_from_ctes(item: &FromItem, out: &mut Vec<Arc<CteDef>>) {
+    match item {
+        FromItem::Source(src) => match &**src {
+            Source::Cte(def) => add_cte(def, out),
+            Source::Subquery { select, .. } => collect_ctes(select, out),
+            _ => {}
+        },
+        FromItem::Join { left, right, .. } => {
+            collect_from_ctes(left, out);
+            collect_from_ctes(right, out);
+        }
+    }
+}
+
+fn add_cte(def: &Arc<CteDef>, out: &mut Vec<Arc<CteDef>>) {
+    if out.iter().any(|c| c.name == def.name) {
+        return;
+    }
+    // Reserve the name first so a recursive CTE does not visit itself.
+    let at = out.len();
+    out.push(def.clone());
+    let mut deps = Vec::new();
+    match &def.body {
+        CteBody::Select(s) => collect_ctes(s, &mut deps),
+        CteBody::Compound(c) => {
+            collect_ctes(&c.first, &mut deps);
+            c.rest.iter().for_each(|(_, s)| collect_ctes(s, &mut deps));
+        }
+    }
+    for dep in deps {
+        if !out.iter().any(|c| c.name == dep.name) {
+            out.insert(at, dep);
+        }
+    }
+}
+
+fn with_clause(ctes: &[Arc<CteDef>], w: &mut SqlWriter<'_>) -> R {
+    if ctes.is_empty() {
+        return Ok(());
+    }
+    w.push("WITH ");
+    if ctes.iter().any(|c| c.recursive) {
+        w.push("RECURSIVE ");
+    }
+    for (i, cte) in ctes.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.ident(&cte.name);
+        if cte.recursive {
+            // Recursive CTEs name their columns explicitly.
+            w.push("(");
+            let names: Vec<&str> = cte.columns.iter().flatten().map(|n| &**n).collect();
+            w.comma_list(&names, |w, n| {
+                w.ident(n);
+                Ok(())
+            })?;
+            w.push(")");
+        }
+        w.push(" AS (");
+        match &cte.body {
+            CteBody::Select(s) => select_core(s, w)?,
+            CteBody::Compound(c) => compound_core(c, w)?,
+        }
+        w.push_char(')');
+    }
+    w.push_char(' ');
+    Ok(())
+}
+
+/// A whole `SELECT` statement, `WITH` clause included.
+pub fn select_statement(select: &Select, w: &mut SqlWriter<'_>) -> R {
+    let mut ctes = Vec::new();
+    collect_ctes(select, &mut ctes);
+    with_clause(&ctes, w)?;
+    select_core(select, w)
+}
+
+/// A select nested in an expression (its CTEs are hoisted by the caller).
+fn select_body(select: &Select, w: &mut SqlWriter<'_>) -> R {
+    select_core(select, w)
+}
+
+/// `SELECT ... FROM ... WHERE ... GROUP BY ... HAVING ... ORDER BY ... LIMIT ...`.
+pub fn select_core(s: &Select, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    w.push("SELECT ");
+    match &s.distinct {
+        Distinct::None => {}
+        Distinct::All => w.push("DISTINCT "),
+        Distinct::On(exprs) => {
+            if !d.features().distinct_on {
+                return Err(unsupported(d, "DISTINCT ON"));
+            }
+            w.push("DISTINCT ON (");
+            w.comma_list(exprs, |w, x| visit(x, w))?;
+            w.push(") ");
+        }
+    }
+    if s.columns.is_empty() {
+        w.push_char('*');
+    }
+    w.comma_list(&s.columns, |w, c| {
+        visit(c, w)?;
+        if let Expr::Label { name, .. } = c {
+            w.push(" AS ");
+            w.ident(name);
+        }
+        Ok(())
+    })?;
+    let inferred;
+    let from = if s.from.is_empty() {
+        inferred = s.inferred_from();
+        &inferred
+    } else {
+        &s.from
+    };
+    if !from.is_empty() {
+        w.push(" FROM ");
+        w.comma_list(from, |w, item| from_item(item, w))?;
+    }
+    if let Some(cond) = &s.where_ {
+        w.push(" WHERE ");
+        visit(cond, w)?;
+    }
+    if !s.group_by.is_empty() {
+        w.push(" GROUP BY ");
+        w.comma_list(&s.group_by, |w, x| visit(x, w))?;
+    }
+    if let Some(cond) = &s.having {
+        w.push(" HAVING ");
+        visit(cond, w)?;
+    }
+    if !s.order_by.is_empty() {
+        w.push(" ORDER BY ");
+        order_by_list(&s.order_by, w)?;
+    }
+    d.limit_offset(s.limit, s.offset, w)?;
+    if let Some(lock) = &s.lock {
+        d.lock_clause(lock, w)?;
+    }
+    Ok(())
+}
+
+/// One FROM item: a table, an alias, a subquery, a CTE name or a join.
+pub fn from_item(item: &FromItem, w: &mut SqlWriter<'_>) -> R {
+    match item {
+        FromItem::Source(src) => from_source(src, w),
+        FromItem::Join {
+            left,
+            right,
+            kind,
+            on,
+        } => {
+            let d = w.dialect();
+            from_item(left, w)?;
+            w.push(match kind {
+                JoinKind::Inner => " JOIN ",
+                JoinKind::Left => " LEFT OUTER JOIN ",
+                JoinKind::Right => " RIGHT OUTER JOIN ",
+                JoinKind::Full => {
+                    if !d.features().full_join {
+                        return Err(unsupported(d, "FULL OUTER JOIN"));
+                    }
+                    " FULL OUTER JOIN "
+                }
+                JoinKind::Cross => " CROSS JOIN ",
+            });
+            let nested = matches!(**right, FromItem::Join { .. });
+            if nested {
+                w.push_char('(');
+            }
+            from_item(right, w)?;
+            if nested {
+                w.push_char(')');
+            }
+            if let Some(on) = on {
+                w.push(" ON ");
+                visit(on, w)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn from_source(src: &Source, w: &mut SqlWriter<'_>) -> R {
+    match src {
+        Source::Table { .. } => qualifier(src, w),
+        Source::TableAlias {
+            table,
+            schema,
+            alias,
+        } => {
+            if let Some(s) = schema {
+                w.ident(s);
+                w.push_char('.');
+            }
+            w.ident(table);
+            w.push(" AS ");
+            w.ident(alias);
+        }
+        Source::Subquery { select, alias } => {
+            w.push_char('(');
+            select_body(select, w)?;
+            w.push(") AS ");
+            w.ident(alias);
+        }
+        Source::Cte(def) => w.ident(&def.name),
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ compound
+
+/// `a UNION b ... ORDER BY ... LIMIT ...`, `WITH` clause included.
+pub fn compound_statement(c: &CompoundSelect, w: &mut SqlWriter<'_>) -> R {
+    let mut ctes = Vec::new();
+    collect_ctes(&c.first, &mut ctes);
+    c.rest.iter().for_each(|(_, s)| collect_ctes(s, &mut ctes));
+    with_clause(&ctes, w)?;
+    compound_core(c, w)
+}
+
+fn compound_core(c: &CompoundSelect, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    compound_member(&c.first, w)?;
+    for (op, s) in &c.rest {
+        w.push_char(' ');
+        w.push(op.as_sql());
+        w.push_char(' ');
+        compound_member(s, w)?;
+    }
+    if !c.order_by.is_empty() {
+        w.push(" ORDER BY ");
+        order_by_list(&c.order_by, w)?;
+    }
+    d.limit_offset(c.limit, c.offset, w)
+}
+
+/// A member of a set operation; one with its own ORDER BY or LIMIT is
+/// wrapped as a derived table so every backend accepts it.
+fn compound_member(s: &Select, w: &mut SqlWriter<'_>) -> R {
+    if s.order_by.is_empty() && s.limit.is_none() && s.offset.is_none() {
+        select_core(s, w)
+    } else {
+        w.push("SELECT * FROM (");
+        select_core(s, w)?;
+        w.push(") AS anon");
+        Ok(())
+    }
+}
+
+// ----------------------------------------------------------------------- DML
+
+fn table_name(t: &Table, w: &mut SqlWriter<'_>) {
+    if let Some(s) = t.schema_name() {
+        w.ident(s);
+        w.push_char('.');
+    }
+    w.ident(t.name());
+}
+
+fn returning(cols: &[Expr], feature: bool, what: &'static str, w: &mut SqlWriter<'_>) -> R {
+    if cols.is_empty() {
+        return Ok(());
+    }
+    let d = w.dialect();
+    if !feature {
+        return Err(unsupported(d, what));
+    }
+    w.push(" RETURNING ");
+    w.comma_list(cols, |w, c| {
+        visit(c, w)?;
+        if let Expr::Label { name, .. } = c {
+            w.push(" AS ");
+            w.ident(name);
+        }
+        Ok(())
+    })
+}
+
+/// `INSERT INTO t (cols) VALUES (...), (...) [upsert] [RETURNING ...]`.
+pub fn insert_statement(ins: &Insert, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    if let InsertSource::Select(s) = &ins.source {
+        let mut ctes = Vec::new();
+        collect_ctes(s, &mut ctes);
+        with_clause(&ctes, w)?;
+    }
+    w.push("INSERT INTO ");
+    table_name(&ins.table, w);
+    for c in &ins.columns {
+        if ins.table.get_column(c).is_none() {
+            return Err(CompileError::UnknownColumn {
+                table: ins.table.name().to_owned(),
+                column: c.clone(),
+            });
+        }
+    }
+    match &ins.source {
+        InsertSource::DefaultValues => w.push(" DEFAULT VALUES"),
+        InsertSource::Values(rows) => {
+            if rows.is_empty() {
+                return Err(CompileError::Invalid(
+                    "INSERT with no rows of values".into(),
+                ));
+            }
+            w.push(" (");
+            w.comma_list(&ins.columns, |w, c| {
+                w.ident(c);
+                Ok(())
+            })?;
+            w.push(") VALUES ");
+            for (i, row) in rows.iter().enumerate() {
+                if row.len() != ins.columns.len() {
+                    return Err(CompileError::Invalid(format!(
+                        "INSERT row {} has {} values for {} columns",
+                        i + 1,
+                        row.len(),
+                        ins.columns.len()
+                    )));
+                }
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.push_char('(');
+                w.comma_list(row, |w, x| visit(x, w))?;
+                w.push_char(')');
+            }
+        }
+        InsertSource::Select(s) => {
+            w.push(" (");
+            w.comma_list(&ins.columns, |w, c| {
+                w.ident(c);
+                Ok(())
+            })?;
+            w.push(") ");
+            select_core(s, w)?;
+        }
+    }
+    if ins.on_conflict.is_some() {
+        d.upsert_clause(ins, w)?;
+    }
+    returning(
+        &ins.returning,
+        d.features().insert_returning,
+        "INSERT ... RETURNING",
+        w,
+    )
+}
+
+/// `ON CONFLICT (target) DO UPDATE SET ... | DO NOTHING`.
+pub fn upsert_clause(ins: &Insert, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    let Some(oc) = &ins.on_conflict else {
+        return Ok(());
+    };
+    if !d.features().on_conflict {
+        return Err(unsupported(d, "ON CONFLICT"));
+    }
+    w.push(" ON CONFLICT");
+    if !oc.target.is_empty() {
+        w.push(" (");
+        w.comma_list(&oc.target, |w, c| {
+            w.ident(c);
+            Ok(())
+        })?;
+        w.push_char(')');
+    }
+    match &oc.action {
+        ConflictAction::DoNothing => w.push(" DO NOTHING"),
+        ConflictAction::DoUpdate(set) => {
+            if oc.target.is_empty() {
+                return Err(CompileError::Invalid(
+                    "ON CONFLICT DO UPDATE needs a conflict target".into(),
+                ));
+            }
+            w.push(" DO UPDATE SET ");
+            set_list(&ins.table, set, w)?;
+        }
+    }
+    Ok(())
+}
+
+/// `col = expr, ...` checking that each column belongs to `table`.
+pub fn set_list(table: &Table, set: &[(String, Expr)], w: &mut SqlWriter<'_>) -> R {
+    w.comma_list(set, |w, (col, value)| {
+        if table.get_column(col).is_none() {
+            return Err(CompileError::UnknownColumn {
+                table: table.name().to_owned(),
+                column: col.clone(),
+            });
+        }
+        w.ident(col);
+        w.push(" = ");
+        visit(value, w)
+    })
+}
+
+/// `UPDATE t SET ... WHERE ... [RETURNING ...]`.
+pub fn update_statement(u: &Update, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    if u.set.is_empty() {
+        return Err(CompileError::Invalid("UPDATE with no SET values".into()));
+    }
+    w.push("UPDATE ");
+    table_name(&u.table, w);
+    w.push(" SET ");
+    set_list(&u.table, &u.set, w)?;
+    if let Some(cond) = &u.where_ {
+        w.push(" WHERE ");
+        visit(cond, w)?;
+    }
+    returning(
+        &u.returning,
+        d.features().update_returning,
+        "UPDATE ... RETURNING",
+        w,
+    )
+}
+
+/// `DELETE FROM t WHERE ... [RETURNING ...]`.
+pub fn delete_statement(del: &Delete, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    w.push("DELETE FROM ");
+    table_name(&del.table, w);
+    if let Some(cond) = &del.where_ {
+        w.push(" WHERE ");
+        visit(cond, w)?;
+    }
+    returning(
+        &del.returning,
+        d.features().delete_returning,
+        "DELETE ... RETURNING",
+        w,
+    )
+}
+
+// ----------------------------------------------------------------------- DDL
+
+/// ANSI type names.
+pub fn type_name(
+    dialect: &'static str,
+    ty: &SqlType,
+    column: &str,
+) -> Result<Cow<'static, str>, CompileError> {
+    Ok(match ty {
+        SqlType::SmallInteger => "SMALLINT".into(),
+        SqlType::Integer => "INTEGER".into(),
+        SqlType::BigInteger => "BIGINT".into(),
+        SqlType::Float => "REAL".into(),
+        SqlType::Double => "DOUBLE PRECISION".into(),
+        SqlType::Numeric(p, s) => format!("NUMERIC({p}, {s})").into(),
+        SqlType::String(Some(n)) => format!("VARCHAR({n})").into(),
+        SqlType::String(None) => "VARCHAR".into(),
+        SqlType::Text => "TEXT".into(),
+        SqlType::Boolean => "BOOLEAN".into(),
+        SqlType::Date => "DATE".into(),
+        SqlType::Time => "TIME".into(),
+        SqlType::DateTime { timezone: false } => "TIMESTAMP".into(),
+        SqlType::DateTime { timezone: true } => "TIMESTAMP WITH TIME ZONE".into(),
+        SqlType::Uuid => "CHAR(36)".into(),
+        SqlType::Json => "JSON".into(),
+        SqlType::Binary(Some(n)) => format!("VARBINARY({n})").into(),
+        SqlType::Binary(None) => "BLOB".into(),
+        SqlType::Enum { variants, .. } => {
+            let len = variants.iter().map(String::len).max().unwrap_or(1).max(1);
+            if variants.is_empty() {
+                return Err(CompileError::InvalidType {
+                    dialect,
+                    ty: format!("{ty:?}"),
+                    column: column.to_owned(),
+                    reason: "an enum needs at least one value",
+                });
+            }
+            format!("VARCHAR({len})").into()
+        }
+    })
+}
+
+/// A literal for DDL: strings quoted with `'` doubled (and `\` doubled when
+/// `escape_backslash`), numbers as written, booleans as `true`/`false`.
+pub fn write_literal(value: &Value, w: &mut SqlWriter<'_>, escape_backslash: bool) -> R {
+    let native_bool = w.dialect().features().native_bool;
+    match value {
+        Value::Null => w.push("NULL"),
+        Value::Bool(b) => w.push(match (native_bool, b) {
+            (true, true) => "true",
+            (true, false) => "false",
+            (false, true) => "1",
+            (false, false) => "0",
+        }),
+        Value::SmallInt(n) => w.push(&n.to_string()),
+        Value::Int(n) => w.push(&n.to_string()),
+        Value::BigInt(n) => w.push(&n.to_string()),
+        Value::Float(f) => w.push(&f.to_string()),
+        Value::Double(f) => w.push(&f.to_string()),
+        Value::Decimal(d) => w.push(&d.to_string()),
+        Value::String(s) => string_literal(s, w, escape_backslash),
+        Value::Uuid(u) => string_literal(&u.to_string(), w, false),
+        Value::Date(d) => string_literal(&d.to_string(), w, false),
+        Value::Time(t) => string_literal(&t.to_string(), w, false),
+        Value::DateTime(t) => string_literal(&t.to_string(), w, false),
+        Value::Json(j) => string_literal(&j.to_string(), w, escape_backslash),
+        other => {
+            return Err(CompileError::UnsupportedLiteral {
+                kind: other.type_name(),
+            })
+        }
+    }
+    Ok(())
+}
+
+/// `'text'` with quotes (and optionally backslashes) doubled.
+pub fn string_literal(s: &str, w: &mut SqlWriter<'_>, escape_backslash: bool) {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for ch in s.chars() {
+        if ch == '\'' || (escape_backslash && ch == '\\') {
+            out.push(ch);
+        }
+        out.push(ch);
+    }
+    out.push('\'');
+    w.push(&out);
+}
+
+/// `name TYPE [NOT NULL] [DEFAULT ...]` for one column.
+pub fn column_spec(table: &Table, column: &Column, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    w.ident(column.name());
+    w.push_char(' ');
+    let ty = d.type_name(column.sql_type(), column.name())?;
+    w.push(&ty);
+    let _ = is_autoincrement(table, column);
+    default_and_null(column, w)
+}
+
+/// `[DEFAULT ...] [NOT NULL]` of a column.
+pub fn default_and_null(column: &Column, w: &mut SqlWriter<'_>) -> R {
+    if let Some(default) = column.get_server_default() {
+        w.push(" DEFAULT ");
+        server_default(default, w)?;
+    }
+    if !column.is_nullable() {
+        w.push(" NOT NULL");
+    }
+    Ok(())
+}
+
+/// A server default: a literal, or an expression in parentheses.
+pub fn server_default(default: &ServerDefault, w: &mut SqlWriter<'_>) -> R {
+    w.with_inline_literals(|w| match default {
+        ServerDefault::Literal(v) => {
+            let d = w.dialect();
+            d.write_literal(v, w)
+        }
+        ServerDefault::Expr(e) => {
+            w.push_char('(');
+            visit(e, w)?;
+            w.push_char(')');
+            Ok(())
+        }
+    })
+}
+
+/// `DROP INDEX [IF EXISTS] name`.
+pub fn drop_index(index: &str, _table: &Table, if_exists: bool, w: &mut SqlWriter<'_>) -> R {
+    w.push("DROP INDEX ");
+    if if_exists {
+        w.push("IF EXISTS ");
+    }
+    w.ident(index);
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! What each backend supports, as a constant table the compiler and the ORM read.
+
+/// Capabilities of a backend. The ORM reads these flags, never dialect names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Features {
+    /// `INSERT ... RETURNING`.
+    pub insert_returning: bool,
+    /// `UPDATE ... RETURNING`.
+    pub update_returning: bool,
+    /// `DELETE ... RETURNING`.
+    pub delete_returning: bool,
+    /// `INSERT ... ON CONFLICT`.
+    pub on_conflict: bool,
+    /// `INSERT ... ON DUPLICATE KEY UPDATE`.
+    pub on_duplicate_key: bool,
+    /// `SELECT DISTINCT ON (...)`.
+    pub distinct_on: bool,
+    /// `NULLS FIRST` / `NULLS LAST` (emulated when false).
+    pub nulls_ordering: bool,
+    /// `FULL OUTER JOIN`.
+    pub full_join: bool,
+    /// Native `ILIKE` (emulated with `lower()` when false).
+    pub ilike: bool,
+    /// `FOR UPDATE` row locks.
+    pub for_update: bool,
+    /// `FOR UPDATE NOWAIT` / `SKIP LOCKED`.
+    pub lock_modifiers: bool,
+    /// A native boolean type.
+    pub native_bool: bool,
+    /// A native enum column type.
+    pub native_enum: bool,
+    /// `CREATE INDEX IF NOT EXISTS` / `DROP INDEX IF EXISTS`.
+    pub index_if_exists: bool,
+    /// The most bound parameters one statement may carry.
+    pub max_bind_params: usize,
+}
+
+/// The ANSI baseline: what every supported backend has.
+pub const ANSI: Features = Features {
+    insert_returning: false,
+    update_returning: false,
+    delete_returning: false,
+    on_conflict: false,
+    on_duplicate_key: false,
+    distinct_on: false,
+    nulls_ordering: true,
+    full_join: true,
+    ilike: false,
+    for_update: true,
+    lock_modifiers: true,
+    native_bool: true,
+    native_enum: false,
+    index_if_exists: true,
+    max_bind_params: 32_766,
+};

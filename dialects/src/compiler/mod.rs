@@ -1,0 +1,169 @@
+//! The compiler: the `Dialect` trait whose default methods render ANSI SQL,
+//! overridden per backend only where that backend differs.
+//!
+//! Each default body lives in a free function of [`ansi`] so that an
+//! override can call it for the cases it does not change.
+
+pub mod ansi;
+pub mod ddl;
+pub mod features;
+pub mod reserved;
+pub mod statement;
+pub mod writer;
+
+use std::borrow::Cow;
+
+use crate::error::CompileError;
+use crate::schema::column::Column;
+use crate::schema::table::Table;
+use crate::schema::types::SqlType;
+use crate::sql::expr::{BinaryOp, Expr, SpecialFunction};
+use crate::sql::insert::Insert;
+use crate::sql::select::{Lock, OrderBy};
+use crate::value::Value;
+pub use features::Features;
+pub use writer::{Compiled, SqlWriter};
+
+/// A SQL dialect: how one backend spells SQL.
+///
+/// Scalar hooks (`quote_char`, `write_placeholder`, ...) are small so that a
+/// backend module reads as the list of its differences.
+pub trait Dialect: Send + Sync + std::fmt::Debug {
+    /// The dialect's name, used in error messages (`postgresql`, `sqlite`, `mysql`).
+    fn name(&self) -> &'static str;
+
+    /// What the backend supports.
+    fn features(&self) -> &'static Features;
+
+    /// The identifier quote character.
+    fn quote_char(&self) -> char {
+        '"'
+    }
+
+    /// Writes the placeholder for the `index`-th parameter (1-based).
+    fn write_placeholder(&self, index: usize, out: &mut String) {
+        let _ = index;
+        out.push('?');
+    }
+
+    /// Whether `word` must be quoted as an identifier.
+    fn is_reserved(&self, word: &str) -> bool {
+        reserved::is_reserved(word)
+    }
+
+    /// The column type as this backend spells it.
+    fn type_name(&self, ty: &SqlType, column: &str) -> Result<Cow<'static, str>, CompileError> {
+        ansi::type_name(self.name(), ty, column)
+    }
+
+    /// The type name used as a `CAST` target.
+    fn cast_type_name(&self, ty: &SqlType) -> Result<Cow<'static, str>, CompileError> {
+        self.type_name(ty, "CAST")
+    }
+
+    /// A value written as a SQL literal (DDL only: server defaults, checks).
+    fn write_literal(&self, value: &Value, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
+        ansi::write_literal(value, w, false)
+    }
+
+    /// An expression.
+    fn visit_expr(&self, expr: &Expr, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
+        ansi::visit_expr(expr, w)
+    }
+
+    /// A binary operation.
+    fn visit_binary(
+        &self,
+        op: BinaryOp,
+        left: &Expr,
+        right: &Expr,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        ansi::visit_binary(op, left, right, w)
+    }
+
+    /// A function whose spelling differs per backend.
+    fn visit_special(
+        &self,
+        func: SpecialFunction,
+        args: &[Expr],
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        ansi::visit_special(func, args, w)
+    }
+
+    /// The proposed value of an upsert (`excluded.col`).
+    fn visit_excluded(&self, column: &str, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
+        w.push("excluded.");
+        w.ident(column);
+        Ok(())
+    }
+
+    /// One `ORDER BY` term.
+    fn order_by_term(&self, term: &OrderBy, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
+        ansi::order_by_term(term, w)
+    }
+
+    /// `LIMIT` / `OFFSET`.
+    fn limit_offset(
+        &self,
+        limit: Option<u64>,
+        offset: Option<u64>,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        ansi::limit_offset(limit, offset, w)
+    }
+
+    /// `FOR UPDATE` and its modifiers.
+    fn lock_clause(&self, lock: &Lock, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
+        ansi::lock_clause(lock, w)
+    }
+
+    /// The upsert clause of an insert, after its values.
+    fn upsert_clause(&self, insert: &Insert, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
+        ansi::upsert_clause(insert, w)
+    }
+
+    /// A column's type, constraints and default in `CREATE TABLE`.
+    fn column_spec(
+        &self,
+        table: &Table,
+        column: &Column,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        ansi::column_spec(table, column, w)
+    }
+
+    /// `DROP INDEX` (MySQL needs the table).
+    fn drop_index(
+        &self,
+        index: &str,
+        table: &Table,
+        if_exists: bool,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        ansi::drop_index(index, table, if_exists, w)
+    }
+}
+
+/// The error for `construct` on `dialect`.
+pub fn unsupported(dialect: &dyn Dialect, construct: &'static str) -> CompileError {
+    CompileError::Unsupported {
+        dialect: dialect.name(),
+        construct,
+    }
+}
+
+/// Whether the server generates values for `column` of `table`: an explicit
+/// flag, or by default a lone integer primary key without a foreign key.
+pub fn is_autoincrement(table: &Table, column: &Column) -> bool {
+    match column.autoincrement_flag() {
+        Some(flag) => flag,
+        None => {
+            column.is_primary_key()
+                && column.sql_type().is_integer()
+                && column.get_foreign_key().is_none()
+                && table.primary_key().count() == 1
+        }
+    }
+}

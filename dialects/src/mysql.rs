@@ -1,0 +1,248 @@
+//! MySQL and MariaDB: only what they do differently from ANSI.
+
+use std::borrow::Cow;
+
+use crate::compiler::features::{Features, ANSI};
+use crate::compiler::{ansi, is_autoincrement, Dialect, SqlWriter};
+use crate::error::CompileError;
+use crate::schema::column::Column;
+use crate::schema::table::Table;
+use crate::schema::types::SqlType;
+use crate::sql::expr::{BinaryOp, Expr, SpecialFunction};
+use crate::sql::insert::{ConflictAction, Insert};
+use crate::value::Value;
+
+/// The MySQL dialect (`MySql::default()` is MySQL 8; [`MySql::mariadb`]
+/// adds what MariaDB has on top: `INSERT/DELETE ... RETURNING`,
+/// `IF [NOT] EXISTS` on indexes). Backtick quoting, `?` placeholders,
+/// `ON DUPLICATE KEY UPDATE`, no `FULL JOIN`, no `DISTINCT ON`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MySql {
+    mariadb: bool,
+}
+
+impl MySql {
+    /// MySQL 8.
+    pub fn mysql8() -> Self {
+        MySql { mariadb: false }
+    }
+
+    /// MariaDB 10.5 or later.
+    pub fn mariadb() -> Self {
+        MySql { mariadb: true }
+    }
+
+    /// Whether this is the MariaDB flavour.
+    pub fn is_mariadb(&self) -> bool {
+        self.mariadb
+    }
+}
+
+const MYSQL: Features = Features {
+    on_duplicate_key: true,
+    nulls_ordering: false,
+    full_join: false,
+    native_bool: false,
+    native_enum: true,
+    index_if_exists: false,
+    max_bind_params: 65_535,
+    ..ANSI
+};
+
+const MARIADB: Features = Features {
+    insert_returning: true,
+    delete_returning: true,
+    index_if_exists: true,
+    ..MYSQL
+};
+
+impl Dialect for MySql {
+    fn name(&self) -> &'static str {
+        if self.mariadb {
+            "mariadb"
+        } else {
+            "mysql"
+        }
+    }
+
+    fn features(&self) -> &'static Features {
+        if self.mariadb {
+            &MARIADB
+        } else {
+            &MYSQL
+        }
+    }
+
+    fn quote_char(&self) -> char {
+        '`'
+    }
+
+    fn type_name(&self, ty: &SqlType, column: &str) -> Result<Cow<'static, str>, CompileError> {
+        Ok(match ty {
+            SqlType::Float => "FLOAT".into(),
+            SqlType::Double => "DOUBLE".into(),
+            SqlType::Numeric(p, s) => format!("DECIMAL({p}, {s})").into(),
+            SqlType::String(None) => {
+                return Err(CompileError::InvalidType {
+                    dialect: self.name(),
+                    ty: "String".into(),
+                    column: column.to_owned(),
+                    reason: "VARCHAR needs a length; use String(n) or Text",
+                })
+            }
+            SqlType::Boolean => "BOOL".into(),
+            SqlType::Time => "TIME(6)".into(),
+            SqlType::DateTime { .. } => "DATETIME(6)".into(),
+            SqlType::Binary(None) => "LONGBLOB".into(),
+            SqlType::Json => "JSON".into(),
+            SqlType::Enum { variants, .. } => {
+                let mut out = String::from("ENUM(");
+                for (i, v) in variants.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push('\'');
+                    out.push_str(&v.replace('\\', "\\\\").replace('\'', "''"));
+                    out.push('\'');
+                }
+                out.push(')');
+                out.into()
+            }
+            other => ansi::type_name(self.name(), other, column)?,
+        })
+    }
+
+    fn cast_type_name(&self, ty: &SqlType) -> Result<Cow<'static, str>, CompileError> {
+        Ok(match ty {
+            SqlType::SmallInteger | SqlType::Integer | SqlType::BigInteger | SqlType::Boolean => {
+                "SIGNED INTEGER".into()
+            }
+            SqlType::String(_) | SqlType::Text | SqlType::Enum { .. } | SqlType::Uuid => {
+                "CHAR".into()
+            }
+            SqlType::Binary(_) => "BINARY".into(),
+            SqlType::DateTime { .. } => "DATETIME(6)".into(),
+            other => self.type_name(other, "CAST")?,
+        })
+    }
+
+    fn write_literal(&self, value: &Value, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
+        ansi::write_literal(value, w, true)
+    }
+
+    fn visit_binary(
+        &self,
+        op: BinaryOp,
+        left: &Expr,
+        right: &Expr,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        if op != BinaryOp::Concat {
+            return ansi::visit_binary(op, left, right, w);
+        }
+        w.push("concat(");
+        self.visit_expr(left, w)?;
+        w.push(", ");
+        self.visit_expr(right, w)?;
+        w.push_char(')');
+        Ok(())
+    }
+
+    fn visit_special(
+        &self,
+        func: SpecialFunction,
+        args: &[Expr],
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        match func {
+            SpecialFunction::Now => w.push("CURRENT_TIMESTAMP"),
+            SpecialFunction::UtcNow => w.push("UTC_TIMESTAMP(6)"),
+            SpecialFunction::Length => {
+                w.push("char_length(");
+                w.comma_list(args, |w, x| self.visit_expr(x, w))?;
+                w.push_char(')');
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_excluded(&self, column: &str, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
+        w.push("VALUES(");
+        w.ident(column);
+        w.push_char(')');
+        Ok(())
+    }
+
+    fn limit_offset(
+        &self,
+        limit: Option<u64>,
+        offset: Option<u64>,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        if limit.is_none() && offset.is_some() {
+            // MySQL has no OFFSET without LIMIT; this is its documented idiom.
+            w.push(" LIMIT 18446744073709551615");
+            return ansi::limit_offset(None, offset, w);
+        }
+        ansi::limit_offset(limit, offset, w)
+    }
+
+    fn upsert_clause(&self, insert: &Insert, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
+        let Some(oc) = &insert.on_conflict else {
+            return Ok(());
+        };
+        w.push(" ON DUPLICATE KEY UPDATE ");
+        match &oc.action {
+            ConflictAction::DoUpdate(set) => ansi::set_list(&insert.table, set, w),
+            ConflictAction::DoNothing => {
+                // A no-op assignment keeps the existing row.
+                let col = oc
+                    .target
+                    .first()
+                    .cloned()
+                    .or_else(|| {
+                        insert
+                            .table
+                            .primary_key()
+                            .next()
+                            .map(|c| c.name().to_owned())
+                    })
+                    .ok_or_else(|| {
+                        CompileError::Invalid(
+                            "ON CONFLICT DO NOTHING needs a target or a primary key".into(),
+                        )
+                    })?;
+                w.ident(&col);
+                w.push(" = ");
+                w.ident(&col);
+                Ok(())
+            }
+        }
+    }
+
+    fn column_spec(
+        &self,
+        table: &Table,
+        column: &Column,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        ansi::column_spec(table, column, w)?;
+        if is_autoincrement(table, column) {
+            w.push(" AUTO_INCREMENT");
+        }
+        Ok(())
+    }
+
+    fn drop_index(
+        &self,
+        index: &str,
+        table: &Table,
+        if_exists: bool,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        ansi::drop_index(index, table, if_exists, w)?;
+        w.push(" ON ");
+        w.ident(table.name());
+        Ok(())
+    }
+}

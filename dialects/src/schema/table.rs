@@ -1,0 +1,228 @@
+//! Tables: a name, columns and table-level constraints.
+
+use std::sync::Arc;
+
+use super::column::{Column, ForeignKey, ReferentialAction};
+use super::constraint::{CheckConstraint, Index, UniqueConstraint};
+use crate::error::CompileError;
+use crate::sql::alias::Alias;
+use crate::sql::expr::{ColumnRef, Expr, Source};
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TableData {
+    pub(crate) name: String,
+    pub(crate) schema: Option<String>,
+    pub(crate) columns: Vec<Column>,
+    pub(crate) foreign_keys: Vec<TableForeignKey>,
+    pub(crate) uniques: Vec<UniqueConstraint>,
+    pub(crate) checks: Vec<CheckConstraint>,
+    pub(crate) indexes: Vec<Index>,
+}
+
+/// A (possibly composite) foreign key declared at table level.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TableForeignKey {
+    /// The local columns.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub ref_table: String,
+    /// The referenced columns, in the same order.
+    pub ref_columns: Vec<String>,
+    /// `ON DELETE` action.
+    pub on_delete: Option<ReferentialAction>,
+    /// `ON UPDATE` action.
+    pub on_update: Option<ReferentialAction>,
+}
+
+/// A table: cheap to clone (shared), built with chained calls.
+///
+/// ```
+/// use dialects::{Column, SqlType, Table};
+/// let worker = Table::new("worker")
+///     .column(Column::new("id", SqlType::Integer).primary_key())
+///     .column(Column::new("name", SqlType::string(256)).not_null());
+/// assert_eq!(worker.name(), "worker");
+/// assert_eq!(worker.columns().len(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub(crate) data: Arc<TableData>,
+    source: Arc<Source>,
+}
+
+impl Table {
+    /// An empty table named `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        let name = name.into();
+        Table {
+            source: Arc::new(Source::Table {
+                name: name.as_str().into(),
+                schema: None,
+            }),
+            data: Arc::new(TableData {
+                name,
+                schema: None,
+                columns: Vec::new(),
+                foreign_keys: Vec::new(),
+                uniques: Vec::new(),
+                checks: Vec::new(),
+                indexes: Vec::new(),
+            }),
+        }
+    }
+
+    fn edit(mut self, f: impl FnOnce(&mut TableData)) -> Self {
+        f(Arc::make_mut(&mut self.data));
+        self
+    }
+
+    /// Puts the table in a schema (PostgreSQL) or database (MySQL).
+    pub fn schema(self, schema: impl Into<String>) -> Self {
+        let schema = schema.into();
+        let mut t = self.edit(|d| d.schema = Some(schema.clone()));
+        t.source = Arc::new(Source::Table {
+            name: t.data.name.as_str().into(),
+            schema: Some(schema.into()),
+        });
+        t
+    }
+
+    /// Adds a column.
+    pub fn column(self, column: Column) -> Self {
+        self.edit(|d| d.columns.push(column))
+    }
+
+    /// Adds a table-level foreign key over several columns.
+    pub fn foreign_key<I, S>(self, columns: I, ref_table: &str, ref_columns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let fk = TableForeignKey {
+            columns: columns.into_iter().map(Into::into).collect(),
+            ref_table: ref_table.to_owned(),
+            ref_columns: ref_columns.into_iter().map(Into::into).collect(),
+            on_delete: None,
+            on_update: None,
+        };
+        self.edit(|d| d.foreign_keys.push(fk))
+    }
+
+    /// Adds a table-level foreign key with its actions already set.
+    pub fn foreign_key_constraint(self, fk: TableForeignKey) -> Self {
+        self.edit(|d| d.foreign_keys.push(fk))
+    }
+
+    /// Adds a `UNIQUE` constraint over several columns.
+    pub fn unique(self, constraint: UniqueConstraint) -> Self {
+        self.edit(|d| d.uniques.push(constraint))
+    }
+
+    /// Adds a `CHECK` constraint.
+    pub fn check(self, constraint: CheckConstraint) -> Self {
+        self.edit(|d| d.checks.push(constraint))
+    }
+
+    /// Adds an index (created by `create_all` after the table).
+    pub fn index(self, index: Index) -> Self {
+        self.edit(|d| d.indexes.push(index))
+    }
+
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.data.name
+    }
+
+    /// The schema, if one was set.
+    pub fn schema_name(&self) -> Option<&str> {
+        self.data.schema.as_deref()
+    }
+
+    /// The columns, in declaration order.
+    pub fn columns(&self) -> &[Column] {
+        &self.data.columns
+    }
+
+    /// The column definition named `name`.
+    pub fn get_column(&self, name: &str) -> Option<&Column> {
+        self.data.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The primary key columns, in declaration order.
+    pub fn primary_key(&self) -> impl Iterator<Item = &Column> {
+        self.data.columns.iter().filter(|c| c.primary_key)
+    }
+
+    /// Every foreign key: column-level ones first, then table-level ones.
+    pub fn foreign_keys(&self) -> Vec<TableForeignKey> {
+        let column_level = self.data.columns.iter().filter_map(|c| {
+            c.foreign_key
+                .as_ref()
+                .map(|fk: &ForeignKey| TableForeignKey {
+                    columns: vec![c.name.clone()],
+                    ref_table: fk.table.clone(),
+                    ref_columns: vec![fk.column.clone()],
+                    on_delete: fk.on_delete,
+                    on_update: fk.on_update,
+                })
+        });
+        column_level
+            .chain(self.data.foreign_keys.iter().cloned())
+            .collect()
+    }
+
+    /// Table-level unique constraints.
+    pub fn unique_constraints(&self) -> &[UniqueConstraint] {
+        &self.data.uniques
+    }
+
+    /// Check constraints.
+    pub fn check_constraints(&self) -> &[CheckConstraint] {
+        &self.data.checks
+    }
+
+    /// Indexes: declared ones, then one per column marked `.index()`.
+    pub fn indexes(&self) -> Vec<Index> {
+        let mut out = self.data.indexes.clone();
+        for c in self.data.columns.iter().filter(|c| c.index) {
+            out.push(Index::new(
+                format!("ix_{}_{}", self.data.name, c.name),
+                [c.name.as_str()],
+            ));
+        }
+        out
+    }
+
+    /// The column named `name` as an expression (`worker.id`).
+    ///
+    /// An unknown name gives an expression that fails to compile with
+    /// [`CompileError::UnknownColumn`] naming the table and the column.
+    pub fn c(&self, name: &str) -> Expr {
+        if self.get_column(name).is_some() {
+            Expr::Column(ColumnRef {
+                source: Some(self.source.clone()),
+                name: name.into(),
+            })
+        } else {
+            Expr::Invalid(Box::new(CompileError::UnknownColumn {
+                table: self.data.name.clone(),
+                column: name.to_owned(),
+            }))
+        }
+    }
+
+    /// Every column as expressions, in declaration order (`table.*` spelled out).
+    pub fn all_columns(&self) -> Vec<Expr> {
+        self.data.columns.iter().map(|c| self.c(&c.name)).collect()
+    }
+
+    /// An aliased copy of this table for self-joins and analytics (`resume AS r`).
+    pub fn alias(&self, name: &str) -> Alias {
+        Alias::of_table(self.clone(), name)
+    }
+
+    /// The table as a FROM source.
+    pub(crate) fn source(&self) -> &Arc<Source> {
+        &self.source
+    }
+}

@@ -1,0 +1,189 @@
+//! `INSERT` statements, multi-row values, insert-from-select and upserts.
+
+use super::expr::{Expr, IntoExpr};
+use super::select::{Columns, Select};
+use crate::schema::table::Table;
+
+/// What an upsert does on a conflict.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConflictAction {
+    /// `DO NOTHING` (`INSERT IGNORE`-like on MySQL).
+    DoNothing,
+    /// `DO UPDATE SET col = expr, ...` (`ON DUPLICATE KEY UPDATE` on MySQL).
+    DoUpdate(Vec<(String, Expr)>),
+}
+
+/// The `ON CONFLICT` part of an upsert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnConflict {
+    /// The conflict target columns (ignored by MySQL, which uses every unique key).
+    pub target: Vec<String>,
+    /// What to do.
+    pub action: ConflictAction,
+}
+
+/// Where the inserted rows come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsertSource {
+    /// `VALUES (...), (...)`.
+    Values(Vec<Vec<Expr>>),
+    /// `SELECT ...`.
+    Select(Box<Select>),
+    /// `DEFAULT VALUES`.
+    DefaultValues,
+}
+
+/// An `INSERT` statement.
+///
+/// ```
+/// use dialects::{insert, Column, Dialect, MySql, Postgres, SqlType, Table, Value};
+/// let worker = Table::new("worker")
+///     .column(Column::new("id", SqlType::Integer).primary_key())
+///     .column(Column::new("name", SqlType::string(256)));
+/// let stmt = insert(&worker).values([("name", "Vlad")]).returning((worker.c("id"),));
+/// assert_eq!(stmt.compile(&Postgres).unwrap().sql,
+///     "INSERT INTO worker (name) VALUES ($1) RETURNING worker.id");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Insert {
+    pub(crate) table: Table,
+    pub(crate) columns: Vec<String>,
+    pub(crate) source: InsertSource,
+    pub(crate) returning: Vec<Expr>,
+    pub(crate) on_conflict: Option<OnConflict>,
+}
+
+/// `INSERT INTO table`.
+pub fn insert(table: &Table) -> Insert {
+    Insert {
+        table: table.clone(),
+        columns: Vec::new(),
+        source: InsertSource::DefaultValues,
+        returning: Vec::new(),
+        on_conflict: None,
+    }
+}
+
+impl Insert {
+    /// One row as `(column, value)` pairs. The first row fixes the column
+    /// list; a further call adds another row with the same columns.
+    pub fn values<K, V>(mut self, row: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: IntoExpr,
+    {
+        let pairs: Vec<(String, Expr)> = row
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into_expr()))
+            .collect();
+        let rows = match &mut self.source {
+            InsertSource::Values(rows) => rows,
+            other => {
+                self.columns = pairs.iter().map(|(k, _)| k.clone()).collect();
+                *other = InsertSource::Values(Vec::new());
+                match other {
+                    InsertSource::Values(rows) => rows,
+                    _ => unreachable!("just set to Values"),
+                }
+            }
+        };
+        let mut ordered: Vec<Expr> = Vec::with_capacity(self.columns.len());
+        for col in &self.columns {
+            let v = pairs
+                .iter()
+                .find(|(k, _)| k == col)
+                .map_or(Expr::Value(crate::Value::Null), |(_, v)| v.clone());
+            ordered.push(v);
+        }
+        rows.push(ordered);
+        self
+    }
+
+    /// Sets the column list and adds rows of values in that order
+    /// (a multi-row `VALUES`).
+    pub fn rows<C, R, V>(mut self, columns: C, rows: impl IntoIterator<Item = R>) -> Self
+    where
+        C: IntoIterator,
+        C::Item: Into<String>,
+        R: IntoIterator<Item = V>,
+        V: IntoExpr,
+    {
+        self.columns = columns.into_iter().map(Into::into).collect();
+        let rows: Vec<Vec<Expr>> = rows
+            .into_iter()
+            .map(|r| r.into_iter().map(IntoExpr::into_expr).collect())
+            .collect();
+        match &mut self.source {
+            InsertSource::Values(existing) => existing.extend(rows),
+            other => *other = InsertSource::Values(rows),
+        }
+        self
+    }
+
+    /// `INSERT INTO table (columns) SELECT ...`.
+    pub fn from_select<C>(mut self, columns: C, select: Select) -> Self
+    where
+        C: IntoIterator,
+        C::Item: Into<String>,
+    {
+        self.columns = columns.into_iter().map(Into::into).collect();
+        self.source = InsertSource::Select(Box::new(select));
+        self
+    }
+
+    /// `RETURNING columns` (an error on backends without it).
+    pub fn returning(mut self, columns: impl Columns) -> Self {
+        self.returning = columns.into_columns();
+        self
+    }
+
+    /// Upsert: on a conflict on `target`, do nothing.
+    pub fn on_conflict_do_nothing<I, S>(mut self, target: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.on_conflict = Some(OnConflict {
+            target: target.into_iter().map(Into::into).collect(),
+            action: ConflictAction::DoNothing,
+        });
+        self
+    }
+
+    /// Upsert: on a conflict on `target`, update `set` (use
+    /// [`excluded`](super::expr::excluded) for the proposed values).
+    pub fn on_conflict_do_update<I, S, K, V>(
+        mut self,
+        target: I,
+        set: impl IntoIterator<Item = (K, V)>,
+    ) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+        K: Into<String>,
+        V: IntoExpr,
+    {
+        self.on_conflict = Some(OnConflict {
+            target: target.into_iter().map(Into::into).collect(),
+            action: ConflictAction::DoUpdate(
+                set.into_iter()
+                    .map(|(k, v)| (k.into(), v.into_expr()))
+                    .collect(),
+            ),
+        });
+        self
+    }
+
+    /// The target table.
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// How many rows of values the statement carries.
+    pub fn row_count(&self) -> usize {
+        match &self.source {
+            InsertSource::Values(rows) => rows.len(),
+            _ => 0,
+        }
+    }
+}

@@ -1,0 +1,547 @@
+//! `SELECT` statements.
+
+use std::sync::Arc;
+
+use super::expr::{Expr, IntoExpr, Source};
+use crate::schema::table::Table;
+
+/// `NULLS FIRST` / `NULLS LAST`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NullsOrder {
+    /// Nulls sort before other values.
+    First,
+    /// Nulls sort after other values.
+    Last,
+}
+
+/// One `ORDER BY` term.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderBy {
+    /// What to sort by.
+    pub expr: Expr,
+    /// Descending when true.
+    pub desc: bool,
+    /// Explicit null placement.
+    pub nulls: Option<NullsOrder>,
+}
+
+impl OrderBy {
+    /// A sort term.
+    pub fn new(expr: Expr, desc: bool) -> Self {
+        OrderBy {
+            expr,
+            desc,
+            nulls: None,
+        }
+    }
+
+    /// `NULLS FIRST` (emulated where the backend lacks it).
+    pub fn nulls_first(mut self) -> Self {
+        self.nulls = Some(NullsOrder::First);
+        self
+    }
+
+    /// `NULLS LAST` (emulated where the backend lacks it).
+    pub fn nulls_last(mut self) -> Self {
+        self.nulls = Some(NullsOrder::Last);
+        self
+    }
+}
+
+impl From<Expr> for OrderBy {
+    fn from(expr: Expr) -> Self {
+        OrderBy::new(expr, false)
+    }
+}
+
+/// The kind of a join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    /// `JOIN`
+    Inner,
+    /// `LEFT OUTER JOIN`
+    Left,
+    /// `RIGHT OUTER JOIN`
+    Right,
+    /// `FULL OUTER JOIN`
+    Full,
+    /// `CROSS JOIN`
+    Cross,
+}
+
+/// An item of the FROM clause.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FromItem {
+    /// A table, alias, subquery or CTE.
+    Source(Arc<Source>),
+    /// `left JOIN right ON cond`.
+    Join {
+        /// Left side.
+        left: Box<FromItem>,
+        /// Right side.
+        right: Box<FromItem>,
+        /// Join kind.
+        kind: JoinKind,
+        /// Join condition (`None` for a cross join).
+        on: Option<Expr>,
+    },
+}
+
+/// Anything that can stand in a FROM clause.
+pub trait IntoFrom {
+    /// Converts into a FROM item.
+    fn into_from(self) -> FromItem;
+}
+
+impl IntoFrom for FromItem {
+    fn into_from(self) -> FromItem {
+        self
+    }
+}
+
+impl IntoFrom for &Table {
+    fn into_from(self) -> FromItem {
+        FromItem::Source(self.source().clone())
+    }
+}
+
+impl IntoFrom for Table {
+    fn into_from(self) -> FromItem {
+        (&self).into_from()
+    }
+}
+
+/// `DISTINCT` modes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Distinct {
+    /// No `DISTINCT`.
+    #[default]
+    None,
+    /// `SELECT DISTINCT`.
+    All,
+    /// `SELECT DISTINCT ON (exprs)` (PostgreSQL only).
+    On(Vec<Expr>),
+}
+
+/// Row locking: `FOR UPDATE` and friends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lock {
+    /// `FOR SHARE` instead of `FOR UPDATE`.
+    pub share: bool,
+    /// `NOWAIT`.
+    pub nowait: bool,
+    /// `SKIP LOCKED`.
+    pub skip_locked: bool,
+}
+
+/// The columns of a select: one expression, an array, a vector or a tuple.
+pub trait Columns {
+    /// The expressions, in order.
+    fn into_columns(self) -> Vec<Expr>;
+}
+
+impl Columns for Vec<Expr> {
+    fn into_columns(self) -> Vec<Expr> {
+        self
+    }
+}
+
+impl Columns for Expr {
+    fn into_columns(self) -> Vec<Expr> {
+        vec![self]
+    }
+}
+
+impl<const N: usize> Columns for [Expr; N] {
+    fn into_columns(self) -> Vec<Expr> {
+        self.into()
+    }
+}
+
+impl Columns for &[Expr] {
+    fn into_columns(self) -> Vec<Expr> {
+        self.to_vec()
+    }
+}
+
+impl Columns for &Table {
+    fn into_columns(self) -> Vec<Expr> {
+        self.all_columns()
+    }
+}
+
+macro_rules! tuple_columns {
+    ($($name:ident),+) => {
+        impl<$($name: IntoExpr),+> Columns for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn into_columns(self) -> Vec<Expr> {
+                let ($($name,)+) = self;
+                vec![$($name.into_expr()),+]
+            }
+        }
+    };
+}
+
+tuple_columns!(A);
+tuple_columns!(A, B);
+tuple_columns!(A, B, C);
+tuple_columns!(A, B, C, D);
+tuple_columns!(A, B, C, D, E);
+tuple_columns!(A, B, C, D, E, F);
+tuple_columns!(A, B, C, D, E, F, G);
+tuple_columns!(A, B, C, D, E, F, G, H);
+tuple_columns!(A, B, C, D, E, F, G, H, I);
+tuple_columns!(A, B, C, D, E, F, G, H, I, J);
+tuple_columns!(A, B, C, D, E, F, G, H, I, J, K);
+tuple_columns!(A, B, C, D, E, F, G, H, I, J, K, L);
+
+/// A `SELECT` statement, built with chained calls.
+///
+/// ```
+/// use dialects::{select, Column, Dialect, MySql, Postgres, Sqlite, SqlType, Table, Value};
+/// let worker = Table::new("worker")
+///     .column(Column::new("id", SqlType::Integer).primary_key())
+///     .column(Column::new("name", SqlType::string(256)));
+/// let stmt = select((worker.c("id"), worker.c("name")))
+///     .where_(worker.c("name").eq("Vlad"))
+///     .order_by([worker.c("id").desc()])
+///     .limit(10);
+/// let pg = stmt.compile(&Postgres).unwrap();
+/// assert_eq!(pg.sql, "SELECT worker.id, worker.name FROM worker WHERE worker.name = $1 ORDER BY worker.id DESC LIMIT $2");
+/// assert_eq!(pg.params, vec![Value::from("Vlad"), Value::BigInt(10)]);
+/// assert_eq!(stmt.compile(&Sqlite).unwrap().sql,
+///     "SELECT worker.id, worker.name FROM worker WHERE worker.name = ? ORDER BY worker.id DESC LIMIT ?");
+/// assert_eq!(stmt.compile(&MySql::default()).unwrap().sql,
+///     "SELECT worker.id, worker.name FROM worker WHERE worker.name = ? ORDER BY worker.id DESC LIMIT ?");
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Select {
+    pub(crate) ctes: Vec<Arc<super::cte::CteDef>>,
+    pub(crate) distinct: Distinct,
+    pub(crate) columns: Vec<Expr>,
+    pub(crate) from: Vec<FromItem>,
+    pub(crate) where_: Option<Expr>,
+    pub(crate) group_by: Vec<Expr>,
+    pub(crate) having: Option<Expr>,
+    pub(crate) order_by: Vec<OrderBy>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) offset: Option<u64>,
+    pub(crate) lock: Option<Lock>,
+}
+
+/// `SELECT columns`: a tuple, array or vector of expressions, or a table.
+pub fn select(columns: impl Columns) -> Select {
+    Select {
+        columns: columns.into_columns(),
+        ..Select::default()
+    }
+}
+
+fn and_opt(existing: Option<Expr>, cond: Expr) -> Option<Expr> {
+    Some(match existing {
+        Some(e) => e.and(cond),
+        None => cond,
+    })
+}
+
+impl Select {
+    /// Adds more columns.
+    pub fn add_columns(mut self, columns: impl Columns) -> Self {
+        self.columns.extend(columns.into_columns());
+        self
+    }
+
+    /// Adds an explicit FROM item (otherwise FROM is inferred from the columns).
+    pub fn select_from(mut self, from: impl IntoFrom) -> Self {
+        self.from.push(from.into_from());
+        self
+    }
+
+    fn ensure_from(&mut self) {
+        if self.from.is_empty() {
+            self.from = self.inferred_from();
+        }
+    }
+
+    fn join_with(mut self, target: impl IntoFrom, on: Option<Expr>, kind: JoinKind) -> Self {
+        self.ensure_from();
+        let right = target.into_from();
+        let left = match self.from.pop() {
+            Some(l) => l,
+            None => {
+                self.from.push(right);
+                return self;
+            }
+        };
+        self.from.push(FromItem::Join {
+            left: Box::new(left),
+            right: Box::new(right),
+            kind,
+            on,
+        });
+        self
+    }
+
+    /// `JOIN target ON on`, joined onto the last FROM item.
+    pub fn join(self, target: impl IntoFrom, on: Expr) -> Self {
+        self.join_with(target, Some(on), JoinKind::Inner)
+    }
+
+    /// `LEFT OUTER JOIN target ON on`.
+    pub fn outerjoin(self, target: impl IntoFrom, on: Expr) -> Self {
+        self.join_with(target, Some(on), JoinKind::Left)
+    }
+
+    /// `RIGHT OUTER JOIN target ON on`.
+    pub fn right_join(self, target: impl IntoFrom, on: Expr) -> Self {
+        self.join_with(target, Some(on), JoinKind::Right)
+    }
+
+    /// `FULL OUTER JOIN target ON on` (an error on MySQL).
+    pub fn full_join(self, target: impl IntoFrom, on: Expr) -> Self {
+        self.join_with(target, Some(on), JoinKind::Full)
+    }
+
+    /// `CROSS JOIN target`.
+    pub fn cross_join(self, target: impl IntoFrom) -> Self {
+        self.join_with(target, None, JoinKind::Cross)
+    }
+
+    /// Adds a `WHERE` condition (several calls are joined with `AND`).
+    pub fn where_(mut self, cond: Expr) -> Self {
+        self.where_ = and_opt(self.where_.take(), cond);
+        self
+    }
+
+    /// Same as [`Select::where_`] (SQLAlchemy's `filter`).
+    pub fn filter(self, cond: Expr) -> Self {
+        self.where_(cond)
+    }
+
+    /// `column = value` conditions on columns of the primary FROM source,
+    /// found by name (SQLAlchemy's `filter_by`).
+    pub fn filter_by<V: IntoExpr>(
+        mut self,
+        pairs: impl IntoIterator<Item = (&'static str, V)>,
+    ) -> Self {
+        self.ensure_from();
+        let source = self.from.first().and_then(primary_source);
+        for (name, value) in pairs {
+            let col = match &source {
+                Some(src) => Expr::Column(super::expr::ColumnRef {
+                    source: Some(src.clone()),
+                    name: name.into(),
+                }),
+                None => super::expr::column(name),
+            };
+            self.where_ = and_opt(self.where_.take(), col.eq(value));
+        }
+        self
+    }
+
+    /// `GROUP BY` expressions.
+    pub fn group_by(mut self, exprs: impl Columns) -> Self {
+        self.group_by.extend(exprs.into_columns());
+        self
+    }
+
+    /// Adds a `HAVING` condition.
+    pub fn having(mut self, cond: Expr) -> Self {
+        self.having = and_opt(self.having.take(), cond);
+        self
+    }
+
+    /// `ORDER BY` terms: expressions or `expr.desc()` / `expr.asc()`.
+    pub fn order_by<I, O>(mut self, terms: I) -> Self
+    where
+        I: IntoIterator<Item = O>,
+        O: Into<OrderBy>,
+    {
+        self.order_by.extend(terms.into_iter().map(Into::into));
+        self
+    }
+
+    /// `LIMIT n` (bound as a parameter).
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// `OFFSET n` (bound as a parameter).
+    pub fn offset(mut self, n: u64) -> Self {
+        self.offset = Some(n);
+        self
+    }
+
+    /// `SELECT DISTINCT`.
+    pub fn distinct(mut self) -> Self {
+        self.distinct = Distinct::All;
+        self
+    }
+
+    /// `SELECT DISTINCT ON (exprs)` (PostgreSQL only; an error elsewhere).
+    pub fn distinct_on(mut self, exprs: impl Columns) -> Self {
+        self.distinct = Distinct::On(exprs.into_columns());
+        self
+    }
+
+    /// `FOR UPDATE`.
+    pub fn for_update(mut self) -> Self {
+        self.lock = Some(Lock {
+            share: false,
+            nowait: false,
+            skip_locked: false,
+        });
+        self
+    }
+
+    /// `FOR UPDATE NOWAIT`.
+    pub fn for_update_nowait(mut self) -> Self {
+        self.lock = Some(Lock {
+            share: false,
+            nowait: true,
+            skip_locked: false,
+        });
+        self
+    }
+
+    /// `FOR UPDATE SKIP LOCKED`.
+    pub fn for_update_skip_locked(mut self) -> Self {
+        self.lock = Some(Lock {
+            share: false,
+            nowait: false,
+            skip_locked: true,
+        });
+        self
+    }
+
+    /// Attaches a CTE explicitly (CTEs used in FROM are attached automatically).
+    pub fn with_cte(mut self, cte: &super::cte::Cte) -> Self {
+        self.ctes.push(cte.def.clone());
+        self
+    }
+
+    /// The columns clause.
+    pub fn columns(&self) -> &[Expr] {
+        &self.columns
+    }
+
+    /// The names of the result columns, where they have one.
+    pub fn column_names(&self) -> Vec<Option<&str>> {
+        self.columns.iter().map(Expr::output_name).collect()
+    }
+
+    /// This select as a named subquery for FROM: `(SELECT ...) AS name`.
+    pub fn subquery(self, name: &str) -> super::alias::Subquery {
+        super::alias::Subquery::new(self, name)
+    }
+
+    /// This select as a named CTE: `WITH name AS (SELECT ...)`.
+    pub fn cte(self, name: &str) -> super::cte::Cte {
+        super::cte::Cte::new(self, name, false)
+    }
+
+    /// This select as a recursive CTE (`WITH RECURSIVE`); build its body with
+    /// [`Cte::union_all`](super::cte::Cte::union_all).
+    pub fn cte_recursive(self, name: &str) -> super::cte::Cte {
+        super::cte::Cte::new(self, name, true)
+    }
+
+    /// This select as a scalar subquery expression.
+    pub fn scalar_subquery(self) -> Expr {
+        Expr::Subquery(Box::new(self))
+    }
+
+    /// The FROM items the columns and conditions imply, when none was given:
+    /// each distinct source, in first-seen order.
+    pub(crate) fn inferred_from(&self) -> Vec<FromItem> {
+        let mut seen: Vec<Arc<Source>> = Vec::new();
+        let mut visit = |e: &Expr| collect_sources(e, &mut seen);
+        self.columns.iter().for_each(&mut visit);
+        if let Some(w) = &self.where_ {
+            visit(w);
+        }
+        seen.into_iter().map(FromItem::Source).collect()
+    }
+}
+
+fn primary_source(item: &FromItem) -> Option<Arc<Source>> {
+    match item {
+        FromItem::Source(s) => Some(s.clone()),
+        FromItem::Join { left, .. } => primary_source(left),
+    }
+}
+
+/// Collects the sources of the columns in `e` (not descending into subqueries).
+fn collect_sources(e: &Expr, out: &mut Vec<Arc<Source>>) {
+    let push = |s: &Arc<Source>, out: &mut Vec<Arc<Source>>| {
+        if !out.iter().any(|o| o.qualifier() == s.qualifier()) {
+            out.push(s.clone());
+        }
+    };
+    match e {
+        Expr::Column(c) => {
+            if let Some(s) = &c.source {
+                push(s, out);
+            }
+        }
+        Expr::Star(Some(s)) => push(s, out),
+        Expr::Binary { left, right, .. } => {
+            collect_sources(left, out);
+            collect_sources(right, out);
+        }
+        Expr::Unary { expr, .. }
+        | Expr::IsNull { expr, .. }
+        | Expr::Cast { expr, .. }
+        | Expr::Label { expr, .. }
+        | Expr::InSelect { expr, .. } => collect_sources(expr, out),
+        Expr::InList { expr, list, .. } => {
+            collect_sources(expr, out);
+            list.iter().for_each(|x| collect_sources(x, out));
+        }
+        Expr::Between {
+            expr, low, high, ..
+        } => {
+            collect_sources(expr, out);
+            collect_sources(low, out);
+            collect_sources(high, out);
+        }
+        Expr::Function { args, .. } | Expr::Special { args, .. } | Expr::Tuple(args) => {
+            args.iter().for_each(|x| collect_sources(x, out));
+        }
+        Expr::Case {
+            operand,
+            whens,
+            else_,
+        } => {
+            if let Some(o) = operand {
+                collect_sources(o, out);
+            }
+            for (w, t) in whens {
+                collect_sources(w, out);
+                collect_sources(t, out);
+            }
+            if let Some(e) = else_ {
+                collect_sources(e, out);
+            }
+        }
+        Expr::Over { func, window } => {
+            collect_sources(func, out);
+            window
+                .partition_by
+                .iter()
+                .for_each(|x| collect_sources(x, out));
+            window
+                .order_by
+                .iter()
+                .for_each(|o| collect_sources(&o.expr, out));
+        }
+        Expr::Value(_)
+        | Expr::Star(None)
+        | Expr::Subquery(_)
+        | Expr::Exists { .. }
+        | Expr::Text(_)
+        | Expr::Excluded(_)
+        | Expr::Invalid(_) => {}
+    }
+}

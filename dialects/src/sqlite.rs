@@ -1,0 +1,60 @@
+//! SQLite: only what it does differently from ANSI.
+
+use std::borrow::Cow;
+
+use crate::compiler::features::{Features, ANSI};
+use crate::compiler::{ansi, is_autoincrement, Dialect, SqlWriter};
+use crate::error::CompileError;
+use crate::schema::column::Column;
+use crate::schema::table::Table;
+use crate::schema::types::SqlType;
+
+/// The SQLite dialect: `?` placeholders, `"` quoting, `RETURNING` and
+/// `ON CONFLICT` (SQLite 3.35+), no row locks, booleans as 0/1.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sqlite;
+
+const FEATURES: Features = Features {
+    insert_returning: true,
+    update_returning: true,
+    delete_returning: true,
+    on_conflict: true,
+    for_update: false,
+    lock_modifiers: false,
+    native_bool: false,
+    ..ANSI
+};
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn features(&self) -> &'static Features {
+        &FEATURES
+    }
+
+    fn type_name(&self, ty: &SqlType, column: &str) -> Result<Cow<'static, str>, CompileError> {
+        Ok(match ty {
+            SqlType::DateTime { .. } => "DATETIME".into(),
+            SqlType::Json => "TEXT".into(),
+            SqlType::Binary(_) => "BLOB".into(),
+            other => ansi::type_name(self.name(), other, column)?,
+        })
+    }
+
+    fn column_spec(
+        &self,
+        table: &Table,
+        column: &Column,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        if !is_autoincrement(table, column) {
+            return ansi::column_spec(table, column, w);
+        }
+        // Only a column declared exactly `INTEGER` becomes the rowid alias.
+        w.ident(column.name());
+        w.push(" INTEGER");
+        ansi::default_and_null(column, w)
+    }
+}
