@@ -1,1 +1,51 @@
-//! Placeholder, filled in by the next commits.
+//! # persistence
+//!
+//! Everything that talks to a database: the engine and its sqlx drivers,
+//! connections, rows and results, and schema creation from a
+//! [`MetaData`](dialects::MetaData). It re-exports the expression language of
+//! the `dialects` crate, so an application depends on `persistence` and
+//! `domain` alone.
+//!
+//! ```no_run
+//! use persistence::prelude::*;
+//!
+//! # async fn demo() -> Result<(), persistence::Error> {
+//! let mut metadata = MetaData::new();
+//! let worker = metadata.add(Table::new("worker")
+//!     .column(Column::new("id", SqlType::Integer).primary_key())
+//!     .column(Column::new("name", SqlType::string(256)).not_null()));
+//!
+//! let engine = create_engine("sqlite::memory:").await?;
+//! let mut conn = engine.connect().await?;
+//! metadata.create_all(&mut conn).await?;
+//! conn.execute(&insert(&worker).values([("name", "Vlad")])).await?;
+//! let rows = conn.execute(&select(&worker).where_(worker.c("name").eq("Vlad"))).await?;
+//! let name: String = rows.one()?.get("name")?;
+//! assert_eq!(name, "Vlad");
+//! # Ok(()) }
+//! ```
+
+pub mod driver;
+pub mod engine;
+pub mod error;
+
+pub use dialects;
+pub use engine::connection::Connection;
+pub use engine::engine::{create_engine, create_engine_with, Engine, EngineOptions};
+pub use engine::result::QueryResult;
+pub use engine::row::{FromRow, Row, RowIndex};
+pub use engine::schema::SchemaExt;
+pub use engine::url::{Backend, DatabaseUrl};
+pub use error::{Error, ErrorKind, IntegrityKind};
+
+/// The names an application needs, in one import.
+pub mod prelude {
+    pub use crate::engine::schema::SchemaExt;
+    pub use crate::{
+        create_engine, create_engine_with, Connection, Engine, EngineOptions, Error, Row,
+    };
+    pub use dialects::{
+        and_, case, cast, delete, exists, func, insert, literal, not_, or_, partition_by, select,
+        text, update, Column, Dialect, Expr, MetaData, SqlType, Statement, Table, Value,
+    };
+}

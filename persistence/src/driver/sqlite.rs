@@ -1,0 +1,166 @@
+//! SQLite on sqlx: binding values, decoding rows, mapping result codes.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use dialects::{Compiled, Dialect, Sqlite, StatementKind, Value};
+use sqlx::error::BoxDynError;
+use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqlitePoolOptions, SqliteRow};
+use sqlx::{Arguments, Column, ConnectOptions, Row as _, TypeInfo, ValueRef};
+
+use super::{
+    connect_error, decode_err, into_result, map_sqlx_error, DriverError, DriverPool, PoolSettings,
+};
+use crate::engine::result::QueryResult;
+use crate::engine::url::DatabaseUrl;
+use crate::error::{Error, ErrorKind};
+
+const BACKEND: &str = "SQLite";
+
+pub(crate) async fn connect(
+    url: &DatabaseUrl,
+    s: &PoolSettings,
+) -> Result<(DriverPool, Arc<dyn Dialect>), Error> {
+    let options = SqliteConnectOptions::from_str(url.as_str())
+        .map_err(|e| Error::InvalidUrl {
+            url: url.redacted(),
+            reason: e.to_string(),
+        })?
+        .create_if_missing(true)
+        .foreign_keys(true)
+        .log_statements(tracing::log::LevelFilter::Off);
+    let memory = url.is_sqlite_memory();
+    let mut pool = SqlitePoolOptions::new()
+        .max_connections(s.max_connections)
+        .acquire_timeout(s.acquire_timeout);
+    if memory {
+        // An in-memory database lives as long as one connection to it does:
+        // keep one open for the engine's life.
+        pool = pool
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    } else {
+        pool = pool
+            .min_connections(s.min_connections)
+            .idle_timeout(s.idle_timeout)
+            .max_lifetime(s.max_lifetime);
+    }
+    let pool = pool
+        .connect_with(options)
+        .await
+        .map_err(|e| connect_error(url, e))?;
+    Ok((DriverPool::Sqlite(pool), Arc::new(Sqlite)))
+}
+
+fn bind(args: &mut SqliteArguments<'_>, v: &Value) -> Result<(), BoxDynError> {
+    match v {
+        Value::Null => args.add(None::<i64>),
+        Value::Bool(b) => args.add(*b),
+        Value::SmallInt(n) => args.add(i32::from(*n)),
+        Value::Int(n) => args.add(*n),
+        Value::BigInt(n) => args.add(*n),
+        Value::Float(f) => args.add(f64::from(*f)),
+        Value::Double(f) => args.add(*f),
+        // SQLite has no decimal type: the text form keeps every digit.
+        Value::Decimal(d) => args.add(d.to_string()),
+        Value::String(s) => args.add(s.clone()),
+        Value::Bytes(b) => args.add(b.clone()),
+        Value::Date(d) => args.add(d.to_string()),
+        Value::Time(t) => args.add(t.to_string()),
+        // One text format for every timestamp, so that they sort and compare
+        // like SQLite's own CURRENT_TIMESTAMP.
+        Value::DateTime(t) => args.add(t.format("%Y-%m-%d %H:%M:%S%.f").to_string()),
+        Value::DateTimeUtc(t) => args.add(t.naive_utc().format("%Y-%m-%d %H:%M:%S%.f").to_string()),
+        Value::Uuid(u) => args.add(u.hyphenated().to_string()),
+        Value::Json(j) => args.add(j.to_string()),
+        other => Err(format!("unsupported value type {}", other.type_name()).into()),
+    }
+}
+
+pub(crate) async fn execute(
+    conn: &mut sqlx::SqliteConnection,
+    compiled: &Compiled,
+    kind: StatementKind,
+) -> Result<QueryResult, DriverError> {
+    let mut args = SqliteArguments::default();
+    for v in &compiled.params {
+        bind(&mut args, v).map_err(|e| DriverError::Database {
+            kind: ErrorKind::Data,
+            code: None,
+            message: e.to_string(),
+        })?;
+    }
+    let (rows, affected) =
+        super::exec::run::<sqlx::Sqlite>(conn, &compiled.sql, args, kind, |r| r.rows_affected())
+            .await
+            .map_err(|e| map_sqlx_error(e, BACKEND, classify))?;
+    into_result(rows, affected, decode_row)
+}
+
+/// SQLite's primary result codes (the low byte of the extended code).
+fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {
+    let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0) & 0xff;
+    match code {
+        1 => ErrorKind::Programming, // SQLITE_ERROR: syntax, no such table
+        5 | 6 | 7 | 10 | 13 | 14 => ErrorKind::Operational, // busy, locked, nomem, ioerr, full, cantopen
+        18 | 20 | 25 => ErrorKind::Data,                    // toobig, mismatch, range
+        19 => ErrorKind::Integrity(crate::error::IntegrityKind::Other),
+        _ => ErrorKind::Other,
+    }
+}
+
+fn decode_row(row: &SqliteRow) -> Result<Vec<Value>, Error> {
+    let mut out = Vec::with_capacity(row.len());
+    for i in 0..row.len() {
+        out.push(decode(row, i)?);
+    }
+    Ok(out)
+}
+
+/// Decodes by the value's storage class, refined by the declared column
+/// type (SQLite stores booleans as integers and timestamps as text).
+fn decode(row: &SqliteRow, i: usize) -> Result<Value, Error> {
+    let raw = row
+        .try_get_raw(i)
+        .map_err(|e| decode_err(&i.to_string(), e))?;
+    if raw.is_null() {
+        return Ok(Value::Null);
+    }
+    let storage = raw.type_info().name().to_owned();
+    let declared = row.column(i).type_info().name().to_owned();
+    let err = |e: sqlx::Error| decode_err(row.column(i).name(), e);
+    Ok(match (storage.as_str(), declared.as_str()) {
+        ("INTEGER", "BOOLEAN") => {
+            Value::Bool(row.try_get_unchecked::<i64, _>(i).map_err(err)? != 0)
+        }
+        ("INTEGER", _) => Value::BigInt(row.try_get_unchecked(i).map_err(err)?),
+        ("REAL", _) => Value::Double(row.try_get_unchecked(i).map_err(err)?),
+        ("BLOB", _) => Value::Bytes(row.try_get_unchecked(i).map_err(err)?),
+        ("TEXT", "DATETIME") => {
+            let s: String = row.try_get_unchecked(i).map_err(err)?;
+            parse_datetime(&s).map_or(Value::String(s), Value::DateTime)
+        }
+        ("TEXT", "DATE") => {
+            let s: String = row.try_get_unchecked(i).map_err(err)?;
+            NaiveDate::from_str(&s).map_or(Value::String(s), Value::Date)
+        }
+        ("TEXT", "TIME") => {
+            let s: String = row.try_get_unchecked(i).map_err(err)?;
+            NaiveTime::from_str(&s).map_or(Value::String(s), Value::Time)
+        }
+        _ => Value::String(row.try_get_unchecked(i).map_err(err)?),
+    })
+}
+
+fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+}
