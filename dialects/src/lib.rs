@@ -44,7 +44,7 @@ pub use sql::expr::{
 pub use sql::func;
 pub use sql::insert::{insert, Insert};
 pub use sql::select::{select, Columns, OrderBy, Select};
-pub use sql::text::{text, TextClause};
+pub use sql::text::{literal_column, text, TextClause};
 pub use sql::update::{update, Update};
 pub use sql::window::{order_by, partition_by, FrameBound, Window};
 pub use sqlite::Sqlite;

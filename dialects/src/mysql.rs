@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use crate::compiler::features::{Features, ANSI};
 use crate::compiler::{ansi, is_autoincrement, Dialect, SqlWriter};
 use crate::error::CompileError;
-use crate::schema::column::Column;
+use crate::schema::column::{Column, ServerDefault};
 use crate::schema::table::Table;
 use crate::schema::types::SqlType;
 use crate::sql::expr::{BinaryOp, Expr, SpecialFunction};
@@ -53,6 +53,7 @@ const MARIADB: Features = Features {
     insert_returning: true,
     delete_returning: true,
     index_if_exists: true,
+    cte_in_dml: false,
     ..MYSQL
 };
 
@@ -75,6 +76,10 @@ impl Dialect for MySql {
 
     fn quote_char(&self) -> char {
         '`'
+    }
+
+    fn is_reserved(&self, word: &str) -> bool {
+        crate::compiler::reserved::is_mysql_reserved(word)
     }
 
     fn type_name(&self, ty: &SqlType, column: &str) -> Result<Cow<'static, str>, CompileError> {
@@ -220,6 +225,28 @@ impl Dialect for MySql {
         }
     }
 
+    fn server_default(
+        &self,
+        column: &Column,
+        default: &ServerDefault,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        let blob_like = matches!(
+            column.sql_type(),
+            SqlType::Text | SqlType::Json | SqlType::Binary(None)
+        );
+        match default {
+            // MySQL takes a default for TEXT, BLOB and JSON only as an expression.
+            ServerDefault::Literal(v) if blob_like => {
+                w.push_char('(');
+                w.with_inline_literals(|w| self.write_literal(v, w))?;
+                w.push_char(')');
+                Ok(())
+            }
+            _ => ansi::server_default(default, w),
+        }
+    }
+
     fn column_spec(
         &self,
         table: &Table,
@@ -240,9 +267,13 @@ impl Dialect for MySql {
         if_exists: bool,
         w: &mut SqlWriter<'_>,
     ) -> Result<(), CompileError> {
-        ansi::drop_index(index, table, if_exists, w)?;
+        w.push("DROP INDEX ");
+        if if_exists {
+            w.push("IF EXISTS ");
+        }
+        w.ident(index);
         w.push(" ON ");
-        w.ident(table.name());
+        ansi::qualified_table(table, w);
         Ok(())
     }
 }

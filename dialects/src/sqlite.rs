@@ -43,6 +43,30 @@ impl Dialect for Sqlite {
         })
     }
 
+    fn limit_offset(
+        &self,
+        limit: Option<u64>,
+        offset: Option<u64>,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        if limit.is_none() && offset.is_some() {
+            // SQLite has no OFFSET without LIMIT; a negative limit means none.
+            w.push(" LIMIT -1");
+        }
+        ansi::limit_offset(limit, offset, w)
+    }
+
+    fn index_on_table(&self, index: &str, table: &Table, w: &mut SqlWriter<'_>) {
+        // `CREATE INDEX schema.name ON table`: the index names the schema.
+        if let Some(schema) = table.schema_name() {
+            w.ident(schema);
+            w.push_char('.');
+        }
+        w.ident(index);
+        w.push(" ON ");
+        w.ident(table.name());
+    }
+
     fn column_spec(
         &self,
         table: &Table,

@@ -267,6 +267,12 @@ impl TryFrom<Value> for Decimal {
             Value::SmallInt(_) | Value::Int(_) | Value::BigInt(_) => {
                 Ok(Decimal::from(v.as_i64().unwrap_or_default()))
             }
+            // SQLite keeps NUMERIC values as REAL or TEXT.
+            Value::Double(f) => Decimal::try_from(f).map_err(|_| ValueError::new::<Decimal>(&v)),
+            Value::Float(f) => Decimal::try_from(f).map_err(|_| ValueError::new::<Decimal>(&v)),
+            Value::String(ref s) => s
+                .parse::<Decimal>()
+                .map_err(|_| ValueError::new::<Decimal>(&v)),
             other => Err(ValueError::new::<Decimal>(&other)),
         }
     }
@@ -277,6 +283,9 @@ impl TryFrom<Value> for String {
     fn try_from(v: Value) -> Result<Self, ValueError> {
         match v {
             Value::String(s) => Ok(s),
+            // Binary-collated text (MariaDB's JSON) arrives as bytes.
+            Value::Bytes(b) => String::from_utf8(b)
+                .map_err(|e| ValueError::new::<String>(&Value::Bytes(e.into_bytes()))),
             other => Err(ValueError::new::<String>(&other)),
         }
     }
@@ -313,6 +322,10 @@ impl TryFrom<Value> for serde_json::Value {
             Value::Json(j) => Ok(j),
             Value::String(ref s) => {
                 serde_json::from_str(s).map_err(|_| ValueError::new::<serde_json::Value>(&v))
+            }
+            // MariaDB's JSON is a binary-collated LONGTEXT.
+            Value::Bytes(ref b) => {
+                serde_json::from_slice(b).map_err(|_| ValueError::new::<serde_json::Value>(&v))
             }
             other => Err(ValueError::new::<serde_json::Value>(&other)),
         }
@@ -406,6 +419,13 @@ mod tests {
             i16::try_from(Value::BigInt(70_000)).map_err(|e| e.found),
             Err("bigint")
         );
+    }
+
+    #[test]
+    fn decimals_from_sqlite_storage() {
+        let d = Decimal::new(123_456, 2);
+        assert_eq!(Decimal::try_from(Value::Double(1234.56)), Ok(d));
+        assert_eq!(Decimal::try_from(Value::from("1234.56")), Ok(d));
     }
 
     #[test]

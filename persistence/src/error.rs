@@ -65,6 +65,9 @@ pub enum Error {
     /// No connection became free within the acquire timeout.
     #[error("timed out waiting for a connection from the pool")]
     PoolTimeout,
+    /// The engine was disposed; no more connections are handed out.
+    #[error("the engine's pool is closed")]
+    PoolClosed,
     /// The statement could not be compiled for this backend.
     #[error(transparent)]
     Compile(#[from] CompileError),
@@ -110,6 +113,14 @@ pub enum Error {
         /// The driver's message.
         message: String,
     },
+    /// [`inspect`](crate::inspect) was asked about a table that does not
+    /// exist in the current database (MySQL), schema (PostgreSQL) or main
+    /// database (SQLite).
+    #[error("no table named `{table}` in the current database or schema")]
+    NoSuchTable {
+        /// The table name asked for.
+        table: String,
+    },
 }
 
 fn fmt_params(params: &Option<Vec<Value>>) -> String {
@@ -151,6 +162,8 @@ pub(crate) fn kind_from_sqlstate(code: &str) -> ErrorKind {
         c if c.starts_with("23") => ErrorKind::Integrity(IntegrityKind::Other),
         c if c.starts_with("22") => ErrorKind::Data,
         c if c.starts_with("42") => ErrorKind::Programming,
+        // Serialization failures and deadlocks: retrying may succeed.
+        "40001" | "40P01" => ErrorKind::Operational,
         c if c.starts_with("08")
             || c.starts_with("53")
             || c.starts_with("57")
@@ -159,5 +172,292 @@ pub(crate) fn kind_from_sqlstate(code: &str) -> ErrorKind {
             ErrorKind::Operational
         }
         _ => ErrorKind::Other,
+    }
+}
+
+/// Classifies a MySQL or MariaDB error by its error number, for the errors
+/// whose SQLSTATE does not name their family: `HY000` ("general error"),
+/// `01000` (a warning that strict mode raised to an error), `40001`,
+/// `70100` and `21S01`. `None` means "ask [`kind_from_sqlstate`]".
+///
+/// Constraint violations (1062, 1451, 1452, 1048, 3819, MariaDB's 4025, ...)
+/// are left to sqlx's own `ErrorKind`, which the drivers read first.
+pub(crate) fn kind_from_mysql_number(number: u16) -> Option<ErrorKind> {
+    Some(match number {
+        // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD ("Incorrect integer value: 'abc'
+        // for column"): HY000 on MySQL, 22007 on MariaDB.
+        1366
+        // WARN_DATA_TRUNCATED ("Data truncated for column"), 01000 in strict mode.
+        | 1265
+        // ER_TRUNCATED_WRONG_VALUE, ER_ILLEGAL_VALUE_FOR_TYPE (22007).
+        | 1292 | 1367
+        // ER_WARN_DATA_OUT_OF_RANGE, ER_DATA_TOO_LONG, ER_DATA_OUT_OF_RANGE.
+        | 1264 | 1406 | 1690 => ErrorKind::Data,
+        // ER_LOCK_WAIT_TIMEOUT (HY000), ER_LOCK_DEADLOCK (40001),
+        // ER_QUERY_INTERRUPTED (70100), ER_QUERY_TIMEOUT (MySQL's
+        // max_execution_time, HY000), ER_STATEMENT_TIMEOUT (MariaDB's
+        // max_statement_time, 70100), ER_CONNECTION_KILLED (70100),
+        // ER_OPTION_PREVENTS_STATEMENT (--read-only, HY000), ER_CON_COUNT_ERROR.
+        1205 | 1213 | 1317 | 3024 | 1969 | 1927 | 1290 | 1040 => ErrorKind::Operational,
+        // ER_WRONG_VALUE_COUNT_ON_ROW (21S01), ER_WRONG_VALUE_COUNT (21S01).
+        1136 | 1058 => ErrorKind::Programming,
+        _ => return None,
+    })
+}
+
+/// SQLite's primary result codes that [`kind_from_sqlite_code`] reads.
+mod sqlite_codes {
+    pub const ERROR: i32 = 1;
+    pub const INTERNAL: i32 = 2;
+    pub const PERM: i32 = 3;
+    pub const ABORT: i32 = 4;
+    pub const BUSY: i32 = 5;
+    pub const LOCKED: i32 = 6;
+    pub const NOMEM: i32 = 7;
+    pub const READONLY: i32 = 8;
+    pub const INTERRUPT: i32 = 9;
+    pub const IOERR: i32 = 10;
+    pub const CORRUPT: i32 = 11;
+    pub const FULL: i32 = 13;
+    pub const CANTOPEN: i32 = 14;
+    pub const PROTOCOL: i32 = 15;
+    pub const SCHEMA: i32 = 17;
+    pub const TOOBIG: i32 = 18;
+    pub const CONSTRAINT: i32 = 19;
+    pub const MISMATCH: i32 = 20;
+    pub const MISUSE: i32 = 21;
+    pub const NOLFS: i32 = 22;
+    pub const AUTH: i32 = 23;
+    pub const RANGE: i32 = 25;
+    pub const NOTADB: i32 = 26;
+    pub const CONSTRAINT_CHECK: i32 = CONSTRAINT | (1 << 8);
+    pub const CONSTRAINT_FOREIGNKEY: i32 = CONSTRAINT | (3 << 8);
+    pub const CONSTRAINT_NOTNULL: i32 = CONSTRAINT | (5 << 8);
+    pub const CONSTRAINT_PRIMARYKEY: i32 = CONSTRAINT | (6 << 8);
+    pub const CONSTRAINT_UNIQUE: i32 = CONSTRAINT | (8 << 8);
+    pub const CONSTRAINT_DATATYPE: i32 = CONSTRAINT | (12 << 8);
+}
+
+/// Classifies an SQLite result code: the extended code that sqlx reports
+/// (`2067` = `SQLITE_CONSTRAINT_UNIQUE`), or a bare primary code.
+///
+/// `SQLITE_CONSTRAINT_DATATYPE` (a STRICT table refusing `'abc'` for an
+/// `INTEGER` column) is [`ErrorKind::Data`], as the same mistake is on
+/// PostgreSQL (`22P02`) and MySQL (1366); `SQLITE_RANGE` (a bind index out of
+/// range) and `SQLITE_MISUSE` are [`ErrorKind::Programming`].
+pub(crate) fn kind_from_sqlite_code(code: i32) -> ErrorKind {
+    use sqlite_codes as c;
+    match code {
+        c::CONSTRAINT_UNIQUE | c::CONSTRAINT_PRIMARYKEY => {
+            ErrorKind::Integrity(IntegrityKind::Unique)
+        }
+        c::CONSTRAINT_FOREIGNKEY => ErrorKind::Integrity(IntegrityKind::ForeignKey),
+        c::CONSTRAINT_NOTNULL => ErrorKind::Integrity(IntegrityKind::NotNull),
+        c::CONSTRAINT_CHECK => ErrorKind::Integrity(IntegrityKind::Check),
+        c::CONSTRAINT_DATATYPE => ErrorKind::Data,
+        _ => match code & 0xff {
+            c::CONSTRAINT => ErrorKind::Integrity(IntegrityKind::Other),
+            // Syntax errors, unknown tables and columns, wrong argument counts.
+            c::ERROR => ErrorKind::Programming,
+            c::MISUSE | c::RANGE => ErrorKind::Programming,
+            c::TOOBIG | c::MISMATCH => ErrorKind::Data,
+            c::PERM
+            | c::ABORT
+            | c::BUSY
+            | c::LOCKED
+            | c::NOMEM
+            | c::READONLY
+            | c::INTERRUPT
+            | c::IOERR
+            | c::CORRUPT
+            | c::FULL
+            | c::CANTOPEN
+            | c::PROTOCOL
+            | c::SCHEMA
+            | c::NOLFS
+            | c::AUTH
+            | c::NOTADB => ErrorKind::Operational,
+            c::INTERNAL => ErrorKind::Other,
+            _ => ErrorKind::Other,
+        },
+    }
+}
+
+/// The text of a database error's message with the bound values masked,
+/// for engines that redact parameters.
+///
+/// Servers quote offending values in their messages: MySQL and MariaDB
+/// write `Duplicate entry 'alice@example.com' for key 'email'` or
+/// `Incorrect integer value: 'abc' for column ...`, PostgreSQL writes
+/// `invalid input syntax for type integer: "abc"`. Each `'...'` or `"..."`
+/// whose text is (or, for MySQL's composite `Duplicate entry 'a-b'`,
+/// contains) the text of a bound value becomes `'***'`; identifiers such as
+/// the key name stay. SQLite names columns, never values, and passes through.
+pub(crate) fn redact_message(message: &str, params: &[Value]) -> String {
+    let needles: Vec<String> = params.iter().filter_map(value_text).collect();
+    if needles.is_empty() {
+        return message.to_owned();
+    }
+    let mut out = redact_duplicate_entry(message, &needles);
+    for needle in &needles {
+        for quote in ['\'', '"'] {
+            let quoted = format!("{quote}{needle}{quote}");
+            out = out.replace(&quoted, "'***'");
+        }
+    }
+    out
+}
+
+/// The text a server would quote for `v` in a message, when `v` carries
+/// data worth hiding (booleans and NULL do not).
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null | Value::Bool(_) => None,
+        Value::String(s) if s.is_empty() => None,
+        Value::Bytes(b) => std::str::from_utf8(b)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned),
+        other => Some(other.to_string()),
+    }
+}
+
+/// MySQL's `Duplicate entry '<values joined by ->' for key '<key>'`: the
+/// entry is quoted without escaping, so it is found between the fixed
+/// prefix and the last `' for key`, and masked when it contains a value.
+fn redact_duplicate_entry(message: &str, needles: &[String]) -> String {
+    const PREFIX: &str = "Duplicate entry '";
+    const SUFFIX: &str = "' for key";
+    let Some(start) = message.find(PREFIX).map(|i| i + PREFIX.len()) else {
+        return message.to_owned();
+    };
+    let Some(end) = message[start..].rfind(SUFFIX).map(|i| start + i) else {
+        return message.to_owned();
+    };
+    let entry = &message[start..end];
+    if needles.iter().any(|n| entry.contains(n.as_str())) {
+        format!("{}***{}", &message[..start], &message[end..])
+    } else {
+        message.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_numbers_with_vague_sqlstates_get_a_family() {
+        // MySQL 8 reports "Incorrect integer value" as HY000.
+        assert_eq!(kind_from_sqlstate("HY000"), ErrorKind::Other);
+        assert_eq!(kind_from_mysql_number(1366), Some(ErrorKind::Data));
+        // Strict mode raises the truncation warning 01000 to an error.
+        assert_eq!(kind_from_sqlstate("01000"), ErrorKind::Other);
+        assert_eq!(kind_from_mysql_number(1265), Some(ErrorKind::Data));
+        assert_eq!(kind_from_mysql_number(1406), Some(ErrorKind::Data));
+        assert_eq!(kind_from_mysql_number(1205), Some(ErrorKind::Operational));
+        assert_eq!(kind_from_mysql_number(1213), Some(ErrorKind::Operational));
+        assert_eq!(kind_from_mysql_number(1969), Some(ErrorKind::Operational));
+        assert_eq!(kind_from_mysql_number(1136), Some(ErrorKind::Programming));
+    }
+
+    #[test]
+    fn mysql_numbers_left_to_sqlstate() {
+        // Syntax error (42000), unknown table (42S02), duplicate key (23000,
+        // already read by sqlx): the SQLSTATE decides.
+        for n in [1064, 1146, 1054, 1062, 1452, 4025] {
+            assert_eq!(kind_from_mysql_number(n), None, "{n}");
+        }
+        assert_eq!(kind_from_sqlstate("42S02"), ErrorKind::Programming);
+    }
+
+    #[test]
+    fn sqlite_extended_codes() {
+        let unique = ErrorKind::Integrity(IntegrityKind::Unique);
+        assert_eq!(kind_from_sqlite_code(2067), unique);
+        assert_eq!(kind_from_sqlite_code(1555), unique);
+        assert_eq!(
+            kind_from_sqlite_code(787),
+            ErrorKind::Integrity(IntegrityKind::ForeignKey)
+        );
+        assert_eq!(
+            kind_from_sqlite_code(1299),
+            ErrorKind::Integrity(IntegrityKind::NotNull)
+        );
+        assert_eq!(
+            kind_from_sqlite_code(275),
+            ErrorKind::Integrity(IntegrityKind::Check)
+        );
+        // SQLITE_CONSTRAINT_DATATYPE: "cannot store TEXT value in INTEGER column".
+        assert_eq!(kind_from_sqlite_code(3091), ErrorKind::Data);
+        // SQLITE_CONSTRAINT_TRIGGER (RAISE(ABORT, ...)) and the bare code.
+        assert_eq!(
+            kind_from_sqlite_code(1811),
+            ErrorKind::Integrity(IntegrityKind::Other)
+        );
+        assert_eq!(
+            kind_from_sqlite_code(19),
+            ErrorKind::Integrity(IntegrityKind::Other)
+        );
+    }
+
+    #[test]
+    fn sqlite_primary_codes() {
+        assert_eq!(kind_from_sqlite_code(1), ErrorKind::Programming);
+        assert_eq!(kind_from_sqlite_code(25), ErrorKind::Programming); // SQLITE_RANGE
+        assert_eq!(kind_from_sqlite_code(18), ErrorKind::Data); // TOOBIG
+        assert_eq!(kind_from_sqlite_code(20), ErrorKind::Data); // MISMATCH
+        assert_eq!(kind_from_sqlite_code(5), ErrorKind::Operational); // BUSY
+        assert_eq!(kind_from_sqlite_code(517), ErrorKind::Operational); // BUSY_SNAPSHOT
+        assert_eq!(kind_from_sqlite_code(8), ErrorKind::Operational); // READONLY
+        assert_eq!(kind_from_sqlite_code(9), ErrorKind::Operational); // INTERRUPT
+        assert_eq!(kind_from_sqlite_code(266), ErrorKind::Operational); // IOERR_READ
+        assert_eq!(kind_from_sqlite_code(26), ErrorKind::Operational); // NOTADB
+        assert_eq!(kind_from_sqlite_code(2), ErrorKind::Other);
+        assert_eq!(kind_from_sqlite_code(0), ErrorKind::Other);
+    }
+
+    #[test]
+    fn redacts_quoted_values() {
+        let params = [Value::from("alice@example.com"), Value::Int(7)];
+        assert_eq!(
+            redact_message(
+                "Duplicate entry 'alice@example.com' for key 'email'",
+                &params
+            ),
+            "Duplicate entry '***' for key 'email'"
+        );
+        assert_eq!(
+            redact_message("invalid input syntax for type integer: \"7\"", &params),
+            "invalid input syntax for type integer: '***'"
+        );
+        assert_eq!(
+            redact_message(
+                "Incorrect integer value: 'alice@example.com' for column `db`.`t`.`n` at row 1",
+                &params
+            ),
+            "Incorrect integer value: '***' for column `db`.`t`.`n` at row 1"
+        );
+    }
+
+    #[test]
+    fn redacts_composite_and_quoted_duplicate_entries() {
+        let params = [Value::from("O'Brien"), Value::Int(1)];
+        assert_eq!(
+            redact_message("Duplicate entry 'O'Brien-1' for key 'uq_name'", &params),
+            "Duplicate entry '***' for key 'uq_name'"
+        );
+    }
+
+    #[test]
+    fn leaves_messages_without_values_alone() {
+        let params = [Value::Int(1), Value::Bool(true), Value::Null];
+        for m in [
+            "Data too long for column 'code' at row 1",
+            "UNIQUE constraint failed: account.email",
+            "duplicate key value violates unique constraint \"account_email_key\"",
+        ] {
+            assert_eq!(redact_message(m, &params), m);
+        }
     }
 }

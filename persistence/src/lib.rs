@@ -30,11 +30,17 @@ pub mod engine;
 pub mod error;
 
 pub use dialects;
-pub use engine::connection::Connection;
+pub use engine::connection::{Connection, RowStream};
 pub use engine::engine::{create_engine, create_engine_with, Engine, EngineOptions};
+pub use engine::inspect::{
+    inspect, Inspector, ReflectedCheck, ReflectedColumn, ReflectedForeignKey, ReflectedIndex,
+    ReflectedUniqueConstraint,
+};
+pub use engine::pool::{PoolKind, PoolOptions, PoolStatus};
 pub use engine::result::QueryResult;
 pub use engine::row::{FromRow, Row, RowIndex};
 pub use engine::schema::SchemaExt;
+pub use engine::transaction::{IsolationLevel, Transaction};
 pub use engine::url::{Backend, DatabaseUrl};
 pub use error::{Error, ErrorKind, IntegrityKind};
 

@@ -14,7 +14,9 @@ use crate::sql::cte::{CteBody, CteDef};
 use crate::sql::delete::Delete;
 use crate::sql::expr::{BinaryOp, ColumnRef, Expr, Source, SpecialFunction, UnaryOp};
 use crate::sql::insert::{ConflictAction, Insert, InsertSource};
-use crate::sql::select::{Distinct, FromItem, JoinKind, Lock, NullsOrder, OrderBy, Select};
+use crate::sql::select::{
+    item_sources, Distinct, FromItem, JoinKind, Lock, NullsOrder, OrderBy, Select,
+};
 use crate::sql::text::{split_params, TextClause, TextPiece};
 use crate::sql::update::Update;
 use crate::sql::window::{FrameBound, FrameUnits, Window};
@@ -56,6 +58,10 @@ fn precedence(e: &Expr) -> u8 {
     }
 }
 
+/// Binds tighter than every operator: only atoms (columns, values, calls,
+/// ...) go without parentheses. Used for the operands of `||` and unary `-`.
+const ATOM: u8 = 8;
+
 fn visit(e: &Expr, w: &mut SqlWriter<'_>) -> R {
     let d = w.dialect();
     d.visit_expr(e, w)
@@ -73,9 +79,10 @@ pub fn visit_grouped(e: &Expr, min: u8, w: &mut SqlWriter<'_>) -> R {
     }
 }
 
-/// A column, qualified by its source.
+/// A column, qualified by its source (except in DDL, where a check or a
+/// server default names its own table's columns bare).
 pub fn visit_column(c: &ColumnRef, w: &mut SqlWriter<'_>) {
-    if let Some(src) = &c.source {
+    if let Some(src) = c.source.as_ref().filter(|_| !w.inline_literals()) {
         qualifier(src, w);
         w.push_char('.');
     }
@@ -107,12 +114,22 @@ pub fn visit_expr(e: &Expr, w: &mut SqlWriter<'_>) -> R {
         }
         Expr::Binary { op, left, right } => d.visit_binary(*op, left, right, w)?,
         Expr::Unary { op, expr } => {
-            match op {
-                UnaryOp::Not => w.push("NOT "),
-                UnaryOp::Neg => w.push("-"),
-                UnaryOp::Distinct => w.push("DISTINCT "),
-            }
-            visit_grouped(expr, 5, w)?;
+            let min = match op {
+                UnaryOp::Not => {
+                    w.push("NOT ");
+                    5
+                }
+                UnaryOp::Neg => {
+                    // `-(a + b)`: negation binds tighter than any operator.
+                    w.push("-");
+                    ATOM
+                }
+                UnaryOp::Distinct => {
+                    w.push("DISTINCT ");
+                    5
+                }
+            };
+            visit_grouped(expr, min, w)?;
         }
         Expr::IsNull { expr, negated } => {
             visit_grouped(expr, 5, w)?;
@@ -251,12 +268,27 @@ pub fn visit_binary(op: BinaryOp, left: &Expr, right: &Expr, w: &mut SqlWriter<'
         left: Box::new(Expr::Value(Value::Null)),
         right: Box::new(Expr::Value(Value::Null)),
     });
-    visit_grouped(left, parent, w)?;
+    // `||` binds tighter than `*` on SQLite but looser than `+` on
+    // PostgreSQL: an operand that is itself an operation (other than a
+    // left-nested `||`) gets parentheses, so both read it the same way.
+    let left_min = match (op, left) {
+        (
+            BinaryOp::Concat,
+            Expr::Binary {
+                op: BinaryOp::Concat,
+                ..
+            },
+        ) => parent,
+        (BinaryOp::Concat, _) => ATOM,
+        _ => parent,
+    };
+    visit_grouped(left, left_min, w)?;
     w.push_char(' ');
     w.push(op.as_sql());
     w.push_char(' ');
     // Right operand of a non-associative operator binds tighter.
     let right_min = match op {
+        BinaryOp::Concat => ATOM,
         BinaryOp::Sub | BinaryOp::Div | BinaryOp::Mod => parent + 1,
         _ if parent == 4 => 5,
         _ => parent,
@@ -426,21 +458,26 @@ pub fn lock_clause(lock: &Lock, w: &mut SqlWriter<'_>) -> R {
 
 // ------------------------------------------------------------------- select
 
-/// Collects the CTEs a statement uses, dependencies first, each once.
+/// Collects the CTEs a statement uses, dependencies first, each once:
+/// those in its FROM (also inside derived tables and joins), those attached
+/// with `with_cte`, and those used only by a subquery in an expression
+/// (a scalar, `EXISTS` or `IN` subquery in the columns, `WHERE`, ...).
 fn collect_ctes(select: &Select, out: &mut Vec<Arc<CteDef>>) {
     for cte in &select.ctes {
         add_cte(cte, out);
     }
-    let inferred;
-    let from = if select.from.is_empty() {
-        inferred = select.inferred_from();
-        &inferred
-    } else {
-        &select.from
-    };
-    for item in from {
+    for item in select.effective_from().iter() {
         collect_from_ctes(item, out);
     }
+    let mut nested = |e: &Expr| expr_ctes(e, out);
+    select.columns.iter().for_each(&mut nested);
+    if let Distinct::On(exprs) = &select.distinct {
+        exprs.iter().for_each(&mut nested);
+    }
+    select.where_.iter().for_each(&mut nested);
+    select.group_by.iter().for_each(&mut nested);
+    select.having.iter().for_each(&mut nested);
+    select.order_by.iter().for_each(|o| nested(&o.expr));
 }
 
 fn collect_from_ctes(item: &FromItem, out: &mut Vec<Arc<CteDef>>) {
@@ -450,10 +487,83 @@ fn collect_from_ctes(item: &FromItem, out: &mut Vec<Arc<CteDef>>) {
             Source::Subquery { select, .. } => collect_ctes(select, out),
             _ => {}
         },
-        FromItem::Join { left, right, .. } => {
+        FromItem::Join {
+            left, right, on, ..
+        } => {
             collect_from_ctes(left, out);
             collect_from_ctes(right, out);
+            if let Some(on) = on {
+                expr_ctes(on, out);
+            }
         }
+    }
+}
+
+/// The CTEs used by the subqueries nested in an expression.
+fn expr_ctes(e: &Expr, out: &mut Vec<Arc<CteDef>>) {
+    for_each_subselect(e, &mut |s| collect_ctes(s, out));
+}
+
+/// Calls `f` on each select nested directly in `e` (a scalar, `EXISTS` or
+/// `IN` subquery), looking through operators, calls and windows.
+fn for_each_subselect(e: &Expr, f: &mut dyn FnMut(&Select)) {
+    match e {
+        Expr::Subquery(s) | Expr::Exists { select: s, .. } => f(s),
+        Expr::InSelect { expr, select, .. } => {
+            for_each_subselect(expr, f);
+            f(select);
+        }
+        Expr::Binary { left, right, .. } => {
+            for_each_subselect(left, f);
+            for_each_subselect(right, f);
+        }
+        Expr::Unary { expr, .. }
+        | Expr::IsNull { expr, .. }
+        | Expr::Cast { expr, .. }
+        | Expr::Label { expr, .. } => for_each_subselect(expr, f),
+        Expr::InList { expr, list, .. } => {
+            for_each_subselect(expr, f);
+            list.iter().for_each(|x| for_each_subselect(x, f));
+        }
+        Expr::Between {
+            expr, low, high, ..
+        } => {
+            for_each_subselect(expr, f);
+            for_each_subselect(low, f);
+            for_each_subselect(high, f);
+        }
+        Expr::Function { args, .. } | Expr::Special { args, .. } | Expr::Tuple(args) => {
+            args.iter().for_each(|x| for_each_subselect(x, f));
+        }
+        Expr::Case {
+            operand,
+            whens,
+            else_,
+        } => {
+            operand.iter().for_each(|x| for_each_subselect(x, f));
+            for (cond, then) in whens {
+                for_each_subselect(cond, f);
+                for_each_subselect(then, f);
+            }
+            else_.iter().for_each(|x| for_each_subselect(x, f));
+        }
+        Expr::Over { func, window } => {
+            for_each_subselect(func, f);
+            window
+                .partition_by
+                .iter()
+                .for_each(|x| for_each_subselect(x, f));
+            window
+                .order_by
+                .iter()
+                .for_each(|o| for_each_subselect(&o.expr, f));
+        }
+        Expr::Column(_)
+        | Expr::Value(_)
+        | Expr::Star(_)
+        | Expr::Text(_)
+        | Expr::Excluded(_)
+        | Expr::Invalid(_) => {}
     }
 }
 
@@ -467,16 +577,21 @@ fn add_cte(def: &Arc<CteDef>, out: &mut Vec<Arc<CteDef>>) {
     let mut deps = Vec::new();
     match &def.body {
         CteBody::Select(s) => collect_ctes(s, &mut deps),
-        CteBody::Compound(c) => {
-            collect_ctes(&c.first, &mut deps);
-            c.rest.iter().for_each(|(_, s)| collect_ctes(s, &mut deps));
-        }
+        CteBody::Compound(c) => compound_ctes(c, &mut deps),
     }
+    // `deps` lists dependencies first; keep that order before this CTE.
+    let mut pos = at;
     for dep in deps {
         if !out.iter().any(|c| c.name == dep.name) {
-            out.insert(at, dep);
+            out.insert(pos, dep);
+            pos += 1;
         }
     }
+}
+
+fn compound_ctes(c: &CompoundSelect, out: &mut Vec<Arc<CteDef>>) {
+    collect_ctes(&c.first, out);
+    c.rest.iter().for_each(|(_, s)| collect_ctes(s, out));
 }
 
 fn with_clause(ctes: &[Arc<CteDef>], w: &mut SqlWriter<'_>) -> R {
@@ -494,6 +609,12 @@ fn with_clause(ctes: &[Arc<CteDef>], w: &mut SqlWriter<'_>) -> R {
         w.ident(&cte.name);
         if cte.recursive {
             // Recursive CTEs name their columns explicitly.
+            if cte.columns.iter().any(Option::is_none) {
+                return Err(CompileError::Invalid(format!(
+                    "recursive CTE `{}` needs a name (a column or a label) for every column",
+                    cte.name
+                )));
+            }
             w.push("(");
             let names: Vec<&str> = cte.columns.iter().flatten().map(|n| &**n).collect();
             w.comma_list(&names, |w, n| {
@@ -503,10 +624,11 @@ fn with_clause(ctes: &[Arc<CteDef>], w: &mut SqlWriter<'_>) -> R {
             w.push(")");
         }
         w.push(" AS (");
-        match &cte.body {
-            CteBody::Select(s) => select_core(s, w)?,
-            CteBody::Compound(c) => compound_core(c, w)?,
-        }
+        // A CTE body does not correlate to the statement that uses it.
+        w.without_scope(|w| match &cte.body {
+            CteBody::Select(s) => select_core(s, w),
+            CteBody::Compound(c) => compound_core(c, w),
+        })?;
         w.push_char(')');
     }
     w.push_char(' ');
@@ -521,13 +643,72 @@ pub fn select_statement(select: &Select, w: &mut SqlWriter<'_>) -> R {
     select_core(select, w)
 }
 
-/// A select nested in an expression (its CTEs are hoisted by the caller).
+/// A select nested in an expression or FROM: its CTEs are hoisted into
+/// the statement's `WITH`, except in an `UPDATE` / `DELETE` on a backend
+/// without `WITH ... UPDATE`, where each top subquery carries its own.
 fn select_body(select: &Select, w: &mut SqlWriter<'_>) -> R {
+    if w.nested_with() {
+        w.set_nested_with(false);
+        let out = select_statement(select, w);
+        w.set_nested_with(true);
+        return out;
+    }
     select_core(select, w)
 }
 
 /// `SELECT ... FROM ... WHERE ... GROUP BY ... HAVING ... ORDER BY ... LIMIT ...`.
 pub fn select_core(s: &Select, w: &mut SqlWriter<'_>) -> R {
+    let all_from = s.effective_from();
+    let from = correlated_from(s, &all_from, w)?;
+    // Subqueries in every clause may correlate to this FROM.
+    let mut scope: Vec<Arc<Source>> = Vec::new();
+    from.iter()
+        .for_each(|item| item_sources(item, &mut |src| scope.push(src.clone())));
+    w.with_scope(scope, |w| select_clauses(s, &from, w))
+}
+
+/// The FROM items left once the sources an enclosing statement provides
+/// are correlated away: the ones named by `correlate()`, or automatically,
+/// when there are several, every one an enclosing FROM has (SQLAlchemy's
+/// rules; auto-correlating all of them away is an error).
+fn correlated_from<'a>(
+    s: &Select,
+    from: &'a [FromItem],
+    w: &SqlWriter<'_>,
+) -> Result<Vec<&'a FromItem>, CompileError> {
+    let in_scope = |item: &FromItem| match item {
+        FromItem::Source(src) => w.in_scope(src.qualifier()),
+        FromItem::Join { .. } => false,
+    };
+    if w.correlation_scope().is_empty() {
+        return Ok(from.iter().collect());
+    }
+    if s.no_auto_correlate {
+        return Ok(from
+            .iter()
+            .filter(|item| {
+                !(in_scope(item)
+                    && matches!(item, FromItem::Source(src)
+                        if s.correlate.iter().any(|q| &**q == src.qualifier())))
+            })
+            .collect());
+    }
+    if from.len() < 2 {
+        return Ok(from.iter().collect());
+    }
+    let kept: Vec<&FromItem> = from.iter().filter(|item| !in_scope(item)).collect();
+    if kept.is_empty() {
+        return Err(CompileError::Invalid(
+            "a subquery has no FROM left after auto-correlation; \
+             use correlate() or correlate_none() to choose"
+                .into(),
+        ));
+    }
+    Ok(kept)
+}
+
+/// The clauses of a select, its FROM already correlated.
+fn select_clauses(s: &Select, from: &[&FromItem], w: &mut SqlWriter<'_>) -> R {
     let d = w.dialect();
     w.push("SELECT ");
     match &s.distinct {
@@ -553,13 +734,6 @@ pub fn select_core(s: &Select, w: &mut SqlWriter<'_>) -> R {
         }
         Ok(())
     })?;
-    let inferred;
-    let from = if s.from.is_empty() {
-        inferred = s.inferred_from();
-        &inferred
-    } else {
-        &s.from
-    };
     if !from.is_empty() {
         w.push(" FROM ");
         w.comma_list(from, |w, item| from_item(item, w))?;
@@ -635,6 +809,7 @@ fn from_source(src: &Source, w: &mut SqlWriter<'_>) -> R {
             table,
             schema,
             alias,
+            ..
         } => {
             if let Some(s) = schema {
                 w.ident(s);
@@ -646,7 +821,8 @@ fn from_source(src: &Source, w: &mut SqlWriter<'_>) -> R {
         }
         Source::Subquery { select, alias } => {
             w.push_char('(');
-            select_body(select, w)?;
+            // A derived table does not correlate (that would be LATERAL).
+            w.without_scope(|w| select_body(select, w))?;
             w.push(") AS ");
             w.ident(alias);
         }
@@ -660,8 +836,7 @@ fn from_source(src: &Source, w: &mut SqlWriter<'_>) -> R {
 /// `a UNION b ... ORDER BY ... LIMIT ...`, `WITH` clause included.
 pub fn compound_statement(c: &CompoundSelect, w: &mut SqlWriter<'_>) -> R {
     let mut ctes = Vec::new();
-    collect_ctes(&c.first, &mut ctes);
-    c.rest.iter().for_each(|(_, s)| collect_ctes(s, &mut ctes));
+    compound_ctes(c, &mut ctes);
     with_clause(&ctes, w)?;
     compound_core(c, w)
 }
@@ -676,10 +851,26 @@ fn compound_core(c: &CompoundSelect, w: &mut SqlWriter<'_>) -> R {
         compound_member(s, w)?;
     }
     if !c.order_by.is_empty() {
+        // The combined result has no tables: sort by result column names.
+        let terms: Vec<OrderBy> = c.order_by.iter().map(unqualified_term).collect();
         w.push(" ORDER BY ");
-        order_by_list(&c.order_by, w)?;
+        order_by_list(&terms, w)?;
     }
     d.limit_offset(c.limit, c.offset, w)
+}
+
+/// A sort term of a set operation: a column by its bare name.
+fn unqualified_term(term: &OrderBy) -> OrderBy {
+    match &term.expr {
+        Expr::Column(c) if c.source.is_some() => OrderBy {
+            expr: Expr::Column(ColumnRef {
+                source: None,
+                name: c.name.clone(),
+            }),
+            ..term.clone()
+        },
+        _ => term.clone(),
+    }
 }
 
 /// A member of a set operation; one with its own ORDER BY or LIMIT is
@@ -727,10 +918,8 @@ fn returning(cols: &[Expr], feature: bool, what: &'static str, w: &mut SqlWriter
 /// `INSERT INTO t (cols) VALUES (...), (...) [upsert] [RETURNING ...]`.
 pub fn insert_statement(ins: &Insert, w: &mut SqlWriter<'_>) -> R {
     let d = w.dialect();
-    if let InsertSource::Select(s) = &ins.source {
-        let mut ctes = Vec::new();
-        collect_ctes(s, &mut ctes);
-        with_clause(&ctes, w)?;
+    if let Some(err) = &ins.error {
+        return Err(err.clone());
     }
     w.push("INSERT INTO ");
     table_name(&ins.table, w);
@@ -774,13 +963,31 @@ pub fn insert_statement(ins: &Insert, w: &mut SqlWriter<'_>) -> R {
             }
         }
         InsertSource::Select(s) => {
+            let star = s.columns.is_empty() || s.columns.iter().any(|c| matches!(c, Expr::Star(_)));
+            if !star && s.columns.len() != ins.columns.len() {
+                return Err(CompileError::Invalid(format!(
+                    "INSERT from a SELECT of {} columns into {} columns",
+                    s.columns.len(),
+                    ins.columns.len()
+                )));
+            }
             w.push(" (");
             w.comma_list(&ins.columns, |w, c| {
                 w.ident(c);
                 Ok(())
             })?;
             w.push(") ");
-            select_core(s, w)?;
+            // `INSERT INTO t (..) WITH .. SELECT ..`: the one placement
+            // PostgreSQL, SQLite and MySQL all accept.
+            if ins.on_conflict.is_some() && s.where_.is_none() {
+                // SQLite reads `FROM t ON CONFLICT` as a join constraint
+                // unless a WHERE comes between (its documented workaround).
+                let mut s = (**s).clone();
+                s.where_ = Some(crate::sql::text::literal_column("true"));
+                select_statement(&s, w)?;
+            } else {
+                select_statement(s, w)?;
+            }
         }
     }
     if ins.on_conflict.is_some() {
@@ -792,6 +999,20 @@ pub fn insert_statement(ins: &Insert, w: &mut SqlWriter<'_>) -> R {
         "INSERT ... RETURNING",
         w,
     )
+}
+
+/// The `WITH` clause of an `UPDATE` or `DELETE` whose subqueries use CTEs.
+/// On a backend without `WITH ... UPDATE` nothing is written and the answer
+/// is `true`: each subquery then carries its own `WITH`.
+fn dml_with_clause(ctes: &[Arc<CteDef>], w: &mut SqlWriter<'_>) -> Result<bool, CompileError> {
+    if ctes.is_empty() {
+        return Ok(false);
+    }
+    if !w.dialect().features().cte_in_dml {
+        return Ok(true);
+    }
+    with_clause(ctes, w)?;
+    Ok(false)
 }
 
 /// `ON CONFLICT (target) DO UPDATE SET ... | DO NOTHING`.
@@ -848,14 +1069,25 @@ pub fn update_statement(u: &Update, w: &mut SqlWriter<'_>) -> R {
     if u.set.is_empty() {
         return Err(CompileError::Invalid("UPDATE with no SET values".into()));
     }
+    let mut ctes = Vec::new();
+    u.set.iter().for_each(|(_, e)| expr_ctes(e, &mut ctes));
+    u.where_.iter().for_each(|e| expr_ctes(e, &mut ctes));
+    let nested = dml_with_clause(&ctes, w)?;
     w.push("UPDATE ");
     table_name(&u.table, w);
     w.push(" SET ");
-    set_list(&u.table, &u.set, w)?;
-    if let Some(cond) = &u.where_ {
-        w.push(" WHERE ");
-        visit(cond, w)?;
-    }
+    // Subqueries in SET and WHERE correlate to the updated table.
+    w.set_nested_with(nested);
+    let body = w.with_scope([u.table.source().clone()], |w| {
+        set_list(&u.table, &u.set, w)?;
+        if let Some(cond) = &u.where_ {
+            w.push(" WHERE ");
+            visit(cond, w)?;
+        }
+        Ok(())
+    });
+    w.set_nested_with(false);
+    body?;
     returning(
         &u.returning,
         d.features().update_returning,
@@ -867,11 +1099,18 @@ pub fn update_statement(u: &Update, w: &mut SqlWriter<'_>) -> R {
 /// `DELETE FROM t WHERE ... [RETURNING ...]`.
 pub fn delete_statement(del: &Delete, w: &mut SqlWriter<'_>) -> R {
     let d = w.dialect();
+    let mut ctes = Vec::new();
+    del.where_.iter().for_each(|e| expr_ctes(e, &mut ctes));
+    let nested = dml_with_clause(&ctes, w)?;
     w.push("DELETE FROM ");
     table_name(&del.table, w);
     if let Some(cond) = &del.where_ {
         w.push(" WHERE ");
-        visit(cond, w)?;
+        // Subqueries in WHERE correlate to the deleted table.
+        w.set_nested_with(nested);
+        let body = w.with_scope([del.table.source().clone()], |w| visit(cond, w));
+        w.set_nested_with(false);
+        body?;
     }
     returning(
         &del.returning,
@@ -985,7 +1224,8 @@ pub fn column_spec(table: &Table, column: &Column, w: &mut SqlWriter<'_>) -> R {
 pub fn default_and_null(column: &Column, w: &mut SqlWriter<'_>) -> R {
     if let Some(default) = column.get_server_default() {
         w.push(" DEFAULT ");
-        server_default(default, w)?;
+        let d = w.dialect();
+        d.server_default(column, default, w)?;
     }
     if !column.is_nullable() {
         w.push(" NOT NULL");
@@ -1009,12 +1249,28 @@ pub fn server_default(default: &ServerDefault, w: &mut SqlWriter<'_>) -> R {
     })
 }
 
-/// `DROP INDEX [IF EXISTS] name`.
-pub fn drop_index(index: &str, _table: &Table, if_exists: bool, w: &mut SqlWriter<'_>) -> R {
+/// `DROP INDEX [IF EXISTS] [schema.]name` (an index lives in its table's schema).
+pub fn drop_index(index: &str, table: &Table, if_exists: bool, w: &mut SqlWriter<'_>) -> R {
     w.push("DROP INDEX ");
     if if_exists {
         w.push("IF EXISTS ");
     }
+    if let Some(schema) = table.schema_name() {
+        w.ident(schema);
+        w.push_char('.');
+    }
     w.ident(index);
     Ok(())
+}
+
+/// `[schema.]table`.
+pub fn qualified_table(table: &Table, w: &mut SqlWriter<'_>) {
+    table_name(table, w);
+}
+
+/// `name ON [schema.]table` of `CREATE INDEX`.
+pub fn index_on_table(index: &str, table: &Table, w: &mut SqlWriter<'_>) {
+    w.ident(index);
+    w.push(" ON ");
+    table_name(table, w);
 }

@@ -309,9 +309,7 @@ pub fn create_index(ci: &CreateIndex, w: &mut SqlWriter<'_>) -> R {
         }
         w.push("IF NOT EXISTS ");
     }
-    w.ident(&ci.index.name);
-    w.push(" ON ");
-    qualified(&ci.table, w);
+    d.index_on_table(&ci.index.name, &ci.table, w);
     w.push(" (");
     ident_list(&ci.index.columns, w);
     w.push_char(')');

@@ -31,6 +31,9 @@ pub struct Features {
     pub native_enum: bool,
     /// `CREATE INDEX IF NOT EXISTS` / `DROP INDEX IF EXISTS`.
     pub index_if_exists: bool,
+    /// A `WITH` clause before `UPDATE` / `DELETE` (when false, the
+    /// subqueries that use CTEs carry their own `WITH`).
+    pub cte_in_dml: bool,
     /// The most bound parameters one statement may carry.
     pub max_bind_params: usize,
 }
@@ -51,5 +54,6 @@ pub const ANSI: Features = Features {
     native_bool: true,
     native_enum: false,
     index_if_exists: true,
+    cte_in_dml: true,
     max_bind_params: 32_766,
 };

@@ -14,7 +14,7 @@ pub mod writer;
 use std::borrow::Cow;
 
 use crate::error::CompileError;
-use crate::schema::column::Column;
+use crate::schema::column::{Column, ServerDefault};
 use crate::schema::table::Table;
 use crate::schema::types::SqlType;
 use crate::sql::expr::{BinaryOp, Expr, SpecialFunction};
@@ -132,6 +132,24 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         w: &mut SqlWriter<'_>,
     ) -> Result<(), CompileError> {
         ansi::column_spec(table, column, w)
+    }
+
+    /// A column's server default after `DEFAULT`: a literal as is, an
+    /// expression in parentheses.
+    fn server_default(
+        &self,
+        column: &Column,
+        default: &ServerDefault,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        let _ = column;
+        ansi::server_default(default, w)
+    }
+
+    /// `name ON table` in `CREATE INDEX`: the schema qualifies the table
+    /// (SQLite puts it on the index name instead).
+    fn index_on_table(&self, index: &str, table: &Table, w: &mut SqlWriter<'_>) {
+        ansi::index_on_table(index, table, w);
     }
 
     /// `DROP INDEX` (MySQL needs the table).

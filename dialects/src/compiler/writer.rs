@@ -1,6 +1,9 @@
 //! `SqlWriter`: SQL text and ordered parameters, written in one traversal.
 
+use std::sync::Arc;
+
 use super::Dialect;
+use crate::sql::expr::Source;
 use crate::value::Value;
 
 /// The result of compiling a statement: SQL text plus its bound values, in
@@ -35,8 +38,15 @@ pub struct SqlWriter<'d> {
     dialect: &'d dyn Dialect,
     sql: String,
     params: Vec<Value>,
-    /// When set, values are written as SQL literals (DDL only).
+    /// When set, values are written as SQL literals and columns without
+    /// their table (DDL only: server defaults and checks).
     inline_literals: bool,
+    /// The FROM sources of every enclosing statement, innermost last: what
+    /// a nested subquery may correlate to.
+    scope: Vec<Arc<Source>>,
+    /// Set while a DML statement writes subqueries that must carry their
+    /// own `WITH` clause (backends without `WITH ... UPDATE`).
+    nested_with: bool,
 }
 
 impl<'d> SqlWriter<'d> {
@@ -47,6 +57,8 @@ impl<'d> SqlWriter<'d> {
             sql: String::with_capacity(256),
             params: Vec::new(),
             inline_literals: false,
+            scope: Vec::new(),
+            nested_with: false,
         }
     }
 
@@ -116,9 +128,55 @@ impl<'d> SqlWriter<'d> {
         out
     }
 
-    /// Whether values are currently written as literals.
+    /// Whether values are currently written as literals (DDL mode, where
+    /// columns are also written without their table).
     pub fn inline_literals(&self) -> bool {
         self.inline_literals
+    }
+
+    /// The FROM sources (tables, aliases, subqueries, CTEs) of the
+    /// statements enclosing the current position: what a scalar, `EXISTS`
+    /// or `IN` subquery written here correlates to, by qualifier.
+    pub fn correlation_scope(&self) -> &[Arc<Source>] {
+        &self.scope
+    }
+
+    /// Whether an enclosing statement has a FROM source qualified `name`.
+    pub fn in_scope(&self, name: &str) -> bool {
+        self.scope.iter().any(|s| s.qualifier() == name)
+    }
+
+    /// Runs `f` with `sources` added to the correlation scope (a select
+    /// writing its clauses, an `UPDATE` or `DELETE` writing its conditions).
+    pub fn with_scope<T>(
+        &mut self,
+        sources: impl IntoIterator<Item = Arc<Source>>,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> T {
+        let depth = self.scope.len();
+        self.scope.extend(sources);
+        let out = f(self);
+        self.scope.truncate(depth);
+        out
+    }
+
+    /// Sets whether the next subquery written carries its own `WITH` clause.
+    pub(crate) fn set_nested_with(&mut self, on: bool) {
+        self.nested_with = on;
+    }
+
+    /// Whether the next subquery written carries its own `WITH` clause.
+    pub(crate) fn nested_with(&self) -> bool {
+        self.nested_with
+    }
+
+    /// Runs `f` with an empty correlation scope (a derived table in FROM, a
+    /// CTE body, a member of a set operation: none of them correlate).
+    pub fn without_scope<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let saved = std::mem::take(&mut self.scope);
+        let out = f(self);
+        self.scope = saved;
+        out
     }
 
     /// Writes items separated by `", "`.

@@ -58,6 +58,7 @@ impl Table {
             source: Arc::new(Source::Table {
                 name: name.as_str().into(),
                 schema: None,
+                columns: Arc::from([]),
             }),
             data: Arc::new(TableData {
                 name,
@@ -76,20 +77,34 @@ impl Table {
         self
     }
 
+    /// Rebuilds the FROM source after the name, schema or columns changed.
+    fn with_fresh_source(mut self) -> Self {
+        self.source = Arc::new(Source::Table {
+            name: self.data.name.as_str().into(),
+            schema: self.data.schema.as_deref().map(Into::into),
+            columns: self.column_names(),
+        });
+        self
+    }
+
+    /// The column names, shared by the sources of the table and its aliases.
+    pub(crate) fn column_names(&self) -> Arc<[Arc<str>]> {
+        self.data
+            .columns
+            .iter()
+            .map(|c| Arc::from(c.name.as_str()))
+            .collect()
+    }
+
     /// Puts the table in a schema (PostgreSQL) or database (MySQL).
     pub fn schema(self, schema: impl Into<String>) -> Self {
         let schema = schema.into();
-        let mut t = self.edit(|d| d.schema = Some(schema.clone()));
-        t.source = Arc::new(Source::Table {
-            name: t.data.name.as_str().into(),
-            schema: Some(schema.into()),
-        });
-        t
+        self.edit(|d| d.schema = Some(schema)).with_fresh_source()
     }
 
     /// Adds a column.
     pub fn column(self, column: Column) -> Self {
-        self.edit(|d| d.columns.push(column))
+        self.edit(|d| d.columns.push(column)).with_fresh_source()
     }
 
     /// Adds a table-level foreign key over several columns.

@@ -20,6 +20,7 @@ impl Alias {
             table: table.name().into(),
             schema: table.schema_name().map(Into::into),
             alias: alias.into(),
+            columns: table.column_names(),
         });
         Alias { table, source }
     }

@@ -8,6 +8,8 @@ use super::expr::{Expr, Source};
 use super::select::{Columns, FromItem, IntoFrom, Select};
 
 /// The body of a CTE: a select, or a compound select for recursive ones.
+// One per CTE, behind an `Arc`: the size of a `Select` costs nothing here.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum CteBody {
     /// A plain select.

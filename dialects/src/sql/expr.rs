@@ -21,6 +21,8 @@ pub enum Source {
         name: Arc<str>,
         /// Schema name.
         schema: Option<Arc<str>>,
+        /// The table's column names (what `filter_by` may refer to).
+        columns: Arc<[Arc<str>]>,
     },
     /// An aliased table: `resume AS r`.
     TableAlias {
@@ -30,6 +32,8 @@ pub enum Source {
         schema: Option<Arc<str>>,
         /// Alias.
         alias: Arc<str>,
+        /// The table's column names.
+        columns: Arc<[Arc<str>]>,
     },
     /// A named subquery in FROM: `(SELECT ...) AS helper1`.
     Subquery {
@@ -50,6 +54,35 @@ impl Source {
             Source::TableAlias { alias, .. } => alias,
             Source::Subquery { alias, .. } => alias,
             Source::Cte(cte) => &cte.name,
+        }
+    }
+
+    /// Whether the source has a (result) column named `name`.
+    pub fn has_column(&self, name: &str) -> bool {
+        match self {
+            Source::Table { columns, .. } | Source::TableAlias { columns, .. } => {
+                columns.iter().any(|c| &**c == name)
+            }
+            Source::Subquery { select, .. } => {
+                select.column_names().iter().flatten().any(|c| *c == name)
+            }
+            Source::Cte(cte) => cte.columns.iter().flatten().any(|c| &**c == name),
+        }
+    }
+
+    /// A column of this source, or an expression that fails to compile with
+    /// [`CompileError::UnknownColumn`] when the source has no such column.
+    pub fn column(self: &Arc<Self>, name: &str) -> Expr {
+        if self.has_column(name) {
+            Expr::Column(ColumnRef {
+                source: Some(self.clone()),
+                name: name.into(),
+            })
+        } else {
+            Expr::Invalid(Box::new(CompileError::UnknownColumn {
+                table: self.qualifier().to_owned(),
+                column: name.to_owned(),
+            }))
         }
     }
 }

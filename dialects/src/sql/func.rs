@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use super::expr::{Expr, IntoExpr, SpecialFunction};
+use crate::value::Value;
 
 /// Any function by name: `func::call("upper", [x])`.
 pub fn call<I, E>(name: &str, args: I) -> Expr
@@ -115,12 +116,20 @@ pub fn dense_rank() -> Expr {
     call::<[Expr; 0], Expr>("dense_rank", [])
 }
 
-/// `lag(expr, offset)`, to be used with `.over(..)`.
+/// `lag(expr, offset)`, to be used with `.over(..)`. The offset is bound
+/// as a 32-bit integer, the type PostgreSQL's `lag(anyelement, integer)`
+/// expects (a larger offset is clamped).
 pub fn lag(expr: impl IntoExpr, offset: i64) -> Expr {
-    call("lag", [expr.into_expr(), Expr::Value(offset.into())])
+    call("lag", [expr.into_expr(), offset_value(offset)])
 }
 
-/// `lead(expr, offset)`, to be used with `.over(..)`.
+/// `lead(expr, offset)`, to be used with `.over(..)`; the offset is bound
+/// as for [`lag`].
 pub fn lead(expr: impl IntoExpr, offset: i64) -> Expr {
-    call("lead", [expr.into_expr(), Expr::Value(offset.into())])
+    call("lead", [expr.into_expr(), offset_value(offset)])
+}
+
+fn offset_value(offset: i64) -> Expr {
+    let clamped = offset.clamp(i64::from(i32::MIN), i64::from(i32::MAX));
+    Expr::Value(Value::Int(i32::try_from(clamped).unwrap_or_default()))
 }

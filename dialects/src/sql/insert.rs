@@ -51,6 +51,8 @@ pub struct Insert {
     pub(crate) source: InsertSource,
     pub(crate) returning: Vec<Expr>,
     pub(crate) on_conflict: Option<OnConflict>,
+    /// A mistake found while building (reported when compiling).
+    pub(crate) error: Option<crate::error::CompileError>,
 }
 
 /// `INSERT INTO table`.
@@ -61,12 +63,15 @@ pub fn insert(table: &Table) -> Insert {
         source: InsertSource::DefaultValues,
         returning: Vec::new(),
         on_conflict: None,
+        error: None,
     }
 }
 
 impl Insert {
     /// One row as `(column, value)` pairs. The first row fixes the column
-    /// list; a further call adds another row with the same columns.
+    /// list; a further call adds another row with the same columns (in any
+    /// order). A row with other columns fails to compile with
+    /// [`CompileError::Invalid`](crate::CompileError::Invalid).
     pub fn values<K, V>(mut self, row: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: Into<String>,
@@ -76,25 +81,39 @@ impl Insert {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into_expr()))
             .collect();
-        let rows = match &mut self.source {
-            InsertSource::Values(rows) => rows,
-            other => {
-                self.columns = pairs.iter().map(|(k, _)| k.clone()).collect();
-                *other = InsertSource::Values(Vec::new());
-                match other {
-                    InsertSource::Values(rows) => rows,
-                    _ => unreachable!("just set to Values"),
-                }
-            }
-        };
-        let mut ordered: Vec<Expr> = Vec::with_capacity(self.columns.len());
-        for col in &self.columns {
-            let v = pairs
-                .iter()
-                .find(|(k, _)| k == col)
-                .map_or(Expr::Value(crate::Value::Null), |(_, v)| v.clone());
-            ordered.push(v);
+        if !matches!(self.source, InsertSource::Values(_)) {
+            self.columns = pairs.iter().map(|(k, _)| k.clone()).collect();
+            self.source = InsertSource::Values(Vec::new());
         }
+        let InsertSource::Values(rows) = &mut self.source else {
+            return self;
+        };
+        let same_columns = pairs.len() == self.columns.len()
+            && pairs.iter().all(|(k, _)| self.columns.contains(k));
+        if !same_columns && self.error.is_none() {
+            self.error = Some(crate::error::CompileError::Invalid(format!(
+                "INSERT row {} has columns ({}) but the first row has ({})",
+                rows.len() + 1,
+                pairs
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.columns.join(", ")
+            )));
+        }
+        let mut pairs: Vec<Option<(String, Expr)>> = pairs.into_iter().map(Some).collect();
+        let ordered = self
+            .columns
+            .iter()
+            .map(|col| {
+                pairs
+                    .iter_mut()
+                    .find(|p| p.as_ref().is_some_and(|(k, _)| k == col))
+                    .and_then(Option::take)
+                    .map_or(Expr::Value(crate::Value::Null), |(_, v)| v)
+            })
+            .collect();
         rows.push(ordered);
         self
     }

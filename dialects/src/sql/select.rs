@@ -227,6 +227,11 @@ pub struct Select {
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
     pub(crate) lock: Option<Lock>,
+    /// Qualifiers given to [`Select::correlate`].
+    pub(crate) correlate: Vec<Arc<str>>,
+    /// Set by [`Select::correlate`] and [`Select::correlate_none`]: no
+    /// automatic correlation.
+    pub(crate) no_auto_correlate: bool,
 }
 
 /// `SELECT columns`: a tuple, array or vector of expressions, or a table.
@@ -263,26 +268,52 @@ impl Select {
         }
     }
 
+    /// Joins `target` onto a FROM item: the last one the `ON` condition
+    /// refers to, or else the last one. A FROM item inferred from the
+    /// columns that is the target itself is dropped (it is joined instead).
     fn join_with(mut self, target: impl IntoFrom, on: Option<Expr>, kind: JoinKind) -> Self {
         self.ensure_from();
         let right = target.into_from();
-        let left = match self.from.pop() {
-            Some(l) => l,
-            None => {
-                self.from.push(right);
-                return self;
-            }
+        let mut targets: Vec<&str> = Vec::new();
+        item_qualifiers(&right, &mut targets);
+        self.from.retain(
+            |item| !matches!(item, FromItem::Source(s) if targets.contains(&s.qualifier())),
+        );
+        let mut referenced: Vec<Arc<Source>> = Vec::new();
+        if let Some(on) = &on {
+            collect_sources(on, &mut referenced);
+        }
+        let refers = |item: &FromItem| {
+            let mut names = Vec::new();
+            item_qualifiers(item, &mut names);
+            names
+                .iter()
+                .any(|n| referenced.iter().any(|r| r.qualifier() == *n))
         };
-        self.from.push(FromItem::Join {
-            left: Box::new(left),
-            right: Box::new(right),
-            kind,
-            on,
-        });
+        let Some(at) = self
+            .from
+            .iter()
+            .rposition(refers)
+            .or_else(|| self.from.len().checked_sub(1))
+        else {
+            self.from.push(right);
+            return self;
+        };
+        let left = self.from.remove(at);
+        self.from.insert(
+            at,
+            FromItem::Join {
+                left: Box::new(left),
+                right: Box::new(right),
+                kind,
+                on,
+            },
+        );
         self
     }
 
-    /// `JOIN target ON on`, joined onto the last FROM item.
+    /// `JOIN target ON on`, joined onto the FROM item `on` refers to (the
+    /// last such, or else the last FROM item).
     pub fn join(self, target: impl IntoFrom, on: Expr) -> Self {
         self.join_with(target, Some(on), JoinKind::Inner)
     }
@@ -318,20 +349,24 @@ impl Select {
         self.where_(cond)
     }
 
-    /// `column = value` conditions on columns of the primary FROM source,
-    /// found by name (SQLAlchemy's `filter_by`).
+    /// `column = value` conditions by column name (SQLAlchemy's
+    /// `filter_by`), on the target of the last join or else on the first
+    /// FROM source. A name that source does not have fails to compile with
+    /// [`CompileError::UnknownColumn`](crate::CompileError::UnknownColumn).
     pub fn filter_by<V: IntoExpr>(
         mut self,
         pairs: impl IntoIterator<Item = (&'static str, V)>,
     ) -> Self {
         self.ensure_from();
-        let source = self.from.first().and_then(primary_source);
+        let last_join = self
+            .from
+            .iter()
+            .rev()
+            .find(|item| matches!(item, FromItem::Join { .. }));
+        let source = last_join.or(self.from.first()).and_then(filter_by_source);
         for (name, value) in pairs {
             let col = match &source {
-                Some(src) => Expr::Column(super::expr::ColumnRef {
-                    source: Some(src.clone()),
-                    name: name.into(),
-                }),
+                Some(src) => src.column(name),
                 None => super::expr::column(name),
             };
             self.where_ = and_opt(self.where_.take(), col.eq(value));
@@ -415,6 +450,46 @@ impl Select {
         self
     }
 
+    /// Correlates this select, when nested as a scalar, `EXISTS` or `IN`
+    /// subquery, to `from` of an enclosing statement: `from` is left out of
+    /// this select's own FROM when an enclosing statement has it in its
+    /// FROM (or is an `UPDATE` / `DELETE` of it). Turns automatic
+    /// correlation off, as SQLAlchemy's `correlate()` does.
+    ///
+    /// Without this call a nested select correlates automatically: when it
+    /// has more than one FROM source, those an enclosing statement also
+    /// has are left out.
+    ///
+    /// ```
+    /// use dialects::{exists, select, star, Column, Postgres, SqlType, Table};
+    /// let worker = Table::new("worker").column(Column::new("id", SqlType::Integer).primary_key());
+    /// let resume = Table::new("resume")
+    ///     .column(Column::new("id", SqlType::Integer).primary_key())
+    ///     .column(Column::new("worker_id", SqlType::Integer));
+    /// let has_resume = select(star())
+    ///     .select_from(&resume)
+    ///     .where_(resume.c("worker_id").eq(worker.c("id")))
+    ///     .correlate(&worker);
+    /// let stmt = select((worker.c("id"),)).where_(exists(has_resume));
+    /// assert_eq!(stmt.compile(&Postgres).unwrap().sql,
+    ///     "SELECT worker.id FROM worker WHERE EXISTS (SELECT * FROM resume WHERE resume.worker_id = worker.id)");
+    /// ```
+    pub fn correlate(mut self, from: impl IntoFrom) -> Self {
+        let item = from.into_from();
+        item_sources(&item, &mut |s| self.correlate.push(s.qualifier().into()));
+        self.no_auto_correlate = true;
+        self
+    }
+
+    /// Turns correlation off: this select keeps its whole FROM even when
+    /// nested in a statement with the same sources (SQLAlchemy's
+    /// `correlate(None)`).
+    pub fn correlate_none(mut self) -> Self {
+        self.correlate.clear();
+        self.no_auto_correlate = true;
+        self
+    }
+
     /// Attaches a CTE explicitly (CTEs used in FROM are attached automatically).
     pub fn with_cte(mut self, cte: &super::cte::Cte) -> Self {
         self.ctes.push(cte.def.clone());
@@ -455,20 +530,70 @@ impl Select {
     /// The FROM items the columns and conditions imply, when none was given:
     /// each distinct source, in first-seen order.
     pub(crate) fn inferred_from(&self) -> Vec<FromItem> {
+        self.inferred_sources()
+            .into_iter()
+            .map(FromItem::Source)
+            .collect()
+    }
+
+    fn inferred_sources(&self) -> Vec<Arc<Source>> {
         let mut seen: Vec<Arc<Source>> = Vec::new();
         let mut visit = |e: &Expr| collect_sources(e, &mut seen);
         self.columns.iter().for_each(&mut visit);
         if let Some(w) = &self.where_ {
             visit(w);
         }
-        seen.into_iter().map(FromItem::Source).collect()
+        seen
+    }
+
+    /// The FROM clause as written (before correlation): the explicit items,
+    /// then each source the columns and `WHERE` refer to that no explicit
+    /// item covers, as SQLAlchemy does.
+    pub(crate) fn effective_from(&self) -> std::borrow::Cow<'_, [FromItem]> {
+        use std::borrow::Cow;
+        let inferred = self.inferred_sources();
+        if self.from.is_empty() {
+            return Cow::Owned(inferred.into_iter().map(FromItem::Source).collect());
+        }
+        let mut covered: Vec<&str> = Vec::new();
+        self.from
+            .iter()
+            .for_each(|item| item_qualifiers(item, &mut covered));
+        let mut extra = inferred
+            .into_iter()
+            .filter(|s| !covered.contains(&s.qualifier()))
+            .peekable();
+        if extra.peek().is_none() {
+            return Cow::Borrowed(&self.from);
+        }
+        let mut all = self.from.clone();
+        all.extend(extra.map(FromItem::Source));
+        Cow::Owned(all)
     }
 }
 
-fn primary_source(item: &FromItem) -> Option<Arc<Source>> {
+/// The qualifiers of every source in a FROM item (both sides of joins).
+pub(crate) fn item_qualifiers<'a>(item: &'a FromItem, out: &mut Vec<&'a str>) {
+    item_sources(item, &mut |s| out.push(s.qualifier()));
+}
+
+/// Calls `f` on every source in a FROM item (both sides of joins).
+pub(crate) fn item_sources<'a>(item: &'a FromItem, f: &mut dyn FnMut(&'a Arc<Source>)) {
+    match item {
+        FromItem::Source(s) => f(s),
+        FromItem::Join { left, right, .. } => {
+            item_sources(left, f);
+            item_sources(right, f);
+        }
+    }
+}
+
+/// The source `filter_by` names columns of: the target of the last join
+/// (the right side of the outermost join), or the item itself.
+fn filter_by_source(item: &FromItem) -> Option<Arc<Source>> {
     match item {
         FromItem::Source(s) => Some(s.clone()),
-        FromItem::Join { left, .. } => primary_source(left),
+        FromItem::Join { right, .. } => filter_by_source(right),
     }
 }
 

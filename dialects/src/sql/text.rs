@@ -57,6 +57,19 @@ impl TextClause {
     }
 }
 
+/// A column (or any expression) given as SQL text, SQLAlchemy's
+/// `literal_column()`: written as is, so never build it from user input;
+/// `:name` parameters in it need [`text`] and [`TextClause::bind`].
+///
+/// ```
+/// use dialects::{literal_column, select, Dialect, Sqlite};
+/// let stmt = select((literal_column("1").label("one"),));
+/// assert_eq!(stmt.compile(&Sqlite).unwrap().sql, "SELECT 1 AS one");
+/// ```
+pub fn literal_column(sql: &str) -> Expr {
+    Expr::Text(text(sql))
+}
+
 /// A piece of a parsed text clause.
 pub(crate) enum TextPiece<'a> {
     Sql(&'a str),

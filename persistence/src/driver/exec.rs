@@ -1,8 +1,12 @@
-//! The statement loop shared by the three sqlx drivers.
+//! The statement loop shared by the three sqlx drivers: run, stream,
+//! transactions, ping and close, generic over the sqlx database.
+
+use std::borrow::Cow;
 
 use dialects::StatementKind;
-use futures_util::TryStreamExt;
-use sqlx::{Database, Executor};
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::{Connection as _, Database, Executor, TransactionManager};
 
 /// Runs `sql` with `args` on `conn`: the rows it returned and how many
 /// rows it changed. Queries fetch rows; DDL only executes; DML and text
@@ -43,4 +47,57 @@ where
             Ok((rows, count))
         }
     }
+}
+
+/// Streams the rows of `sql`, one at a time.
+pub(crate) fn fetch<'q, DB>(
+    conn: &'q mut DB::Connection,
+    sql: &'q str,
+    args: <DB as Database>::Arguments<'q>,
+) -> BoxStream<'q, Result<DB::Row, sqlx::Error>>
+where
+    DB: Database,
+    <DB as Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    sqlx::query_with::<DB, _>(sql, args).fetch(conn).boxed()
+}
+
+/// `BEGIN` (or the given statement), or a savepoint when a transaction is open.
+pub(crate) async fn begin<DB: Database>(
+    conn: &mut DB::Connection,
+    statement: Option<String>,
+) -> Result<(), sqlx::Error> {
+    DB::TransactionManager::begin(conn, statement.map(Cow::Owned)).await
+}
+
+/// `COMMIT`, or releases the innermost savepoint.
+pub(crate) async fn commit<DB: Database>(conn: &mut DB::Connection) -> Result<(), sqlx::Error> {
+    DB::TransactionManager::commit(conn).await
+}
+
+/// `ROLLBACK`, or rolls back to the innermost savepoint.
+pub(crate) async fn rollback<DB: Database>(conn: &mut DB::Connection) -> Result<(), sqlx::Error> {
+    DB::TransactionManager::rollback(conn).await
+}
+
+/// Queues a rollback that is sent before the connection's next statement
+/// (for guards dropped without commit; drop cannot wait).
+pub(crate) fn start_rollback<DB: Database>(conn: &mut DB::Connection) {
+    DB::TransactionManager::start_rollback(conn);
+}
+
+/// How many transactions and savepoints are open.
+pub(crate) fn depth<DB: Database>(conn: &DB::Connection) -> usize {
+    DB::TransactionManager::get_transaction_depth(conn)
+}
+
+/// Checks the connection is alive.
+pub(crate) async fn ping<DB: Database>(conn: &mut DB::Connection) -> Result<(), sqlx::Error> {
+    conn.ping().await
+}
+
+/// Closes the connection politely.
+pub(crate) async fn close<DB: Database>(conn: DB::Connection) -> Result<(), sqlx::Error> {
+    conn.close().await
 }

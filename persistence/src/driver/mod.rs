@@ -2,6 +2,9 @@
 //! arguments, decodes rows into [`Row`]s and maps its backend's errors to
 //! [`ErrorKind`]s; the engine above sees none of sqlx.
 //!
+//! A [`RawConnection`] is one live connection of any backend; the pool
+//! module owns them and hands them out.
+//!
 //! [`Value`]: dialects::Value
 //! [`Row`]: crate::Row
 //! [`ErrorKind`]: crate::ErrorKind
@@ -18,103 +21,115 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialects::{Compiled, Dialect, StatementKind, Value};
+use futures_util::stream::BoxStream;
 
 use crate::engine::result::QueryResult;
+use crate::engine::row::Row;
 use crate::engine::url::{Backend, DatabaseUrl};
 use crate::error::{Error, ErrorKind, IntegrityKind};
 
-/// Pool settings handed to the driver.
+/// How to open connections to one database.
 #[derive(Debug, Clone)]
-pub(crate) struct PoolSettings {
-    pub max_connections: u32,
-    pub min_connections: u32,
-    pub acquire_timeout: Duration,
-    pub connect_timeout: Duration,
-    pub idle_timeout: Option<Duration>,
-    pub max_lifetime: Option<Duration>,
-}
-
-/// A pool of one backend's connections.
-#[derive(Debug, Clone)]
-pub(crate) enum DriverPool {
+pub(crate) enum ConnectConfig {
     #[cfg(feature = "postgres")]
-    Postgres(sqlx::PgPool),
+    Postgres(sqlx::postgres::PgConnectOptions),
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::SqlitePool),
+    Sqlite(sqlx::sqlite::SqliteConnectOptions),
     #[cfg(feature = "mysql")]
-    MySql(sqlx::MySqlPool),
+    MySql(sqlx::mysql::MySqlConnectOptions),
 }
 
-/// A checked-out connection; it goes back to its pool on drop.
+/// One live connection of any backend.
 #[derive(Debug)]
-pub(crate) enum DriverConnection {
+pub(crate) enum RawConnection {
     #[cfg(feature = "postgres")]
-    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    Postgres(sqlx::PgConnection),
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Sqlite(sqlx::SqliteConnection),
     #[cfg(feature = "mysql")]
-    MySql(sqlx::pool::PoolConnection<sqlx::MySql>),
+    MySql(sqlx::MySqlConnection),
 }
 
-/// Opens a pool for `url` after checking that the server answers, and
-/// picks the dialect (MariaDB or MySQL is told from the server version).
-pub(crate) async fn connect(
-    url: &DatabaseUrl,
-    settings: &PoolSettings,
-) -> Result<(DriverPool, Arc<dyn Dialect>), Error> {
-    match url.backend() {
-        #[cfg(feature = "postgres")]
-        Backend::Postgres => postgres::connect(url, settings).await,
-        #[cfg(feature = "sqlite")]
-        Backend::Sqlite => sqlite::connect(url, settings).await,
-        #[cfg(feature = "mysql")]
-        Backend::MySql => mysql::connect(url, settings).await,
-        #[allow(unreachable_patterns)]
-        other => Err(Error::UnsupportedScheme {
-            scheme: format!("{} (feature not enabled in this build)", other.name()),
-        }),
+/// Runs `$body` with `$c` bound to the backend's sqlx connection, `DB` to
+/// its sqlx database type and `backend` to its driver module.
+macro_rules! dispatch {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            #[cfg(feature = "postgres")]
+            RawConnection::Postgres($c) => {
+                #[allow(unused_imports)]
+                use self::postgres as backend;
+                #[allow(dead_code)]
+                type DB = sqlx::Postgres;
+                $body
+            }
+            #[cfg(feature = "sqlite")]
+            RawConnection::Sqlite($c) => {
+                #[allow(unused_imports)]
+                use self::sqlite as backend;
+                #[allow(dead_code)]
+                type DB = sqlx::Sqlite;
+                $body
+            }
+            #[cfg(feature = "mysql")]
+            RawConnection::MySql($c) => {
+                #[allow(unused_imports)]
+                use self::mysql as backend;
+                #[allow(dead_code)]
+                type DB = sqlx::MySql;
+                $body
+            }
+        }
+    };
+}
+
+impl ConnectConfig {
+    /// Parses `url` into connect options for its backend.
+    pub(crate) fn from_url(url: &DatabaseUrl) -> Result<Self, Error> {
+        match url.backend() {
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => postgres::options(url).map(ConnectConfig::Postgres),
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite => sqlite::options(url).map(ConnectConfig::Sqlite),
+            #[cfg(feature = "mysql")]
+            Backend::MySql => mysql::options(url).map(ConnectConfig::MySql),
+            #[allow(unreachable_patterns)]
+            other => Err(Error::UnsupportedScheme {
+                scheme: format!("{} (feature not enabled in this build)", other.name()),
+            }),
+        }
+    }
+
+    /// Opens a connection, giving up after `timeout`.
+    pub(crate) async fn connect(&self, timeout: Duration) -> Result<RawConnection, sqlx::Error> {
+        use sqlx::ConnectOptions;
+        let fut = async {
+            Ok(match self {
+                #[cfg(feature = "postgres")]
+                ConnectConfig::Postgres(o) => RawConnection::Postgres(o.connect().await?),
+                #[cfg(feature = "sqlite")]
+                ConnectConfig::Sqlite(o) => RawConnection::Sqlite(o.connect().await?),
+                #[cfg(feature = "mysql")]
+                ConnectConfig::MySql(o) => RawConnection::MySql(o.connect().await?),
+            })
+        };
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(result) => result,
+            Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer within {timeout:?}"),
+            ))),
+        }
     }
 }
 
-impl DriverPool {
-    /// Checks out a connection.
-    pub(crate) async fn acquire(&self) -> Result<DriverConnection, Error> {
-        match self {
-            #[cfg(feature = "postgres")]
-            DriverPool::Postgres(p) => p.acquire().await.map(DriverConnection::Postgres),
-            #[cfg(feature = "sqlite")]
-            DriverPool::Sqlite(p) => p.acquire().await.map(DriverConnection::Sqlite),
-            #[cfg(feature = "mysql")]
-            DriverPool::MySql(p) => p.acquire().await.map(DriverConnection::MySql),
-        }
-        .map_err(|e| pool_error(e, self.backend_name()))
+impl RawConnection {
+    /// The dialect of the server this connection talks to (MariaDB or MySQL
+    /// is told from the server's version).
+    pub(crate) async fn dialect(&mut self) -> Result<Arc<dyn Dialect>, sqlx::Error> {
+        dispatch!(self, c => backend::dialect(c).await)
     }
 
-    /// Closes every connection.
-    pub(crate) async fn close(&self) {
-        match self {
-            #[cfg(feature = "postgres")]
-            DriverPool::Postgres(p) => p.close().await,
-            #[cfg(feature = "sqlite")]
-            DriverPool::Sqlite(p) => p.close().await,
-            #[cfg(feature = "mysql")]
-            DriverPool::MySql(p) => p.close().await,
-        }
-    }
-
-    fn backend_name(&self) -> &'static str {
-        match self {
-            #[cfg(feature = "postgres")]
-            DriverPool::Postgres(_) => Backend::Postgres.name(),
-            #[cfg(feature = "sqlite")]
-            DriverPool::Sqlite(_) => Backend::Sqlite.name(),
-            #[cfg(feature = "mysql")]
-            DriverPool::MySql(_) => Backend::MySql.name(),
-        }
-    }
-}
-
-impl DriverConnection {
     /// Runs a compiled statement.
     pub(crate) async fn execute(
         &mut self,
@@ -122,15 +137,81 @@ impl DriverConnection {
         kind: StatementKind,
         redact: bool,
     ) -> Result<QueryResult, Error> {
-        let result = match self {
-            #[cfg(feature = "postgres")]
-            DriverConnection::Postgres(c) => postgres::execute(c, compiled, kind).await,
-            #[cfg(feature = "sqlite")]
-            DriverConnection::Sqlite(c) => sqlite::execute(c, compiled, kind).await,
-            #[cfg(feature = "mysql")]
-            DriverConnection::MySql(c) => mysql::execute(c, compiled, kind).await,
-        };
+        let result = dispatch!(self, c => backend::execute(c, compiled, kind).await);
         result.map_err(|e| e.into_error(compiled, redact))
+    }
+
+    /// Streams the rows of a compiled query.
+    pub(crate) fn stream<'a>(
+        &'a mut self,
+        compiled: &'a Compiled,
+        redact: bool,
+    ) -> BoxStream<'a, Result<Row, Error>> {
+        dispatch!(self, c => backend::stream(c, compiled, redact))
+    }
+
+    /// Begins a transaction (with `statement` instead of `BEGIN` when
+    /// given), or a savepoint inside an open one.
+    pub(crate) async fn begin(&mut self, statement: Option<String>) -> Result<(), Error> {
+        let backend_name = self.backend_name();
+        dispatch!(self, c => exec::begin::<DB>(c, statement).await)
+            .map_err(|e| statement_error(e, backend_name, "BEGIN"))
+    }
+
+    /// Commits the innermost transaction or savepoint.
+    pub(crate) async fn commit(&mut self) -> Result<(), Error> {
+        let backend_name = self.backend_name();
+        dispatch!(self, c => exec::commit::<DB>(c).await)
+            .map_err(|e| statement_error(e, backend_name, "COMMIT"))
+    }
+
+    /// Rolls back the innermost transaction or savepoint.
+    pub(crate) async fn rollback(&mut self) -> Result<(), Error> {
+        let backend_name = self.backend_name();
+        dispatch!(self, c => exec::rollback::<DB>(c).await)
+            .map_err(|e| statement_error(e, backend_name, "ROLLBACK"))
+    }
+
+    /// Queues a rollback of the innermost transaction, sent before the next statement.
+    pub(crate) fn start_rollback(&mut self) {
+        dispatch!(self, c => exec::start_rollback::<DB>(c))
+    }
+
+    /// Open transactions plus savepoints.
+    pub(crate) fn transaction_depth(&self) -> usize {
+        dispatch!(self, c => exec::depth::<DB>(c))
+    }
+
+    /// Checks the connection is alive.
+    pub(crate) async fn ping(&mut self) -> Result<(), sqlx::Error> {
+        dispatch!(self, c => exec::ping::<DB>(c).await)
+    }
+
+    /// Closes the connection.
+    pub(crate) async fn close(self) -> Result<(), sqlx::Error> {
+        dispatch!(self, c => exec::close::<DB>(c).await)
+    }
+
+    /// Whether the connection's socket belongs to the tokio runtime that
+    /// opened it (SQLite connections live on a thread of their own).
+    pub(crate) fn bound_to_runtime(&self) -> bool {
+        !self.cancel_safe()
+    }
+
+    /// Whether an operation abandoned half-way (a cancelled future) leaves
+    /// the connection usable: SQLite's worker thread finishes it alone.
+    pub(crate) fn cancel_safe(&self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            RawConnection::Sqlite(_) => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// The backend's name.
+    pub(crate) fn backend_name(&self) -> &'static str {
+        dispatch!(self, _c => backend::BACKEND)
     }
 }
 
@@ -147,7 +228,7 @@ pub(crate) enum DriverError {
 }
 
 impl DriverError {
-    fn into_error(self, compiled: &Compiled, redact: bool) -> Error {
+    pub(crate) fn into_error(self, compiled: &Compiled, redact: bool) -> Error {
         match self {
             DriverError::Database {
                 kind,
@@ -156,13 +237,27 @@ impl DriverError {
             } => Error::Database {
                 kind,
                 code,
-                message,
+                // Servers quote offending values in their messages.
+                message: if redact {
+                    crate::error::redact_message(&message, &compiled.params)
+                } else {
+                    message
+                },
                 sql: compiled.sql.clone(),
                 params: (!redact).then(|| compiled.params.clone()),
             },
             DriverError::Other(e) => e,
         }
     }
+}
+
+/// A failure of a transaction-control statement.
+fn statement_error(e: sqlx::Error, backend: &'static str, sql: &str) -> Error {
+    let compiled = Compiled {
+        sql: sql.to_owned(),
+        params: Vec::new(),
+    };
+    map_sqlx_error(e, backend, |_| ErrorKind::Other).into_error(&compiled, false)
 }
 
 /// Maps a sqlx error of any backend; `classify` reads backend codes.
@@ -215,18 +310,10 @@ pub(crate) fn map_sqlx_error(
             code: None,
             message: e.to_string(),
         },
-        other => DriverError::Other(pool_error(other, backend)),
-    }
-}
-
-/// Maps errors that happen outside a statement (checkout, connect).
-pub(crate) fn pool_error(e: sqlx::Error, backend: &'static str) -> Error {
-    match e {
-        sqlx::Error::PoolTimedOut => Error::PoolTimeout,
-        other => Error::Driver {
+        other => DriverError::Other(Error::Driver {
             backend,
             message: other.to_string(),
-        },
+        }),
     }
 }
 
@@ -236,7 +323,7 @@ pub(crate) fn labels<R: sqlx::Row>(row: &R) -> Arc<[Arc<str>]> {
     row.columns().iter().map(|c| Arc::from(c.name())).collect()
 }
 
-/// Decodes a column with `sqlx`, mapping the failure to [`Error::Decode`].
+/// A decode failure of column `column`.
 pub(crate) fn decode_err(column: &str, e: impl std::fmt::Display) -> Error {
     Error::Decode {
         column: column.to_owned(),
@@ -244,7 +331,7 @@ pub(crate) fn decode_err(column: &str, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Shorthand used by the drivers to turn rows into a result.
+/// Turns sqlx rows into a result.
 pub(crate) fn into_result<R: sqlx::Row>(
     rows: Vec<R>,
     affected: u64,
@@ -257,13 +344,33 @@ pub(crate) fn into_result<R: sqlx::Row>(
     let mut out = Vec::with_capacity(rows.len());
     for row in &rows {
         let values = decode(row).map_err(DriverError::Other)?;
-        out.push(crate::engine::row::Row::new(columns.clone(), values));
+        out.push(Row::new(columns.clone(), values));
     }
     Ok(QueryResult {
         columns,
         rows: out,
         rows_affected: affected,
     })
+}
+
+/// Streams decoded rows out of a sqlx row stream.
+pub(crate) fn decode_stream<'a, R: sqlx::Row + 'a>(
+    rows: BoxStream<'a, Result<R, sqlx::Error>>,
+    compiled: &'a Compiled,
+    redact: bool,
+    backend: &'static str,
+    classify: fn(&dyn sqlx::error::DatabaseError) -> ErrorKind,
+    decode: fn(&R) -> Result<Vec<Value>, Error>,
+) -> BoxStream<'a, Result<Row, Error>> {
+    use futures_util::StreamExt;
+    let mut columns: Option<Arc<[Arc<str>]>> = None;
+    rows.map(move |item| {
+        let row =
+            item.map_err(|e| map_sqlx_error(e, backend, classify).into_error(compiled, redact))?;
+        let cols = columns.get_or_insert_with(|| labels(&row)).clone();
+        Ok(Row::new(cols, decode(&row)?))
+    })
+    .boxed()
 }
 
 /// A connect failure, naming the backend and the redacted URL.

@@ -6,51 +6,40 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use dialects::{Compiled, Dialect, MySql, StatementKind, Value};
 use rust_decimal::Decimal;
 use sqlx::error::BoxDynError;
-use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlPoolOptions, MySqlRow};
+use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlRow};
 use sqlx::{Arguments, Column, ConnectOptions, Row as _, TypeInfo, ValueRef};
 
-use super::{
-    connect_error, decode_err, into_result, map_sqlx_error, DriverError, DriverPool, PoolSettings,
-};
+use super::{decode_err, decode_stream, into_result, map_sqlx_error, DriverError};
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+
 use crate::engine::result::QueryResult;
+use crate::engine::row::Row;
 use crate::engine::url::DatabaseUrl;
 use crate::error::{kind_from_sqlstate, Error, ErrorKind};
 
-const BACKEND: &str = "MySQL";
+pub(crate) const BACKEND: &str = "MySQL";
 
-pub(crate) async fn connect(
-    url: &DatabaseUrl,
-    s: &PoolSettings,
-) -> Result<(DriverPool, Arc<dyn Dialect>), Error> {
+pub(crate) fn options(url: &DatabaseUrl) -> Result<MySqlConnectOptions, Error> {
     let options: MySqlConnectOptions = url.as_str().parse().map_err(|e| Error::InvalidUrl {
         url: url.redacted(),
         reason: format!("{e}"),
     })?;
-    let options = options.log_statements(tracing::log::LevelFilter::Off);
-    // One direct connection first: reports an unreachable server as such,
-    // and tells MariaDB from MySQL.
-    let mut probe = tokio::time::timeout(s.connect_timeout, options.connect())
-        .await
-        .map_err(|_| connect_error(url, format!("no answer within {:?}", s.connect_timeout)))?
-        .map_err(|e| connect_error(url, e))?;
+    Ok(options.log_statements(tracing::log::LevelFilter::Off))
+}
+
+/// MariaDB or MySQL, told from the server's version string.
+pub(crate) async fn dialect(
+    conn: &mut sqlx::MySqlConnection,
+) -> Result<Arc<dyn Dialect>, sqlx::Error> {
     let version: String = sqlx::query_scalar("SELECT VERSION()")
-        .fetch_one(&mut probe)
-        .await
-        .map_err(|e| connect_error(url, e))?;
-    drop(probe);
-    let dialect = if version.contains("MariaDB") {
+        .fetch_one(conn)
+        .await?;
+    Ok(Arc::new(if version.contains("MariaDB") {
         MySql::mariadb()
     } else {
         MySql::mysql8()
-    };
-    let pool = MySqlPoolOptions::new()
-        .max_connections(s.max_connections)
-        .min_connections(s.min_connections)
-        .acquire_timeout(s.acquire_timeout)
-        .idle_timeout(s.idle_timeout)
-        .max_lifetime(s.max_lifetime)
-        .connect_lazy_with(options);
-    Ok((DriverPool::MySql(pool), Arc::new(dialect)))
+    }))
 }
 
 fn bind(args: &mut MySqlArguments, v: &Value) -> Result<(), BoxDynError> {
@@ -76,11 +65,7 @@ fn bind(args: &mut MySqlArguments, v: &Value) -> Result<(), BoxDynError> {
     }
 }
 
-pub(crate) async fn execute(
-    conn: &mut sqlx::MySqlConnection,
-    compiled: &Compiled,
-    kind: StatementKind,
-) -> Result<QueryResult, DriverError> {
+fn arguments(compiled: &Compiled) -> Result<MySqlArguments, DriverError> {
     let mut args = MySqlArguments::default();
     for v in &compiled.params {
         bind(&mut args, v).map_err(|e| DriverError::Database {
@@ -89,6 +74,15 @@ pub(crate) async fn execute(
             message: e.to_string(),
         })?;
     }
+    Ok(args)
+}
+
+pub(crate) async fn execute(
+    conn: &mut sqlx::MySqlConnection,
+    compiled: &Compiled,
+    kind: StatementKind,
+) -> Result<QueryResult, DriverError> {
+    let args = arguments(compiled)?;
     let (rows, affected) =
         super::exec::run::<sqlx::MySql>(conn, &compiled.sql, args, kind, |r| r.rows_affected())
             .await
@@ -96,9 +90,33 @@ pub(crate) async fn execute(
     into_result(rows, affected, decode_row)
 }
 
+pub(crate) fn stream<'a>(
+    conn: &'a mut sqlx::MySqlConnection,
+    compiled: &'a Compiled,
+    redact: bool,
+) -> BoxStream<'a, Result<Row, Error>> {
+    match arguments(compiled) {
+        Ok(args) => decode_stream(
+            super::exec::fetch::<sqlx::MySql>(conn, &compiled.sql, args),
+            compiled,
+            redact,
+            BACKEND,
+            classify,
+            decode_row,
+        ),
+        Err(e) => {
+            futures_util::stream::once(async move { Err(e.into_error(compiled, redact)) }).boxed()
+        }
+    }
+}
+
+/// MySQL error numbers first (MySQL 8 reports several data errors under
+/// the generic SQLSTATE HY000), then the SQLSTATE class.
 fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {
-    db.code()
-        .map_or(ErrorKind::Other, |c| kind_from_sqlstate(&c))
+    db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+        .and_then(|e| crate::error::kind_from_mysql_number(e.number()))
+        .or_else(|| db.code().map(|c| kind_from_sqlstate(&c)))
+        .unwrap_or(ErrorKind::Other)
 }
 
 fn decode_row(row: &MySqlRow) -> Result<Vec<Value>, Error> {

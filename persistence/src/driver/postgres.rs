@@ -7,19 +7,19 @@ use dialects::{Compiled, Dialect, Postgres, StatementKind, Value};
 use rust_decimal::Decimal;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{
-    PgArgumentBuffer, PgArguments, PgConnectOptions, PgPoolOptions, PgRow, PgTypeInfo,
-};
+use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgConnectOptions, PgRow, PgTypeInfo};
 use sqlx::{Arguments, ConnectOptions, Row as _, TypeInfo, ValueRef};
 
-use super::{
-    connect_error, decode_err, into_result, map_sqlx_error, DriverError, DriverPool, PoolSettings,
-};
+use super::{decode_err, decode_stream, into_result, map_sqlx_error, DriverError};
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+
 use crate::engine::result::QueryResult;
+use crate::engine::row::Row;
 use crate::engine::url::DatabaseUrl;
 use crate::error::{kind_from_sqlstate, Error, ErrorKind};
 
-const BACKEND: &str = "PostgreSQL";
+pub(crate) const BACKEND: &str = "PostgreSQL";
 
 /// A NULL whose type the server infers from where it is used (OID 0), so
 /// that a NULL fits an integer, text or UUID column alike.
@@ -37,29 +37,18 @@ impl sqlx::Encode<'_, sqlx::Postgres> for UntypedNull {
     }
 }
 
-pub(crate) async fn connect(
-    url: &DatabaseUrl,
-    s: &PoolSettings,
-) -> Result<(DriverPool, Arc<dyn Dialect>), Error> {
+pub(crate) fn options(url: &DatabaseUrl) -> Result<PgConnectOptions, Error> {
     let options: PgConnectOptions = url.as_str().parse().map_err(|e| Error::InvalidUrl {
         url: url.redacted(),
         reason: format!("{e}"),
     })?;
-    let options = options.log_statements(tracing::log::LevelFilter::Off);
-    // One direct connection first: an unreachable server is reported as such.
-    let probe = tokio::time::timeout(s.connect_timeout, options.connect())
-        .await
-        .map_err(|_| connect_error(url, format!("no answer within {:?}", s.connect_timeout)))?
-        .map_err(|e| connect_error(url, e))?;
-    drop(probe);
-    let pool = PgPoolOptions::new()
-        .max_connections(s.max_connections)
-        .min_connections(s.min_connections)
-        .acquire_timeout(s.acquire_timeout)
-        .idle_timeout(s.idle_timeout)
-        .max_lifetime(s.max_lifetime)
-        .connect_lazy_with(options);
-    Ok((DriverPool::Postgres(pool), Arc::new(Postgres)))
+    Ok(options.log_statements(tracing::log::LevelFilter::Off))
+}
+
+pub(crate) async fn dialect(
+    _conn: &mut sqlx::PgConnection,
+) -> Result<Arc<dyn Dialect>, sqlx::Error> {
+    Ok(Arc::new(Postgres))
 }
 
 fn bind(args: &mut PgArguments, v: &Value) -> Result<(), BoxDynError> {
@@ -84,11 +73,7 @@ fn bind(args: &mut PgArguments, v: &Value) -> Result<(), BoxDynError> {
     }
 }
 
-pub(crate) async fn execute(
-    conn: &mut sqlx::PgConnection,
-    compiled: &Compiled,
-    kind: StatementKind,
-) -> Result<QueryResult, DriverError> {
+fn arguments(compiled: &Compiled) -> Result<PgArguments, DriverError> {
     let mut args = PgArguments::default();
     for v in &compiled.params {
         bind(&mut args, v).map_err(|e| DriverError::Database {
@@ -97,11 +82,40 @@ pub(crate) async fn execute(
             message: e.to_string(),
         })?;
     }
+    Ok(args)
+}
+
+pub(crate) async fn execute(
+    conn: &mut sqlx::PgConnection,
+    compiled: &Compiled,
+    kind: StatementKind,
+) -> Result<QueryResult, DriverError> {
+    let args = arguments(compiled)?;
     let (rows, affected) =
         super::exec::run::<sqlx::Postgres>(conn, &compiled.sql, args, kind, |r| r.rows_affected())
             .await
             .map_err(|e| map_sqlx_error(e, BACKEND, classify))?;
     into_result(rows, affected, decode_row)
+}
+
+pub(crate) fn stream<'a>(
+    conn: &'a mut sqlx::PgConnection,
+    compiled: &'a Compiled,
+    redact: bool,
+) -> BoxStream<'a, Result<Row, Error>> {
+    match arguments(compiled) {
+        Ok(args) => decode_stream(
+            super::exec::fetch::<sqlx::Postgres>(conn, &compiled.sql, args),
+            compiled,
+            redact,
+            BACKEND,
+            classify,
+            decode_row,
+        ),
+        Err(e) => {
+            futures_util::stream::once(async move { Err(e.into_error(compiled, redact)) }).boxed()
+        }
+    }
 }
 
 fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {

@@ -6,55 +6,38 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use dialects::{Compiled, Dialect, Sqlite, StatementKind, Value};
 use sqlx::error::BoxDynError;
-use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqlitePoolOptions, SqliteRow};
+use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteRow};
 use sqlx::{Arguments, Column, ConnectOptions, Row as _, TypeInfo, ValueRef};
 
-use super::{
-    connect_error, decode_err, into_result, map_sqlx_error, DriverError, DriverPool, PoolSettings,
-};
+use super::{decode_err, decode_stream, into_result, map_sqlx_error, DriverError};
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+
 use crate::engine::result::QueryResult;
+use crate::engine::row::Row;
 use crate::engine::url::DatabaseUrl;
 use crate::error::{Error, ErrorKind};
 
-const BACKEND: &str = "SQLite";
+pub(crate) const BACKEND: &str = "SQLite";
 
-pub(crate) async fn connect(
-    url: &DatabaseUrl,
-    s: &PoolSettings,
-) -> Result<(DriverPool, Arc<dyn Dialect>), Error> {
-    let options = SqliteConnectOptions::from_str(url.as_str())
+pub(crate) fn options(url: &DatabaseUrl) -> Result<SqliteConnectOptions, Error> {
+    Ok(SqliteConnectOptions::from_str(url.as_str())
         .map_err(|e| Error::InvalidUrl {
             url: url.redacted(),
             reason: e.to_string(),
         })?
         .create_if_missing(true)
         .foreign_keys(true)
-        .log_statements(tracing::log::LevelFilter::Off);
-    let memory = url.is_sqlite_memory();
-    let mut pool = SqlitePoolOptions::new()
-        .max_connections(s.max_connections)
-        .acquire_timeout(s.acquire_timeout);
-    if memory {
-        // An in-memory database lives as long as one connection to it does:
-        // keep one open for the engine's life.
-        pool = pool
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None);
-    } else {
-        pool = pool
-            .min_connections(s.min_connections)
-            .idle_timeout(s.idle_timeout)
-            .max_lifetime(s.max_lifetime);
-    }
-    let pool = pool
-        .connect_with(options)
-        .await
-        .map_err(|e| connect_error(url, e))?;
-    Ok((DriverPool::Sqlite(pool), Arc::new(Sqlite)))
+        .log_statements(tracing::log::LevelFilter::Off))
 }
 
-fn bind(args: &mut SqliteArguments<'_>, v: &Value) -> Result<(), BoxDynError> {
+pub(crate) async fn dialect(
+    _conn: &mut sqlx::SqliteConnection,
+) -> Result<Arc<dyn Dialect>, sqlx::Error> {
+    Ok(Arc::new(Sqlite))
+}
+
+fn bind(args: &mut SqliteArguments<'static>, v: &Value) -> Result<(), BoxDynError> {
     match v {
         Value::Null => args.add(None::<i64>),
         Value::Bool(b) => args.add(*b),
@@ -79,11 +62,7 @@ fn bind(args: &mut SqliteArguments<'_>, v: &Value) -> Result<(), BoxDynError> {
     }
 }
 
-pub(crate) async fn execute(
-    conn: &mut sqlx::SqliteConnection,
-    compiled: &Compiled,
-    kind: StatementKind,
-) -> Result<QueryResult, DriverError> {
+fn arguments(compiled: &Compiled) -> Result<SqliteArguments<'static>, DriverError> {
     let mut args = SqliteArguments::default();
     for v in &compiled.params {
         bind(&mut args, v).map_err(|e| DriverError::Database {
@@ -92,6 +71,15 @@ pub(crate) async fn execute(
             message: e.to_string(),
         })?;
     }
+    Ok(args)
+}
+
+pub(crate) async fn execute(
+    conn: &mut sqlx::SqliteConnection,
+    compiled: &Compiled,
+    kind: StatementKind,
+) -> Result<QueryResult, DriverError> {
+    let args = arguments(compiled)?;
     let (rows, affected) =
         super::exec::run::<sqlx::Sqlite>(conn, &compiled.sql, args, kind, |r| r.rows_affected())
             .await
@@ -99,16 +87,31 @@ pub(crate) async fn execute(
     into_result(rows, affected, decode_row)
 }
 
-/// SQLite's primary result codes (the low byte of the extended code).
-fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {
-    let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0) & 0xff;
-    match code {
-        1 => ErrorKind::Programming, // SQLITE_ERROR: syntax, no such table
-        5 | 6 | 7 | 10 | 13 | 14 => ErrorKind::Operational, // busy, locked, nomem, ioerr, full, cantopen
-        18 | 20 | 25 => ErrorKind::Data,                    // toobig, mismatch, range
-        19 => ErrorKind::Integrity(crate::error::IntegrityKind::Other),
-        _ => ErrorKind::Other,
+pub(crate) fn stream<'a>(
+    conn: &'a mut sqlx::SqliteConnection,
+    compiled: &'a Compiled,
+    redact: bool,
+) -> BoxStream<'a, Result<Row, Error>> {
+    match arguments(compiled) {
+        Ok(args) => decode_stream(
+            super::exec::fetch::<sqlx::Sqlite>(conn, &compiled.sql, args),
+            compiled,
+            redact,
+            BACKEND,
+            classify,
+            decode_row,
+        ),
+        Err(e) => {
+            futures_util::stream::once(async move { Err(e.into_error(compiled, redact)) }).boxed()
+        }
     }
+}
+
+/// SQLite's extended result codes.
+fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {
+    db.code()
+        .and_then(|c| c.parse::<i32>().ok())
+        .map_or(ErrorKind::Other, crate::error::kind_from_sqlite_code)
 }
 
 fn decode_row(row: &SqliteRow) -> Result<Vec<Value>, Error> {

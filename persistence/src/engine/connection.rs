@@ -1,30 +1,43 @@
 //! `Connection`: one checked-out database connection that executes statements.
 
+use std::pin::Pin;
 use std::time::Instant;
 
 use dialects::{Compiled, Statement, StatementKind};
+use futures_util::{Stream, StreamExt};
 
 use super::engine::Engine;
+use super::pool::PooledConnection;
 use super::result::QueryResult;
-use crate::driver::DriverConnection;
+use super::row::Row;
+use super::transaction::{IsolationLevel, Transaction};
 use crate::error::Error;
 
+/// Rows of a query, decoded one at a time (constant memory).
+pub type RowStream<'a> = Pin<Box<dyn Stream<Item = Result<Row, Error>> + Send + 'a>>;
+
 /// A connection checked out of an [`Engine`]'s pool. Dropping it returns
-/// it to the pool.
+/// it to the pool; with a transaction still open, that transaction is
+/// rolled back first.
 #[derive(Debug)]
 pub struct Connection {
     engine: Engine,
-    conn: DriverConnection,
+    conn: PooledConnection,
 }
 
 impl Connection {
-    pub(crate) fn new(engine: Engine, conn: DriverConnection) -> Self {
+    pub(crate) fn new(engine: Engine, conn: PooledConnection) -> Self {
         Connection { engine, conn }
     }
 
     /// The engine this connection came from.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// Compiles `stmt` for this connection's dialect.
+    pub fn compile<S: Statement + ?Sized>(&self, stmt: &S) -> Result<Compiled, Error> {
+        Ok(stmt.compile(self.engine.dialect())?)
     }
 
     /// Compiles `stmt` for this backend and runs it. Every value is bound,
@@ -43,15 +56,92 @@ impl Connection {
         let options = self.engine.options();
         let (echo, redact) = (options.echo, options.redact_params);
         let start = Instant::now();
-        let result = self.conn.execute(compiled, kind, redact).await;
+        let raw = self.conn.start()?;
+        let result = raw.execute(compiled, kind, redact).await;
+        let result = self.conn.done(result);
         if echo {
-            let elapsed = start.elapsed();
-            if redact {
-                tracing::info!(target: "persistence::echo", sql = %compiled.sql, ?elapsed, "execute");
-            } else {
-                tracing::info!(target: "persistence::echo", sql = %compiled.sql, params = ?compiled.params, ?elapsed, "execute");
-            }
+            log(compiled, redact, start);
         }
         result
+    }
+
+    /// Runs several statements in order, atomically: inside a transaction
+    /// (a savepoint when one is open already). Statements with the same SQL
+    /// reuse one prepared statement. Returns the rows changed in all.
+    pub async fn execute_many<S: Statement>(&mut self, stmts: &[S]) -> Result<u64, Error> {
+        let dialect = self.engine.dialect();
+        let compiled: Vec<(Compiled, StatementKind)> = stmts
+            .iter()
+            .map(|s| Ok((s.compile(dialect)?, s.kind())))
+            .collect::<Result<_, Error>>()?;
+        let mut tx = self.begin().await?;
+        let mut total = 0;
+        for (c, kind) in &compiled {
+            total += tx.execute_compiled(c, *kind).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(total)
+    }
+
+    /// Streams the rows of a query one at a time, in constant memory. The
+    /// connection is busy until the stream ends or is dropped.
+    pub fn stream<'a, S: Statement + ?Sized>(&'a mut self, stmt: &'a S) -> RowStream<'a> {
+        let redact = self.engine.options().redact_params;
+        let echo = self.engine.options().echo;
+        let compiled = stmt.compile(self.engine.dialect());
+        Box::pin(async_stream::try_stream! {
+            let compiled = compiled?;
+            if echo {
+                log(&compiled, redact, Instant::now());
+            }
+            let raw = self.conn.start()?;
+            let mut rows = raw.stream(&compiled, redact);
+            while let Some(row) = rows.next().await {
+                yield row?;
+            }
+            drop(rows);
+            self.conn.done(Ok(()))?;
+        })
+    }
+
+    /// Begins a transaction (SQLAlchemy's `conn.begin()`), or a savepoint
+    /// when one is already open. Commit it, or it rolls back when dropped.
+    pub async fn begin(&mut self) -> Result<Transaction<'_>, Error> {
+        let level = self.engine.options().isolation_level;
+        Transaction::begin(self, level).await
+    }
+
+    /// Begins a transaction with an isolation level.
+    pub async fn begin_with(&mut self, level: IsolationLevel) -> Result<Transaction<'_>, Error> {
+        Transaction::begin(self, Some(level)).await
+    }
+
+    /// Begins a savepoint (`SAVEPOINT`), or a transaction when none is open
+    /// (SQLAlchemy's `begin_nested()`).
+    pub async fn begin_nested(&mut self) -> Result<Transaction<'_>, Error> {
+        Transaction::begin(self, None).await
+    }
+
+    /// Whether a transaction is open on this connection.
+    pub fn in_transaction(&self) -> bool {
+        self.transaction_depth() > 0
+    }
+
+    /// Open transactions plus savepoints.
+    pub fn transaction_depth(&self) -> usize {
+        self.conn.raw_ref().map_or(0, |c| c.transaction_depth())
+    }
+
+    pub(crate) fn pooled(&mut self) -> &mut PooledConnection {
+        &mut self.conn
+    }
+}
+
+fn log(compiled: &Compiled, redact: bool, start: Instant) {
+    let elapsed = start.elapsed();
+    if redact {
+        tracing::info!(target: "persistence::echo", sql = %compiled.sql, ?elapsed, "execute");
+    } else {
+        tracing::info!(target: "persistence::echo", sql = %compiled.sql, params = ?compiled.params, ?elapsed, "execute");
     }
 }

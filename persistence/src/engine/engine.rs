@@ -1,4 +1,5 @@
-//! `Engine`: a pool of connections to one database plus its dialect.
+//! `Engine`: a pool of connections to one database plus its dialect
+//! (SQLAlchemy's `create_engine`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,46 +7,38 @@ use std::time::Duration;
 use dialects::Dialect;
 
 use super::connection::Connection;
+use super::pool::{Pool, PoolKind, PoolOptions, PoolStatus};
+use super::transaction::{IsolationLevel, Transaction};
 use super::url::{Backend, DatabaseUrl};
-use crate::driver::{self, DriverPool, PoolSettings};
+use crate::driver::ConnectConfig;
 use crate::error::Error;
 
 /// Options of [`create_engine_with`].
-#[derive(Debug, Clone)]
+///
+/// ```
+/// use std::time::Duration;
+/// use persistence::{EngineOptions, PoolKind};
+/// let options = EngineOptions::default()
+///     .echo(true)
+///     .pool(PoolKind::Queue)
+///     .pool_size(5)
+///     .max_connections(10)
+///     .acquire_timeout(Duration::from_secs(5))
+///     .pre_ping(true)
+///     .recycle(Some(Duration::from_secs(1800)));
+/// assert_eq!(options.pool.size, 5);
+/// ```
+#[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
-    /// Log every statement, its parameters and its duration through `tracing`
-    /// (target `persistence::echo`, level INFO).
+    /// Log every statement, its parameters and its duration through
+    /// `tracing` (target `persistence::echo`, level INFO).
     pub echo: bool,
     /// Leave parameters out of error messages and echo logs.
     pub redact_params: bool,
-    /// Most connections the pool opens.
-    pub max_connections: u32,
-    /// Connections the pool keeps open while idle.
-    pub min_connections: u32,
-    /// How long a checkout waits for a free connection before
-    /// [`Error::PoolTimeout`].
-    pub acquire_timeout: Duration,
-    /// How long opening a connection may take before the server counts as unreachable.
-    pub connect_timeout: Duration,
-    /// Close connections idle for longer than this.
-    pub idle_timeout: Option<Duration>,
-    /// Close connections older than this (recycle).
-    pub max_lifetime: Option<Duration>,
-}
-
-impl Default for EngineOptions {
-    fn default() -> Self {
-        EngineOptions {
-            echo: false,
-            redact_params: false,
-            max_connections: 10,
-            min_connections: 0,
-            acquire_timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
-            idle_timeout: Some(Duration::from_secs(600)),
-            max_lifetime: Some(Duration::from_secs(1800)),
-        }
-    }
+    /// The isolation level transactions begin with (the backend's default when `None`).
+    pub isolation_level: Option<IsolationLevel>,
+    /// The pool.
+    pub pool: PoolOptions,
 }
 
 impl EngineOptions {
@@ -55,34 +48,76 @@ impl EngineOptions {
         self
     }
 
-    /// Sets the most connections the pool opens.
-    pub fn max_connections(mut self, n: u32) -> Self {
-        self.max_connections = n.max(1);
-        self
-    }
-
-    /// Sets the checkout timeout.
-    pub fn acquire_timeout(mut self, t: Duration) -> Self {
-        self.acquire_timeout = t;
-        self
-    }
-
-    /// Sets the connect timeout.
-    pub fn connect_timeout(mut self, t: Duration) -> Self {
-        self.connect_timeout = t;
-        self
-    }
-
     /// Leaves parameters out of errors and logs.
     pub fn redact_params(mut self, on: bool) -> Self {
         self.redact_params = on;
+        self
+    }
+
+    /// Sets the isolation level of every transaction.
+    pub fn isolation_level(mut self, level: IsolationLevel) -> Self {
+        self.isolation_level = Some(level);
+        self
+    }
+
+    /// Chooses the pool.
+    pub fn pool(mut self, kind: PoolKind) -> Self {
+        self.pool.kind = kind;
+        self
+    }
+
+    /// Idle connections kept for reuse.
+    pub fn pool_size(mut self, n: usize) -> Self {
+        self.pool.size = n;
+        self
+    }
+
+    /// Connections open at once; at least one.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.pool.max_connections = n.max(1);
+        self
+    }
+
+    /// How long a checkout waits before [`Error::PoolTimeout`].
+    pub fn acquire_timeout(mut self, t: Duration) -> Self {
+        self.pool.acquire_timeout = t;
+        self
+    }
+
+    /// How long opening a connection may take.
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.pool.connect_timeout = t;
+        self
+    }
+
+    /// Ping idle connections before handing them out.
+    pub fn pre_ping(mut self, on: bool) -> Self {
+        self.pool.pre_ping = on;
+        self
+    }
+
+    /// The idle time after which pre-ping applies (zero: every checkout).
+    pub fn pre_ping_after(mut self, t: Duration) -> Self {
+        self.pool.pre_ping_after = t;
+        self
+    }
+
+    /// Close connections older than this instead of reusing them.
+    pub fn recycle(mut self, t: Option<Duration>) -> Self {
+        self.pool.recycle = t;
+        self
+    }
+
+    /// Close connections idle for longer than this.
+    pub fn idle_timeout(mut self, t: Option<Duration>) -> Self {
+        self.pool.idle_timeout = t;
         self
     }
 }
 
 struct EngineInner {
     url: DatabaseUrl,
-    pool: DriverPool,
+    pool: Arc<Pool>,
     dialect: Arc<dyn Dialect>,
     options: EngineOptions,
 }
@@ -114,15 +149,14 @@ pub async fn create_engine(url: &str) -> Result<Engine, Error> {
 /// Connects to `url` with `options`.
 pub async fn create_engine_with(url: &str, options: EngineOptions) -> Result<Engine, Error> {
     let url = DatabaseUrl::parse(url)?;
-    let settings = PoolSettings {
-        max_connections: options.max_connections,
-        min_connections: options.min_connections,
-        acquire_timeout: options.acquire_timeout,
-        connect_timeout: options.connect_timeout,
-        idle_timeout: options.idle_timeout,
-        max_lifetime: options.max_lifetime,
-    };
-    let (pool, dialect) = driver::connect(&url, &settings).await?;
+    let config = ConnectConfig::from_url(&url)?;
+    let pool = Pool::new(url.clone(), config, options.pool.clone());
+    let mut probe = pool.open_unpooled().await?;
+    let dialect = probe
+        .dialect()
+        .await
+        .map_err(|e| crate::driver::connect_error(&url, e))?;
+    pool.adopt(probe);
     Ok(Engine {
         inner: Arc::new(EngineInner {
             url,
@@ -138,6 +172,44 @@ impl Engine {
     pub async fn connect(&self) -> Result<Connection, Error> {
         let conn = self.inner.pool.acquire().await?;
         Ok(Connection::new(self.clone(), conn))
+    }
+
+    /// Checks out a connection and begins a transaction on it (SQLAlchemy's
+    /// `engine.begin()`): commit it, or it rolls back when dropped.
+    pub async fn begin(&self) -> Result<Transaction<'static>, Error> {
+        Transaction::begin_owned(self.connect().await?, self.inner.options.isolation_level).await
+    }
+
+    /// Runs `f` in a transaction: commits when it returns `Ok`, rolls back
+    /// when it returns `Err` (the seed's `async with engine.begin() as conn`).
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: persistence::Engine, metadata: persistence::dialects::MetaData) -> Result<(), persistence::Error> {
+    /// use persistence::SchemaExt;
+    /// engine.transaction(async |conn| {
+    ///     metadata.drop_all(conn).await?;
+    ///     metadata.create_all(conn).await
+    /// }).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn transaction<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Connection) -> Result<T, E>,
+        E: From<Error>,
+    {
+        let mut tx = self.begin().await?;
+        match f(&mut tx).await {
+            Ok(value) => {
+                tx.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "rollback after a failed transaction failed");
+                }
+                Err(e)
+            }
+        }
     }
 
     /// The dialect statements are compiled for.
@@ -160,7 +232,18 @@ impl Engine {
         &self.inner.options
     }
 
-    /// Closes every pooled connection; later checkouts fail.
+    /// The pool in effect (`Auto` resolved to `Static` or `Queue`).
+    pub fn pool_kind(&self) -> PoolKind {
+        self.inner.pool.kind()
+    }
+
+    /// Connections in use, idle, and checkouts waiting.
+    pub fn pool_status(&self) -> PoolStatus {
+        self.inner.pool.status()
+    }
+
+    /// Closes every idle connection; later checkouts fail with
+    /// [`Error::PoolClosed`]. Connections in use close when returned.
     pub async fn dispose(&self) {
         self.inner.pool.close().await;
     }

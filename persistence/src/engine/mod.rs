@@ -1,10 +1,14 @@
-//! The engine layer: URLs, the engine and its pool, connections, rows,
-//! results and schema creation. Below the ORM; above the drivers.
+//! The engine layer: URLs, the engine and its pools, connections,
+//! transactions, rows, results and schema creation. Below the ORM; above
+//! the drivers.
 
 pub mod connection;
 #[allow(clippy::module_inception)]
 pub mod engine;
+pub mod inspect;
+pub mod pool;
 pub mod result;
 pub mod row;
 pub mod schema;
+pub mod transaction;
 pub mod url;
