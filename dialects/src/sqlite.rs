@@ -8,6 +8,7 @@ use crate::error::CompileError;
 use crate::schema::column::Column;
 use crate::schema::table::Table;
 use crate::schema::types::SqlType;
+use crate::sql::expr::Expr;
 
 /// The SQLite dialect: `?` placeholders, `"` quoting, `RETURNING` and
 /// `ON CONFLICT` (SQLite 3.35+), no row locks, booleans as 0/1.
@@ -41,6 +42,28 @@ impl Dialect for Sqlite {
             SqlType::Binary(_) => "BLOB".into(),
             other => ansi::type_name(self.name(), other, column)?,
         })
+    }
+
+    fn visit_cast(
+        &self,
+        expr: &Expr,
+        ty: &SqlType,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        // SQLite keeps dates and times as text, but `CAST(x AS DATE)` (or
+        // TIME, DATETIME) means NUMERIC affinity: '2024-02-29' becomes 2024.
+        // `date()` truncates a timestamp to its day; a time or timestamp
+        // stays the text it is, fractional seconds included.
+        match ty {
+            SqlType::Date => {
+                w.push("date(");
+                self.visit_expr(expr, w)?;
+                w.push_char(')');
+                Ok(())
+            }
+            SqlType::Time | SqlType::DateTime { .. } => ansi::visit_cast(expr, &SqlType::Text, w),
+            _ => ansi::visit_cast(expr, ty, w),
+        }
     }
 
     fn limit_offset(

@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::{check, compile_err, fixture, i, s};
+use common::{check, check_one, compile_err, fixture, i, s};
 use dialects::{
     and_, case, cast, column, distinct, exists, func, literal, literal_column, not_, not_exists,
     or_, order_by, partition_by, select, star, text, tuple, CompileError, Expr, FrameBound,
-    SqlType, Value, Window,
+    Postgres, SqlType, Sqlite, Value, Window,
 };
 
 #[test]
@@ -348,12 +348,41 @@ fn cast_per_dialect() {
         "SELECT CAST(resume.compensation AS INTEGER), CAST(resume.compensation AS VARCHAR(10)), \
          CAST(resume.compensation AS NUMERIC(10, 2)), CAST(resume.created_at AS DATE), \
          CAST(resume.compensation AS TEXT) FROM resume",
+        // SQLite: a date or time target would mean NUMERIC affinity.
         "SELECT CAST(resume.compensation AS INTEGER), CAST(resume.compensation AS VARCHAR(10)), \
-         CAST(resume.compensation AS NUMERIC(10, 2)), CAST(resume.created_at AS DATE), \
+         CAST(resume.compensation AS NUMERIC(10, 2)), date(resume.created_at), \
          CAST(resume.compensation AS TEXT) FROM resume",
         "SELECT CAST(resume.compensation AS SIGNED INTEGER), CAST(resume.compensation AS CHAR), \
          CAST(resume.compensation AS DECIMAL(10, 2)), CAST(resume.created_at AS DATE), \
          CAST(resume.compensation AS CHAR) FROM resume",
+        &[],
+    );
+}
+
+#[test]
+fn sqlite_casts_to_dates_and_times_keep_text() {
+    // `CAST('2024-02-29' AS DATE)` is 2024 on SQLite (NUMERIC affinity).
+    let f = fixture();
+    let at = || f.resume.c("created_at");
+    let stmt = select((
+        cast(at(), SqlType::Date),
+        cast(at(), SqlType::Time),
+        cast(at(), SqlType::DateTime { timezone: false }),
+        cast(at(), SqlType::DateTime { timezone: true }),
+    ));
+    check_one(
+        &stmt,
+        &Sqlite,
+        "SELECT date(resume.created_at), CAST(resume.created_at AS TEXT), \
+         CAST(resume.created_at AS TEXT), CAST(resume.created_at AS TEXT) FROM resume",
+        &[],
+    );
+    check_one(
+        &stmt,
+        &Postgres,
+        "SELECT CAST(resume.created_at AS DATE), CAST(resume.created_at AS TIME), \
+         CAST(resume.created_at AS TIMESTAMP WITHOUT TIME ZONE), \
+         CAST(resume.created_at AS TIMESTAMP WITH TIME ZONE) FROM resume",
         &[],
     );
 }

@@ -121,6 +121,38 @@ pub enum Error {
         /// The table name asked for.
         table: String,
     },
+    /// The ORM was asked about a Rust type no mapper maps.
+    #[error("`{type_name}` is not mapped: map it with `Registry::map` before configuring")]
+    UnmappedType {
+        /// The Rust type.
+        type_name: &'static str,
+    },
+    /// A mapping is inconsistent (found by `Registry::configure`).
+    #[error("mapping of `{type_name}` is invalid at `{field}`: {message}")]
+    Mapping {
+        /// The mapped Rust type.
+        type_name: &'static str,
+        /// The field or column concerned.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A row changed or vanished underneath the session (a version column
+    /// did not match, or an UPDATE/DELETE matched no row).
+    #[error("stale data in `{table}`: {message}")]
+    StaleData {
+        /// The table.
+        table: String,
+        /// What was expected.
+        message: String,
+    },
+    /// A flush failed and rolled the transaction back; the session refuses
+    /// work until `rollback()` is called.
+    #[error("this session's transaction was rolled back after a failed flush ({cause}); call `rollback()` first")]
+    PendingRollback {
+        /// The error that failed the flush.
+        cause: String,
+    },
 }
 
 fn fmt_params(params: &Option<Vec<Value>>) -> String {

@@ -28,6 +28,7 @@
 pub mod driver;
 pub mod engine;
 pub mod error;
+pub mod orm;
 
 pub use dialects;
 pub use engine::connection::{Connection, RowStream};

@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use persistence::{create_engine, create_engine_with, Engine, EngineOptions};
 
+pub mod capture;
 mod docker;
 
 /// The backends under test.

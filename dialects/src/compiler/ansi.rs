@@ -183,14 +183,7 @@ pub fn visit_expr(e: &Expr, w: &mut SqlWriter<'_>) -> R {
             w.push_char(')');
         }
         Expr::Special { func, args } => d.visit_special(*func, args, w)?,
-        Expr::Cast { expr, ty } => {
-            w.push("CAST(");
-            visit(expr, w)?;
-            w.push(" AS ");
-            let name = cast_type_name(d, ty)?;
-            w.push(&name);
-            w.push_char(')');
-        }
+        Expr::Cast { expr, ty } => d.visit_cast(expr, ty, w)?,
         Expr::Case {
             operand,
             whens,
@@ -242,10 +235,17 @@ pub fn visit_expr(e: &Expr, w: &mut SqlWriter<'_>) -> R {
     Ok(())
 }
 
-/// The type name used in `CAST`: integers and text map to what each
-/// backend accepts there.
-fn cast_type_name(d: &dyn super::Dialect, ty: &SqlType) -> Result<Cow<'static, str>, CompileError> {
-    d.cast_type_name(ty)
+/// `CAST(expr AS type)`, the type named by the dialect's `cast_type_name`
+/// (integers and text map to what each backend accepts there).
+pub fn visit_cast(expr: &Expr, ty: &SqlType, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    w.push("CAST(");
+    visit(expr, w)?;
+    w.push(" AS ");
+    let name = d.cast_type_name(ty)?;
+    w.push(&name);
+    w.push_char(')');
+    Ok(())
 }
 
 /// `left op right`, with ILIKE emulated as `lower(l) LIKE lower(r)`.

@@ -61,6 +61,16 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         self.type_name(ty, "CAST")
     }
 
+    /// `CAST(expr AS type)`.
+    fn visit_cast(
+        &self,
+        expr: &Expr,
+        ty: &SqlType,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        ansi::visit_cast(expr, ty, w)
+    }
+
     /// A value written as a SQL literal (DDL only: server defaults, checks).
     fn write_literal(&self, value: &Value, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
         ansi::write_literal(value, w, false)

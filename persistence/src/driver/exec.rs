@@ -2,6 +2,7 @@
 //! transactions, ping and close, generic over the sqlx database.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use dialects::StatementKind;
 use futures_util::stream::BoxStream;
@@ -47,6 +48,26 @@ where
             Ok((rows, count))
         }
     }
+}
+
+/// The labels of the columns `sql` returns, read from its prepared
+/// statement (a statement-cache hit once `sql` has run): for results
+/// without rows, where no row carries them.
+pub(crate) async fn columns<DB>(
+    conn: &mut DB::Connection,
+    sql: &str,
+) -> Result<Arc<[Arc<str>]>, sqlx::Error>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    use sqlx::{Column, Statement};
+    let statement = (&mut *conn).prepare(sql).await?;
+    Ok(statement
+        .columns()
+        .iter()
+        .map(|c| Arc::from(c.name()))
+        .collect())
 }
 
 /// Streams the rows of `sql`, one at a time.

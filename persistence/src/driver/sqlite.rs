@@ -84,7 +84,15 @@ pub(crate) async fn execute(
         super::exec::run::<sqlx::Sqlite>(conn, &compiled.sql, args, kind, |r| r.rows_affected())
             .await
             .map_err(|e| map_sqlx_error(e, BACKEND, classify))?;
-    into_result(rows, affected, decode_row)
+    let mut result = into_result(rows, affected, decode_row)?;
+    if kind == StatementKind::Query && result.rows.is_empty() {
+        // No row carries the labels; the query ran, so a failure here only
+        // leaves `keys()` empty.
+        if let Ok(columns) = super::exec::columns::<sqlx::Sqlite>(conn, &compiled.sql).await {
+            result.columns = columns;
+        }
+    }
+    Ok(result)
 }
 
 pub(crate) fn stream<'a>(

@@ -150,3 +150,24 @@ impl Drop for Transaction<'_> {
         }
     }
 }
+
+/// Begins a transaction without a guard (for owners such as the ORM
+/// session that track it themselves).
+pub(crate) async fn begin_raw(conn: &mut Connection) -> Result<(), Error> {
+    let level = conn.engine().options().isolation_level;
+    start(conn, level).await
+}
+
+/// Commits the innermost transaction begun with [`begin_raw`].
+pub(crate) async fn commit_raw(conn: &mut Connection) -> Result<(), Error> {
+    let raw = conn.pooled().start()?;
+    let result = raw.commit().await;
+    conn.pooled().done(result)
+}
+
+/// Rolls back the innermost transaction begun with [`begin_raw`].
+pub(crate) async fn rollback_raw(conn: &mut Connection) -> Result<(), Error> {
+    let raw = conn.pooled().start()?;
+    let result = raw.rollback().await;
+    conn.pooled().done(result)
+}

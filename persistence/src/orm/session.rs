@@ -1,0 +1,773 @@
+//! The session: identity map, unit of work and one connection for its
+//! life (SQLAlchemy's `Session`, from an `async_sessionmaker`).
+//!
+//! Objects are plain owned values. `add(&obj)` reads the object's fields:
+//! a new identity stages an INSERT, a known one an UPDATE of the columns
+//! that differ from what the database has (nothing when none differs).
+//! Nothing reaches the database before `flush` / `commit`, or an autoflush
+//! before a query. A failed flush rolls the transaction back; the session
+//! then refuses work until `rollback()`.
+
+use dialects::{and_, tuple, Compiled, Expr, Statement, StatementKind, Value};
+
+use super::identity::{IdentityKey, IdentityMap};
+use super::mapper::{Mapper, MapperInfo};
+use super::query::{Delete, ScalarResult, Select, Update};
+use super::registry::Mappers;
+use super::unit_of_work::{plan, Change, Step};
+use crate::engine::connection::Connection;
+use crate::engine::engine::Engine;
+use crate::engine::result::QueryResult;
+use crate::engine::transaction::{begin_raw, commit_raw, rollback_raw};
+use crate::error::Error;
+
+/// Session options.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionOptions {
+    /// Begin a transaction on first use (otherwise call `begin()`).
+    pub autobegin: bool,
+    /// Mark every object expired after commit, so the next `get` reloads it.
+    pub expire_on_commit: bool,
+    /// Flush staged changes before each query.
+    pub autoflush: bool,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            autobegin: true,
+            expire_on_commit: true,
+            autoflush: true,
+        }
+    }
+}
+
+/// Makes sessions on one engine and registry (SQLAlchemy's
+/// `async_sessionmaker`). Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SessionMaker {
+    engine: Engine,
+    mappers: Mappers,
+    options: SessionOptions,
+}
+
+impl SessionMaker {
+    /// Sessions on `engine` for the mappings in `mappers`.
+    pub fn new(engine: Engine, mappers: Mappers) -> Self {
+        SessionMaker {
+            engine,
+            mappers,
+            options: SessionOptions::default(),
+        }
+    }
+
+    /// Sets the session options.
+    pub fn with_options(mut self, options: SessionOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// A new session: one unit of work (the seed's `get_session()`).
+    pub fn session(&self) -> Session {
+        Session {
+            engine: self.engine.clone(),
+            mappers: self.mappers.clone(),
+            options: self.options,
+            conn: None,
+            in_tx: false,
+            identity: IdentityMap::default(),
+            pending: Vec::new(),
+            failed: None,
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The mappings.
+    pub fn mappers(&self) -> &Mappers {
+        &self.mappers
+    }
+}
+
+/// One unit of work. Holds one connection from its first statement until
+/// its transaction ends (commit or rollback), so every statement of a
+/// transaction shares it; dropping the session with a transaction open
+/// rolls back.
+#[derive(Debug)]
+pub struct Session {
+    engine: Engine,
+    mappers: Mappers,
+    options: SessionOptions,
+    conn: Option<Connection>,
+    in_tx: bool,
+    identity: IdentityMap,
+    pending: Vec<Change>,
+    failed: Option<String>,
+}
+
+impl Session {
+    /// The mappings this session uses.
+    pub fn mappers(&self) -> &Mappers {
+        &self.mappers
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn check_usable(&self) -> Result<(), Error> {
+        match &self.failed {
+            Some(cause) => Err(Error::PendingRollback { cause: cause.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    /// The session's connection, in its transaction.
+    async fn connection(&mut self) -> Result<&mut Connection, Error> {
+        self.check_usable()?;
+        if self.conn.is_none() {
+            self.conn = Some(self.engine.connect().await?);
+        }
+        if !self.in_tx {
+            if !self.options.autobegin {
+                return Err(Error::Mapping {
+                    type_name: "Session",
+                    field: "autobegin".into(),
+                    message: "autobegin is off: call `session.begin()` first".into(),
+                });
+            }
+            self.begin_inner().await?;
+        }
+        self.conn.as_mut().ok_or(Error::PoolClosed)
+    }
+
+    async fn begin_inner(&mut self) -> Result<(), Error> {
+        if self.conn.is_none() {
+            self.conn = Some(self.engine.connect().await?);
+        }
+        if let Some(conn) = self.conn.as_mut() {
+            begin_raw(conn).await?;
+            self.in_tx = true;
+        }
+        Ok(())
+    }
+
+    /// Begins the session's transaction explicitly (needed when autobegin is off).
+    pub async fn begin(&mut self) -> Result<(), Error> {
+        self.check_usable()?;
+        if !self.in_tx {
+            self.begin_inner().await?;
+        }
+        Ok(())
+    }
+
+    /// The session's connection, for Core statements in the session's
+    /// transaction (staged changes are flushed first).
+    pub async fn connection_for_core(&mut self) -> Result<&mut Connection, Error> {
+        self.autoflush().await?;
+        self.connection().await
+    }
+
+    // ------------------------------------------------------------ staging
+
+    /// Stages `obj`: an INSERT when its identity is new, an UPDATE of the
+    /// changed columns when it is known (nothing when unchanged).
+    pub fn add<T: 'static>(&mut self, obj: &T) -> Result<(), Error> {
+        self.check_usable()?;
+        let mapper = self.mappers.mapper::<T>()?;
+        let values = mapper.values(obj);
+        let info = mapper.info().clone();
+        self.stage(&info, values);
+        Ok(())
+    }
+
+    /// Stages every object (`add_all`).
+    pub fn add_all<'a, T: 'static>(&mut self, objs: impl IntoIterator<Item = &'a T>) -> Result<(), Error> {
+        self.check_usable()?;
+        let mappers = self.mappers.clone();
+        let mapper = mappers.mapper::<T>()?;
+        let info = mapper.info().clone();
+        for obj in objs {
+            let values = mapper.values(obj);
+            self.stage(&info, values);
+        }
+        Ok(())
+    }
+
+    fn stage(&mut self, info: &MapperInfo, values: Vec<Value>) {
+        let ty = info.type_id;
+        let Some(key) = info.key_of(&values) else {
+            self.pending.push(Change::Insert { ty, values });
+            return;
+        };
+        // Staged already (not flushed): replace what was staged.
+        for change in self.pending.iter_mut() {
+            if let Change::Insert { ty: t, values: v } = change {
+                if *t == ty && info.key_of(v).as_ref() == Some(&key) {
+                    *v = values;
+                    return;
+                }
+            }
+        }
+        match self.identity.get(ty, &key) {
+            Some(entry) => {
+                let set: Vec<(usize, Value)> = values
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, v)| Some(i) != info.version.as_ref() && entry.snapshot.get(*i) != Some(*v))
+                    .map(|(i, v)| (i, v.clone()))
+                    .collect();
+                if set.is_empty() {
+                    return;
+                }
+                let version = info.version.map(|i| entry.snapshot[i].clone());
+                let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
+                self.pending.retain(|c| !matches!(c, Change::Update { ty: t, key: k, .. } if *t == ty && *k == key));
+                self.pending.push(Change::Update {
+                    ty,
+                    key,
+                    pk,
+                    set,
+                    version,
+                });
+            }
+            None => self.pending.push(Change::Insert { ty, values }),
+        }
+    }
+
+    /// Stages the deletion of `obj`'s row.
+    pub fn delete<T: 'static>(&mut self, obj: &T) -> Result<(), Error> {
+        self.check_usable()?;
+        let mapper = self.mappers.mapper::<T>()?;
+        let info = mapper.info().clone();
+        let values = mapper.values(obj);
+        let Some(key) = info.key_of(&values) else {
+            return Err(Error::Mapping {
+                type_name: info.type_name,
+                field: "(primary key)".into(),
+                message: "cannot delete an object without a primary key".into(),
+            });
+        };
+        let ty = info.type_id;
+        let before = self.pending.len();
+        self.pending
+            .retain(|c| !matches!(c, Change::Insert { ty: t, values: v } if *t == ty && info.key_of(v).as_ref() == Some(&key)));
+        if self.pending.len() < before {
+            return Ok(()); // never flushed: nothing to delete
+        }
+        let version = info.version.map(|i| {
+            self.identity
+                .get(ty, &key)
+                .map_or_else(|| values[i].clone(), |e| e.snapshot[i].clone())
+        });
+        let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
+        self.pending.push(Change::Delete { ty, key, pk, version });
+        Ok(())
+    }
+
+    /// Whether changes are staged and not yet flushed.
+    pub fn is_dirty(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// How many objects the identity map holds.
+    pub fn identity_count(&self) -> usize {
+        self.identity.len()
+    }
+
+    // ------------------------------------------------------------ flush
+
+    async fn autoflush(&mut self) -> Result<(), Error> {
+        if self.options.autoflush && !self.pending.is_empty() {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes every staged change in foreign-key order, inside the
+    /// session's transaction. On failure the transaction is rolled back,
+    /// nothing staged survives, and the session needs `rollback()`.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        self.check_usable()?;
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let changes = std::mem::take(&mut self.pending);
+        let result = self.flush_changes(&changes).await;
+        if let Err(e) = &result {
+            if let Some(conn) = self.conn.as_mut() {
+                if self.in_tx {
+                    let _ = rollback_raw(conn).await;
+                }
+            }
+            self.in_tx = false;
+            self.conn = None;
+            self.failed = Some(e.to_string());
+        }
+        result
+    }
+
+    async fn flush_changes(&mut self, changes: &[Change]) -> Result<(), Error> {
+        let features = *self.engine.dialect().features();
+        let steps = plan(changes, &self.mappers, &features)?;
+        self.connection().await?;
+        for step in steps {
+            self.run_step(step).await?;
+        }
+        Ok(())
+    }
+
+    async fn run_step(&mut self, step: Step) -> Result<(), Error> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(Error::PoolClosed);
+        };
+        match step {
+            Step::Insert {
+                info,
+                columns,
+                mut rows,
+                returning,
+            } => {
+                let names: Vec<&str> = columns.iter().map(|&i| info.columns[i].as_str()).collect();
+                let generated_key = info.pk.iter().any(|i| !columns.contains(i));
+                if returning.is_empty() && generated_key {
+                    // No RETURNING (MySQL 8): one row at a time, reading
+                    // LAST_INSERT_ID() for the generated key.
+                    for row in rows.iter_mut() {
+                        let sent: Vec<Value> = columns.iter().map(|&i| row[i].clone()).collect();
+                        conn.execute(&dialects::insert(&info.table).rows(names.clone(), [sent]))
+                            .await?;
+                        let id = conn
+                            .execute(&dialects::text("SELECT LAST_INSERT_ID()"))
+                            .await?
+                            .scalar()
+                            .unwrap_or(Value::Null);
+                        if let Some(&p) = info.pk.first() {
+                            row[p] = id;
+                        }
+                    }
+                } else {
+                    let sent: Vec<Vec<Value>> = rows
+                        .iter()
+                        .map(|r| columns.iter().map(|&i| r[i].clone()).collect())
+                        .collect();
+                    let mut stmt = dialects::insert(&info.table).rows(names, sent);
+                    if !returning.is_empty() {
+                        let cols: Vec<Expr> = returning.iter().map(|&i| info.table.c(&info.columns[i])).collect();
+                        stmt = stmt.returning(cols);
+                    }
+                    let result = conn.execute(&stmt).await?;
+                    if !returning.is_empty() {
+                        for (row, back) in rows.iter_mut().zip(result.all()) {
+                            for (&i, v) in returning.iter().zip(back.into_values()) {
+                                row[i] = v;
+                            }
+                        }
+                    }
+                }
+                for row in rows {
+                    if let Some(key) = info.key_of(&row) {
+                        self.identity.insert(info.type_id, key, row);
+                    }
+                }
+            }
+            Step::Update {
+                info,
+                key,
+                pk,
+                mut set,
+                version,
+            } => {
+                let mut stmt = dialects::update(&info.table);
+                if let (Some(v), Some(old)) = (info.version, &version) {
+                    let next = Value::BigInt(old.as_i64().unwrap_or(0) + 1);
+                    set.push((v, next));
+                }
+                for (i, v) in &set {
+                    stmt = stmt.set(&info.columns[*i], v.clone());
+                }
+                let mut conds: Vec<Expr> = info
+                    .pk
+                    .iter()
+                    .zip(pk)
+                    .map(|(&i, v)| info.table.c(&info.columns[i]).eq(v))
+                    .collect();
+                if let (Some(v), Some(old)) = (info.version, version) {
+                    conds.push(info.table.c(&info.columns[v]).eq(old));
+                }
+                let result = conn.execute(&stmt.where_(and_(conds))).await?;
+                if info.version.is_some() && result.rows_affected() != 1 {
+                    return Err(Error::StaleData {
+                        table: info.table.name().to_owned(),
+                        message: format!(
+                            "UPDATE expected to match 1 row with the remembered version; {} matched",
+                            result.rows_affected()
+                        ),
+                    });
+                }
+                if let Some(entry) = self.identity.get(info.type_id, &key) {
+                    let mut snapshot = entry.snapshot.clone();
+                    for (i, v) in set {
+                        snapshot[i] = v;
+                    }
+                    self.identity.insert(info.type_id, key, snapshot);
+                }
+            }
+            Step::Delete {
+                info,
+                keys,
+                pks,
+                version,
+            } => {
+                let expected = pks.len() as u64;
+                let cond = key_condition(&info, pks);
+                let cond = match (info.version, &version) {
+                    (Some(v), Some(old)) => cond.and(info.table.c(&info.columns[v]).eq(old.clone())),
+                    _ => cond,
+                };
+                let result = conn.execute(&dialects::delete(&info.table).where_(cond)).await?;
+                if version.is_some() && result.rows_affected() != expected {
+                    return Err(Error::StaleData {
+                        table: info.table.name().to_owned(),
+                        message: format!(
+                            "DELETE expected to match {expected} row(s) with the remembered version; {} matched",
+                            result.rows_affected()
+                        ),
+                    });
+                }
+                for key in keys {
+                    self.identity.remove(info.type_id, &key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ------------------------------------------------------------ transaction
+
+    /// Flushes, then commits. With `expire_on_commit`, every object is
+    /// marked expired and reloaded on next access.
+    pub async fn commit(&mut self) -> Result<(), Error> {
+        self.flush().await?;
+        if self.in_tx {
+            if let Some(conn) = self.conn.as_mut() {
+                let result = commit_raw(conn).await;
+                self.in_tx = false;
+                // Between transactions the connection goes back to the pool.
+                self.conn = None;
+                if let Err(e) = result {
+                    self.failed = Some(e.to_string());
+                    return Err(e);
+                }
+            }
+        }
+        if self.options.expire_on_commit {
+            self.identity.expire_all();
+        }
+        Ok(())
+    }
+
+    /// Rolls back: staged changes are dropped, every object is expired, and
+    /// a session that failed a flush becomes usable again.
+    pub async fn rollback(&mut self) -> Result<(), Error> {
+        self.pending.clear();
+        self.identity.clear();
+        self.failed = None;
+        if self.in_tx {
+            self.in_tx = false;
+            if let Some(mut conn) = self.conn.take() {
+                rollback_raw(&mut conn).await?;
+            }
+        }
+        self.conn = None;
+        Ok(())
+    }
+
+    /// Rolls back anything open and gives the connection back to the pool;
+    /// the session can be used again (it checks out a new connection).
+    pub async fn close(&mut self) -> Result<(), Error> {
+        let result = self.rollback().await;
+        self.conn = None;
+        result
+    }
+
+    // ------------------------------------------------------------ loading
+
+    /// The object of type `T` whose primary key is `id`: from the identity
+    /// map without SQL when it is there and not expired, else one SELECT.
+    pub async fn get<T: 'static>(&mut self, id: impl Into<Value>) -> Result<Option<T>, Error> {
+        self.get_by_key(vec![id.into()]).await
+    }
+
+    /// Like [`Session::get`] for a composite key, values in key-column order.
+    pub async fn get_by_key<T: 'static>(&mut self, key: Vec<Value>) -> Result<Option<T>, Error> {
+        self.check_usable()?;
+        let mappers = self.mappers.clone();
+        let mapper = mappers.mapper::<T>()?;
+        let info = mapper.info();
+        let ident = IdentityKey::from_values(&key).ok_or_else(|| Error::Mapping {
+            type_name: info.type_name,
+            field: "(primary key)".into(),
+            message: "a key value is NULL".into(),
+        })?;
+        if let Some(entry) = self.identity.get(info.type_id, &ident) {
+            if !entry.expired {
+                return mapper.build(entry.snapshot.clone()).map(Some);
+            }
+        }
+        self.autoflush().await?;
+        let compiled = Compiled {
+            sql: get_sql(info, &self.engine)?,
+            params: key,
+        };
+        let conn = self.connection().await?;
+        let row = conn.execute_compiled(&compiled, StatementKind::Query).await?.first();
+        match row {
+            None => {
+                self.identity.remove(info.type_id, &ident);
+                Ok(None)
+            }
+            Some(row) => {
+                let values = row.into_values();
+                self.identity.insert(info.type_id, ident, values.clone());
+                mapper.build(values).map(Some)
+            }
+        }
+    }
+
+    /// Flushes `obj` if staged, then writes every column the database holds
+    /// (generated keys, server defaults) back into it.
+    pub async fn persist<T: 'static>(&mut self, obj: &mut T) -> Result<(), Error> {
+        let mappers = self.mappers.clone();
+        let mapper = mappers.mapper::<T>()?;
+        let info = mapper.info().clone();
+        let values = mapper.values(obj);
+        match info.key_of(&values) {
+            Some(key) => {
+                self.add(&*obj)?;
+                self.flush().await?;
+                let snapshot = self.identity.get(info.type_id, &key).map(|e| e.snapshot.clone());
+                if let Some(s) = snapshot {
+                    mapper.write_back(obj, &s)?;
+                }
+            }
+            None => {
+                // New, with a generated key: flush it alone to learn the key.
+                self.flush().await?;
+                let ty = info.type_id;
+                self.pending.push(Change::Insert { ty, values });
+                self.flush().await?;
+                let snapshot = self.identity.last_inserted(ty);
+                if let Some(s) = snapshot {
+                    mapper.write_back(obj, &s)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reloads `obj` from the database (flushing first).
+    pub async fn refresh<T: 'static>(&mut self, obj: &mut T) -> Result<(), Error> {
+        let mappers = self.mappers.clone();
+        let mapper = mappers.mapper::<T>()?;
+        let info = mapper.info().clone();
+        let values = mapper.values(obj);
+        let key = info.key_of(&values).ok_or_else(|| Error::Mapping {
+            type_name: info.type_name,
+            field: "(primary key)".into(),
+            message: "cannot refresh an object without a primary key".into(),
+        })?;
+        self.identity.expire(info.type_id, &key);
+        let pk: Vec<Value> = info.pk.iter().map(|&i| values[i].clone()).collect();
+        let fresh: Option<T> = self.get_by_key(pk).await?;
+        if fresh.is_none() {
+            return Err(Error::NoResultFound);
+        }
+        if let Some(entry) = self.identity.get(info.type_id, &key) {
+            let snapshot = entry.snapshot.clone();
+            mapper.write_back(obj, &snapshot)?;
+        }
+        Ok(())
+    }
+
+    /// Marks `obj` expired: the next `get` reloads it.
+    pub fn expire<T: 'static>(&mut self, obj: &T) -> Result<(), Error> {
+        let mapper = self.mappers.mapper::<T>()?;
+        let values = mapper.values(obj);
+        if let Some(key) = mapper.info().key_of(&values) {
+            self.identity.expire(mapper.info().type_id, &key);
+        }
+        Ok(())
+    }
+
+    /// Marks every object expired (SQLAlchemy's `expire_all()`).
+    pub fn expire_all(&mut self) {
+        self.identity.expire_all();
+    }
+
+    /// Copies `obj`'s state onto the persistent object with the same key
+    /// (loading it when needed) and stages the difference; returns the
+    /// merged object. A key not in the database stages an INSERT.
+    pub async fn merge<T: 'static>(&mut self, obj: &T) -> Result<T, Error> {
+        let mappers = self.mappers.clone();
+        let mapper = mappers.mapper::<T>()?;
+        let info = mapper.info().clone();
+        let values = mapper.values(obj);
+        if let Some(key) = info.key_of(&values) {
+            let known = self
+                .identity
+                .get(info.type_id, &key)
+                .is_some_and(|e| !e.expired);
+            if !known {
+                let pk: Vec<Value> = info.pk.iter().map(|&i| values[i].clone()).collect();
+                let _: Option<T> = self.get_by_key(pk).await?;
+            }
+        }
+        self.stage(&info, values.clone());
+        mapper.build(values)
+    }
+
+    /// Runs an ORM select and hydrates `T`s (SQLAlchemy's
+    /// `session.scalars(select(Model)...)`); staged changes are flushed first.
+    pub async fn scalars<T: 'static>(&mut self, stmt: Select<T>) -> Result<ScalarResult<T>, Error> {
+        self.autoflush().await?;
+        let mappers = self.mappers.clone();
+        let mapper = mappers.mapper::<T>()?;
+        let info = mapper.info();
+        let core = core_select(info, stmt)?;
+        let conn = self.connection().await?;
+        let rows = conn.execute(&core).await?.all();
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let values = row.into_values();
+            let Some(key) = info.key_of(&values) else {
+                continue;
+            };
+            let obj = mapper.build(values.clone())?;
+            self.identity.insert(info.type_id, key.clone(), values);
+            items.push((key, obj));
+        }
+        Ok(ScalarResult { items })
+    }
+
+    /// Runs a Core statement in the session's transaction (after autoflush).
+    pub async fn execute<S: Statement + ?Sized>(&mut self, stmt: &S) -> Result<QueryResult, Error> {
+        self.autoflush().await?;
+        let conn = self.connection().await?;
+        conn.execute(stmt).await
+    }
+
+    /// Runs a bulk UPDATE of `T`'s table without loading objects; objects
+    /// of `T` in the identity map are expired. Returns the rows changed.
+    pub async fn execute_update<T: 'static>(&mut self, stmt: Update<T>) -> Result<u64, Error> {
+        self.autoflush().await?;
+        let mappers = self.mappers.clone();
+        let info = mappers.mapper::<T>()?.info().clone();
+        let mut core = dialects::update(&info.table);
+        for (c, v) in stmt.values {
+            core = core.set(&c, v);
+        }
+        for cond in where_of(&info, stmt.where_, stmt.filter_by) {
+            core = core.where_(cond);
+        }
+        let conn = self.connection().await?;
+        let n = conn.execute(&core).await?.rows_affected();
+        self.identity.expire_type(info.type_id);
+        Ok(n)
+    }
+
+    /// Runs a bulk DELETE from `T`'s table without loading objects; objects
+    /// of `T` in the identity map are expired. Returns the rows deleted.
+    pub async fn execute_delete<T: 'static>(&mut self, stmt: Delete<T>) -> Result<u64, Error> {
+        self.autoflush().await?;
+        let mappers = self.mappers.clone();
+        let info = mappers.mapper::<T>()?.info().clone();
+        let mut core = dialects::delete(&info.table);
+        for cond in where_of(&info, stmt.where_, stmt.filter_by) {
+            core = core.where_(cond);
+        }
+        let conn = self.connection().await?;
+        let n = conn.execute(&core).await?.rows_affected();
+        self.identity.expire_type(info.type_id);
+        Ok(n)
+    }
+
+    /// The mapper of `T` (for custom queries in repositories).
+    pub fn mapper<T: 'static>(&self) -> Result<&Mapper<T>, Error> {
+        self.mappers.mapper::<T>()
+    }
+}
+
+/// `WHERE pk IN (...)` (or row values for composite keys).
+fn key_condition(info: &MapperInfo, pks: Vec<Vec<Value>>) -> Expr {
+    if info.pk.len() == 1 {
+        let col = info.table.c(&info.columns[info.pk[0]]);
+        col.in_(pks.into_iter().filter_map(|mut p| p.pop()).collect::<Vec<_>>())
+    } else {
+        let cols = tuple(info.pk.iter().map(|&i| info.table.c(&info.columns[i])));
+        cols.in_(pks.into_iter().map(|p| tuple(p.into_iter().map(Expr::Value))).collect::<Vec<_>>())
+    }
+}
+
+fn where_of(info: &MapperInfo, where_: Vec<Expr>, filter_by: Vec<(String, Value)>) -> Vec<Expr> {
+    let mut out = where_;
+    for (c, v) in filter_by {
+        out.push(info.table.c(&c).eq(v));
+    }
+    out
+}
+
+/// The Core select for an ORM select: the mapped columns of `T`'s table.
+fn core_select<T>(info: &MapperInfo, stmt: Select<T>) -> Result<dialects::Select, Error> {
+    let mut core = dialects::select(info.column_exprs().to_vec()).select_from(&info.table);
+    for (target, on, kind) in stmt.joins {
+        core = match kind {
+            dialects::sql::select::JoinKind::Left => core.outerjoin(target, on),
+            _ => core.join(target, on),
+        };
+    }
+    for cond in where_of(info, stmt.where_, stmt.filter_by) {
+        core = core.where_(cond);
+    }
+    core = core.order_by(stmt.order_by);
+    if let Some(n) = stmt.limit {
+        core = core.limit(n);
+    }
+    if let Some(n) = stmt.offset {
+        core = core.offset(n);
+    }
+    if stmt.distinct {
+        core = core.distinct();
+    }
+    Ok(core)
+}
+
+/// `SELECT cols FROM t WHERE pk = ?`, compiled once per mapper and dialect.
+fn get_sql(info: &MapperInfo, engine: &Engine) -> Result<String, Error> {
+    let dialect = engine.dialect();
+    if let Some(sql) = info.cached_get_sql(dialect.name()) {
+        return Ok(sql);
+    }
+    let conds: Vec<Expr> = info
+        .pk
+        .iter()
+        .map(|&i| info.table.c(&info.columns[i]).eq(Value::Null))
+        .collect();
+    let stmt = dialects::select(info.column_exprs().to_vec())
+        .select_from(&info.table)
+        .where_(and_(conds));
+    let sql = stmt.compile(dialect)?.sql;
+    info.cache_get_sql(dialect.name(), sql.clone());
+    Ok(sql)
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // The connection's pool rolls back an open transaction on return.
+        self.conn = None;
+    }
+}
