@@ -33,14 +33,18 @@
 //! ```
 
 pub mod identity;
+pub mod loading;
 pub mod macros;
 pub mod mapper;
 pub mod query;
 pub mod registry;
+pub mod relationship;
 pub mod session;
 pub(crate) mod unit_of_work;
 
 pub use identity::{IdentityKey, KeyPart};
+pub use loading::{contains_eager, joinedload, load, noload, raiseload, selectinload, Load, Strategy};
+pub use relationship::{Cascade, ManyField, OneField, RelOptions, RelationKind, RelationshipDef, RelationshipInfo};
 pub use mapper::{Col, Mapper, MapperInfo, SqlTypeOf};
 pub use query::{delete, select, update, Delete, ScalarResult, Select, Update};
 pub use registry::{presets, FieldSpec, MapperBuilder, Mappers, MappingSpec, Registry};

@@ -18,6 +18,7 @@ pub struct Select<T> {
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
     pub(crate) distinct: bool,
+    pub(crate) options: Vec<super::loading::Load>,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -40,11 +41,18 @@ pub fn select<T>() -> Select<T> {
         limit: None,
         offset: None,
         distinct: false,
+        options: Vec::new(),
         _t: PhantomData,
     }
 }
 
 impl<T> Select<T> {
+    /// Loader options (`selectinload("posts")`, `joinedload("publisher")`, ...).
+    pub fn options(mut self, loads: impl IntoIterator<Item = super::loading::Load>) -> Self {
+        self.options.extend(loads);
+        self
+    }
+
     /// Adds a `WHERE` condition (joined with `AND`).
     pub fn where_(mut self, cond: impl Into<Expr>) -> Self {
         self.where_.push(cond.into());

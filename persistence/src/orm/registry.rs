@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use dialects::{Column, Index, MetaData, SqlType, Table, UniqueConstraint};
 
 use super::mapper::{BuildFn, GetFn, Mapper, MapperInfo, SetFn, SqlTypeOf};
+use super::relationship::{RelAccess, RelationKind, RelationshipDef, RelationshipInfo, Resolved};
 use crate::error::Error;
 
 /// One mapped field: its name, column and Rust type.
@@ -104,6 +105,18 @@ impl<T: Send + Sync + 'static> MapperBuilder<'_, T> {
     /// UPDATE increments it and requires the old value, else `StaleData`.
     pub fn version(mut self, column: &str) -> Self {
         self.version = Some(column.to_owned());
+        self
+    }
+
+    /// Adds a relationship (SQLAlchemy's `properties={"posts": relationship(...)}`),
+    /// and its backref when the definition has one.
+    pub fn relationship(self, def: RelationshipDef<T>) -> Self {
+        let forward = def.access;
+        if let Some(back) = def.backref {
+            let (owner, access) = back(forward.info());
+            self.registry.relationships.push((owner, access));
+        }
+        self.registry.relationships.push((TypeId::of::<T>(), forward));
         self
     }
 
@@ -320,6 +333,7 @@ pub struct Registry {
     metadata: MetaData,
     type_map: HashMap<&'static str, SqlType>,
     pending: Vec<Box<dyn PendingMapping>>,
+    relationships: Vec<(TypeId, Arc<dyn RelAccess>)>,
     errors: Vec<Error>,
 }
 
@@ -397,11 +411,33 @@ impl Registry {
             mappers.insert(ty, mapper);
         }
         self.metadata.sorted_tables()?;
+        let mut relationships: HashMap<TypeId, Vec<Arc<dyn RelAccess>>> = HashMap::new();
+        for (owner, access) in self.relationships {
+            let info = access.info();
+            let owner_info = infos.get(&owner).ok_or(Error::UnmappedType {
+                type_name: "(relationship owner)",
+            })?;
+            let target_info = infos.get(&info.target).ok_or(Error::UnmappedType {
+                type_name: info.target_name,
+            })?;
+            let resolved = resolve(info, owner_info, target_info)?;
+            let _ = info.resolved.set(resolved);
+            let list = relationships.entry(owner).or_default();
+            if list.iter().any(|r| r.info().name == info.name) {
+                return Err(Error::Mapping {
+                    type_name: owner_info.type_name,
+                    field: info.name.to_owned(),
+                    message: "relationship declared twice".into(),
+                });
+            }
+            list.push(access);
+        }
         Ok(Mappers {
             inner: Arc::new(MappersInner {
                 metadata: self.metadata,
                 infos,
                 mappers,
+                relationships,
             }),
         })
     }
@@ -411,6 +447,7 @@ struct MappersInner {
     metadata: MetaData,
     infos: HashMap<TypeId, Arc<MapperInfo>>,
     mappers: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+    relationships: HashMap<TypeId, Vec<Arc<dyn RelAccess>>>,
 }
 
 /// A configured registry: cheap to clone, shared by every session.
@@ -449,8 +486,121 @@ impl Mappers {
         self.inner.infos.get(&ty)
     }
 
+    /// The relationship `name` of `T`.
+    pub(crate) fn relationship<T: 'static>(&self, name: &str) -> Result<Arc<dyn RelAccess>, Error> {
+        self.relationships_of(TypeId::of::<T>())
+            .iter()
+            .find(|r| r.info().name == name)
+            .cloned()
+            .ok_or_else(|| Error::Mapping {
+                type_name: std::any::type_name::<T>(),
+                field: name.to_owned(),
+                message: "no relationship of this name".into(),
+            })
+    }
+
+    /// Every relationship of the mapper of `ty`.
+    pub(crate) fn relationships_of(&self, ty: TypeId) -> &[Arc<dyn RelAccess>] {
+        self.inner.relationships.get(&ty).map_or(&[], Vec::as_slice)
+    }
+
+    /// The relationship named `name` of `T`, described.
+    pub fn relationship_info<T: 'static>(&self, name: &str) -> Option<Arc<RelationshipInfo>> {
+        self.relationship::<T>(name).ok().map(|r| r.info().clone())
+    }
+
     /// The mapper of table `name`, if some struct maps it.
     pub fn info_for_table(&self, name: &str) -> Option<&Arc<MapperInfo>> {
         self.inner.infos.values().find(|i| i.table.name() == name)
     }
+}
+
+/// Finds the columns a relationship joins on: the one foreign key between
+/// the two tables (or the named one); none or several is an error naming
+/// the struct and the relationship.
+fn resolve(rel: &RelationshipInfo, owner: &MapperInfo, target: &MapperInfo) -> Result<Resolved, Error> {
+    let err = |message: String| Error::Mapping {
+        type_name: owner.type_name,
+        field: rel.name.to_owned(),
+        message,
+    };
+    let pick = |from: &Table, to: &Table| -> Result<(String, String), Error> {
+        let candidates: Vec<(String, String)> = from
+            .foreign_keys()
+            .into_iter()
+            .filter(|fk| fk.ref_table == to.name() && fk.columns.len() == 1)
+            .filter(|fk| rel.foreign_key.as_ref().is_none_or(|n| &fk.columns[0] == n))
+            .map(|fk| (fk.columns[0].clone(), fk.ref_columns[0].clone()))
+            .collect();
+        match candidates.len() {
+            1 => Ok(candidates.into_iter().next().unwrap_or_default()),
+            0 => Err(err(format!(
+                "no single-column foreign key from `{}` to `{}`",
+                from.name(),
+                to.name()
+            ))),
+            _ => Err(err(format!(
+                "several foreign keys from `{}` to `{}`: name one with RelOptions::foreign_key",
+                from.name(),
+                to.name()
+            ))),
+        }
+    };
+    Ok(match rel.kind {
+        RelationKind::OneToMany | RelationKind::OneToOne => {
+            let (fk, referred) = pick(&target.table, &owner.table)?;
+            Resolved {
+                fk,
+                referred,
+                secondary: None,
+                target_fk: None,
+                target_referred: None,
+            }
+        }
+        RelationKind::ManyToOne => {
+            let (fk, referred) = pick(&owner.table, &target.table)?;
+            Resolved {
+                fk,
+                referred,
+                secondary: None,
+                target_fk: None,
+                target_referred: None,
+            }
+        }
+        RelationKind::ManyToMany => {
+            let sec = rel
+                .secondary
+                .clone()
+                .ok_or_else(|| err("many-to-many needs a secondary table".into()))?;
+            if owner.table.name() == target.table.name() {
+                return Err(err("a self-referential many-to-many is not supported".into()));
+            }
+            let (fk, referred) = pick(&sec, &owner.table)?;
+            let (tfk, tref) = {
+                let candidates: Vec<(String, String)> = sec
+                    .foreign_keys()
+                    .into_iter()
+                    .filter(|f| f.ref_table == target.table.name() && f.columns.len() == 1)
+                    .map(|f| (f.columns[0].clone(), f.ref_columns[0].clone()))
+                    .collect();
+                match candidates.len() {
+                    1 => candidates.into_iter().next().unwrap_or_default(),
+                    _ => {
+                        return Err(err(format!(
+                            "`{}` needs exactly one foreign key to `{}`",
+                            sec.name(),
+                            target.table.name()
+                        )))
+                    }
+                }
+            };
+            Resolved {
+                fk,
+                referred,
+                secondary: Some(sec),
+                target_fk: Some(tfk),
+                target_referred: Some(tref),
+            }
+        }
+    })
 }

@@ -8,13 +8,18 @@
 //! before a query. A failed flush rolls the transaction back; the session
 //! then refuses work until `rollback()`.
 
+use std::any::TypeId;
+use std::collections::HashMap;
+
 use dialects::{and_, tuple, Compiled, Expr, Statement, StatementKind, Value};
+
+use super::loading::{self, Load};
 
 use super::identity::{IdentityKey, IdentityMap};
 use super::mapper::{Mapper, MapperInfo};
 use super::query::{Delete, ScalarResult, Select, Update};
 use super::registry::Mappers;
-use super::unit_of_work::{plan, Change, Step};
+use super::unit_of_work::{plan, Change, Link, RefValue, Step};
 use crate::engine::connection::Connection;
 use crate::engine::engine::Engine;
 use crate::engine::result::QueryResult;
@@ -78,6 +83,8 @@ impl SessionMaker {
             identity: IdentityMap::default(),
             pending: Vec::new(),
             failed: None,
+            loaded: HashMap::new(),
+            change_seq: 0,
         }
     }
 
@@ -106,6 +113,18 @@ pub struct Session {
     identity: IdentityMap,
     pending: Vec<Change>,
     failed: Option<String>,
+    /// Collections loaded per (owner type, owner key, relationship): the
+    /// keys of the children loaded, to tell removals from "never loaded".
+    loaded: HashMap<(TypeId, IdentityKey, &'static str), Vec<IdentityKey>>,
+    change_seq: usize,
+}
+
+/// What a staged object is: persistent (its current values), or a staged
+/// insert whose generated values come at flush.
+#[derive(Debug, Clone)]
+pub(crate) enum ChangeRef {
+    Persistent(Vec<Value>),
+    Pending(usize),
 }
 
 impl Session {
@@ -175,41 +194,69 @@ impl Session {
     // ------------------------------------------------------------ staging
 
     /// Stages `obj`: an INSERT when its identity is new, an UPDATE of the
-    /// changed columns when it is known (nothing when unchanged).
-    pub fn add<T: 'static>(&mut self, obj: &T) -> Result<(), Error> {
+    /// changed columns when it is known (nothing when unchanged). Loaded
+    /// relationships with the save-update cascade are staged too: new
+    /// children get their foreign key (from the parent's generated key
+    /// at flush when the parent is new), removed children are deleted
+    /// (delete-orphan) or get a NULL key, many-to-many edits become
+    /// association rows.
+    pub fn add<T: Send + Sync + 'static>(&mut self, obj: &T) -> Result<(), Error> {
         self.check_usable()?;
-        let mapper = self.mappers.mapper::<T>()?;
-        let values = mapper.values(obj);
-        let info = mapper.info().clone();
-        self.stage(&info, values);
-        Ok(())
+        self.add_linked(obj, Vec::new(), &[]).map(|_| ())
     }
 
     /// Stages every object (`add_all`).
-    pub fn add_all<'a, T: 'static>(&mut self, objs: impl IntoIterator<Item = &'a T>) -> Result<(), Error> {
+    pub fn add_all<'a, T: Send + Sync + 'static>(&mut self, objs: impl IntoIterator<Item = &'a T>) -> Result<(), Error> {
         self.check_usable()?;
-        let mappers = self.mappers.clone();
-        let mapper = mappers.mapper::<T>()?;
-        let info = mapper.info().clone();
         for obj in objs {
-            let values = mapper.values(obj);
-            self.stage(&info, values);
+            self.add_linked(obj, Vec::new(), &[])?;
         }
         Ok(())
     }
 
-    fn stage(&mut self, info: &MapperInfo, values: Vec<Value>) {
+    /// Stages `obj` with `links` (foreign keys from new parents) and
+    /// cascades into its loaded relationships.
+    pub(crate) fn add_linked<T: Send + Sync + 'static>(
+        &mut self,
+        obj: &T,
+        links: Vec<Link>,
+        overrides: &[(usize, Value)],
+    ) -> Result<ChangeRef, Error> {
+        let mappers = self.mappers.clone();
+        let mapper = mappers.mapper::<T>()?;
+        let info = mapper.info().clone();
+        let mut values = mapper.values(obj);
+        for (i, v) in overrides {
+            values[*i] = v.clone();
+        }
+        let this = self.stage(&info, values.clone(), links);
+        for access in mappers.relationships_of(info.type_id) {
+            if access.info().cascade.save_update {
+                access.cascade_add(self, obj, &values, &this)?;
+            }
+        }
+        Ok(this)
+    }
+
+    fn next_change_id(&mut self) -> usize {
+        self.change_seq += 1;
+        self.change_seq
+    }
+
+    fn stage(&mut self, info: &MapperInfo, values: Vec<Value>, links: Vec<Link>) -> ChangeRef {
         let ty = info.type_id;
         let Some(key) = info.key_of(&values) else {
-            self.pending.push(Change::Insert { ty, values });
-            return;
+            let id = self.next_change_id();
+            self.pending.push(Change::Insert { ty, id, values, links });
+            return ChangeRef::Pending(id);
         };
         // Staged already (not flushed): replace what was staged.
         for change in self.pending.iter_mut() {
-            if let Change::Insert { ty: t, values: v } = change {
+            if let Change::Insert { ty: t, id, values: v, links: l } = change {
                 if *t == ty && info.key_of(v).as_ref() == Some(&key) {
                     *v = values;
-                    return;
+                    *l = links;
+                    return ChangeRef::Pending(*id);
                 }
             }
         }
@@ -218,31 +265,119 @@ impl Session {
                 let set: Vec<(usize, Value)> = values
                     .iter()
                     .enumerate()
-                    .filter(|(i, v)| Some(i) != info.version.as_ref() && entry.snapshot.get(*i) != Some(*v))
+                    .filter(|(i, v)| {
+                        Some(i) != info.version.as_ref()
+                            && entry.snapshot.get(*i) != Some(*v)
+                            && !links.iter().any(|l| l.field == *i)
+                    })
                     .map(|(i, v)| (i, v.clone()))
                     .collect();
-                if set.is_empty() {
-                    return;
+                if set.is_empty() && links.is_empty() {
+                    return ChangeRef::Persistent(values);
                 }
                 let version = info.version.map(|i| entry.snapshot[i].clone());
                 let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
-                self.pending.retain(|c| !matches!(c, Change::Update { ty: t, key: k, .. } if *t == ty && *k == key));
+                self.pending
+                    .retain(|c| !matches!(c, Change::Update { ty: t, key: k, .. } if *t == ty && *k == key));
                 self.pending.push(Change::Update {
                     ty,
                     key,
                     pk,
                     set,
                     version,
+                    links,
                 });
+                ChangeRef::Persistent(values)
             }
-            None => self.pending.push(Change::Insert { ty, values }),
+            None => {
+                let id = self.next_change_id();
+                self.pending.push(Change::Insert { ty, id, values, links });
+                ChangeRef::Pending(id)
+            }
         }
     }
 
-    /// Stages the deletion of `obj`'s row.
-    pub fn delete<T: 'static>(&mut self, obj: &T) -> Result<(), Error> {
+    /// Adds a link to a staged change (a foreign key from a new parent).
+    pub(crate) fn link_change(&mut self, info: &MapperInfo, target: &ChangeRef, link: Link) {
+        match target {
+            ChangeRef::Pending(id) => {
+                for c in self.pending.iter_mut() {
+                    if let Change::Insert { id: i, links, .. } = c {
+                        if i == id {
+                            links.push(link);
+                            return;
+                        }
+                    }
+                }
+            }
+            ChangeRef::Persistent(values) => {
+                let Some(key) = info.key_of(values) else { return };
+                for c in self.pending.iter_mut() {
+                    if let Change::Update { ty, key: k, links, .. } = c {
+                        if *ty == info.type_id && *k == key {
+                            links.push(link);
+                            return;
+                        }
+                    }
+                }
+                let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
+                let version = info.version.map(|i| values[i].clone());
+                self.pending.push(Change::Update {
+                    ty: info.type_id,
+                    key,
+                    pk,
+                    set: Vec::new(),
+                    version,
+                    links: vec![link],
+                });
+            }
+        }
+    }
+
+    /// The children a loaded collection held when it was loaded.
+    pub(crate) fn loaded_children(&self, owner: TypeId, key: &IdentityKey, name: &'static str) -> Option<&[IdentityKey]> {
+        self.loaded.get(&(owner, key.clone(), name)).map(Vec::as_slice)
+    }
+
+    /// The remembered column values of a persistent object.
+    pub(crate) fn snapshot(&self, ty: TypeId, key: &IdentityKey) -> Option<Vec<Value>> {
+        self.identity.get(ty, key).map(|e| e.snapshot.clone())
+    }
+
+    /// Stages raw changes (used by relationship cascades).
+    pub(crate) fn push_change(&mut self, change: Change) {
+        self.pending.push(change);
+    }
+
+    /// Stages an UPDATE of one field of a persistent row (orphans whose
+    /// key becomes NULL).
+    pub(crate) fn stage_field_update(&mut self, info: &MapperInfo, snapshot: Vec<Value>, field: usize, value: Value) {
+        let mut values = snapshot;
+        values[field] = value;
+        self.stage(info, values, Vec::new());
+    }
+
+    /// Stages the deletion of a persistent row by its values.
+    pub(crate) fn stage_delete_values(&mut self, info: &MapperInfo, values: &[Value]) {
+        if let Some(key) = info.key_of(values) {
+            let version = info.version.map(|i| values[i].clone());
+            let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
+            self.pending.push(Change::Delete {
+                ty: info.type_id,
+                key,
+                pk,
+                version,
+            });
+        }
+    }
+
+    /// Stages the deletion of `obj`'s row, following the delete cascades
+    /// of its relationships (children deleted first; with passive deletes
+    /// the database's ON DELETE CASCADE does it).
+    pub fn delete<T: Send + Sync + 'static>(&mut self, obj: &T) -> Result<(), Error> {
         self.check_usable()?;
-        let mapper = self.mappers.mapper::<T>()?;
+        let mappers = self.mappers.clone();
+        let mapper = mappers.mapper::<T>()?;
         let info = mapper.info().clone();
         let values = mapper.values(obj);
         let Some(key) = info.key_of(&values) else {
@@ -254,10 +389,14 @@ impl Session {
         };
         let ty = info.type_id;
         let before = self.pending.len();
-        self.pending
-            .retain(|c| !matches!(c, Change::Insert { ty: t, values: v } if *t == ty && info.key_of(v).as_ref() == Some(&key)));
+        self.pending.retain(
+            |c| !matches!(c, Change::Insert { ty: t, values: v, .. } if *t == ty && info.key_of(v).as_ref() == Some(&key)),
+        );
         if self.pending.len() < before {
             return Ok(()); // never flushed: nothing to delete
+        }
+        for access in mappers.relationships_of(ty) {
+            access.cascade_delete(self, obj, &values)?;
         }
         let version = info.version.map(|i| {
             self.identity
@@ -315,13 +454,25 @@ impl Session {
         let features = *self.engine.dialect().features();
         let steps = plan(changes, &self.mappers, &features)?;
         self.connection().await?;
+        let mut inserted: HashMap<usize, Vec<Value>> = HashMap::new();
         for step in steps {
-            self.run_step(step).await?;
+            self.run_step(step, &mut inserted).await?;
         }
         Ok(())
     }
 
-    async fn run_step(&mut self, step: Step) -> Result<(), Error> {
+    async fn run_step(&mut self, step: Step, inserted: &mut HashMap<usize, Vec<Value>>) -> Result<(), Error> {
+        let resolve = |inserted: &HashMap<usize, Vec<Value>>, link: &Link| -> Result<Value, Error> {
+            inserted
+                .get(&link.parent)
+                .and_then(|v| v.get(link.parent_field))
+                .cloned()
+                .ok_or_else(|| Error::Mapping {
+                    type_name: "Session",
+                    field: "(relationship)".into(),
+                    message: "a linked parent row was not inserted before its child".into(),
+                })
+        };
         let Some(conn) = self.conn.as_mut() else {
             return Err(Error::PoolClosed);
         };
@@ -329,9 +480,20 @@ impl Session {
             Step::Insert {
                 info,
                 columns,
-                mut rows,
+                rows,
                 returning,
             } => {
+                let mut ids = Vec::with_capacity(rows.len());
+                let mut rows: Vec<Vec<Value>> = rows
+                    .into_iter()
+                    .map(|(id, mut values, links)| {
+                        for l in &links {
+                            values[l.field] = resolve(inserted, l)?;
+                        }
+                        ids.push(id);
+                        Ok(values)
+                    })
+                    .collect::<Result<_, Error>>()?;
                 let names: Vec<&str> = columns.iter().map(|&i| info.columns[i].as_str()).collect();
                 let generated_key = info.pk.iter().any(|i| !columns.contains(i));
                 if returning.is_empty() && generated_key {
@@ -369,11 +531,38 @@ impl Session {
                         }
                     }
                 }
-                for row in rows {
+                for (id, row) in ids.into_iter().zip(rows) {
                     if let Some(key) = info.key_of(&row) {
-                        self.identity.insert(info.type_id, key, row);
+                        self.identity.insert(info.type_id, key, row.clone());
                     }
+                    inserted.insert(id, row);
                 }
+            }
+            Step::Associate { table, columns, rows } => {
+                let mut values = Vec::with_capacity(rows.len());
+                for pair in rows {
+                    let mut out = Vec::with_capacity(2);
+                    for v in pair {
+                        out.push(match v {
+                            RefValue::Known(v) => v,
+                            RefValue::Linked { change, field } => resolve(
+                                inserted,
+                                &Link {
+                                    field: 0,
+                                    parent: change,
+                                    parent_field: field,
+                                },
+                            )?,
+                        });
+                    }
+                    values.push(out);
+                }
+                conn.execute(&dialects::insert(&table).rows([columns[0].as_str(), columns[1].as_str()], values))
+                    .await?;
+            }
+            Step::DeleteWhere { table, conditions } => {
+                let conds: Vec<Expr> = conditions.into_iter().map(|(c, v)| table.c(&c).eq(v)).collect();
+                conn.execute(&dialects::delete(&table).where_(and_(conds))).await?;
             }
             Step::Update {
                 info,
@@ -381,7 +570,11 @@ impl Session {
                 pk,
                 mut set,
                 version,
+                links,
             } => {
+                for l in &links {
+                    set.push((l.field, resolve(inserted, l)?));
+                }
                 let mut stmt = dialects::update(&info.table);
                 if let (Some(v), Some(old)) = (info.version, &version) {
                     let next = Value::BigInt(old.as_i64().unwrap_or(0) + 1);
@@ -541,7 +734,7 @@ impl Session {
 
     /// Flushes `obj` if staged, then writes every column the database holds
     /// (generated keys, server defaults) back into it.
-    pub async fn persist<T: 'static>(&mut self, obj: &mut T) -> Result<(), Error> {
+    pub async fn persist<T: Send + Sync + 'static>(&mut self, obj: &mut T) -> Result<(), Error> {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let info = mapper.info().clone();
@@ -559,7 +752,13 @@ impl Session {
                 // New, with a generated key: flush it alone to learn the key.
                 self.flush().await?;
                 let ty = info.type_id;
-                self.pending.push(Change::Insert { ty, values });
+                let id = self.next_change_id();
+                self.pending.push(Change::Insert {
+                    ty,
+                    id,
+                    values,
+                    links: Vec::new(),
+                });
                 self.flush().await?;
                 let snapshot = self.identity.last_inserted(ty);
                 if let Some(s) = snapshot {
@@ -612,7 +811,7 @@ impl Session {
     /// Copies `obj`'s state onto the persistent object with the same key
     /// (loading it when needed) and stages the difference; returns the
     /// merged object. A key not in the database stages an INSERT.
-    pub async fn merge<T: 'static>(&mut self, obj: &T) -> Result<T, Error> {
+    pub async fn merge<T: Send + Sync + 'static>(&mut self, obj: &T) -> Result<T, Error> {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let info = mapper.info().clone();
@@ -627,31 +826,134 @@ impl Session {
                 let _: Option<T> = self.get_by_key(pk).await?;
             }
         }
-        self.stage(&info, values.clone());
+        self.stage(&info, values.clone(), Vec::new());
         mapper.build(values)
     }
 
     /// Runs an ORM select and hydrates `T`s (SQLAlchemy's
-    /// `session.scalars(select(Model)...)`); staged changes are flushed first.
-    pub async fn scalars<T: 'static>(&mut self, stmt: Select<T>) -> Result<ScalarResult<T>, Error> {
+    /// `session.scalars(select(Model)...)`), applying its loader options;
+    /// staged changes are flushed first.
+    pub async fn scalars<T: Send + Sync + 'static>(&mut self, stmt: Select<T>) -> Result<ScalarResult<T>, Error> {
         self.autoflush().await?;
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
-        let info = mapper.info();
-        let core = core_select(info, stmt)?;
+        let info = mapper.info().clone();
+        let options = stmt.options.clone();
+        let mut core = core_select(&info, stmt)?;
+        // Joined and contains-eager loads add the related columns (and,
+        // for joined, the outer join) to this statement.
+        let mut joined = Vec::new();
+        for l in &options {
+            let access = mappers.relationship::<T>(&l.name)?;
+            let rel = access.info().clone();
+            let target = mappers.info(rel.target).cloned().ok_or(Error::UnmappedType { type_name: rel.target_name })?;
+            let self_ref = rel.owner == rel.target;
+            if !loading::joins_in_statement(l, rel.kind, self_ref) {
+                continue;
+            }
+            if l.strategy != loading::Strategy::ContainsEager {
+                core = join_related(core, &info, &target, &rel)?;
+            }
+            core = core.add_columns(target.column_exprs().to_vec());
+            joined.push((access, target));
+        }
         let conn = self.connection().await?;
         let rows = conn.execute(&core).await?.all();
-        let mut items = Vec::with_capacity(rows.len());
+        let n = info.columns.len();
+        let mut objs: Vec<T> = Vec::new();
+        let mut values: Vec<Vec<Value>> = Vec::new();
+        let mut keys: Vec<IdentityKey> = Vec::new();
+        let mut related: Vec<Vec<Vec<Vec<Value>>>> = Vec::new();
+        let mut index: HashMap<IdentityKey, usize> = HashMap::new();
         for row in rows {
-            let values = row.into_values();
-            let Some(key) = info.key_of(&values) else {
-                continue;
+            let mut all = row.into_values();
+            let mut rest = all.split_off(n.min(all.len()));
+            let Some(key) = info.key_of(&all) else { continue };
+            let at = match index.get(&key) {
+                Some(&i) => i,
+                None => {
+                    let i = objs.len();
+                    index.insert(key.clone(), i);
+                    objs.push(mapper.build(all.clone())?);
+                    self.identity.insert(info.type_id, key.clone(), all.clone());
+                    values.push(all);
+                    keys.push(key);
+                    related.push(vec![Vec::new(); joined.len()]);
+                    i
+                }
             };
-            let obj = mapper.build(values.clone())?;
-            self.identity.insert(info.type_id, key.clone(), values);
-            items.push((key, obj));
+            for (j, (_, target)) in joined.iter().enumerate() {
+                let tail = rest.split_off(target.columns.len().min(rest.len()));
+                let part = std::mem::replace(&mut rest, tail);
+                if let Some(k) = target.key_of(&part) {
+                    let seen = related[at][j].iter().any(|v| target.key_of(v).as_ref() == Some(&k));
+                    if !seen {
+                        self.identity.insert(target.type_id, k, part.clone());
+                        related[at][j].push(part);
+                    }
+                }
+            }
         }
-        Ok(ScalarResult { items })
+        for (j, (access, target)) in joined.iter().enumerate() {
+            for (i, rel_rows) in related.iter_mut().enumerate() {
+                let rows = std::mem::take(&mut rel_rows[j]);
+                let child_keys = rows.iter().filter_map(|v| target.key_of(v)).collect();
+                self.record_loaded(info.type_id, keys[i].clone(), access.info().name, child_keys);
+                access.assign_joined(&mut objs, i, rows, &mappers)?;
+            }
+        }
+        let rest: Vec<Load> = options
+            .into_iter()
+            .filter(|l| !joined.iter().any(|(a, _)| a.info().name == l.name))
+            .collect();
+        loading::apply_selectin::<T>(self, &mut objs, &values, &rest).await?;
+        // Nested options under joined loads run by selectin on the joined objects.
+        Ok(ScalarResult {
+            items: keys.into_iter().zip(objs).collect(),
+        })
+    }
+
+    /// `get` with loader options (SQLAlchemy's `session.get(Model, id,
+    /// options=[...])`): always one SELECT, then the relationships.
+    pub async fn get_with<T: Send + Sync + 'static>(&mut self, id: impl Into<Value>, loads: &[Load]) -> Result<Option<T>, Error> {
+        let mappers = self.mappers.clone();
+        let info = mappers.mapper::<T>()?.info().clone();
+        let pk = info.pk.first().map(|&i| info.columns[i].clone()).unwrap_or_default();
+        let stmt = super::query::select::<T>().filter_by(&pk, id.into()).options(loads.to_vec());
+        self.scalars(stmt).await?.one_or_none()
+    }
+
+    /// Runs `core` (whose first columns are `T`'s mapped columns, in field
+    /// order, followed by `extra` more) and hydrates `T`s, registering
+    /// their identities. Returns the objects and their values (extras last).
+    pub(crate) async fn load_objects<T: 'static>(
+        &mut self,
+        core: dialects::Select,
+        extra: usize,
+    ) -> Result<(Vec<T>, Vec<Vec<Value>>), Error> {
+        let mappers = self.mappers.clone();
+        let mapper = mappers.mapper::<T>()?;
+        let info = mapper.info();
+        let conn = self.connection().await?;
+        let rows = conn.execute(&core).await?.all();
+        let mut objs = Vec::with_capacity(rows.len());
+        let mut values = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut v = row.into_values();
+            let extras = v.split_off(v.len().saturating_sub(extra));
+            if let Some(key) = info.key_of(&v) {
+                self.identity.insert(info.type_id, key, v.clone());
+            }
+            objs.push(mapper.build(v.clone())?);
+            v.extend(extras);
+            values.push(v);
+        }
+        Ok((objs, values))
+    }
+
+    /// Remembers which children a loaded collection held.
+    pub(crate) fn record_loaded(&mut self, owner: TypeId, key: IdentityKey, name: &'static str, children: Vec<IdentityKey>) {
+        self.loaded.insert((owner, key, name), children);
     }
 
     /// Runs a Core statement in the session's transaction (after autoflush).
@@ -719,6 +1021,34 @@ fn where_of(info: &MapperInfo, where_: Vec<Expr>, filter_by: Vec<(String, Value)
         out.push(info.table.c(&c).eq(v));
     }
     out
+}
+
+/// `LEFT OUTER JOIN` of a relationship's target onto an ORM select.
+fn join_related(
+    core: dialects::Select,
+    owner: &MapperInfo,
+    target: &MapperInfo,
+    rel: &super::relationship::RelationshipInfo,
+) -> Result<dialects::Select, Error> {
+    use super::relationship::RelationKind;
+    let r = rel.resolved()?;
+    Ok(match rel.kind {
+        RelationKind::OneToMany | RelationKind::OneToOne => {
+            core.outerjoin(&target.table, target.table.c(&r.fk).eq(owner.table.c(&r.referred)))
+        }
+        RelationKind::ManyToOne => core.outerjoin(&target.table, owner.table.c(&r.fk).eq(target.table.c(&r.referred))),
+        RelationKind::ManyToMany => {
+            let (Some(sec), Some(tfk), Some(tref)) = (&r.secondary, &r.target_fk, &r.target_referred) else {
+                return Err(Error::Mapping {
+                    type_name: owner.type_name,
+                    field: rel.name.to_owned(),
+                    message: "many-to-many without its secondary table".into(),
+                });
+            };
+            core.outerjoin(sec, sec.c(&r.fk).eq(owner.table.c(&r.referred)))
+                .outerjoin(&target.table, target.table.c(tref).eq(sec.c(tfk)))
+        }
+    })
 }
 
 /// The Core select for an ORM select: the mapped columns of `T`'s table.

@@ -12,11 +12,35 @@ use super::mapper::MapperInfo;
 use super::registry::Mappers;
 use crate::error::Error;
 
+/// A field whose value is another staged row's field, known only once
+/// that row is inserted (a child's foreign key to a new parent's id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Link {
+    /// The field to fill.
+    pub field: usize,
+    /// The staged insert it comes from (its `id`).
+    pub parent: usize,
+    /// The field of that row.
+    pub parent_field: usize,
+}
+
+/// A value of an association row: known, or from a staged insert.
+#[derive(Debug, Clone)]
+pub(crate) enum RefValue {
+    Known(Value),
+    Linked { change: usize, field: usize },
+}
+
 /// A change staged by `add`, `delete` or `merge`.
 #[derive(Debug, Clone)]
 pub(crate) enum Change {
     /// A new row: every mapped field's value (NULL where unset).
-    Insert { ty: TypeId, values: Vec<Value> },
+    Insert {
+        ty: TypeId,
+        id: usize,
+        values: Vec<Value>,
+        links: Vec<Link>,
+    },
     /// Changed fields of a persistent row.
     Update {
         ty: TypeId,
@@ -24,6 +48,19 @@ pub(crate) enum Change {
         pk: Vec<Value>,
         set: Vec<(usize, Value)>,
         version: Option<Value>,
+        links: Vec<Link>,
+    },
+    /// A row of an association table.
+    Associate {
+        table: dialects::Table,
+        columns: [String; 2],
+        values: [RefValue; 2],
+    },
+    /// Rows of a table matching `column = value` (association rows, or
+    /// children whose parent is deleted): deleted before the parent.
+    DeleteWhere {
+        table: dialects::Table,
+        conditions: Vec<(String, Value)>,
     },
     /// A persistent row to delete.
     Delete {
@@ -42,10 +79,22 @@ pub(crate) enum Step {
         info: Arc<MapperInfo>,
         /// Field positions sent as columns.
         columns: Vec<usize>,
-        /// Full field values of each row (unsent fields NULL until returned).
-        rows: Vec<Vec<Value>>,
+        /// Full field values of each row (unsent fields NULL until returned),
+        /// with the staged change it comes from and its links.
+        rows: Vec<(usize, Vec<Value>, Vec<Link>)>,
         /// Field positions to read back (`RETURNING`), when the backend can.
         returning: Vec<usize>,
+    },
+    /// `INSERT INTO association (a, b) VALUES ...`.
+    Associate {
+        table: dialects::Table,
+        columns: [String; 2],
+        rows: Vec<[RefValue; 2]>,
+    },
+    /// `DELETE FROM t WHERE ...`.
+    DeleteWhere {
+        table: dialects::Table,
+        conditions: Vec<(String, Value)>,
     },
     /// `UPDATE t SET ... WHERE pk = ... [AND version = ...]`.
     Update {
@@ -54,6 +103,7 @@ pub(crate) enum Step {
         pk: Vec<Value>,
         set: Vec<(usize, Value)>,
         version: Option<Value>,
+        links: Vec<Link>,
     },
     /// `DELETE FROM t WHERE pk IN (...)` (one row per statement when versioned).
     Delete {
@@ -80,6 +130,7 @@ pub(crate) fn plan(changes: &[Change], mappers: &Mappers, features: &Features) -
     for c in changes {
         let ty = match c {
             Change::Insert { ty, .. } | Change::Update { ty, .. } | Change::Delete { ty, .. } => ty,
+            Change::Associate { .. } | Change::DeleteWhere { .. } => continue,
         };
         let info = info_of(ty)?;
         if !tables.iter().any(|t| Arc::ptr_eq(t, &info)) {
@@ -90,23 +141,34 @@ pub(crate) fn plan(changes: &[Change], mappers: &Mappers, features: &Features) -
 
     let mut steps = Vec::new();
     for info in &tables {
-        // Inserts, batched by the set of columns they send.
-        let mut batches: Vec<(Vec<usize>, Vec<Vec<Value>>)> = Vec::new();
+        // Inserts, batched by the set of columns they send; a row linked to
+        // a new row of the same table (a tree) waits for a later batch.
+        let mut depth: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+        let mut batches: Vec<(usize, Vec<usize>, Vec<(usize, Vec<Value>, Vec<Link>)>)> = Vec::new();
         for c in changes {
-            let Change::Insert { ty, values } = c else { continue };
+            let Change::Insert { ty, id, values, links } = c else { continue };
             if *ty != info.type_id {
                 continue;
             }
+            let d = links
+                .iter()
+                .filter_map(|l| depth.get(&l.parent).map(|d| d + 1))
+                .max()
+                .unwrap_or(0);
+            depth.insert(*id, d);
             let values = with_defaults(info, values.clone());
             let columns: Vec<usize> = (0..values.len())
-                .filter(|&i| !(values[i].is_null() && info.server_generated.contains(&i)))
+                .filter(|&i| {
+                    !(values[i].is_null() && info.server_generated.contains(&i) && !links.iter().any(|l| l.field == i))
+                })
                 .collect();
-            match batches.iter_mut().find(|(cols, _)| *cols == columns) {
-                Some((_, rows)) => rows.push(values),
-                None => batches.push((columns, vec![values])),
+            match batches.iter_mut().find(|(bd, cols, _)| *bd == d && *cols == columns) {
+                Some((_, _, rows)) => rows.push((*id, values, links.clone())),
+                None => batches.push((d, columns, vec![(*id, values, links.clone())])),
             }
         }
-        for (columns, rows) in batches {
+        batches.sort_by_key(|(d, _, _)| *d);
+        for (_, columns, rows) in batches {
             let returning: Vec<usize> = if features.insert_returning {
                 (0..info.columns.len())
                     .filter(|i| !columns.contains(i) || info.pk.contains(i))
@@ -134,25 +196,51 @@ pub(crate) fn plan(changes: &[Change], mappers: &Mappers, features: &Features) -
                 pk,
                 set,
                 version,
+                links,
             } = c
             {
-                if *ty == info.type_id && !set.is_empty() {
+                if *ty == info.type_id && (!set.is_empty() || !links.is_empty()) {
                     steps.push(Step::Update {
                         info: info.clone(),
                         key: key.clone(),
                         pk: pk.clone(),
                         set: with_onupdate(info, set.clone()),
                         version: version.clone(),
+                        links: links.clone(),
                     });
                 }
             }
+        }
+    }
+    // Association rows once both sides exist.
+    let mut assoc: Vec<(dialects::Table, [String; 2], Vec<[RefValue; 2]>)> = Vec::new();
+    for c in changes {
+        if let Change::Associate { table, columns, values } = c {
+            match assoc.iter_mut().find(|(t, cols, _)| t.name() == table.name() && cols == columns) {
+                Some((_, _, rows)) => rows.push(values.clone()),
+                None => assoc.push((table.clone(), columns.clone(), vec![values.clone()])),
+            }
+        }
+    }
+    for (table, columns, rows) in assoc {
+        steps.push(Step::Associate { table, columns, rows });
+    }
+    // Association rows and children deleted through their parent go first.
+    for c in changes {
+        if let Change::DeleteWhere { table, conditions } = c {
+            steps.push(Step::DeleteWhere {
+                table: table.clone(),
+                conditions: conditions.clone(),
+            });
         }
     }
     for info in tables.iter().rev() {
         let mut keys = Vec::new();
         let mut pks = Vec::new();
         for c in changes {
-            let Change::Delete { ty, key, pk, version } = c else { continue };
+            let Change::Delete { ty, key, pk, version } = c else {
+                continue;
+            };
             if *ty != info.type_id {
                 continue;
             }

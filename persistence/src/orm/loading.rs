@@ -1,0 +1,329 @@
+//! Loader strategies: options on an ORM select or on `get_with`, each
+//! loading one relationship for a whole set of objects.
+//!
+//! * `selectinload` — one `SELECT ... WHERE fk IN (...)` per level (chunked
+//!   for large key sets), never one query per object.
+//! * `joinedload` — a LEFT OUTER JOIN in the same statement; rows repeated
+//!   by a collection are folded back by identity (SQLAlchemy's `.unique()`).
+//! * `contains_eager` — like joinedload, from a join the caller wrote.
+//! * `raiseload` / `noload` — left unloaded (a `Related` field stays
+//!   `NotLoaded`, and `require()` on it is an error).
+//!
+//! Without an explicit strategy (`load("name")`) the seed's rule applies:
+//! joined for to-one, selectin for to-many.
+
+use std::collections::HashMap;
+
+use dialects::{Expr, Value};
+
+use super::identity::IdentityKey;
+use super::relationship::{RelationKind, RelationshipInfo};
+use super::session::Session;
+use crate::error::Error;
+
+/// How a relationship is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Joined for to-one, selectin for to-many.
+    Default,
+    /// One extra `IN (...)` query per level.
+    Selectin,
+    /// A LEFT OUTER JOIN in the same statement.
+    Joined,
+    /// From a join the caller wrote.
+    ContainsEager,
+    /// Not loaded; using it is an error.
+    Raise,
+    /// Not loaded.
+    NoLoad,
+}
+
+/// A loader option: a relationship, its strategy, and options for the
+/// relationships of the objects it loads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Load {
+    /// The relationship's name.
+    pub name: String,
+    /// The strategy.
+    pub strategy: Strategy,
+    /// Options one level down.
+    pub children: Vec<Load>,
+}
+
+impl Load {
+    fn new(name: &str, strategy: Strategy) -> Self {
+        Load {
+            name: name.to_owned(),
+            strategy,
+            children: Vec::new(),
+        }
+    }
+
+    fn chain(mut self, next: Load) -> Self {
+        fn leaf(l: &mut Load) -> &mut Load {
+            if l.children.is_empty() {
+                l
+            } else {
+                let last = l.children.len() - 1;
+                leaf(&mut l.children[last])
+            }
+        }
+        leaf(&mut self).children.push(next);
+        self
+    }
+
+    /// Chains `selectinload(name)` one level further down.
+    pub fn selectinload(self, name: &str) -> Self {
+        self.chain(selectinload(name))
+    }
+
+    /// Chains `joinedload(name)` one level further down (nested levels
+    /// load with selectin).
+    pub fn joinedload(self, name: &str) -> Self {
+        self.chain(joinedload(name))
+    }
+
+    /// Chains `raiseload(name)` one level further down.
+    pub fn raiseload(self, name: &str) -> Self {
+        self.chain(raiseload(name))
+    }
+
+    /// Chains a default-strategy load one level further down.
+    pub fn load(self, name: &str) -> Self {
+        self.chain(load(name))
+    }
+
+    /// Adds an option for a sibling relationship at the next level.
+    pub fn and(mut self, child: Load) -> Self {
+        self.children.push(child);
+        self
+    }
+}
+
+/// Load `name` with the seed's default (joined for to-one, selectin for to-many).
+pub fn load(name: &str) -> Load {
+    Load::new(name, Strategy::Default)
+}
+
+/// `selectinload(name)`.
+pub fn selectinload(name: &str) -> Load {
+    Load::new(name, Strategy::Selectin)
+}
+
+/// `joinedload(name)`.
+pub fn joinedload(name: &str) -> Load {
+    Load::new(name, Strategy::Joined)
+}
+
+/// `contains_eager(name)`: fill `name` from a join already in the select.
+pub fn contains_eager(name: &str) -> Load {
+    Load::new(name, Strategy::ContainsEager)
+}
+
+/// `raiseload(name)`.
+pub fn raiseload(name: &str) -> Load {
+    Load::new(name, Strategy::Raise)
+}
+
+/// `noload(name)`.
+pub fn noload(name: &str) -> Load {
+    Load::new(name, Strategy::NoLoad)
+}
+
+impl<T> From<&domain::Load<T>> for Load {
+    fn from(plan: &domain::Load<T>) -> Self {
+        let mut steps = plan.steps().iter().map(|s| {
+            let strategy = match s.strategy {
+                domain::LoadStrategy::SelectIn => Strategy::Selectin,
+                domain::LoadStrategy::Joined => Strategy::Joined,
+                domain::LoadStrategy::Raise => Strategy::Raise,
+                domain::LoadStrategy::NoLoad => Strategy::NoLoad,
+                #[allow(unreachable_patterns)]
+                _ => Strategy::Default,
+            };
+            Load::new(s.relation, strategy)
+        });
+        let first = steps.next().unwrap_or_else(|| Load::new("", Strategy::NoLoad));
+        steps.fold(first, Load::chain)
+    }
+}
+
+/// Keys for `IN (...)` lists, at most this many per statement.
+const CHUNK: usize = 500;
+
+fn position(session: &Session, ty: std::any::TypeId, column: &str) -> Result<usize, Error> {
+    let info = session.mappers().info(ty).ok_or(Error::UnmappedType {
+        type_name: "(relationship owner)",
+    })?;
+    info.position(column).ok_or_else(|| Error::Mapping {
+        type_name: info.type_name,
+        field: column.to_owned(),
+        message: "a relationship needs this column mapped as a field".into(),
+    })
+}
+
+/// Loads the children of every owner (one-to-many, one-to-one,
+/// many-to-many), grouped in owner order, with `nested` applied to them.
+pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
+    session: &mut Session,
+    rel: &RelationshipInfo,
+    owner_values: &[Vec<Value>],
+    nested: &[Load],
+) -> Result<Vec<Vec<C>>, Error> {
+    let r = rel.resolved()?.clone();
+    let mappers = session.mappers().clone();
+    let target = mappers.mapper::<C>()?.info().clone();
+    let ref_pos = position(session, rel.owner, &r.referred)?;
+    let owner_keys: Vec<Option<IdentityKey>> = owner_values
+        .iter()
+        .map(|v| IdentityKey::from_values([&v[ref_pos]]))
+        .collect();
+    let mut distinct: Vec<Value> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (v, k) in owner_values.iter().zip(&owner_keys) {
+        if let Some(k) = k {
+            if seen.insert(k.clone()) {
+                distinct.push(v[ref_pos].clone());
+            }
+        }
+    }
+    let mut children: Vec<C> = Vec::new();
+    let mut child_values: Vec<Vec<Value>> = Vec::new();
+    let mut link: Vec<Value> = Vec::new();
+    for chunk in distinct.chunks(CHUNK) {
+        let mut cols: Vec<Expr> = target.column_exprs().to_vec();
+        let core = match (&r.secondary, &r.target_fk, &r.target_referred) {
+            (Some(sec), Some(tfk), Some(tref)) => {
+                cols.push(sec.c(&r.fk));
+                dialects::select(cols)
+                    .select_from(&target.table)
+                    .join(sec, sec.c(tfk).eq(target.table.c(tref)))
+                    .where_(sec.c(&r.fk).in_(chunk.to_vec()))
+            }
+            _ => {
+                cols.push(target.table.c(&r.fk));
+                dialects::select(cols)
+                    .select_from(&target.table)
+                    .where_(target.table.c(&r.fk).in_(chunk.to_vec()))
+            }
+        };
+        let order: Vec<Expr> = target.pk.iter().map(|&i| target.table.c(&target.columns[i])).collect();
+        let (objs, vals) = session.load_objects::<C>(core.order_by(order), 1).await?;
+        for (obj, mut v) in objs.into_iter().zip(vals) {
+            link.push(v.pop().unwrap_or(Value::Null));
+            children.push(obj);
+            child_values.push(v);
+        }
+    }
+    if !nested.is_empty() && !children.is_empty() {
+        apply_selectin::<C>(session, &mut children, &child_values, nested).await?;
+    }
+    let mut by_owner: HashMap<IdentityKey, Vec<usize>> = HashMap::new();
+    for (i, l) in link.iter().enumerate() {
+        if let Some(k) = IdentityKey::from_values([l]) {
+            by_owner.entry(k).or_default().push(i);
+        }
+    }
+    let mut out = Vec::with_capacity(owner_values.len());
+    for (v, k) in owner_values.iter().zip(&owner_keys) {
+        let items: Vec<C> = k
+            .as_ref()
+            .and_then(|k| by_owner.get(k))
+            .map(|idx| idx.iter().map(|&i| children[i].clone()).collect())
+            .unwrap_or_default();
+        if let Some(owner_key) = session.mappers().info(rel.owner).and_then(|i| i.key_of(v)) {
+            let keys = k
+                .as_ref()
+                .and_then(|k| by_owner.get(k))
+                .map(|idx| idx.iter().filter_map(|&i| target.key_of(&child_values[i])).collect())
+                .unwrap_or_default();
+            session.record_loaded(rel.owner, owner_key, rel.name, keys);
+        }
+        out.push(items);
+    }
+    Ok(out)
+}
+
+/// Loads the parent of every owner (many-to-one), in owner order.
+pub(crate) async fn select_parents<C: Clone + Send + Sync + 'static>(
+    session: &mut Session,
+    rel: &RelationshipInfo,
+    owner_values: &[Vec<Value>],
+    nested: &[Load],
+) -> Result<Vec<Option<C>>, Error> {
+    let r = rel.resolved()?.clone();
+    let mappers = session.mappers().clone();
+    let target = mappers.mapper::<C>()?.info().clone();
+    let fk_pos = position(session, rel.owner, &r.fk)?;
+    let ref_pos = target.position(&r.referred).ok_or_else(|| Error::Mapping {
+        type_name: target.type_name,
+        field: r.referred.clone(),
+        message: "a relationship needs this column mapped as a field".into(),
+    })?;
+    let mut distinct = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for v in owner_values {
+        if let Some(k) = IdentityKey::from_values([&v[fk_pos]]) {
+            if seen.insert(k) {
+                distinct.push(v[fk_pos].clone());
+            }
+        }
+    }
+    let mut parents: Vec<C> = Vec::new();
+    let mut parent_values: Vec<Vec<Value>> = Vec::new();
+    for chunk in distinct.chunks(CHUNK) {
+        let core = dialects::select(target.column_exprs().to_vec())
+            .select_from(&target.table)
+            .where_(target.table.c(&r.referred).in_(chunk.to_vec()));
+        let (objs, vals) = session.load_objects::<C>(core, 0).await?;
+        parents.extend(objs);
+        parent_values.extend(vals);
+    }
+    if !nested.is_empty() && !parents.is_empty() {
+        apply_selectin::<C>(session, &mut parents, &parent_values, nested).await?;
+    }
+    let index: HashMap<IdentityKey, usize> = parent_values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| IdentityKey::from_values([&v[ref_pos]]).map(|k| (k, i)))
+        .collect();
+    Ok(owner_values
+        .iter()
+        .map(|v| {
+            IdentityKey::from_values([&v[fk_pos]])
+                .and_then(|k| index.get(&k))
+                .map(|&i| parents[i].clone())
+        })
+        .collect())
+}
+
+/// Applies `loads` to `objs` (whose mapped values are `values`) with
+/// separate statements: every strategy but raise / noload loads by selectin
+/// here.
+pub(crate) async fn apply_selectin<T: Send + Sync + 'static>(
+    session: &mut Session,
+    objs: &mut Vec<T>,
+    values: &[Vec<Value>],
+    loads: &[Load],
+) -> Result<(), Error> {
+    for l in loads {
+        if matches!(l.strategy, Strategy::Raise | Strategy::NoLoad) {
+            continue;
+        }
+        let access = session.mappers().relationship::<T>(&l.name)?;
+        access.load(session, objs, values, &l.children).await?;
+    }
+    Ok(())
+}
+
+/// Whether a load joins in the main statement.
+pub(crate) fn joins_in_statement(l: &Load, kind: RelationKind, self_referential: bool) -> bool {
+    if self_referential {
+        return false;
+    }
+    match l.strategy {
+        Strategy::Joined | Strategy::ContainsEager => true,
+        Strategy::Default => !kind.is_collection(),
+        _ => false,
+    }
+}
