@@ -148,6 +148,27 @@ impl<T> From<&domain::Load<T>> for Load {
     }
 }
 
+/// Merges options on the same relationship (`posts.tags` and
+/// `posts.comments` load `posts` once, with both below it).
+pub(crate) fn merge(loads: &[Load]) -> Vec<Load> {
+    let mut out: Vec<Load> = Vec::new();
+    for l in loads {
+        match out.iter_mut().find(|o| o.name == l.name) {
+            Some(o) => {
+                o.children.extend(l.children.iter().cloned());
+                if o.strategy == Strategy::Default {
+                    o.strategy = l.strategy;
+                }
+            }
+            None => out.push(l.clone()),
+        }
+    }
+    for o in out.iter_mut() {
+        o.children = merge(&o.children);
+    }
+    out
+}
+
 /// Keys for `IN (...)` lists, at most this many per statement.
 const CHUNK: usize = 500;
 
@@ -306,7 +327,7 @@ pub(crate) async fn apply_selectin<T: Send + Sync + 'static>(
     values: &[Vec<Value>],
     loads: &[Load],
 ) -> Result<(), Error> {
-    for l in loads {
+    for l in &merge(loads) {
         if matches!(l.strategy, Strategy::Raise | Strategy::NoLoad) {
             continue;
         }

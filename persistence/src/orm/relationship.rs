@@ -379,7 +379,18 @@ where
                     current.push(k);
                 }
             }
-            orphans(session, &self.info, &target, recorded.as_deref(), &current, fk_pos);
+            // Children that left the loaded collection.
+            for gone in recorded.iter().flatten().filter(|k| !current.contains(k)) {
+                let Some(snapshot) = session.snapshot(target.type_id, gone) else {
+                    continue;
+                };
+                if self.info.cascade.delete_orphan {
+                    let child = mapper.build(snapshot)?;
+                    session.delete(&child)?;
+                } else {
+                    session.stage_field_update(&target, snapshot, fk_pos, Value::Null);
+                }
+            }
         }
         if let Some(k) = owner_key {
             session.record_loaded(owner_info.type_id, k, self.info.name, current);
@@ -737,24 +748,3 @@ fn field_pos(info: &MapperInfo, column: &str) -> Result<usize, Error> {
     })
 }
 
-/// Children that left a loaded collection: deleted (delete-orphan) or
-/// given a NULL foreign key.
-fn orphans(
-    session: &mut Session,
-    rel: &RelationshipInfo,
-    target: &MapperInfo,
-    recorded: Option<&[IdentityKey]>,
-    current: &[IdentityKey],
-    fk_pos: usize,
-) {
-    for gone in recorded.unwrap_or_default().iter().filter(|k| !current.contains(k)) {
-        let Some(snapshot) = session.snapshot(target.type_id, gone) else {
-            continue;
-        };
-        if rel.cascade.delete_orphan {
-            session.stage_delete_values(target, &snapshot);
-        } else {
-            session.stage_field_update(target, snapshot, fk_pos, Value::Null);
-        }
-    }
-}

@@ -357,20 +357,6 @@ impl Session {
         self.stage(info, values, Vec::new());
     }
 
-    /// Stages the deletion of a persistent row by its values.
-    pub(crate) fn stage_delete_values(&mut self, info: &MapperInfo, values: &[Value]) {
-        if let Some(key) = info.key_of(values) {
-            let version = info.version.map(|i| values[i].clone());
-            let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
-            self.pending.push(Change::Delete {
-                ty: info.type_id,
-                key,
-                pk,
-                version,
-            });
-        }
-    }
-
     /// Stages the deletion of `obj`'s row, following the delete cascades
     /// of its relationships (children deleted first; with passive deletes
     /// the database's ON DELETE CASCADE does it).
@@ -838,7 +824,7 @@ impl Session {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let info = mapper.info().clone();
-        let options = stmt.options.clone();
+        let options = loading::merge(&stmt.options);
         let mut core = core_select(&info, stmt)?;
         // Joined and contains-eager loads add the related columns (and,
         // for joined, the outer join) to this statement.
