@@ -60,19 +60,17 @@ pub(crate) struct Entry {
 /// Persistent objects by mapper and key.
 #[derive(Debug, Default)]
 pub(crate) struct IdentityMap {
-    entries: HashMap<(TypeId, IdentityKey), Entry>,
-    last: Option<(TypeId, Vec<Value>)>,
+    entries: HashMap<TypeId, HashMap<IdentityKey, Entry>>,
 }
 
 impl IdentityMap {
     pub fn get(&self, ty: TypeId, key: &IdentityKey) -> Option<&Entry> {
-        self.entries.get(&(ty, key.clone()))
+        self.entries.get(&ty).and_then(|m| m.get(key))
     }
 
     pub fn insert(&mut self, ty: TypeId, key: IdentityKey, snapshot: Vec<Value>) {
-        self.last = Some((ty, snapshot.clone()));
-        self.entries.insert(
-            (ty, key),
+        self.entries.entry(ty).or_default().insert(
+            key,
             Entry {
                 snapshot,
                 expired: false,
@@ -81,26 +79,26 @@ impl IdentityMap {
     }
 
     pub fn remove(&mut self, ty: TypeId, key: &IdentityKey) {
-        self.entries.remove(&(ty, key.clone()));
+        if let Some(m) = self.entries.get_mut(&ty) {
+            m.remove(key);
+        }
     }
 
     pub fn expire(&mut self, ty: TypeId, key: &IdentityKey) {
-        if let Some(e) = self.entries.get_mut(&(ty, key.clone())) {
+        if let Some(e) = self.entries.get_mut(&ty).and_then(|m| m.get_mut(key)) {
             e.expired = true;
         }
     }
 
     pub fn expire_type(&mut self, ty: TypeId) {
-        for ((t, _), e) in self.entries.iter_mut() {
-            if *t == ty {
-                e.expired = true;
-            }
+        if let Some(m) = self.entries.get_mut(&ty) {
+            m.values_mut().for_each(|e| e.expired = true);
         }
     }
 
     pub fn expire_all(&mut self) {
-        for e in self.entries.values_mut() {
-            e.expired = true;
+        for m in self.entries.values_mut() {
+            m.values_mut().for_each(|e| e.expired = true);
         }
     }
 
@@ -108,13 +106,8 @@ impl IdentityMap {
         self.entries.clear();
     }
 
-    /// The snapshot most recently stored for type `ty` (used by `persist`).
-    pub fn last_inserted(&self, ty: TypeId) -> Option<Vec<Value>> {
-        self.last.as_ref().filter(|(t, _)| *t == ty).map(|(_, v)| v.clone())
-    }
-
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.values().map(HashMap::len).sum()
     }
 }
 

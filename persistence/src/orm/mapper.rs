@@ -51,7 +51,12 @@ pub struct MapperInfo {
     pub(crate) select_cache: OnceLock<Vec<Expr>>,
     /// `SELECT ... WHERE pk = ?` per dialect name, compiled once.
     pub(crate) get_cache: std::sync::Mutex<Vec<(&'static str, String)>>,
+    /// INSERT batches by shape (dialect, columns, rows, returning).
+    pub(crate) insert_cache: std::sync::Mutex<std::collections::HashMap<InsertShape, String>>,
 }
+
+/// The shape of a batched INSERT: dialect, sent fields, rows, returned fields.
+pub(crate) type InsertShape = (&'static str, Vec<usize>, usize, Vec<usize>);
 
 impl MapperInfo {
     /// The primary key of a row of values, or `None` when part of it is NULL.
@@ -73,6 +78,18 @@ impl MapperInfo {
         let mut cache = self.get_cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if !cache.iter().any(|(d, _)| *d == dialect) {
             cache.push((dialect, sql));
+        }
+    }
+
+    pub(crate) fn cached_insert_sql(&self, shape: &InsertShape) -> Option<String> {
+        let cache = self.insert_cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache.get(shape).cloned()
+    }
+
+    pub(crate) fn cache_insert_sql(&self, shape: InsertShape, sql: String) {
+        let mut cache = self.insert_cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if cache.len() < 64 {
+            cache.insert(shape, sql);
         }
     }
 

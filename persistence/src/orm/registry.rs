@@ -294,6 +294,7 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
             server_generated,
             select_cache: OnceLock::new(),
             get_cache: std::sync::Mutex::new(Vec::new()),
+            insert_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
         });
         let mapper: Arc<dyn Any + Send + Sync> = Arc::new(Mapper {
             info: info.clone(),

@@ -85,6 +85,7 @@ impl SessionMaker {
             failed: None,
             loaded: HashMap::new(),
             change_seq: 0,
+            last_insert: None,
         }
     }
 
@@ -117,6 +118,8 @@ pub struct Session {
     /// keys of the children loaded, to tell removals from "never loaded".
     loaded: HashMap<(TypeId, IdentityKey, &'static str), Vec<IdentityKey>>,
     change_seq: usize,
+    /// The last row a flush inserted (what `persist` writes back).
+    last_insert: Option<Vec<Value>>,
 }
 
 /// What a staged object is: persistent (its current values), or a staged
@@ -441,13 +444,32 @@ impl Session {
         let steps = plan(changes, &self.mappers, &features)?;
         self.connection().await?;
         let mut inserted: HashMap<usize, Vec<Value>> = HashMap::new();
+        let linked: std::collections::HashSet<usize> = changes
+            .iter()
+            .flat_map(|c| match c {
+                Change::Insert { links, .. } | Change::Update { links, .. } => links.iter().map(|l| l.parent).collect(),
+                Change::Associate { values, .. } => values
+                    .iter()
+                    .filter_map(|v| match v {
+                        RefValue::Linked { change, .. } => Some(*change),
+                        RefValue::Known(_) => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
         for step in steps {
-            self.run_step(step, &mut inserted).await?;
+            self.run_step(step, &mut inserted, &linked).await?;
         }
         Ok(())
     }
 
-    async fn run_step(&mut self, step: Step, inserted: &mut HashMap<usize, Vec<Value>>) -> Result<(), Error> {
+    async fn run_step(
+        &mut self,
+        step: Step,
+        inserted: &mut HashMap<usize, Vec<Value>>,
+        linked: &std::collections::HashSet<usize>,
+    ) -> Result<(), Error> {
         let resolve = |inserted: &HashMap<usize, Vec<Value>>, link: &Link| -> Result<Value, Error> {
             inserted
                 .get(&link.parent)
@@ -499,16 +521,31 @@ impl Session {
                         }
                     }
                 } else {
-                    let sent: Vec<Vec<Value>> = rows
+                    // The SQL of a batch depends only on its shape: compiled
+                    // once per (columns, rows, returning), then reused.
+                    let dialect = self.engine.dialect();
+                    let shape = (dialect.name(), columns.clone(), rows.len(), returning.clone());
+                    let sql = match info.cached_insert_sql(&shape) {
+                        Some(sql) => sql,
+                        None => {
+                            let template: Vec<Vec<Value>> = vec![vec![Value::Null; columns.len()]; rows.len()];
+                            let mut stmt = dialects::insert(&info.table).rows(names, template);
+                            if !returning.is_empty() {
+                                let cols: Vec<Expr> =
+                                    returning.iter().map(|&i| info.table.c(&info.columns[i])).collect();
+                                stmt = stmt.returning(cols);
+                            }
+                            let sql = Statement::compile(&stmt, dialect)?.sql;
+                            info.cache_insert_sql(shape, sql.clone());
+                            sql
+                        }
+                    };
+                    let params: Vec<Value> = rows
                         .iter()
-                        .map(|r| columns.iter().map(|&i| r[i].clone()).collect())
+                        .flat_map(|r| columns.iter().map(|&i| r[i].clone()))
                         .collect();
-                    let mut stmt = dialects::insert(&info.table).rows(names, sent);
-                    if !returning.is_empty() {
-                        let cols: Vec<Expr> = returning.iter().map(|&i| info.table.c(&info.columns[i])).collect();
-                        stmt = stmt.returning(cols);
-                    }
-                    let result = conn.execute(&stmt).await?;
+                    let compiled = Compiled { sql, params };
+                    let result = conn.execute_compiled(&compiled, StatementKind::Dml).await?;
                     if !returning.is_empty() {
                         for (row, back) in rows.iter_mut().zip(result.all()) {
                             for (&i, v) in returning.iter().zip(back.into_values()) {
@@ -517,11 +554,18 @@ impl Session {
                         }
                     }
                 }
+                let single = rows.len() == 1;
                 for (id, row) in ids.into_iter().zip(rows) {
-                    if let Some(key) = info.key_of(&row) {
-                        self.identity.insert(info.type_id, key, row.clone());
+                    if single {
+                        self.last_insert = Some(row.clone());
                     }
-                    inserted.insert(id, row);
+                    // Only rows that later rows link to are kept by change id.
+                    if linked.contains(&id) {
+                        inserted.insert(id, row.clone());
+                    }
+                    if let Some(key) = info.key_of(&row) {
+                        self.identity.insert(info.type_id, key, row);
+                    }
                 }
             }
             Step::Associate { table, columns, rows } => {
@@ -746,7 +790,7 @@ impl Session {
                     links: Vec::new(),
                 });
                 self.flush().await?;
-                let snapshot = self.identity.last_inserted(ty);
+                let snapshot = self.last_insert.take();
                 if let Some(s) = snapshot {
                     mapper.write_back(obj, &s)?;
                 }
@@ -843,6 +887,7 @@ impl Session {
             core = core.add_columns(target.column_exprs().to_vec());
             joined.push((access, target));
         }
+        let keep_values = options.len() > joined.len();
         let conn = self.connection().await?;
         let rows = conn.execute(&core).await?.all();
         let n = info.columns.len();
@@ -855,19 +900,28 @@ impl Session {
             let mut all = row.into_values();
             let mut rest = all.split_off(n.min(all.len()));
             let Some(key) = info.key_of(&all) else { continue };
-            let at = match index.get(&key) {
+            let at = match index.get(&key).filter(|_| !joined.is_empty()) {
                 Some(&i) => i,
                 None => {
                     let i = objs.len();
-                    index.insert(key.clone(), i);
+                    if !joined.is_empty() {
+                        index.insert(key.clone(), i);
+                    }
                     objs.push(mapper.build(all.clone())?);
-                    self.identity.insert(info.type_id, key.clone(), all.clone());
-                    values.push(all);
+                    if keep_values {
+                        values.push(all.clone());
+                    }
+                    self.identity.insert(info.type_id, key.clone(), all);
                     keys.push(key);
-                    related.push(vec![Vec::new(); joined.len()]);
+                    if !joined.is_empty() {
+                        related.push(vec![Vec::new(); joined.len()]);
+                    }
                     i
                 }
             };
+            if joined.is_empty() {
+                continue;
+            }
             for (j, (_, target)) in joined.iter().enumerate() {
                 let tail = rest.split_off(target.columns.len().min(rest.len()));
                 let part = std::mem::replace(&mut rest, tail);

@@ -1,0 +1,275 @@
+//! The ORM against raw sqlx, same database, same run (a plain timing
+//! harness: each case runs `ROUNDS` times and the median is reported).
+//!
+//! * `select_10k`: 10,000 rows into structs through
+//!   `session.scalars(orm::select::<Item>())` vs `sqlx::query_as` into
+//!   tuples then structs, on one connection;
+//! * `get_10k`: 10,000 `session.get::<Item>(id)` (distinct ids, a fresh
+//!   session each round, so every get is an identity-map miss and one
+//!   SELECT) vs `query_as(...).bind(id).fetch_one` on a bare connection;
+//! * `insert_100k`: 100,000 new objects through `add_all` + `commit`
+//!   (batched multi-row INSERTs with RETURNING of the generated ids) vs
+//!   raw sqlx multi-row INSERTs of the same size in one transaction, and,
+//!   on PostgreSQL, vs `INSERT ... SELECT * FROM UNNEST($1, $2)`.
+//!
+//! SQLite runs on a temporary file; PostgreSQL on `TEST_POSTGRES_URL`
+//! (skipped, with a line saying so, when it is unset).
+//!
+//! `cargo bench -p persistence --bench orm_vs_sqlx`
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::time::{Duration, Instant};
+
+use persistence::dialects::{Column, SqlType, Table};
+use persistence::orm::{self, Mappers, Registry, SessionMaker};
+use persistence::{create_engine, mapping, Engine, SchemaExt};
+use sqlx::{Connection as _, Executor as _};
+
+const ROUNDS: usize = 5;
+
+#[derive(Debug, Clone)]
+struct Item {
+    id: Option<i64>,
+    name: String,
+    n: i64,
+}
+
+fn mappers() -> Mappers {
+    let mut r = Registry::new();
+    let t = Table::new("bench_item")
+        .column(Column::new("id", SqlType::BigInteger).primary_key())
+        .column(Column::new("name", SqlType::string(64)).not_null())
+        .column(Column::new("n", SqlType::BigInteger).not_null());
+    r.map_imperatively(&t, mapping!(Item { id: Option<i64> = "id", name: String = "name", n: i64 = "n" }))
+        .finish();
+    r.configure().unwrap()
+}
+
+/// Raw sqlx on one bare connection, decoding into `Item`s.
+enum Raw {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Raw {
+    async fn connect(backend: &str, url: &str) -> Raw {
+        if backend == "SQLite" {
+            Raw::Sqlite(sqlx::SqliteConnection::connect(url).await.unwrap())
+        } else {
+            Raw::Postgres(sqlx::PgConnection::connect(url).await.unwrap())
+        }
+    }
+
+    async fn all(&mut self, sql: &str) -> Vec<Item> {
+        let rows: Vec<(i64, String, i64)> = match self {
+            Raw::Sqlite(c) => sqlx::query_as(sql).fetch_all(c).await.unwrap(),
+            Raw::Postgres(c) => sqlx::query_as(sql).fetch_all(c).await.unwrap(),
+        };
+        rows.into_iter().map(|(id, name, n)| Item { id: Some(id), name, n }).collect()
+    }
+
+    async fn exec(&mut self, sql: &str) {
+        match self {
+            Raw::Sqlite(c) => c.execute(sql).await.map(|_| ()).unwrap(),
+            Raw::Postgres(c) => c.execute(sql).await.map(|_| ()).unwrap(),
+        }
+    }
+
+    async fn get(&mut self, sql: &str, id: i64) -> Item {
+        let (id, name, n): (i64, String, i64) = match self {
+            Raw::Sqlite(c) => sqlx::query_as(sql).bind(id).fetch_one(c).await.unwrap(),
+            Raw::Postgres(c) => sqlx::query_as(sql).bind(id).fetch_one(c).await.unwrap(),
+        };
+        Item { id: Some(id), name, n }
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+async fn time<F, Fut>(mut f: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut samples = Vec::new();
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        f().await;
+        samples.push(start.elapsed());
+    }
+    median(samples)
+}
+
+async fn reset(engine: &Engine, m: &Mappers) {
+    let mut conn = engine.connect().await.unwrap();
+    m.metadata().drop_all(&mut conn).await.unwrap();
+    m.metadata().create_all(&mut conn).await.unwrap();
+}
+
+fn report(backend: &str, case: &str, orm: Duration, raw: Duration, raw_name: &str) {
+    println!(
+        "{backend:<10} {case:<12} orm {:>10.2?}  {raw_name:<16} {:>10.2?}  ratio {:.2}x",
+        orm,
+        raw,
+        orm.as_secs_f64() / raw.as_secs_f64()
+    );
+}
+
+
+async fn run(backend: &'static str, url: &str) {
+    let engine = create_engine(url).await.unwrap();
+    let m = mappers();
+    reset(&engine, &m).await;
+    let sessions = SessionMaker::new(engine.clone(), m.clone());
+    let items: Vec<Item> = (0..10_000).map(|i| Item { id: None, name: format!("item {i}"), n: i }).collect();
+    {
+        let mut s = sessions.session();
+        s.add_all(&items).unwrap();
+        s.commit().await.unwrap();
+    }
+
+    // select_10k
+    let orm_select = time(|| {
+        let sessions = sessions.clone();
+        async move {
+            let mut s = sessions.session();
+            let all = s.scalars(orm::select::<Item>()).await.unwrap().all();
+            assert_eq!(all.len(), 10_000);
+            s.commit().await.unwrap();
+        }
+    })
+    .await;
+    let sql = "SELECT bench_item.id, bench_item.name, bench_item.n FROM bench_item";
+    let mut samples = Vec::new();
+    let mut raw = Raw::connect(backend, url).await;
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        let all = raw.all(sql).await;
+        assert_eq!(all.len(), 10_000);
+        samples.push(start.elapsed());
+    }
+    let raw_select = median(samples);
+    report(backend, "select_10k", orm_select, raw_select, "sqlx query_as");
+
+    // get_10k
+    let ids: Vec<i64> = {
+        let mut s = sessions.session();
+        let v = s.scalars(orm::select::<Item>()).await.unwrap().all().into_iter().filter_map(|i| i.id).collect();
+        s.commit().await.unwrap();
+        v
+    };
+    let orm_get = time(|| {
+        let sessions = sessions.clone();
+        let ids = ids.clone();
+        async move {
+            let mut s = sessions.session();
+            for id in ids {
+                let item: Item = s.get(id).await.unwrap().unwrap();
+                std::hint::black_box(item);
+            }
+            s.commit().await.unwrap();
+        }
+    })
+    .await;
+    let get_sql = if backend == "SQLite" {
+        "SELECT bench_item.id, bench_item.name, bench_item.n FROM bench_item WHERE bench_item.id = ?"
+    } else {
+        "SELECT bench_item.id, bench_item.name, bench_item.n FROM bench_item WHERE bench_item.id = $1"
+    };
+    // In a transaction, as the session's gets are.
+    let mut samples = Vec::new();
+    for _ in 0..ROUNDS {
+        let start = Instant::now();
+        raw.exec("BEGIN").await;
+        for &id in &ids {
+            std::hint::black_box(raw.get(get_sql, id).await);
+        }
+        raw.exec("COMMIT").await;
+        samples.push(start.elapsed());
+    }
+    let raw_get = median(samples);
+    report(backend, "get_10k", orm_get, raw_get, "sqlx fetch_one");
+
+    // insert_100k
+    let big: Vec<Item> = (0..100_000).map(|i| Item { id: None, name: format!("bulk {i}"), n: i }).collect();
+    let mut orm_samples = Vec::new();
+    for _ in 0..3 {
+        reset(&engine, &m).await;
+        let start = Instant::now();
+        let mut s = sessions.session();
+        s.add_all(&big).unwrap();
+        s.commit().await.unwrap();
+        orm_samples.push(start.elapsed());
+    }
+    let orm_insert = median(orm_samples);
+    let chunk = if backend == "SQLite" { 10_000 } else { 10_000 };
+    let mut raw_samples = Vec::new();
+    let mut unnest_samples = Vec::new();
+    for _ in 0..3 {
+        reset(&engine, &m).await;
+        let start = Instant::now();
+        match backend {
+            "SQLite" => {
+                let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+                let mut tx = c.begin().await.unwrap();
+                for part in big.chunks(chunk) {
+                    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO bench_item (name, n) ");
+                    qb.push_values(part, |mut b, it| {
+                        b.push_bind(&it.name).push_bind(it.n);
+                    });
+                    tx.execute(qb.build()).await.unwrap();
+                }
+                tx.commit().await.unwrap();
+            }
+            _ => {
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                let mut tx = c.begin().await.unwrap();
+                for part in big.chunks(chunk) {
+                    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new("INSERT INTO bench_item (name, n) ");
+                    qb.push_values(part, |mut b, it| {
+                        b.push_bind(&it.name).push_bind(it.n);
+                    });
+                    tx.execute(qb.build()).await.unwrap();
+                }
+                tx.commit().await.unwrap();
+            }
+        }
+        raw_samples.push(start.elapsed());
+        if backend != "SQLite" {
+            reset(&engine, &m).await;
+            let start = Instant::now();
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            let names: Vec<String> = big.iter().map(|i| i.name.clone()).collect();
+            let ns: Vec<i64> = big.iter().map(|i| i.n).collect();
+            sqlx::query("INSERT INTO bench_item (name, n) SELECT * FROM UNNEST($1::text[], $2::bigint[])")
+                .bind(&names)
+                .bind(&ns)
+                .execute(&mut c)
+                .await
+                .unwrap();
+            unnest_samples.push(start.elapsed());
+        }
+    }
+    report(backend, "insert_100k", orm_insert, median(raw_samples), "sqlx VALUES");
+    if !unnest_samples.is_empty() {
+        report(backend, "insert_100k", orm_insert, median(unnest_samples), "sqlx UNNEST");
+    }
+    engine.dispose().await;
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let dir = std::env::temp_dir().join(format!("orm_bench_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
+    rt.block_on(run("SQLite", &sqlite));
+    match std::env::var("TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => rt.block_on(run("PostgreSQL", &url)),
+        _ => println!("PostgreSQL: skipped (TEST_POSTGRES_URL is not set)"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
