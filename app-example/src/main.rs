@@ -1,20 +1,18 @@
 //! The example service's command line.
 //!
 //! `cargo run -p app-example` runs the demo on an in-memory SQLite database;
-//! `--database-url postgres://...` or `mysql://...` runs it on a server;
-//! `cargo run -p app-example -- sql` prints the compensation report's SQL
-//! for the three dialects.
+//! `--database-url postgres://...` or `mysql://...` runs it on a server
+//! (its tables `worker`, `resume`, `publisher`, `post`, `tag` and
+//! `post_tag` are dropped and recreated); `--echo` prints every statement
+//! with its parameters; `cargo run -p app-example -- sql` prints the
+//! compensation report's SQL for the three dialects.
 
-mod report;
-mod schema;
-mod table;
-
+use app_example::{demo, report, AppError};
 use clap::{Parser, Subcommand};
-use persistence::dialects::{insert, select, Dialect, MySql, Postgres, Sqlite, Statement};
-use persistence::{create_engine_with, EngineOptions, Error, SchemaExt};
+use persistence::{create_engine_with, EngineOptions};
 
 #[derive(Parser)]
-#[command(about = "Workers and resumes on the persistence framework")]
+#[command(about = "Hiring and publishing, a small DDD service on the persistence framework")]
 struct Cli {
     /// Database URL: sqlite::memory: (default), sqlite://file.db?mode=rwc, postgres://..., mysql://...
     #[arg(long, global = true, default_value = "sqlite::memory:")]
@@ -28,7 +26,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create the tables, store workers and resumes, and print them (the default).
+    /// Create the tables, run the services, and print workers, the
+    /// compensation report, and publishers with posts and tags (the default).
     Demo,
     /// Print the compensation report's SQL compiled for PostgreSQL, SQLite and MySQL.
     Sql,
@@ -46,109 +45,22 @@ async fn main() {
             .init();
     }
     let outcome = match cli.command.unwrap_or(Command::Demo) {
-        Command::Demo => demo(&cli.database_url, cli.echo).await,
-        Command::Sql => print_sql(),
+        Command::Demo => run_demo(&cli.database_url, cli.echo).await,
+        Command::Sql => report::sql_for_all_dialects().map_err(AppError::from),
     };
-    if let Err(e) = outcome {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    }
-}
-
-async fn demo(url: &str, echo: bool) -> Result<(), Error> {
-    let engine = create_engine_with(url, EngineOptions::default().echo(echo)).await?;
-    let t = schema::hiring_tables();
-    let mut conn = engine.connect().await?;
-    t.metadata.drop_all(&mut conn).await?;
-    t.metadata.create_all(&mut conn).await?;
-
-    conn.execute(&insert(&t.worker).rows(["name"], [["Vlad"], ["Ann"], ["O'Brien"]]))
-        .await?;
-    conn.execute(&insert(&t.resume).rows(
-        ["title", "compensation", "workload", "worker_id"],
-        [
-            [
-                "Python Junior Developer".into(),
-                50_000.into(),
-                "fulltime".into(),
-                1.into(),
-            ],
-            [
-                "Python Developer".into(),
-                150_000.into(),
-                "fulltime".into(),
-                1.into(),
-            ],
-            [
-                "Python Data Engineer".into(),
-                250_000.into(),
-                "parttime".into(),
-                2.into(),
-            ],
-            [
-                "Data Scientist".into(),
-                300_000.into(),
-                "fulltime".into(),
-                2.into(),
-            ],
-            [
-                "Rust Developer".into(),
-                280_000.into(),
-                "parttime".into(),
-                3.into(),
-            ],
-        ] as [[persistence::dialects::Value; 4]; 5],
-    ))
-    .await?;
-
-    let workers = conn
-        .execute(&select((t.worker.c("id"), t.worker.c("name"))).order_by([t.worker.c("id")]))
-        .await?
-        .all();
-    print!("{}", table::render("Workers", &workers));
-
-    let resumes = conn
-        .execute(
-            &select((
-                t.resume.c("id"),
-                t.worker.c("name").label("worker"),
-                t.resume.c("title"),
-                t.resume.c("compensation"),
-                t.resume.c("workload"),
-            ))
-            .select_from(&t.resume)
-            .join(&t.worker, t.resume.c("worker_id").eq(t.worker.c("id")))
-            .order_by([t.resume.c("id")]),
-        )
-        .await?
-        .all();
-    println!();
-    print!("{}", table::render("Resumes", &resumes));
-
-    let report = conn.execute(&report::compensation_report(&t)).await?.all();
-    println!();
-    print!("{}", table::render("Compensation report", &report));
-    drop(conn);
-    engine.dispose().await;
-    Ok(())
-}
-
-fn print_sql() -> Result<(), Error> {
-    let t = schema::hiring_tables();
-    let query = report::compensation_report(&t);
-    let dialects: [(&str, &dyn Dialect); 3] = [
-        ("PostgreSQL", &Postgres),
-        ("SQLite", &Sqlite),
-        ("MySQL / MariaDB", &MySql::default()),
-    ];
-    for (i, (name, dialect)) in dialects.into_iter().enumerate() {
-        if i > 0 {
-            println!();
+    match outcome {
+        Ok(text) => print!("{text}"),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
         }
-        let compiled = Statement::compile(&query, dialect)?;
-        println!("-- {name}");
-        println!("{}", compiled.sql);
-        println!("-- parameters: {:?}", compiled.params);
     }
-    Ok(())
+}
+
+async fn run_demo(url: &str, echo: bool) -> Result<String, AppError> {
+    let engine = create_engine_with(url, EngineOptions::default().echo(echo)).await?;
+    let sessions = demo::prepare(engine.clone()).await?;
+    let outcome = demo::run(&sessions).await;
+    engine.dispose().await;
+    outcome
 }

@@ -1,8 +1,12 @@
 //! The compensation report: the seed's analytic query, in Core.
 
-use persistence::dialects::{cast, func, partition_by, select, Select, SqlType};
+use persistence::dialects::{
+    cast, func, partition_by, select, Dialect, MySql, Postgres, Select, SqlType, Sqlite, Statement,
+    Table,
+};
+use persistence::Error;
 
-use crate::schema::HiringTables;
+use crate::mapping::{start_mappers, table};
 
 /// The seed's query: for each resume, the worker, the compensation and its
 /// difference to the average compensation of the same workload.
@@ -18,9 +22,12 @@ use crate::schema::HiringTables;
 ///                      .label("compensation_diff")).cte("helper2")
 /// select(helper2).order_by(helper2.c.compensation_diff.desc())
 /// ```
-pub fn compensation_report(t: &HiringTables) -> Select {
-    let w = &t.worker;
-    let r = t.resume.alias("r");
+///
+/// `worker` and `resume` are the mapped tables (see
+/// [`mapping::table`](crate::mapping::table)).
+pub fn compensation_report(worker: &Table, resume: &Table) -> Select {
+    let w = worker;
+    let r = resume.alias("r");
     let helper1 = select((
         w.c("id"),
         w.c("name"),
@@ -43,4 +50,46 @@ pub fn compensation_report(t: &HiringTables) -> Select {
     ))
     .cte("helper2");
     select(&helper2).order_by([helper2.c("compensation_diff").desc()])
+}
+
+/// The report's SQL and parameters compiled for PostgreSQL, SQLite and
+/// MySQL / MariaDB, as `cargo run -p app-example -- sql` prints them.
+pub fn sql_for_all_dialects() -> Result<String, Error> {
+    let mappers = start_mappers()?;
+    let query = compensation_report(&table(&mappers, "worker")?, &table(&mappers, "resume")?);
+    let dialects: [(&str, &dyn Dialect); 3] = [
+        ("PostgreSQL", &Postgres),
+        ("SQLite", &Sqlite),
+        ("MySQL / MariaDB", &MySql::default()),
+    ];
+    let mut out = String::new();
+    for (i, (name, dialect)) in dialects.into_iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let compiled = Statement::compile(&query, dialect)?;
+        out.push_str(&format!(
+            "-- {name}\n{}\n-- parameters: {:?}\n",
+            compiled.sql, compiled.params
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_report_compiles_for_every_dialect() -> Result<(), persistence::Error> {
+        let text = super::sql_for_all_dialects()?;
+        assert_eq!(text.matches("WITH helper2 AS").count(), 3, "{text}");
+        assert!(
+            text.contains("avg(r.compensation) OVER (PARTITION BY r.workload)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ORDER BY helper2.compensation_diff DESC"),
+            "{text}"
+        );
+        Ok(())
+    }
 }

@@ -78,6 +78,11 @@ impl Dialect for MySql {
         '`'
     }
 
+    fn default_values(&self) -> &'static str {
+        // MySQL has no `DEFAULT VALUES`; an empty column list means the same.
+        " () VALUES ()"
+    }
+
     fn is_reserved(&self, word: &str) -> bool {
         crate::compiler::reserved::is_mysql_reserved(word)
     }
@@ -217,9 +222,16 @@ impl Dialect for MySql {
                             "ON CONFLICT DO NOTHING needs a target or a primary key".into(),
                         )
                     })?;
-                w.ident(&col);
-                w.push(" = ");
-                w.ident(&col);
+                // Qualified: after `INSERT ... SELECT` a bare name would be
+                // ambiguous with the select's own columns.
+                for i in 0..2 {
+                    if i > 0 {
+                        w.push(" = ");
+                    }
+                    ansi::qualified_table(&insert.table, w);
+                    w.push_char('.');
+                    w.ident(&col);
+                }
                 Ok(())
             }
         }

@@ -35,6 +35,11 @@ impl Dialect for Sqlite {
         &FEATURES
     }
 
+    fn like_escape(&self) -> &'static str {
+        // SQLite's LIKE has no escape character unless given one.
+        " ESCAPE '\\'"
+    }
+
     fn type_name(&self, ty: &SqlType, column: &str) -> Result<Cow<'static, str>, CompileError> {
         Ok(match ty {
             SqlType::DateTime { .. } => "DATETIME".into(),

@@ -206,8 +206,15 @@ macro_rules! int_try_from {
         impl TryFrom<Value> for $t {
             type Error = ValueError;
             fn try_from(v: Value) -> Result<Self, ValueError> {
-                v.as_i64()
-                    .and_then(|n| <$t>::try_from(n).ok())
+                // A whole decimal (MySQL's SUM of integers) counts as an integer.
+                let n = match &v {
+                    Value::Decimal(d) if d.fract().is_zero() => {
+                        use rust_decimal::prelude::ToPrimitive;
+                        d.to_i64()
+                    }
+                    other => other.as_i64(),
+                };
+                n.and_then(|n| <$t>::try_from(n).ok())
                     .ok_or_else(|| ValueError::new::<$t>(&v))
             }
         }
@@ -238,6 +245,8 @@ impl TryFrom<Value> for f64 {
             Value::Double(f) => Ok(f),
             Value::SmallInt(n) => Ok(f64::from(n)),
             Value::Int(n) => Ok(f64::from(n)),
+            #[allow(clippy::cast_precision_loss)]
+            Value::BigInt(n) => Ok(n as f64),
             Value::Decimal(d) => {
                 use rust_decimal::prelude::ToPrimitive;
                 d.to_f64().ok_or_else(|| ValueError::new::<f64>(&v))

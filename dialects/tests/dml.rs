@@ -98,6 +98,10 @@ fn insert_default_values() {
     let sql = "INSERT INTO worker DEFAULT VALUES";
     check_one(&stmt, &Postgres, sql, &[]);
     check_one(&stmt, &Sqlite, sql, &[]);
+    // MySQL and MariaDB have no DEFAULT VALUES.
+    let sql = "INSERT INTO worker () VALUES ()";
+    check_one(&stmt, &MySql::default(), sql, &[]);
+    check_one(&stmt, &MySql::mariadb(), sql, &[]);
 }
 
 #[test]
@@ -440,7 +444,7 @@ fn upsert_do_nothing() {
         &stmt,
         "INSERT INTO publisher (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
         "INSERT INTO publisher (name) VALUES (?) ON CONFLICT (name) DO NOTHING",
-        "INSERT INTO publisher (name) VALUES (?) ON DUPLICATE KEY UPDATE name = name",
+        "INSERT INTO publisher (name) VALUES (?) ON DUPLICATE KEY UPDATE publisher.name = publisher.name",
         &[s("Acme")],
     );
     // Without a target: PostgreSQL and SQLite take any conflict; MySQL
@@ -452,7 +456,7 @@ fn upsert_do_nothing() {
         &any,
         "INSERT INTO publisher (name) VALUES ($1) ON CONFLICT DO NOTHING",
         "INSERT INTO publisher (name) VALUES (?) ON CONFLICT DO NOTHING",
-        "INSERT INTO publisher (name) VALUES (?) ON DUPLICATE KEY UPDATE id = id",
+        "INSERT INTO publisher (name) VALUES (?) ON DUPLICATE KEY UPDATE publisher.id = publisher.id",
         &[s("Acme")],
     );
 }
@@ -467,7 +471,9 @@ fn upsert_from_select_gets_a_where_so_sqlite_can_parse_it() {
         &stmt,
         "INSERT INTO publisher (name) SELECT worker.name FROM worker WHERE true ON CONFLICT (name) DO NOTHING",
         "INSERT INTO publisher (name) SELECT worker.name FROM worker WHERE true ON CONFLICT (name) DO NOTHING",
-        "INSERT INTO publisher (name) SELECT worker.name FROM worker WHERE true ON DUPLICATE KEY UPDATE name = name",
+        // MySQL: qualified, or `name` would be ambiguous with the select's.
+        "INSERT INTO publisher (name) SELECT worker.name FROM worker WHERE true \
+         ON DUPLICATE KEY UPDATE publisher.name = publisher.name",
         &[],
     );
 }

@@ -249,8 +249,11 @@ fn like_and_ilike_emulated_where_missing() {
             stmt,
             "SELECT worker.id FROM worker WHERE worker.name LIKE $1 AND worker.name NOT LIKE $2 \
              AND worker.name ILIKE $3 AND worker.name NOT ILIKE $4",
-            "SELECT worker.id FROM worker WHERE worker.name LIKE ? AND worker.name NOT LIKE ? \
-             AND lower(worker.name) LIKE lower(?) AND lower(worker.name) NOT LIKE lower(?)",
+            // SQLite: a backslash escapes in LIKE patterns as elsewhere.
+            "SELECT worker.id FROM worker WHERE worker.name LIKE ? ESCAPE '\\' \
+             AND worker.name NOT LIKE ? ESCAPE '\\' \
+             AND lower(worker.name) LIKE lower(?) ESCAPE '\\' \
+             AND lower(worker.name) NOT LIKE lower(?) ESCAPE '\\'",
             "SELECT worker.id FROM worker WHERE worker.name LIKE ? AND worker.name NOT LIKE ? \
              AND lower(worker.name) LIKE lower(?) AND lower(worker.name) NOT LIKE lower(?)",
             &[s("V%"), s("%x"), s("%lad"), s("a%")],

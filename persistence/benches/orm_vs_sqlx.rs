@@ -41,8 +41,11 @@ fn mappers() -> Mappers {
         .column(Column::new("id", SqlType::BigInteger).primary_key())
         .column(Column::new("name", SqlType::string(64)).not_null())
         .column(Column::new("n", SqlType::BigInteger).not_null());
-    r.map_imperatively(&t, mapping!(Item { id: Option<i64> = "id", name: String = "name", n: i64 = "n" }))
-        .finish();
+    r.map_imperatively(
+        &t,
+        mapping!(Item { id: Option<i64> = "id", name: String = "name", n: i64 = "n" }),
+    )
+    .finish();
     r.configure().unwrap()
 }
 
@@ -66,7 +69,13 @@ impl Raw {
             Raw::Sqlite(c) => sqlx::query_as(sql).fetch_all(c).await.unwrap(),
             Raw::Postgres(c) => sqlx::query_as(sql).fetch_all(c).await.unwrap(),
         };
-        rows.into_iter().map(|(id, name, n)| Item { id: Some(id), name, n }).collect()
+        rows.into_iter()
+            .map(|(id, name, n)| Item {
+                id: Some(id),
+                name,
+                n,
+            })
+            .collect()
     }
 
     async fn exec(&mut self, sql: &str) {
@@ -81,7 +90,11 @@ impl Raw {
             Raw::Sqlite(c) => sqlx::query_as(sql).bind(id).fetch_one(c).await.unwrap(),
             Raw::Postgres(c) => sqlx::query_as(sql).bind(id).fetch_one(c).await.unwrap(),
         };
-        Item { id: Some(id), name, n }
+        Item {
+            id: Some(id),
+            name,
+            n,
+        }
     }
 }
 
@@ -119,13 +132,18 @@ fn report(backend: &str, case: &str, orm: Duration, raw: Duration, raw_name: &st
     );
 }
 
-
 async fn run(backend: &'static str, url: &str) {
     let engine = create_engine(url).await.unwrap();
     let m = mappers();
     reset(&engine, &m).await;
     let sessions = SessionMaker::new(engine.clone(), m.clone());
-    let items: Vec<Item> = (0..10_000).map(|i| Item { id: None, name: format!("item {i}"), n: i }).collect();
+    let items: Vec<Item> = (0..10_000)
+        .map(|i| Item {
+            id: None,
+            name: format!("item {i}"),
+            n: i,
+        })
+        .collect();
     {
         let mut s = sessions.session();
         s.add_all(&items).unwrap();
@@ -153,12 +171,25 @@ async fn run(backend: &'static str, url: &str) {
         samples.push(start.elapsed());
     }
     let raw_select = median(samples);
-    report(backend, "select_10k", orm_select, raw_select, "sqlx query_as");
+    report(
+        backend,
+        "select_10k",
+        orm_select,
+        raw_select,
+        "sqlx query_as",
+    );
 
     // get_10k
     let ids: Vec<i64> = {
         let mut s = sessions.session();
-        let v = s.scalars(orm::select::<Item>()).await.unwrap().all().into_iter().filter_map(|i| i.id).collect();
+        let v = s
+            .scalars(orm::select::<Item>())
+            .await
+            .unwrap()
+            .all()
+            .into_iter()
+            .filter_map(|i| i.id)
+            .collect();
         s.commit().await.unwrap();
         v
     };
@@ -195,7 +226,13 @@ async fn run(backend: &'static str, url: &str) {
     report(backend, "get_10k", orm_get, raw_get, "sqlx fetch_one");
 
     // insert_100k
-    let big: Vec<Item> = (0..100_000).map(|i| Item { id: None, name: format!("bulk {i}"), n: i }).collect();
+    let big: Vec<Item> = (0..100_000)
+        .map(|i| Item {
+            id: None,
+            name: format!("bulk {i}"),
+            n: i,
+        })
+        .collect();
     let mut orm_samples = Vec::new();
     for _ in 0..3 {
         reset(&engine, &m).await;
@@ -217,7 +254,9 @@ async fn run(backend: &'static str, url: &str) {
                 let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
                 let mut tx = c.begin().await.unwrap();
                 for part in big.chunks(chunk) {
-                    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO bench_item (name, n) ");
+                    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                        "INSERT INTO bench_item (name, n) ",
+                    );
                     qb.push_values(part, |mut b, it| {
                         b.push_bind(&it.name).push_bind(it.n);
                     });
@@ -229,7 +268,9 @@ async fn run(backend: &'static str, url: &str) {
                 let mut c = sqlx::PgConnection::connect(url).await.unwrap();
                 let mut tx = c.begin().await.unwrap();
                 for part in big.chunks(chunk) {
-                    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new("INSERT INTO bench_item (name, n) ");
+                    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+                        "INSERT INTO bench_item (name, n) ",
+                    );
                     qb.push_values(part, |mut b, it| {
                         b.push_bind(&it.name).push_bind(it.n);
                     });
@@ -245,24 +286,41 @@ async fn run(backend: &'static str, url: &str) {
             let mut c = sqlx::PgConnection::connect(url).await.unwrap();
             let names: Vec<String> = big.iter().map(|i| i.name.clone()).collect();
             let ns: Vec<i64> = big.iter().map(|i| i.n).collect();
-            sqlx::query("INSERT INTO bench_item (name, n) SELECT * FROM UNNEST($1::text[], $2::bigint[])")
-                .bind(&names)
-                .bind(&ns)
-                .execute(&mut c)
-                .await
-                .unwrap();
+            sqlx::query(
+                "INSERT INTO bench_item (name, n) SELECT * FROM UNNEST($1::text[], $2::bigint[])",
+            )
+            .bind(&names)
+            .bind(&ns)
+            .execute(&mut c)
+            .await
+            .unwrap();
             unnest_samples.push(start.elapsed());
         }
     }
-    report(backend, "insert_100k", orm_insert, median(raw_samples), "sqlx VALUES");
+    report(
+        backend,
+        "insert_100k",
+        orm_insert,
+        median(raw_samples),
+        "sqlx VALUES",
+    );
     if !unnest_samples.is_empty() {
-        report(backend, "insert_100k", orm_insert, median(unnest_samples), "sqlx UNNEST");
+        report(
+            backend,
+            "insert_100k",
+            orm_insert,
+            median(unnest_samples),
+            "sqlx UNNEST",
+        );
     }
     engine.dispose().await;
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = std::env::temp_dir().join(format!("orm_bench_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());

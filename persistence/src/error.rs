@@ -195,7 +195,8 @@ pub(crate) fn kind_from_sqlstate(code: &str) -> ErrorKind {
         c if c.starts_with("22") => ErrorKind::Data,
         c if c.starts_with("42") => ErrorKind::Programming,
         // Serialization failures and deadlocks: retrying may succeed.
-        "40001" | "40P01" => ErrorKind::Operational,
+        // ... and lock-not-available (FOR UPDATE NOWAIT).
+        "40001" | "40P01" | "55P03" => ErrorKind::Operational,
         c if c.starts_with("08")
             || c.starts_with("53")
             || c.starts_with("57")
@@ -232,7 +233,8 @@ pub(crate) fn kind_from_mysql_number(number: u16) -> Option<ErrorKind> {
         // ER_OPTION_PREVENTS_STATEMENT (--read-only, HY000), ER_CON_COUNT_ERROR.
         1205 | 1213 | 1317 | 3024 | 1969 | 1927 | 1290 | 1040 => ErrorKind::Operational,
         // ER_WRONG_VALUE_COUNT_ON_ROW (21S01), ER_WRONG_VALUE_COUNT (21S01).
-        1136 | 1058 => ErrorKind::Programming,
+        // ... and ER_NON_UNIQ_ERROR (ambiguous column), 23000 on MariaDB.
+        1136 | 1058 | 1052 => ErrorKind::Programming,
         _ => return None,
     })
 }
@@ -284,6 +286,8 @@ pub(crate) fn kind_from_sqlite_code(code: i32) -> ErrorKind {
             ErrorKind::Integrity(IntegrityKind::Unique)
         }
         c::CONSTRAINT_FOREIGNKEY => ErrorKind::Integrity(IntegrityKind::ForeignKey),
+        // SQLITE_CONSTRAINT_TRIGGER: how SQLite reports ON DELETE RESTRICT.
+        1811 => ErrorKind::Integrity(IntegrityKind::ForeignKey),
         c::CONSTRAINT_NOTNULL => ErrorKind::Integrity(IntegrityKind::NotNull),
         c::CONSTRAINT_CHECK => ErrorKind::Integrity(IntegrityKind::Check),
         c::CONSTRAINT_DATATYPE => ErrorKind::Data,

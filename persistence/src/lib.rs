@@ -29,6 +29,7 @@ pub mod driver;
 pub mod engine;
 pub mod error;
 pub mod orm;
+pub mod repository;
 
 pub use dialects;
 pub use engine::connection::{Connection, RowStream};
@@ -44,6 +45,7 @@ pub use engine::schema::SchemaExt;
 pub use engine::transaction::{IsolationLevel, Transaction};
 pub use engine::url::{Backend, DatabaseUrl};
 pub use error::{Error, ErrorKind, IntegrityKind};
+pub use repository::{SqlRepository, SqlUnitOfWork};
 
 /// The names an application needs, in one import.
 pub mod prelude {

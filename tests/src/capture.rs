@@ -31,7 +31,10 @@ impl<S: Subscriber> Layer<S> for Collect {
             let mut sql = SqlField(None);
             event.record(&mut sql);
             if let Some(s) = sql.0 {
-                self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(s);
+                self.0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(s);
             }
         }
     }
@@ -48,6 +51,11 @@ impl SqlLog {
 
     /// The statements captured so far, emptying the log.
     pub fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.statements.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        std::mem::take(
+            &mut *self
+                .statements
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 }

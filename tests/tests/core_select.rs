@@ -185,19 +185,12 @@ async fn boolean_connectives(db: TestDb) {
             vec![2, 3, 6],
         ),
         (not_(or_([id().eq(1), id().eq(2)])), vec![3, 4, 5, 6]),
-        (
-            id().eq(1).or(id().eq(2)).and(pay().gt(1200)),
-            vec![2],
-        ),
+        (id().eq(1).or(id().eq(2)).and(pay().gt(1200)), vec![2]),
         (and_([]), vec![1, 2, 3, 4, 5, 6]),
         (or_([]), vec![]),
     ];
     for (i, (cond, expected)) in cases.into_iter().enumerate() {
-        let got = rows(
-            &mut conn,
-            &select((id(),)).where_(cond).order_by([id()]),
-        )
-        .await;
+        let got = rows(&mut conn, &select((id(),)).where_(cond).order_by([id()])).await;
         assert_eq!(ints(&got, "id"), expected, "case {i}");
     }
     finish(db, conn, s).await;
@@ -391,10 +384,7 @@ async fn concat_case_coalesce_cast(db: TestDb) {
         .collect();
     assert_eq!(numerics[2], Some(Decimal::new(200_300, 2)));
     assert_eq!(numerics[5], None);
-    assert_eq!(
-        texts(&got, "id_text"),
-        ["1#", "2#", "3#", "4#", "5#", "6#"]
-    );
+    assert_eq!(texts(&got, "id_text"), ["1#", "2#", "3#", "4#", "5#", "6#"]);
 
     // Casts of bound values.
     let got = rows(
@@ -428,15 +418,8 @@ async fn distinct_rows(db: TestDb) {
     )
     .await;
     assert_eq!(ints(&got, "worker_id"), [1, 2, 3]);
-    let got = rows(
-        &mut conn,
-        &select((s.resume.c("workload"),)).distinct(),
-    )
-    .await;
-    assert_eq!(
-        sorted(texts(&got, "workload")),
-        ["fulltime", "parttime"]
-    );
+    let got = rows(&mut conn, &select((s.resume.c("workload"),)).distinct()).await;
+    assert_eq!(sorted(texts(&got, "workload")), ["fulltime", "parttime"]);
     let got = rows(
         &mut conn,
         &select((
@@ -665,10 +648,7 @@ async fn functions(db: TestDb) {
 
     let got = rows(
         &mut conn,
-        &select((
-            func::now().label("now"),
-            func::utc_now().label("utc_now"),
-        )),
+        &select((func::now().label("now"), func::utc_now().label("utc_now"))),
     )
     .await;
     let clock = Utc::now();
@@ -807,7 +787,10 @@ async fn joins(db: TestDb) {
         &mut conn,
         &select((s.publisher.c("name"), s.post.c("title")))
             .select_from(&s.post)
-            .right_join(&s.publisher, s.post.c("publisher_id").eq(s.publisher.c("id")))
+            .right_join(
+                &s.publisher,
+                s.post.c("publisher_id").eq(s.publisher.c("id")),
+            )
             .order_by([s.publisher.c("id").asc(), s.post.c("id").asc()]),
     )
     .await;
@@ -842,15 +825,16 @@ async fn joins(db: TestDb) {
 
     let full = select((s.publisher.c("name"), s.post.c("title")))
         .select_from(&s.post)
-        .full_join(&s.publisher, s.post.c("publisher_id").eq(s.publisher.c("id")));
+        .full_join(
+            &s.publisher,
+            s.post.c("publisher_id").eq(s.publisher.c("id")),
+        );
     if db.backend == TestBackend::MySql {
         assert_unsupported(&db, conn.execute(&full).await, "FULL OUTER JOIN");
     } else {
         let got = rows(&mut conn, &full).await;
-        let mut pairs: Vec<(Option<String>, Option<String>)> = got
-            .into_iter()
-            .map(|r| r.into_tuple().unwrap())
-            .collect();
+        let mut pairs: Vec<(Option<String>, Option<String>)> =
+            got.into_iter().map(|r| r.into_tuple().unwrap()).collect();
         pairs.sort();
         let p = |name: Option<&str>, title: Option<&str>| {
             (name.map(str::to_owned), title.map(str::to_owned))
@@ -930,11 +914,7 @@ async fn order_by_nulls(db: TestDb) {
         (pay().desc().nulls_last(), vec![5, 4, 3, 2, 1, 6]),
     ];
     for (i, (term, expected)) in cases.into_iter().enumerate() {
-        let got = rows(
-            &mut conn,
-            &select((s.resume.c("id"),)).order_by([term]),
-        )
-        .await;
+        let got = rows(&mut conn, &select((s.resume.c("id"),)).order_by([term])).await;
         assert_eq!(ints(&got, "id"), expected, "case {i}");
     }
     // Without a null placement: PostgreSQL sorts NULL as the largest value,
@@ -1016,14 +996,15 @@ async fn distinct_on(db: TestDb) {
 /// MariaDB); SQLite has no row locks and says so.
 async fn row_locks(db: TestDb) {
     let (mut conn, s) = seeded(&db).await;
-    let q = || {
-        select((s.worker.c("id"),))
-            .order_by([s.worker.c("id")])
-    };
+    let q = || select((s.worker.c("id"),)).order_by([s.worker.c("id")]);
     if db.backend == TestBackend::Sqlite {
         let mut tx = conn.begin().await.unwrap();
         assert_unsupported(&db, tx.execute(&q().for_update()).await, "FOR UPDATE");
-        assert_unsupported(&db, tx.execute(&q().for_update_nowait()).await, "FOR UPDATE");
+        assert_unsupported(
+            &db,
+            tx.execute(&q().for_update_nowait()).await,
+            "FOR UPDATE",
+        );
         assert_unsupported(
             &db,
             tx.execute(&q().for_update_skip_locked()).await,
@@ -1036,11 +1017,7 @@ async fn row_locks(db: TestDb) {
     let mut other = db.engine.connect().await.unwrap();
     {
         let mut tx = conn.begin().await.unwrap();
-        let locked = rows(
-            &mut tx,
-            &q().where_(s.worker.c("id").eq(1)).for_update(),
-        )
-        .await;
+        let locked = rows(&mut tx, &q().where_(s.worker.c("id").eq(1)).for_update()).await;
         assert_eq!(ints(&locked, "id"), [1]);
 
         let mut tx2 = other.begin().await.unwrap();
@@ -1099,8 +1076,11 @@ async fn aliased_subqueries(db: TestDb) {
         .subquery("rich");
     let got = rows(
         &mut conn,
-        &select((func::count_star().label("n"), func::min(rich.c("total")).label("low")))
-            .select_from(&rich),
+        &select((
+            func::count_star().label("n"),
+            func::min(rich.c("total")).label("low"),
+        ))
+        .select_from(&rich),
     )
     .await;
     assert_eq!(int(&got[0], "n"), 2);
@@ -1124,12 +1104,9 @@ async fn aliased_subqueries(db: TestDb) {
 /// and a recursive walk down a category tree.
 async fn ctes(db: TestDb) {
     let (mut conn, s) = seeded(&db).await;
-    let paid = select((
-        s.resume.c("worker_id"),
-        s.resume.c("compensation"),
-    ))
-    .where_(s.resume.c("compensation").is_not_null())
-    .cte("paid");
+    let paid = select((s.resume.c("worker_id"), s.resume.c("compensation")))
+        .where_(s.resume.c("compensation").is_not_null())
+        .cte("paid");
     let best = select((
         paid.c("worker_id"),
         func::max(paid.c("compensation")).label("best"),
@@ -1142,9 +1119,8 @@ async fn ctes(db: TestDb) {
             .select_from(&best)
             .join(&s.worker, s.worker.c("id").eq(best.c("worker_id")))
             .where_(
-                best.c("best").gt(
-                    select((func::avg(paid.c("compensation")),)).scalar_subquery(),
-                ),
+                best.c("best")
+                    .gt(select((func::avg(paid.c("compensation")),)).scalar_subquery()),
             )
             .order_by([best.c("best").desc()]),
     )
@@ -1155,11 +1131,7 @@ async fn ctes(db: TestDb) {
     // WITH RECURSIVE counting 1..10.
     let nums = select((literal(1).label("n"),)).cte_recursive("nums");
     let nums = nums.union_all(select(((nums.c("n") + 1).label("n"),)).where_(nums.c("n").lt(10)));
-    let got = rows(
-        &mut conn,
-        &select((nums.c("n"),)).order_by([nums.c("n")]),
-    )
-    .await;
+    let got = rows(&mut conn, &select((nums.c("n"),)).order_by([nums.c("n")])).await;
     assert_eq!(ints(&got, "n"), (1..=10).collect::<Vec<_>>());
     let got = rows(
         &mut conn,
@@ -1215,18 +1187,17 @@ async fn set_operations(db: TestDb) {
     // Different tables, ordered descending and limited.
     let got = rows(
         &mut conn,
-        &union([
-            select((name(),)),
-            select((s.publisher.c("name"),)),
-        ])
-        .unwrap()
-        .order_by([name().desc()])
-        .limit(3),
+        &union([select((name(),)), select((s.publisher.c("name"),))])
+            .unwrap()
+            .order_by([name().desc()])
+            .limit(3),
     )
     .await;
     assert_eq!(texts(&got, "name"), ["Vlad", "O'Reilly", "No Starch"]);
     // A member with its own ORDER BY and LIMIT.
-    let top = select((name(),)).order_by([s.worker.c("id").desc()]).limit(1);
+    let top = select((name(),))
+        .order_by([s.worker.c("id").desc()])
+        .limit(1);
     let got = rows(
         &mut conn,
         &union_all([top, select((s.tag.c("name"),)).where_(s.tag.c("id").eq(1))])

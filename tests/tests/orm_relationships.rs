@@ -7,8 +7,8 @@
 use domain::Related;
 use persistence::dialects::{text, Column, ReferentialAction, SqlType, Table};
 use persistence::orm::{
-    self, contains_eager, joinedload, load, noload, raiseload, selectinload, Cascade, Mappers, RelOptions,
-    RelationshipDef, Registry, Session, SessionMaker,
+    self, contains_eager, joinedload, load, noload, raiseload, selectinload, Cascade, Mappers,
+    Registry, RelOptions, RelationshipDef, Session, SessionMaker,
 };
 use persistence::{mapping, EngineOptions, SchemaExt};
 use tests::capture::SqlLog;
@@ -84,31 +84,59 @@ fn mappers() -> Mappers {
         .column(Column::new("id", SqlType::BigInteger).primary_key())
         .column(Column::new("name", SqlType::string(100)).not_null());
     let post_tag = Table::new("post_tag")
-        .column(Column::new("post_id", SqlType::BigInteger).primary_key().foreign_key("post.id"))
-        .column(Column::new("tag_id", SqlType::BigInteger).primary_key().foreign_key("tag.id"));
+        .column(
+            Column::new("post_id", SqlType::BigInteger)
+                .primary_key()
+                .foreign_key("post.id"),
+        )
+        .column(
+            Column::new("tag_id", SqlType::BigInteger)
+                .primary_key()
+                .foreign_key("tag.id"),
+        );
     let comment = Table::new("comment")
         .column(Column::new("id", SqlType::BigInteger).primary_key())
         .column(Column::new("body", SqlType::string(100)).not_null())
-        .column(Column::new("post_id", SqlType::BigInteger).nullable(true).foreign_key("post.id"));
+        .column(
+            Column::new("post_id", SqlType::BigInteger)
+                .nullable(true)
+                .foreign_key("post.id"),
+        );
     let node = Table::new("node")
         .column(Column::new("id", SqlType::BigInteger).primary_key())
         .column(Column::new("name", SqlType::string(100)).not_null())
-        .column(Column::new("parent_id", SqlType::BigInteger).nullable(true).foreign_key("node.id"));
+        .column(
+            Column::new("parent_id", SqlType::BigInteger)
+                .nullable(true)
+                .foreign_key("node.id"),
+        );
     let author = Table::new("author")
         .column(Column::new("id", SqlType::BigInteger).primary_key())
         .column(Column::new("name", SqlType::string(100)).not_null());
     let profile = Table::new("profile")
         .column(Column::new("id", SqlType::BigInteger).primary_key())
         .column(Column::new("bio", SqlType::string(100)).not_null())
-        .column(Column::new("publisher_id", SqlType::BigInteger).nullable(true).foreign_key("author.id"));
+        .column(
+            Column::new("publisher_id", SqlType::BigInteger)
+                .nullable(true)
+                .foreign_key("author.id"),
+        );
     let post_tag = r.add_table(post_tag);
 
-    r.map_imperatively(&publisher, mapping!(Publisher { id: Option<i64> = "id", name: String = "name", ..{ posts } }))
-        .relationship(
-            RelationshipDef::many("posts", |p: &Publisher| &p.posts, |p| &mut p.posts, RelOptions::default().cascade(Cascade::all_delete_orphan()))
-                .backref_one("publisher", |c: &Post| &c.publisher, |c| &mut c.publisher),
+    r.map_imperatively(
+        &publisher,
+        mapping!(Publisher { id: Option<i64> = "id", name: String = "name", ..{ posts } }),
+    )
+    .relationship(
+        RelationshipDef::many(
+            "posts",
+            |p: &Publisher| &p.posts,
+            |p| &mut p.posts,
+            RelOptions::default().cascade(Cascade::all_delete_orphan()),
         )
-        .finish();
+        .backref_one("publisher", |c: &Post| &c.publisher, |c| &mut c.publisher),
+    )
+    .finish();
     r.map_imperatively(
         &post,
         mapping!(Post { id: Option<i64> = "id", title: String = "title", publisher_id: Option<i64> = "publisher_id", ..{ publisher, tags, comments } }),
@@ -116,15 +144,27 @@ fn mappers() -> Mappers {
     .relationship(RelationshipDef::many("tags", |p: &Post| &p.tags, |p| &mut p.tags, RelOptions::default().secondary(&post_tag)))
     .relationship(RelationshipDef::many("comments", |p: &Post| &p.comments, |p| &mut p.comments, RelOptions::default()))
     .finish();
-    r.map_imperatively(&tag, mapping!(Tag { id: Option<i64> = "id", name: String = "name" })).finish();
+    r.map_imperatively(
+        &tag,
+        mapping!(Tag { id: Option<i64> = "id", name: String = "name" }),
+    )
+    .finish();
     r.map_imperatively(&comment, mapping!(Comment { id: Option<i64> = "id", body: String = "body", post_id: Option<i64> = "post_id" }))
         .finish();
     r.map_imperatively(&node, mapping!(Node { id: Option<i64> = "id", name: String = "name", parent_id: Option<i64> = "parent_id", ..{ children } }))
         .relationship(RelationshipDef::many("children", |n: &Node| &n.children, |n| &mut n.children, RelOptions::default()))
         .finish();
-    r.map_imperatively(&author, mapping!(Author { id: Option<i64> = "id", name: String = "name", ..{ profile } }))
-        .relationship(RelationshipDef::one("profile", |a: &Author| &a.profile, |a| &mut a.profile, RelOptions::default().cascade(Cascade::delete())))
-        .finish();
+    r.map_imperatively(
+        &author,
+        mapping!(Author { id: Option<i64> = "id", name: String = "name", ..{ profile } }),
+    )
+    .relationship(RelationshipDef::one(
+        "profile",
+        |a: &Author| &a.profile,
+        |a| &mut a.profile,
+        RelOptions::default().cascade(Cascade::delete()),
+    ))
+    .finish();
     r.map_imperatively(&profile, mapping!(Profile { id: Option<i64> = "id", bio: String = "bio", publisher_id: Option<i64> = "publisher_id" }))
         .finish();
     r.configure().unwrap()
@@ -144,18 +184,37 @@ async fn echo_db(db: TestDb, name: &str) -> TestDb {
 
 async fn rows(db: &TestDb, sql: &str) -> i64 {
     let mut conn = db.engine.connect().await.unwrap();
-    conn.execute(&text(sql)).await.unwrap().scalar().unwrap().as_i64().unwrap()
+    conn.execute(&text(sql))
+        .await
+        .unwrap()
+        .scalar()
+        .unwrap()
+        .as_i64()
+        .unwrap()
 }
 
 fn post(title: &str) -> Post {
-    Post { title: title.into(), ..Post::default() }
+    Post {
+        title: title.into(),
+        ..Post::default()
+    }
 }
 
 /// Three publishers with three posts each, two tags per post, one comment per post.
 async fn seed(session: &mut Session) {
-    let tags: Vec<Tag> = ["rust", "sql", "orm"].iter().map(|n| Tag { id: None, name: (*n).into() }).collect();
+    let tags: Vec<Tag> = ["rust", "sql", "orm"]
+        .iter()
+        .map(|n| Tag {
+            id: None,
+            name: (*n).into(),
+        })
+        .collect();
     for p in 0..3 {
-        let mut publisher = Publisher { id: None, name: format!("pub{p}"), posts: Vec::new() };
+        let mut publisher = Publisher {
+            id: None,
+            name: format!("pub{p}"),
+            posts: Vec::new(),
+        };
         for i in 0..3 {
             let mut post = post(&format!("p{p}-{i}"));
             post.tags = vec![tags[i % 3].clone(), tags[(i + 1) % 3].clone()];
@@ -170,7 +229,11 @@ async fn seed(session: &mut Session) {
 /// The seed's `PublisherRepository.get_with_posts`: selectinload, `.scalars().one()`.
 async fn get_with_posts(session: &mut Session, name: &str) -> Publisher {
     session
-        .scalars(orm::select::<Publisher>().options([selectinload("posts")]).filter_by("name", name))
+        .scalars(
+            orm::select::<Publisher>()
+                .options([selectinload("posts")])
+                .filter_by("name", name),
+        )
         .await
         .unwrap()
         .one()
@@ -180,12 +243,26 @@ async fn get_with_posts(session: &mut Session, name: &str) -> Publisher {
 async fn cascade_inserts_children_with_keys(db: TestDb) {
     let sessions = setup(&db).await;
     let mut session = sessions.session();
-    let mut publisher = Publisher { id: None, name: "O'Reilly".into(), posts: vec![post("a"), post("b")] };
-    publisher.posts[0].tags = vec![Tag { id: None, name: "rust".into() }];
+    let mut publisher = Publisher {
+        id: None,
+        name: "O'Reilly".into(),
+        posts: vec![post("a"), post("b")],
+    };
+    publisher.posts[0].tags = vec![Tag {
+        id: None,
+        name: "rust".into(),
+    }];
     session.add(&publisher).unwrap();
     session.commit().await.unwrap();
     assert_eq!(rows(&db, "SELECT count(*) FROM publisher").await, 1);
-    assert_eq!(rows(&db, "SELECT count(*) FROM post WHERE publisher_id = (SELECT id FROM publisher)").await, 2);
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(*) FROM post WHERE publisher_id = (SELECT id FROM publisher)"
+        )
+        .await,
+        2
+    );
     assert_eq!(rows(&db, "SELECT count(*) FROM post_tag").await, 1);
 
     // Appending to a loaded collection and adding the parent inserts the child.
@@ -194,7 +271,14 @@ async fn cascade_inserts_children_with_keys(db: TestDb) {
     loaded.posts.push(post("c"));
     session.add(&loaded).unwrap();
     session.commit().await.unwrap();
-    assert_eq!(rows(&db, "SELECT count(*) FROM post WHERE publisher_id IS NOT NULL").await, 3);
+    assert_eq!(
+        rows(
+            &db,
+            "SELECT count(*) FROM post WHERE publisher_id IS NOT NULL"
+        )
+        .await,
+        3
+    );
 
     // Removing a child deletes it (delete-orphan).
     let mut loaded = get_with_posts(&mut session, "O'Reilly").await;
@@ -216,8 +300,14 @@ async fn cascade_inserts_children_with_keys(db: TestDb) {
 async fn many_to_many_edits_are_association_rows(db: TestDb) {
     let sessions = setup(&db).await;
     let mut session = sessions.session();
-    let mut rust = Tag { id: None, name: "rust".into() };
-    let mut sql = Tag { id: None, name: "sql".into() };
+    let mut rust = Tag {
+        id: None,
+        name: "rust".into(),
+    };
+    let mut sql = Tag {
+        id: None,
+        name: "sql".into(),
+    };
     session.persist(&mut rust).await.unwrap();
     session.persist(&mut sql).await.unwrap();
     let mut p = post("tagged");
@@ -239,7 +329,11 @@ async fn many_to_many_edits_are_association_rows(db: TestDb) {
     assert_eq!(rows(&db, "SELECT count(*) FROM post_tag").await, 1);
     let tag_id = rows(&db, "SELECT tag_id FROM post_tag").await;
     assert_eq!(Some(tag_id), sql.id);
-    assert_eq!(rows(&db, "SELECT count(*) FROM tag").await, 2, "tags themselves stay");
+    assert_eq!(
+        rows(&db, "SELECT count(*) FROM tag").await,
+        2,
+        "tags themselves stay"
+    );
     drop(session);
     db.close().await;
 }
@@ -252,7 +346,13 @@ async fn selectin_loads_three_levels_in_three_queries(db: TestDb) {
     // Comments for every post.
     let posts = session.scalars(orm::select::<Post>()).await.unwrap().all();
     for p in &posts {
-        session.add(&Comment { id: None, body: format!("on {}", p.title), post_id: p.id }).unwrap();
+        session
+            .add(&Comment {
+                id: None,
+                body: format!("on {}", p.title),
+                post_id: p.id,
+            })
+            .unwrap();
     }
     session.commit().await.unwrap();
 
@@ -260,14 +360,20 @@ async fn selectin_loads_three_levels_in_three_queries(db: TestDb) {
     let publishers = session
         .scalars(
             orm::select::<Publisher>()
-                .options([selectinload("posts").selectinload("tags"), selectinload("posts").selectinload("comments")])
+                .options([
+                    selectinload("posts").selectinload("tags"),
+                    selectinload("posts").selectinload("comments"),
+                ])
                 .order_by([persistence::dialects::column("name").asc()]),
         )
         .await
         .unwrap()
         .all();
     let statements = log.take();
-    let selects = statements.iter().filter(|s| s.starts_with("SELECT") || s.starts_with("WITH")).count();
+    let selects = statements
+        .iter()
+        .filter(|s| s.starts_with("SELECT") || s.starts_with("WITH"))
+        .count();
     // publishers, posts, tags, comments (posts twice: one per option path).
     assert!(selects <= 5, "no N+1: {statements:#?}");
     assert_eq!(publishers.len(), 3);
@@ -294,17 +400,28 @@ async fn joined_loads_dedupe_by_identity(db: TestDb) {
         .unique()
         .all();
     let statements = log.take();
-    assert_eq!(statements.len(), 1, "one statement with a LEFT OUTER JOIN: {statements:?}");
+    assert_eq!(
+        statements.len(),
+        1,
+        "one statement with a LEFT OUTER JOIN: {statements:?}"
+    );
     assert!(statements[0].contains("LEFT OUTER JOIN"));
     assert_eq!(publishers.len(), 3);
     assert!(publishers.iter().all(|p| p.posts.len() == 3));
 
     // To-one default: joined.
-    let posts = session.scalars(orm::select::<Post>().options([load("publisher")])).await.unwrap().all();
+    let posts = session
+        .scalars(orm::select::<Post>().options([load("publisher")]))
+        .await
+        .unwrap()
+        .all();
     let statements = log.take();
     assert_eq!(statements.len(), 1, "{statements:?}");
     assert_eq!(posts.len(), 9);
-    assert!(posts.iter().all(|p| p.publisher.as_ref().is_some_and(|pb| Some(pb.id.unwrap()) == p.publisher_id)));
+    assert!(posts.iter().all(|p| p
+        .publisher
+        .as_ref()
+        .is_some_and(|pb| Some(pb.id.unwrap()) == p.publisher_id)));
     drop(session);
     db.close().await;
 }
@@ -332,7 +449,9 @@ async fn contains_eager_fills_from_the_users_join(db: TestDb) {
     assert_eq!(log.take().len(), 1);
     assert_eq!(publishers.len(), 3);
     // Only the joined (filtered) posts fill the collection.
-    assert!(publishers.iter().all(|p| p.posts.len() == 1 && p.posts[0].title.ends_with("-1")));
+    assert!(publishers
+        .iter()
+        .all(|p| p.posts.len() == 1 && p.posts[0].title.ends_with("-1")));
     drop(session);
     db.close().await;
 }
@@ -350,11 +469,20 @@ async fn raiseload_and_noload_leave_relations_unloaded(db: TestDb) {
         .all();
     assert_eq!(log.take().len(), 1);
     let err = posts[0].comments.require("comments").unwrap_err();
-    assert!(matches!(err, domain::DomainError::NotLoaded { .. }), "{err:?}");
+    assert!(
+        matches!(err, domain::DomainError::NotLoaded { .. }),
+        "{err:?}"
+    );
     assert!(posts[0].tags.is_empty());
     // Loaded: an empty collection is Loaded(empty), not NotLoaded.
-    let posts = session.scalars(orm::select::<Post>().options([selectinload("comments")])).await.unwrap().all();
-    assert!(posts.iter().all(|p| p.comments.get().is_some_and(Vec::is_empty)));
+    let posts = session
+        .scalars(orm::select::<Post>().options([selectinload("comments")]))
+        .await
+        .unwrap()
+        .all();
+    assert!(posts
+        .iter()
+        .all(|p| p.comments.get().is_some_and(Vec::is_empty)));
     drop(session);
     db.close().await;
 }
@@ -362,14 +490,32 @@ async fn raiseload_and_noload_leave_relations_unloaded(db: TestDb) {
 async fn self_referential_tree_and_one_to_one(db: TestDb) {
     let sessions = setup(&db).await;
     let mut session = sessions.session();
-    let mut root = Node { name: "root".into(), ..Node::default() };
-    let mut child = Node { name: "child".into(), ..Node::default() };
-    child.children = vec![Node { name: "grandchild".into(), ..Node::default() }];
-    root.children = vec![child, Node { name: "child2".into(), ..Node::default() }];
+    let mut root = Node {
+        name: "root".into(),
+        ..Node::default()
+    };
+    let mut child = Node {
+        name: "child".into(),
+        ..Node::default()
+    };
+    child.children = vec![Node {
+        name: "grandchild".into(),
+        ..Node::default()
+    }];
+    root.children = vec![
+        child,
+        Node {
+            name: "child2".into(),
+            ..Node::default()
+        },
+    ];
     session.add(&root).unwrap();
     session.commit().await.unwrap();
     assert_eq!(rows(&db, "SELECT count(*) FROM node").await, 4);
-    assert_eq!(rows(&db, "SELECT count(*) FROM node WHERE parent_id IS NULL").await, 1);
+    assert_eq!(
+        rows(&db, "SELECT count(*) FROM node WHERE parent_id IS NULL").await,
+        1
+    );
     let tree = session
         .scalars(
             orm::select::<Node>()
@@ -387,10 +533,23 @@ async fn self_referential_tree_and_one_to_one(db: TestDb) {
     assert_eq!(child.children[0].name, "grandchild");
 
     // One-to-one with delete cascade.
-    let author = Author { id: None, name: "Vlad".into(), profile: Some(Profile { id: None, bio: "hi".into(), publisher_id: None }) };
+    let author = Author {
+        id: None,
+        name: "Vlad".into(),
+        profile: Some(Profile {
+            id: None,
+            bio: "hi".into(),
+            publisher_id: None,
+        }),
+    };
     session.add(&author).unwrap();
     session.commit().await.unwrap();
-    let loaded = session.scalars(orm::select::<Author>().options([selectinload("profile")])).await.unwrap().one().unwrap();
+    let loaded = session
+        .scalars(orm::select::<Author>().options([selectinload("profile")]))
+        .await
+        .unwrap()
+        .one()
+        .unwrap();
     assert_eq!(loaded.profile.as_ref().unwrap().bio, "hi");
     session.delete(&loaded).unwrap();
     session.commit().await.unwrap();
@@ -405,7 +564,10 @@ async fn get_with_uses_loader_options(db: TestDb) {
     seed(&mut session).await;
     let first = get_with_posts(&mut session, "pub0").await;
     let again: Publisher = session
-        .get_with(first.id.unwrap(), &[(&domain::Load::<Publisher>::selectin(domain::Relation::new("posts"))).into()])
+        .get_with(
+            first.id.unwrap(),
+            &[(&domain::Load::<Publisher>::selectin(domain::Relation::new("posts"))).into()],
+        )
         .await
         .unwrap()
         .unwrap();

@@ -47,7 +47,11 @@ fn registry() -> Mappers {
     let mut registry = Registry::new();
     let worker = Table::new("worker")
         .column(Column::new("id", SqlType::BigInteger).primary_key())
-        .column(Column::new("name", SqlType::string(100)).not_null().unique())
+        .column(
+            Column::new("name", SqlType::string(100))
+                .not_null()
+                .unique(),
+        )
         .column(Column::new("nickname", SqlType::string(100)).nullable(true));
     registry
         .map_imperatively(
@@ -60,7 +64,11 @@ fn registry() -> Mappers {
         )
         .finish();
     let account = Table::new("account")
-        .column(Column::new("id", SqlType::BigInteger).primary_key().autoincrement(false))
+        .column(
+            Column::new("id", SqlType::BigInteger)
+                .primary_key()
+                .autoincrement(false),
+        )
         .column(Column::new("owner", SqlType::string(100)).not_null())
         .column(Column::new("balance", SqlType::BigInteger).not_null())
         .column(Column::new("version", SqlType::BigInteger).not_null());
@@ -112,13 +120,15 @@ fn w(name: &str) -> Worker {
 
 async fn count_rows(db: &TestDb, table: &str) -> i64 {
     let mut conn = db.engine.connect().await.unwrap();
-    conn.execute(&persistence::dialects::text(&format!("SELECT count(*) FROM {table}")))
-        .await
-        .unwrap()
-        .scalar()
-        .unwrap()
-        .as_i64()
-        .unwrap()
+    conn.execute(&persistence::dialects::text(&format!(
+        "SELECT count(*) FROM {table}"
+    )))
+    .await
+    .unwrap()
+    .scalar()
+    .unwrap()
+    .as_i64()
+    .unwrap()
 }
 
 async fn add_commit_and_ids(db: TestDb) {
@@ -139,7 +149,10 @@ async fn add_commit_and_ids(db: TestDb) {
         .all();
     let names: Vec<&str> = all.iter().map(|w| w.name.as_str()).collect();
     assert_eq!(names, ["Vlad", "Ann", "Bob", "Eve"]);
-    assert!(all.windows(2).all(|p| p[0].id < p[1].id), "ids assigned in order: {all:?}");
+    assert!(
+        all.windows(2).all(|p| p[0].id < p[1].id),
+        "ids assigned in order: {all:?}"
+    );
 
     // Declarative mapping: defaults from the ORM and the server.
     let mut post = Post {
@@ -157,7 +170,8 @@ async fn add_commit_and_ids(db: TestDb) {
 }
 
 async fn identity_map_and_dirty_checking(db: TestDb) {
-    let db = TestDb::with_options(db.backend, "orm_dirty", EngineOptions::default().echo(true)).await;
+    let db =
+        TestDb::with_options(db.backend, "orm_dirty", EngineOptions::default().echo(true)).await;
     let sessions = setup(&db).await;
     let mut session = sessions.session();
     let mut vlad = w("Vlad");
@@ -182,7 +196,10 @@ async fn identity_map_and_dirty_checking(db: TestDb) {
     session.add(&found).unwrap();
     session.commit().await.unwrap();
     let statements = log.take();
-    let updates: Vec<&String> = statements.iter().filter(|s| s.starts_with("UPDATE")).collect();
+    let updates: Vec<&String> = statements
+        .iter()
+        .filter(|s| s.starts_with("UPDATE"))
+        .collect();
     assert_eq!(updates.len(), 1, "{statements:?}");
     let set = updates[0].split(" WHERE ").next().unwrap();
     assert!(
@@ -193,9 +210,11 @@ async fn identity_map_and_dirty_checking(db: TestDb) {
 
     // expire_all: the next get reloads, and sees a change made elsewhere.
     let mut conn = db.engine.connect().await.unwrap();
-    conn.execute(&persistence::dialects::text("UPDATE worker SET name = 'Vladimir'"))
-        .await
-        .unwrap();
+    conn.execute(&persistence::dialects::text(
+        "UPDATE worker SET name = 'Vladimir'",
+    ))
+    .await
+    .unwrap();
     drop(conn);
     let cached: Worker = session.get(id).await.unwrap().unwrap();
     assert_eq!(cached.name, "Vladimir", "expired on commit, so reloaded");
@@ -218,9 +237,7 @@ async fn identity_map_and_dirty_checking(db: TestDb) {
 async fn bulk_update_and_delete(db: TestDb) {
     let sessions = setup(&db).await;
     let mut session = sessions.session();
-    session
-        .add_all([&w("a1"), &w("a2"), &w("b1")])
-        .unwrap();
+    session.add_all([&w("a1"), &w("a2"), &w("b1")]).unwrap();
     session.commit().await.unwrap();
     let n = session
         .execute_update(
@@ -243,7 +260,9 @@ async fn bulk_update_and_delete(db: TestDb) {
         .unwrap()
         .all();
     assert_eq!(
-        left.iter().map(|w| (w.name.as_str(), w.nickname.as_deref())).collect::<Vec<_>>(),
+        left.iter()
+            .map(|w| (w.name.as_str(), w.nickname.as_deref()))
+            .collect::<Vec<_>>(),
         [("a1", Some("bulk")), ("a2", Some("bulk"))]
     );
     drop(session);
@@ -257,14 +276,23 @@ async fn failed_batch_changes_nothing(db: TestDb) {
     session.commit().await.unwrap();
 
     // The third row violates the unique constraint on name.
-    session.add_all([&w("x"), &w("y"), &w("first"), &w("z")]).unwrap();
+    session
+        .add_all([&w("x"), &w("y"), &w("first"), &w("z")])
+        .unwrap();
     let err = session.commit().await.unwrap_err();
     assert!(err.is_integrity(), "{err:?}");
-    assert_eq!(count_rows(&db, "worker").await, 1, "nothing of the batch persisted");
+    assert_eq!(
+        count_rows(&db, "worker").await,
+        1,
+        "nothing of the batch persisted"
+    );
 
     // Until rollback(), the session refuses work.
     let refused = session.scalars(orm::select::<Worker>()).await.unwrap_err();
-    assert!(matches!(refused, Error::PendingRollback { .. }), "{refused:?}");
+    assert!(
+        matches!(refused, Error::PendingRollback { .. }),
+        "{refused:?}"
+    );
     session.rollback().await.unwrap();
     session.add(&w("after")).unwrap();
     session.commit().await.unwrap();
@@ -329,7 +357,11 @@ async fn merge_and_delete(db: TestDb) {
     other.delete(&row).unwrap();
     other.commit().await.unwrap();
     assert_eq!(count_rows(&db, "worker").await, 0);
-    assert!(other.get::<Worker>(vlad.id.unwrap()).await.unwrap().is_none());
+    assert!(other
+        .get::<Worker>(vlad.id.unwrap())
+        .await
+        .unwrap()
+        .is_none());
     drop(session);
     drop(other);
     db.close().await;
@@ -356,7 +388,13 @@ fn configure_names_the_struct_and_field() {
         .column(Column::new("title", SqlType::Text));
     let mut registry = Registry::new();
     registry
-        .map_imperatively(&table, mapping!(Bad { id: i64 = "id", name: String = "name" }))
+        .map_imperatively(
+            &table,
+            mapping!(Bad {
+                id: i64 = "id",
+                name: String = "name"
+            }),
+        )
         .finish();
     let err = registry.configure().unwrap_err();
     let text = err.to_string();
@@ -365,7 +403,13 @@ fn configure_names_the_struct_and_field() {
     // A type mismatch.
     let mut registry = Registry::new();
     registry
-        .map_imperatively(&table, mapping!(Bad { id: i64 = "id", name: String = "id" }))
+        .map_imperatively(
+            &table,
+            mapping!(Bad {
+                id: i64 = "id",
+                name: String = "id"
+            }),
+        )
         .finish();
     assert!(matches!(registry.configure(), Err(Error::Mapping { .. })));
 
@@ -376,7 +420,12 @@ fn configure_names_the_struct_and_field() {
     }
     let mut registry = Registry::new();
     registry
-        .map_imperatively(&table, mapping!(NoKey { title: String = "title" }))
+        .map_imperatively(
+            &table,
+            mapping!(NoKey {
+                title: String = "title"
+            }),
+        )
         .finish();
     let err = registry.configure().unwrap_err();
     assert!(err.to_string().contains("primary key"), "{err}");
@@ -384,8 +433,19 @@ fn configure_names_the_struct_and_field() {
     // A column mapped by two fields.
     let mut registry = Registry::new();
     registry
-        .map_imperatively(&table, mapping!(Bad { id: i64 = "id", name: String = "id" }))
+        .map_imperatively(
+            &table,
+            mapping!(Bad {
+                id: i64 = "id",
+                name: String = "id"
+            }),
+        )
         .finish();
     assert!(registry.configure().is_err());
-    let _ = (func::now(), select((Table::new("x").c("y"),)), Value::Null, TestBackend::Sqlite);
+    let _ = (
+        func::now(),
+        select((Table::new("x").c("y"),)),
+        Value::Null,
+        TestBackend::Sqlite,
+    );
 }

@@ -261,6 +261,7 @@ pub fn visit_binary(op: BinaryOp, left: &Expr, right: &Expr, w: &mut SqlWriter<'
         });
         visit(right, w)?;
         w.push_char(')');
+        w.push(d.like_escape());
         return Ok(());
     }
     let parent = precedence(&Expr::Binary {
@@ -293,7 +294,14 @@ pub fn visit_binary(op: BinaryOp, left: &Expr, right: &Expr, w: &mut SqlWriter<'
         _ if parent == 4 => 5,
         _ => parent,
     };
-    visit_grouped(right, right_min, w)
+    visit_grouped(right, right_min, w)?;
+    if matches!(
+        op,
+        BinaryOp::Like | BinaryOp::NotLike | BinaryOp::ILike | BinaryOp::NotILike
+    ) {
+        w.push(d.like_escape());
+    }
+    Ok(())
 }
 
 /// `now()`-like functions and `length`.
@@ -932,7 +940,7 @@ pub fn insert_statement(ins: &Insert, w: &mut SqlWriter<'_>) -> R {
         }
     }
     match &ins.source {
-        InsertSource::DefaultValues => w.push(" DEFAULT VALUES"),
+        InsertSource::DefaultValues => w.push(d.default_values()),
         InsertSource::Values(rows) => {
             if rows.is_empty() {
                 return Err(CompileError::Invalid(

@@ -46,6 +46,18 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         out.push('?');
     }
 
+    /// What follows every `LIKE` pattern (native or emulated `ILIKE` too),
+    /// so that a backslash escapes `%`, `_` and itself on every backend:
+    /// PostgreSQL and MySQL do that by default, SQLite needs `ESCAPE '\'`.
+    fn like_escape(&self) -> &'static str {
+        ""
+    }
+
+    /// What follows `INSERT INTO table` when every column takes its default.
+    fn default_values(&self) -> &'static str {
+        " DEFAULT VALUES"
+    }
+
     /// Whether `word` must be quoted as an identifier.
     fn is_reserved(&self, word: &str) -> bool {
         reserved::is_reserved(word)

@@ -478,7 +478,9 @@ impl Expr {
     pub fn or(self, other: impl IntoExpr) -> Expr {
         binary(BinaryOp::Or, self, other.into_expr())
     }
-    /// `self LIKE pattern`.
+    /// `self LIKE pattern`: `%` and `_` are wildcards, and on every backend
+    /// a backslash escapes them and itself (the pattern `50\%` matches the
+    /// text `50%` only).
     pub fn like(self, pattern: impl IntoExpr) -> Expr {
         binary(BinaryOp::Like, self, pattern.into_expr())
     }

@@ -9,16 +9,21 @@ use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{Connection as _, Database, Executor, TransactionManager};
 
-/// Runs `sql` with `args` on `conn`: the rows it returned and how many
-/// rows it changed. Queries fetch rows; DDL only executes; DML and text
-/// may do both (`RETURNING`), so they read the full response stream.
+use super::RunError;
+use crate::error::Error;
+
+/// Runs `sql` with `args` on `conn`, handing each row it returns to
+/// `on_row` as it arrives, and gives how many rows it changed. Queries
+/// fetch rows; DDL only executes; DML and text may do both (`RETURNING`),
+/// so they read the full response stream.
 pub(crate) async fn run<'q, DB>(
     conn: &mut DB::Connection,
     sql: &'q str,
     args: <DB as Database>::Arguments<'q>,
     kind: StatementKind,
     affected: fn(&DB::QueryResult) -> u64,
-) -> Result<(Vec<DB::Row>, u64), sqlx::Error>
+    mut on_row: impl FnMut(&DB::Row) -> Result<(), Error>,
+) -> Result<u64, RunError>
 where
     DB: Database + sqlx::database::HasStatementCache,
     <DB as Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
@@ -26,13 +31,18 @@ where
 {
     let query = sqlx::query_with::<DB, _>(sql, args);
     match kind {
-        StatementKind::Query => Ok((query.fetch_all(&mut *conn).await?, 0)),
+        StatementKind::Query => {
+            let mut rows = query.fetch(&mut *conn);
+            while let Some(row) = rows.try_next().await? {
+                on_row(&row)?;
+            }
+            Ok(0)
+        }
         StatementKind::Ddl => {
             let done = query.persistent(false).execute(&mut *conn).await?;
-            Ok((Vec::new(), affected(&done)))
+            Ok(affected(&done))
         }
         StatementKind::Dml | StatementKind::Text => {
-            let mut rows = Vec::new();
             let mut count = 0;
             // `fetch_many` is deprecated only for several statements in one
             // string; here it is the one call that yields both the rows of a
@@ -42,10 +52,10 @@ where
             while let Some(item) = stream.try_next().await? {
                 match item {
                     sqlx::Either::Left(done) => count += affected(&done),
-                    sqlx::Either::Right(row) => rows.push(row),
+                    sqlx::Either::Right(row) => on_row(&row)?,
                 }
             }
-            Ok((rows, count))
+            Ok(count)
         }
     }
 }

@@ -331,46 +331,113 @@ pub(crate) fn decode_err(column: &str, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Turns sqlx rows into a result.
-pub(crate) fn into_result<R: sqlx::Row>(
-    rows: Vec<R>,
-    affected: u64,
-    decode: impl Fn(&R) -> Result<Vec<Value>, Error>,
-) -> Result<QueryResult, DriverError> {
-    let columns: Arc<[Arc<str>]> = rows
-        .first()
-        .map(labels)
-        .unwrap_or_else(|| Arc::from(Vec::new()));
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let values = decode(row).map_err(DriverError::Other)?;
-        out.push(Row::new(columns.clone(), values));
+/// Decodes the rows of one result. It is built from the result's first
+/// row, so that what depends on the columns alone (their types, what to
+/// decode them into) is worked out once per result, not once per row.
+pub(crate) trait RowDecoder: Sized + Send {
+    /// The backend's sqlx row.
+    type Row: sqlx::Row;
+    /// The decoder for the result whose first row is `first`.
+    fn new(first: &Self::Row) -> Self;
+    /// One row's values.
+    fn decode(&self, row: &Self::Row) -> Result<Vec<Value>, Error>;
+}
+
+/// Collects a result's rows, decoding each as the driver hands it over
+/// (decoding overlaps the transfer; no sqlx row is kept).
+pub(crate) struct RowSink<D: RowDecoder> {
+    state: Option<(Arc<[Arc<str>]>, D)>,
+    rows: Vec<Row>,
+}
+
+impl<D: RowDecoder> RowSink<D> {
+    pub(crate) fn new() -> Self {
+        RowSink {
+            state: None,
+            rows: Vec::new(),
+        }
     }
-    Ok(QueryResult {
-        columns,
-        rows: out,
-        rows_affected: affected,
-    })
+
+    /// Decodes and keeps one row.
+    pub(crate) fn push(&mut self, row: &D::Row) -> Result<(), Error> {
+        let (columns, decoder) = self.state.get_or_insert_with(|| (labels(row), D::new(row)));
+        let values = decoder.decode(row)?;
+        self.rows.push(Row::new(columns.clone(), values));
+        Ok(())
+    }
+
+    /// The result: the rows kept and `affected`.
+    pub(crate) fn finish(self, affected: u64) -> QueryResult {
+        QueryResult {
+            columns: self
+                .state
+                .map_or_else(|| Arc::from(Vec::new()), |(columns, _)| columns),
+            rows: self.rows,
+            rows_affected: affected,
+        }
+    }
 }
 
 /// Streams decoded rows out of a sqlx row stream.
-pub(crate) fn decode_stream<'a, R: sqlx::Row + 'a>(
-    rows: BoxStream<'a, Result<R, sqlx::Error>>,
+pub(crate) fn decode_stream<'a, D: RowDecoder + 'a>(
+    rows: BoxStream<'a, Result<D::Row, sqlx::Error>>,
     compiled: &'a Compiled,
     redact: bool,
     backend: &'static str,
     classify: fn(&dyn sqlx::error::DatabaseError) -> ErrorKind,
-    decode: fn(&R) -> Result<Vec<Value>, Error>,
 ) -> BoxStream<'a, Result<Row, Error>> {
     use futures_util::StreamExt;
-    let mut columns: Option<Arc<[Arc<str>]>> = None;
+    let mut state: Option<(Arc<[Arc<str>]>, D)> = None;
     rows.map(move |item| {
         let row =
             item.map_err(|e| map_sqlx_error(e, backend, classify).into_error(compiled, redact))?;
-        let cols = columns.get_or_insert_with(|| labels(&row)).clone();
-        Ok(Row::new(cols, decode(&row)?))
+        let (columns, decoder) = state.get_or_insert_with(|| (labels(&row), D::new(&row)));
+        Ok(Row::new(columns.clone(), decoder.decode(&row)?))
     })
     .boxed()
+}
+
+/// A failure of [`exec::run`]: the driver's, or decoding a row.
+pub(crate) enum RunError {
+    Sqlx(sqlx::Error),
+    Decode(Error),
+}
+
+impl From<sqlx::Error> for RunError {
+    fn from(e: sqlx::Error) -> Self {
+        RunError::Sqlx(e)
+    }
+}
+
+impl From<Error> for RunError {
+    fn from(e: Error) -> Self {
+        RunError::Decode(e)
+    }
+}
+
+impl RunError {
+    pub(crate) fn into_driver(
+        self,
+        backend: &'static str,
+        classify: fn(&dyn sqlx::error::DatabaseError) -> ErrorKind,
+    ) -> DriverError {
+        match self {
+            RunError::Sqlx(e) => map_sqlx_error(e, backend, classify),
+            RunError::Decode(e) => DriverError::Other(e),
+        }
+    }
+}
+
+/// What [`sqlx::Row::try_get`] reports for a value `source` of column `i`
+/// failed to decode, as an engine error naming `column`.
+pub(crate) fn column_decode_err(column: &str, i: usize, source: sqlx::error::BoxDynError) -> Error {
+    decode_err(
+        column,
+        sqlx::Error::ColumnDecode {
+            index: format!("{i:?}"),
+            source,
+        },
+    )
 }
 
 /// A connect failure, naming the backend and the redacted URL.

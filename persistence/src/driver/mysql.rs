@@ -6,10 +6,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use dialects::{Compiled, Dialect, MySql, StatementKind, Value};
 use rust_decimal::Decimal;
 use sqlx::error::BoxDynError;
-use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlRow};
+use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlRow, MySqlValueRef};
 use sqlx::{Arguments, Column, ConnectOptions, Row as _, TypeInfo, ValueRef};
 
-use super::{decode_err, decode_stream, into_result, map_sqlx_error, DriverError};
+use super::{column_decode_err, decode_err, decode_stream, DriverError, RowDecoder, RowSink};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
@@ -83,11 +83,18 @@ pub(crate) async fn execute(
     kind: StatementKind,
 ) -> Result<QueryResult, DriverError> {
     let args = arguments(compiled)?;
-    let (rows, affected) =
-        super::exec::run::<sqlx::MySql>(conn, &compiled.sql, args, kind, |r| r.rows_affected())
-            .await
-            .map_err(|e| map_sqlx_error(e, BACKEND, classify))?;
-    let mut result = into_result(rows, affected, decode_row)?;
+    let mut sink = RowSink::<Decoder>::new();
+    let affected = super::exec::run::<sqlx::MySql>(
+        conn,
+        &compiled.sql,
+        args,
+        kind,
+        |r| r.rows_affected(),
+        |row| sink.push(row),
+    )
+    .await
+    .map_err(|e| e.into_driver(BACKEND, classify))?;
+    let mut result = sink.finish(affected);
     if kind == StatementKind::Query && result.rows.is_empty() {
         // No row carries the labels; the query ran, so a failure here only
         // leaves `keys()` empty.
@@ -104,13 +111,12 @@ pub(crate) fn stream<'a>(
     redact: bool,
 ) -> BoxStream<'a, Result<Row, Error>> {
     match arguments(compiled) {
-        Ok(args) => decode_stream(
+        Ok(args) => decode_stream::<Decoder>(
             super::exec::fetch::<sqlx::MySql>(conn, &compiled.sql, args),
             compiled,
             redact,
             BACKEND,
             classify,
-            decode_row,
         ),
         Err(e) => {
             futures_util::stream::once(async move { Err(e.into_error(compiled, redact)) }).boxed()
@@ -127,49 +133,106 @@ fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {
         .unwrap_or(ErrorKind::Other)
 }
 
-fn decode_row(row: &MySqlRow) -> Result<Vec<Value>, Error> {
-    let mut out = Vec::with_capacity(row.len());
-    for i in 0..row.len() {
-        out.push(decode(row, i)?);
-    }
-    Ok(out)
+/// What a column's values become, from its type (the same for every row).
+#[derive(Clone, Copy)]
+enum Kind {
+    Bool,
+    Int,
+    Unsigned,
+    Float,
+    Double,
+    Decimal,
+    Date,
+    Time,
+    DateTime,
+    Timestamp,
+    Json,
+    Bytes,
+    /// Text, or bytes when it is not UTF-8.
+    Text,
 }
 
-fn decode(row: &MySqlRow, i: usize) -> Result<Value, Error> {
+impl Kind {
+    fn of(type_name: &str) -> Kind {
+        match type_name {
+            "BOOLEAN" => Kind::Bool,
+            "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => Kind::Int,
+            t if t.ends_with("UNSIGNED") => Kind::Unsigned,
+            "FLOAT" => Kind::Float,
+            "DOUBLE" => Kind::Double,
+            "DECIMAL" => Kind::Decimal,
+            "DATE" => Kind::Date,
+            "TIME" => Kind::Time,
+            "DATETIME" => Kind::DateTime,
+            "TIMESTAMP" => Kind::Timestamp,
+            "JSON" => Kind::Json,
+            "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BINARY" | "VARBINARY" | "BIT"
+            | "GEOMETRY" => Kind::Bytes,
+            _ => Kind::Text,
+        }
+    }
+}
+
+/// Decodes MySQL rows by the kinds of their columns.
+struct Decoder {
+    kinds: Vec<Kind>,
+}
+
+impl RowDecoder for Decoder {
+    type Row = MySqlRow;
+
+    fn new(first: &MySqlRow) -> Self {
+        Decoder {
+            kinds: first
+                .columns()
+                .iter()
+                .map(|c| Kind::of(c.type_info().name()))
+                .collect(),
+        }
+    }
+
+    fn decode(&self, row: &MySqlRow) -> Result<Vec<Value>, Error> {
+        let mut out = Vec::with_capacity(self.kinds.len());
+        for (i, kind) in self.kinds.iter().enumerate() {
+            out.push(decode(row, i, *kind)?);
+        }
+        Ok(out)
+    }
+}
+
+fn decode(row: &MySqlRow, i: usize, kind: Kind) -> Result<Value, Error> {
+    fn get<'r, T: sqlx::Decode<'r, sqlx::MySql>>(
+        raw: MySqlValueRef<'r>,
+        row: &MySqlRow,
+        i: usize,
+    ) -> Result<T, Error> {
+        T::decode(raw).map_err(|e| column_decode_err(row.column(i).name(), i, e))
+    }
     let raw = row
         .try_get_raw(i)
         .map_err(|e| decode_err(&i.to_string(), e))?;
     if raw.is_null() {
         return Ok(Value::Null);
     }
-    let ty = row.column(i).type_info().name().to_owned();
-    let err = |e: sqlx::Error| decode_err(row.column(i).name(), e);
-    Ok(match ty.as_str() {
-        "BOOLEAN" => Value::Bool(row.try_get(i).map_err(err)?),
-        "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => {
-            Value::BigInt(row.try_get_unchecked(i).map_err(err)?)
-        }
-        t if t.ends_with("UNSIGNED") => {
-            let n: u64 = row.try_get_unchecked(i).map_err(err)?;
+    Ok(match kind {
+        Kind::Bool => Value::Bool(get(raw, row, i)?),
+        Kind::Int => Value::BigInt(get(raw, row, i)?),
+        Kind::Unsigned => {
+            let n: u64 = get(raw, row, i)?;
             i64::try_from(n).map_or_else(|_| Value::Decimal(Decimal::from(n)), Value::BigInt)
         }
-        "FLOAT" => Value::Float(row.try_get(i).map_err(err)?),
-        "DOUBLE" => Value::Double(row.try_get(i).map_err(err)?),
-        "DECIMAL" => Value::Decimal(row.try_get::<Decimal, _>(i).map_err(err)?),
-        "DATE" => Value::Date(row.try_get::<NaiveDate, _>(i).map_err(err)?),
-        "TIME" => Value::Time(row.try_get::<NaiveTime, _>(i).map_err(err)?),
-        "DATETIME" => Value::DateTime(row.try_get::<NaiveDateTime, _>(i).map_err(err)?),
-        "TIMESTAMP" => Value::DateTimeUtc(row.try_get::<DateTime<Utc>, _>(i).map_err(err)?),
-        "JSON" => Value::Json(
-            row.try_get::<sqlx::types::Json<serde_json::Value>, _>(i)
-                .map_err(err)?
-                .0,
-        ),
-        "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "BINARY" | "VARBINARY" | "BIT"
-        | "GEOMETRY" => Value::Bytes(row.try_get_unchecked(i).map_err(err)?),
-        _ => match row.try_get_unchecked::<String, _>(i) {
+        Kind::Float => Value::Float(get(raw, row, i)?),
+        Kind::Double => Value::Double(get(raw, row, i)?),
+        Kind::Decimal => Value::Decimal(get::<Decimal>(raw, row, i)?),
+        Kind::Date => Value::Date(get::<NaiveDate>(raw, row, i)?),
+        Kind::Time => Value::Time(get::<NaiveTime>(raw, row, i)?),
+        Kind::DateTime => Value::DateTime(get::<NaiveDateTime>(raw, row, i)?),
+        Kind::Timestamp => Value::DateTimeUtc(get::<DateTime<Utc>>(raw, row, i)?),
+        Kind::Json => Value::Json(get::<sqlx::types::Json<serde_json::Value>>(raw, row, i)?.0),
+        Kind::Bytes => Value::Bytes(get(raw, row, i)?),
+        Kind::Text => match get::<String>(raw.clone(), row, i) {
             Ok(s) => Value::String(s),
-            Err(_) => Value::Bytes(row.try_get_unchecked(i).map_err(err)?),
+            Err(_) => Value::Bytes(get(raw, row, i)?),
         },
     })
 }

@@ -7,10 +7,12 @@ use dialects::{Compiled, Dialect, Postgres, StatementKind, Value};
 use rust_decimal::Decimal;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgConnectOptions, PgRow, PgTypeInfo};
-use sqlx::{Arguments, ConnectOptions, Row as _, TypeInfo, ValueRef};
+use sqlx::postgres::{
+    PgArgumentBuffer, PgArguments, PgConnectOptions, PgRow, PgTypeInfo, PgValueRef,
+};
+use sqlx::{Arguments, Column, ConnectOptions, Row as _, TypeInfo, ValueRef};
 
-use super::{decode_err, decode_stream, into_result, map_sqlx_error, DriverError};
+use super::{column_decode_err, decode_err, decode_stream, DriverError, RowDecoder, RowSink};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
@@ -91,11 +93,18 @@ pub(crate) async fn execute(
     kind: StatementKind,
 ) -> Result<QueryResult, DriverError> {
     let args = arguments(compiled)?;
-    let (rows, affected) =
-        super::exec::run::<sqlx::Postgres>(conn, &compiled.sql, args, kind, |r| r.rows_affected())
-            .await
-            .map_err(|e| map_sqlx_error(e, BACKEND, classify))?;
-    let mut result = into_result(rows, affected, decode_row)?;
+    let mut sink = RowSink::<Decoder>::new();
+    let affected = super::exec::run::<sqlx::Postgres>(
+        conn,
+        &compiled.sql,
+        args,
+        kind,
+        |r| r.rows_affected(),
+        |row| sink.push(row),
+    )
+    .await
+    .map_err(|e| e.into_driver(BACKEND, classify))?;
+    let mut result = sink.finish(affected);
     if kind == StatementKind::Query && result.rows.is_empty() {
         // No row carries the labels; the query ran, so a failure here only
         // leaves `keys()` empty.
@@ -112,13 +121,12 @@ pub(crate) fn stream<'a>(
     redact: bool,
 ) -> BoxStream<'a, Result<Row, Error>> {
     match arguments(compiled) {
-        Ok(args) => decode_stream(
+        Ok(args) => decode_stream::<Decoder>(
             super::exec::fetch::<sqlx::Postgres>(conn, &compiled.sql, args),
             compiled,
             redact,
             BACKEND,
             classify,
-            decode_row,
         ),
         Err(e) => {
             futures_util::stream::once(async move { Err(e.into_error(compiled, redact)) }).boxed()
@@ -131,43 +139,104 @@ fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {
         .map_or(ErrorKind::Other, |c| kind_from_sqlstate(&c))
 }
 
-fn decode_row(row: &PgRow) -> Result<Vec<Value>, Error> {
-    let mut out = Vec::with_capacity(row.len());
-    for i in 0..row.len() {
-        out.push(decode(row, i)?);
-    }
-    Ok(out)
+/// What a column's values become, from its type (the same for every row).
+#[derive(Clone, Copy)]
+enum Kind {
+    Bool,
+    Int2,
+    Int4,
+    Int8,
+    Float4,
+    Float8,
+    Numeric,
+    Bytea,
+    Date,
+    Time,
+    Timestamp,
+    Timestamptz,
+    Uuid,
+    Json,
+    /// Text, and anything else with a text form (enums, names, ...).
+    Text,
 }
 
-fn decode(row: &PgRow, i: usize) -> Result<Value, Error> {
+impl Kind {
+    fn of(type_name: &str) -> Kind {
+        match type_name {
+            "BOOL" => Kind::Bool,
+            "INT2" => Kind::Int2,
+            "INT4" => Kind::Int4,
+            "INT8" => Kind::Int8,
+            "FLOAT4" => Kind::Float4,
+            "FLOAT8" => Kind::Float8,
+            "NUMERIC" => Kind::Numeric,
+            "BYTEA" => Kind::Bytea,
+            "DATE" => Kind::Date,
+            "TIME" => Kind::Time,
+            "TIMESTAMP" => Kind::Timestamp,
+            "TIMESTAMPTZ" => Kind::Timestamptz,
+            "UUID" => Kind::Uuid,
+            "JSON" | "JSONB" => Kind::Json,
+            _ => Kind::Text,
+        }
+    }
+}
+
+/// Decodes PostgreSQL rows by the kinds of their columns.
+struct Decoder {
+    kinds: Vec<Kind>,
+}
+
+impl RowDecoder for Decoder {
+    type Row = PgRow;
+
+    fn new(first: &PgRow) -> Self {
+        Decoder {
+            kinds: first
+                .columns()
+                .iter()
+                .map(|c| Kind::of(c.type_info().name()))
+                .collect(),
+        }
+    }
+
+    fn decode(&self, row: &PgRow) -> Result<Vec<Value>, Error> {
+        let mut out = Vec::with_capacity(self.kinds.len());
+        for (i, kind) in self.kinds.iter().enumerate() {
+            out.push(decode(row, i, *kind)?);
+        }
+        Ok(out)
+    }
+}
+
+fn decode(row: &PgRow, i: usize, kind: Kind) -> Result<Value, Error> {
+    fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres>>(
+        raw: PgValueRef<'r>,
+        i: usize,
+    ) -> Result<T, Error> {
+        T::decode(raw).map_err(|e| column_decode_err(&i.to_string(), i, e))
+    }
     let raw = row
         .try_get_raw(i)
         .map_err(|e| decode_err(&i.to_string(), e))?;
     if raw.is_null() {
         return Ok(Value::Null);
     }
-    let ty = raw.type_info().name().to_owned();
-    let err = |e: sqlx::Error| decode_err(&i.to_string(), e);
-    Ok(match ty.as_str() {
-        "BOOL" => Value::Bool(row.try_get(i).map_err(err)?),
-        "INT2" => Value::SmallInt(row.try_get(i).map_err(err)?),
-        "INT4" => Value::Int(row.try_get(i).map_err(err)?),
-        "INT8" => Value::BigInt(row.try_get(i).map_err(err)?),
-        "FLOAT4" => Value::Float(row.try_get(i).map_err(err)?),
-        "FLOAT8" => Value::Double(row.try_get(i).map_err(err)?),
-        "NUMERIC" => Value::Decimal(row.try_get::<Decimal, _>(i).map_err(err)?),
-        "BYTEA" => Value::Bytes(row.try_get(i).map_err(err)?),
-        "DATE" => Value::Date(row.try_get::<NaiveDate, _>(i).map_err(err)?),
-        "TIME" => Value::Time(row.try_get::<NaiveTime, _>(i).map_err(err)?),
-        "TIMESTAMP" => Value::DateTime(row.try_get::<NaiveDateTime, _>(i).map_err(err)?),
-        "TIMESTAMPTZ" => Value::DateTimeUtc(row.try_get::<DateTime<Utc>, _>(i).map_err(err)?),
-        "UUID" => Value::Uuid(row.try_get(i).map_err(err)?),
-        "JSON" | "JSONB" => Value::Json(
-            row.try_get::<sqlx::types::Json<serde_json::Value>, _>(i)
-                .map_err(err)?
-                .0,
-        ),
-        // Text, and anything else with a text form (enums, names, ...).
-        _ => Value::String(row.try_get_unchecked::<String, _>(i).map_err(err)?),
+    Ok(match kind {
+        Kind::Bool => Value::Bool(get(raw, i)?),
+        Kind::Int2 => Value::SmallInt(get(raw, i)?),
+        Kind::Int4 => Value::Int(get(raw, i)?),
+        Kind::Int8 => Value::BigInt(get(raw, i)?),
+        Kind::Float4 => Value::Float(get(raw, i)?),
+        Kind::Float8 => Value::Double(get(raw, i)?),
+        Kind::Numeric => Value::Decimal(get::<Decimal>(raw, i)?),
+        Kind::Bytea => Value::Bytes(get(raw, i)?),
+        Kind::Date => Value::Date(get::<NaiveDate>(raw, i)?),
+        Kind::Time => Value::Time(get::<NaiveTime>(raw, i)?),
+        Kind::Timestamp => Value::DateTime(get::<NaiveDateTime>(raw, i)?),
+        Kind::Timestamptz => Value::DateTimeUtc(get::<DateTime<Utc>>(raw, i)?),
+        Kind::Uuid => Value::Uuid(get(raw, i)?),
+        Kind::Json => Value::Json(get::<sqlx::types::Json<serde_json::Value>>(raw, i)?.0),
+        Kind::Text => Value::String(get(raw, i)?),
     })
 }

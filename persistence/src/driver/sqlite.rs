@@ -6,10 +6,10 @@ use std::sync::Arc;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use dialects::{Compiled, Dialect, Sqlite, StatementKind, Value};
 use sqlx::error::BoxDynError;
-use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteRow};
+use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteRow, SqliteValueRef};
 use sqlx::{Arguments, Column, ConnectOptions, Row as _, TypeInfo, ValueRef};
 
-use super::{decode_err, decode_stream, into_result, map_sqlx_error, DriverError};
+use super::{column_decode_err, decode_err, decode_stream, DriverError, RowDecoder, RowSink};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
@@ -80,11 +80,18 @@ pub(crate) async fn execute(
     kind: StatementKind,
 ) -> Result<QueryResult, DriverError> {
     let args = arguments(compiled)?;
-    let (rows, affected) =
-        super::exec::run::<sqlx::Sqlite>(conn, &compiled.sql, args, kind, |r| r.rows_affected())
-            .await
-            .map_err(|e| map_sqlx_error(e, BACKEND, classify))?;
-    let mut result = into_result(rows, affected, decode_row)?;
+    let mut sink = RowSink::<Decoder>::new();
+    let affected = super::exec::run::<sqlx::Sqlite>(
+        conn,
+        &compiled.sql,
+        args,
+        kind,
+        |r| r.rows_affected(),
+        |row| sink.push(row),
+    )
+    .await
+    .map_err(|e| e.into_driver(BACKEND, classify))?;
+    let mut result = sink.finish(affected);
     if kind == StatementKind::Query && result.rows.is_empty() {
         // No row carries the labels; the query ran, so a failure here only
         // leaves `keys()` empty.
@@ -101,13 +108,12 @@ pub(crate) fn stream<'a>(
     redact: bool,
 ) -> BoxStream<'a, Result<Row, Error>> {
     match arguments(compiled) {
-        Ok(args) => decode_stream(
+        Ok(args) => decode_stream::<Decoder>(
             super::exec::fetch::<sqlx::Sqlite>(conn, &compiled.sql, args),
             compiled,
             redact,
             BACKEND,
             classify,
-            decode_row,
         ),
         Err(e) => {
             futures_util::stream::once(async move { Err(e.into_error(compiled, redact)) }).boxed()
@@ -122,46 +128,85 @@ fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {
         .map_or(ErrorKind::Other, crate::error::kind_from_sqlite_code)
 }
 
-fn decode_row(row: &SqliteRow) -> Result<Vec<Value>, Error> {
-    let mut out = Vec::with_capacity(row.len());
-    for i in 0..row.len() {
-        out.push(decode(row, i)?);
+/// What a column was declared as, where that refines its values'
+/// storage class (the same for every row).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Declared {
+    Boolean,
+    DateTime,
+    Date,
+    Time,
+    Other,
+}
+
+/// Decodes SQLite rows by their columns' declared types.
+struct Decoder {
+    declared: Vec<Declared>,
+}
+
+impl RowDecoder for Decoder {
+    type Row = SqliteRow;
+
+    fn new(first: &SqliteRow) -> Self {
+        Decoder {
+            declared: first
+                .columns()
+                .iter()
+                .map(|c| match c.type_info().name() {
+                    "BOOLEAN" => Declared::Boolean,
+                    "DATETIME" => Declared::DateTime,
+                    "DATE" => Declared::Date,
+                    "TIME" => Declared::Time,
+                    _ => Declared::Other,
+                })
+                .collect(),
+        }
     }
-    Ok(out)
+
+    fn decode(&self, row: &SqliteRow) -> Result<Vec<Value>, Error> {
+        let mut out = Vec::with_capacity(self.declared.len());
+        for (i, declared) in self.declared.iter().enumerate() {
+            out.push(decode(row, i, *declared)?);
+        }
+        Ok(out)
+    }
 }
 
 /// Decodes by the value's storage class, refined by the declared column
 /// type (SQLite stores booleans as integers and timestamps as text).
-fn decode(row: &SqliteRow, i: usize) -> Result<Value, Error> {
+fn decode(row: &SqliteRow, i: usize, declared: Declared) -> Result<Value, Error> {
+    fn get<'r, T: sqlx::Decode<'r, sqlx::Sqlite>>(
+        raw: SqliteValueRef<'r>,
+        row: &SqliteRow,
+        i: usize,
+    ) -> Result<T, Error> {
+        T::decode(raw).map_err(|e| column_decode_err(row.column(i).name(), i, e))
+    }
     let raw = row
         .try_get_raw(i)
         .map_err(|e| decode_err(&i.to_string(), e))?;
     if raw.is_null() {
         return Ok(Value::Null);
     }
-    let storage = raw.type_info().name().to_owned();
-    let declared = row.column(i).type_info().name().to_owned();
-    let err = |e: sqlx::Error| decode_err(row.column(i).name(), e);
-    Ok(match (storage.as_str(), declared.as_str()) {
-        ("INTEGER", "BOOLEAN") => {
-            Value::Bool(row.try_get_unchecked::<i64, _>(i).map_err(err)? != 0)
-        }
-        ("INTEGER", _) => Value::BigInt(row.try_get_unchecked(i).map_err(err)?),
-        ("REAL", _) => Value::Double(row.try_get_unchecked(i).map_err(err)?),
-        ("BLOB", _) => Value::Bytes(row.try_get_unchecked(i).map_err(err)?),
-        ("TEXT", "DATETIME") => {
-            let s: String = row.try_get_unchecked(i).map_err(err)?;
+    let storage = raw.type_info();
+    Ok(match (storage.name(), declared) {
+        ("INTEGER", Declared::Boolean) => Value::Bool(get::<i64>(raw, row, i)? != 0),
+        ("INTEGER", _) => Value::BigInt(get(raw, row, i)?),
+        ("REAL", _) => Value::Double(get(raw, row, i)?),
+        ("BLOB", _) => Value::Bytes(get(raw, row, i)?),
+        ("TEXT", Declared::DateTime) => {
+            let s: String = get(raw, row, i)?;
             parse_datetime(&s).map_or(Value::String(s), Value::DateTime)
         }
-        ("TEXT", "DATE") => {
-            let s: String = row.try_get_unchecked(i).map_err(err)?;
+        ("TEXT", Declared::Date) => {
+            let s: String = get(raw, row, i)?;
             NaiveDate::from_str(&s).map_or(Value::String(s), Value::Date)
         }
-        ("TEXT", "TIME") => {
-            let s: String = row.try_get_unchecked(i).map_err(err)?;
+        ("TEXT", Declared::Time) => {
+            let s: String = get(raw, row, i)?;
             NaiveTime::from_str(&s).map_or(Value::String(s), Value::Time)
         }
-        _ => Value::String(row.try_get_unchecked(i).map_err(err)?),
+        _ => Value::String(get(raw, row, i)?),
     })
 }
 

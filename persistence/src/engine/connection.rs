@@ -77,7 +77,15 @@ impl Connection {
         let mut tx = self.begin().await?;
         let mut total = 0;
         for (c, kind) in &compiled {
-            total += tx.execute_compiled(c, *kind).await?.rows_affected();
+            match tx.execute_compiled(c, *kind).await {
+                Ok(r) => total += r.rows_affected(),
+                Err(e) => {
+                    // Roll back now rather than on drop, so the connection's
+                    // state is settled when the error is returned.
+                    let _ = tx.rollback().await;
+                    return Err(e);
+                }
+            }
         }
         tx.commit().await?;
         Ok(total)

@@ -143,7 +143,9 @@ impl<T> From<&domain::Load<T>> for Load {
             };
             Load::new(s.relation, strategy)
         });
-        let first = steps.next().unwrap_or_else(|| Load::new("", Strategy::NoLoad));
+        let first = steps
+            .next()
+            .unwrap_or_else(|| Load::new("", Strategy::NoLoad));
         steps.fold(first, Load::chain)
     }
 }
@@ -228,7 +230,11 @@ pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
                     .where_(target.table.c(&r.fk).in_(chunk.to_vec()))
             }
         };
-        let order: Vec<Expr> = target.pk.iter().map(|&i| target.table.c(&target.columns[i])).collect();
+        let order: Vec<Expr> = target
+            .pk
+            .iter()
+            .map(|&i| target.table.c(&target.columns[i]))
+            .collect();
         let (objs, vals) = session.load_objects::<C>(core.order_by(order), 1).await?;
         for (obj, mut v) in objs.into_iter().zip(vals) {
             link.push(v.pop().unwrap_or(Value::Null));
@@ -256,7 +262,11 @@ pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
             let keys = k
                 .as_ref()
                 .and_then(|k| by_owner.get(k))
-                .map(|idx| idx.iter().filter_map(|&i| target.key_of(&child_values[i])).collect())
+                .map(|idx| {
+                    idx.iter()
+                        .filter_map(|&i| target.key_of(&child_values[i]))
+                        .collect()
+                })
                 .unwrap_or_default();
             session.record_loaded(rel.owner, owner_key, rel.name, keys);
         }
@@ -321,6 +331,8 @@ pub(crate) async fn select_parents<C: Clone + Send + Sync + 'static>(
 /// Applies `loads` to `objs` (whose mapped values are `values`) with
 /// separate statements: every strategy but raise / noload loads by selectin
 /// here.
+// A `Vec`, not a slice: relationship loaders downcast it back to `Vec<T>`.
+#[allow(clippy::ptr_arg)]
 pub(crate) async fn apply_selectin<T: Send + Sync + 'static>(
     session: &mut Session,
     objs: &mut Vec<T>,

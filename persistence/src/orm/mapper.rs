@@ -14,13 +14,13 @@ use dialects::schema::ColumnDefault;
 use dialects::sql::expr::{ColumnRef, Source};
 use dialects::{Expr, SqlType, Table, Value, ValueError};
 
-
 /// Reads every mapped field, in field order.
 pub type GetFn<T> = Box<dyn Fn(&T) -> Vec<Value> + Send + Sync>;
 /// Writes one value into the field at a position.
 pub type SetFn<T> = Box<dyn Fn(&mut T, usize, Value) -> Result<(), ValueError> + Send + Sync>;
 /// Builds the struct from values in field order (relationship fields empty).
-pub type BuildFn<T> = Box<dyn Fn(&mut dyn Iterator<Item = Value>) -> Result<T, ValueError> + Send + Sync>;
+pub type BuildFn<T> =
+    Box<dyn Fn(&mut dyn Iterator<Item = Value>) -> Result<T, ValueError> + Send + Sync>;
 
 /// What the unit of work knows about a mapping, without its Rust type.
 #[derive(Debug)]
@@ -70,24 +70,39 @@ impl MapperInfo {
     }
 
     pub(crate) fn cached_get_sql(&self, dialect: &str) -> Option<String> {
-        let cache = self.get_cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        cache.iter().find(|(d, _)| *d == dialect).map(|(_, s)| s.clone())
+        let cache = self
+            .get_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cache
+            .iter()
+            .find(|(d, _)| *d == dialect)
+            .map(|(_, s)| s.clone())
     }
 
     pub(crate) fn cache_get_sql(&self, dialect: &'static str, sql: String) {
-        let mut cache = self.get_cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cache = self
+            .get_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if !cache.iter().any(|(d, _)| *d == dialect) {
             cache.push((dialect, sql));
         }
     }
 
     pub(crate) fn cached_insert_sql(&self, shape: &InsertShape) -> Option<String> {
-        let cache = self.insert_cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let cache = self
+            .insert_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         cache.get(shape).cloned()
     }
 
     pub(crate) fn cache_insert_sql(&self, shape: InsertShape, sql: String) {
-        let mut cache = self.insert_cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut cache = self
+            .insert_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if cache.len() < 64 {
             cache.insert(shape, sql);
         }
@@ -236,8 +251,12 @@ impl<T, V: Into<Value>> Col<T, V> {
 
     /// `column IN (values)`.
     pub fn in_<I: IntoIterator<Item = W>, W: Into<V>>(&self, values: I) -> Expr {
-        self.expr()
-            .in_(values.into_iter().map(|v| Self::value(v)).collect::<Vec<_>>())
+        self.expr().in_(
+            values
+                .into_iter()
+                .map(|v| Self::value(v))
+                .collect::<Vec<_>>(),
+        )
     }
 
     /// `column LIKE pattern`.

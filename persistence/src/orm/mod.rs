@@ -43,9 +43,13 @@ pub mod session;
 pub(crate) mod unit_of_work;
 
 pub use identity::{IdentityKey, KeyPart};
-pub use loading::{contains_eager, joinedload, load, noload, raiseload, selectinload, Load, Strategy};
-pub use relationship::{Cascade, ManyField, OneField, RelOptions, RelationKind, RelationshipDef, RelationshipInfo};
+pub use loading::{
+    contains_eager, joinedload, load, noload, raiseload, selectinload, Load, Strategy,
+};
 pub use mapper::{Col, Mapper, MapperInfo, SqlTypeOf};
 pub use query::{delete, select, update, Delete, ScalarResult, Select, Update};
 pub use registry::{presets, FieldSpec, MapperBuilder, Mappers, MappingSpec, Registry};
+pub use relationship::{
+    Cascade, ManyField, OneField, RelOptions, RelationKind, RelationshipDef, RelationshipInfo,
+};
 pub use session::{Session, SessionMaker, SessionOptions};

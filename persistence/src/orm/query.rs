@@ -195,7 +195,10 @@ impl<T> Update<T> {
     }
 
     /// Several `SET` pairs.
-    pub fn values<K: Into<String>, V: IntoExpr>(mut self, pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+    pub fn values<K: Into<String>, V: IntoExpr>(
+        mut self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
         self.values
             .extend(pairs.into_iter().map(|(k, v)| (k.into(), v.into_expr())));
         self

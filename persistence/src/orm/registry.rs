@@ -82,11 +82,14 @@ pub mod presets {
     }
 }
 
+/// Adjusts an inferred column.
+type ColumnFn = Box<dyn FnOnce(Column) -> Column>;
+
 enum TableSource {
     Explicit(Table),
     Inferred {
         name: String,
-        customize: Vec<(String, Box<dyn FnOnce(Column) -> Column>)>,
+        customize: Vec<(String, ColumnFn)>,
         indexes: Vec<Index>,
         uniques: Vec<UniqueConstraint>,
     },
@@ -116,7 +119,9 @@ impl<T: Send + Sync + 'static> MapperBuilder<'_, T> {
             let (owner, access) = back(forward.info());
             self.registry.relationships.push((owner, access));
         }
-        self.registry.relationships.push((TypeId::of::<T>(), forward));
+        self.registry
+            .relationships
+            .push((TypeId::of::<T>(), forward));
         self
     }
 
@@ -227,7 +232,10 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
                 return Err(err(f.field, "field is mapped twice".into()));
             }
             if seen_columns.contains(&f.column) {
-                return Err(err(f.field, format!("column `{}` is mapped by two fields", f.column)));
+                return Err(err(
+                    f.field,
+                    format!("column `{}` is mapped by two fields", f.column),
+                ));
             }
             seen_fields.push(f.field);
             seen_columns.push(f.column);
@@ -249,12 +257,22 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
                 ));
             }
         }
-        let columns: Vec<String> = self.spec.fields.iter().map(|f| f.column.to_owned()).collect();
+        let columns: Vec<String> = self
+            .spec
+            .fields
+            .iter()
+            .map(|f| f.column.to_owned())
+            .collect();
         let pk: Vec<usize> = table
             .primary_key()
             .map(|c| columns.iter().position(|m| m == c.name()))
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| err("(primary key)", "not every primary key column is mapped".into()))?;
+            .ok_or_else(|| {
+                err(
+                    "(primary key)",
+                    "not every primary key column is mapped".into(),
+                )
+            })?;
         if pk.is_empty() {
             return Err(err(
                 "(primary key)",
@@ -274,10 +292,14 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
         let mut onupdate = Vec::new();
         let mut server_generated = Vec::new();
         for (i, c) in columns.iter().enumerate() {
-            let col = table.get_column(c).ok_or_else(|| err(c, "unknown column".into()))?;
+            let col = table
+                .get_column(c)
+                .ok_or_else(|| err(c, "unknown column".into()))?;
             defaults.push(col.get_default().cloned());
             onupdate.push(col.get_onupdate().cloned());
-            if col.get_server_default().is_some() || dialects::compiler::is_autoincrement(&table, col) {
+            if col.get_server_default().is_some()
+                || dialects::compiler::is_autoincrement(&table, col)
+            {
                 server_generated.push(i);
             }
         }
@@ -460,7 +482,15 @@ pub struct Mappers {
 impl std::fmt::Debug for Mappers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mappers")
-            .field("mapped", &self.inner.infos.values().map(|i| i.type_name).collect::<Vec<_>>())
+            .field(
+                "mapped",
+                &self
+                    .inner
+                    .infos
+                    .values()
+                    .map(|i| i.type_name)
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -519,7 +549,11 @@ impl Mappers {
 /// Finds the columns a relationship joins on: the one foreign key between
 /// the two tables (or the named one); none or several is an error naming
 /// the struct and the relationship.
-fn resolve(rel: &RelationshipInfo, owner: &MapperInfo, target: &MapperInfo) -> Result<Resolved, Error> {
+fn resolve(
+    rel: &RelationshipInfo,
+    owner: &MapperInfo,
+    target: &MapperInfo,
+) -> Result<Resolved, Error> {
     let err = |message: String| Error::Mapping {
         type_name: owner.type_name,
         field: rel.name.to_owned(),
@@ -574,7 +608,9 @@ fn resolve(rel: &RelationshipInfo, owner: &MapperInfo, target: &MapperInfo) -> R
                 .clone()
                 .ok_or_else(|| err("many-to-many needs a secondary table".into()))?;
             if owner.table.name() == target.table.name() {
-                return Err(err("a self-referential many-to-many is not supported".into()));
+                return Err(err(
+                    "a self-referential many-to-many is not supported".into()
+                ));
             }
             let (fk, referred) = pick(&sec, &owner.table)?;
             let (tfk, tref) = {

@@ -219,10 +219,21 @@ pub(crate) trait RelAccess: Send + Sync {
     ) -> BoxFuture<'a, Result<(), Error>>;
 
     /// Stages the loaded related objects of `owner` (save-update cascade).
-    fn cascade_add(&self, session: &mut Session, owner: &dyn Any, owner_values: &[Value], owner_ref: &ChangeRef) -> Result<(), Error>;
+    fn cascade_add(
+        &self,
+        session: &mut Session,
+        owner: &dyn Any,
+        owner_values: &[Value],
+        owner_ref: &ChangeRef,
+    ) -> Result<(), Error>;
 
     /// Follows the delete cascade of `owner`.
-    fn cascade_delete(&self, session: &mut Session, owner: &dyn Any, owner_values: &[Value]) -> Result<(), Error>;
+    fn cascade_delete(
+        &self,
+        session: &mut Session,
+        owner: &dyn Any,
+        owner_values: &[Value],
+    ) -> Result<(), Error>;
 
     /// Stores related objects built from joined values (`None` for an
     /// outer-joined row without a match) into the owner at `index`.
@@ -273,7 +284,8 @@ where
         nested: &'a [Load],
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            let groups = loading::select_children::<C>(session, &self.info, owner_values, nested).await?;
+            let groups =
+                loading::select_children::<C>(session, &self.info, owner_values, nested).await?;
             let owners = owners_of::<P>(owners)?;
             for (owner, items) in owners.iter_mut().zip(groups) {
                 (self.get_mut)(owner).set_loaded(items);
@@ -300,7 +312,13 @@ where
         Ok(())
     }
 
-    fn cascade_add(&self, session: &mut Session, owner: &dyn Any, owner_values: &[Value], owner_ref: &ChangeRef) -> Result<(), Error> {
+    fn cascade_add(
+        &self,
+        session: &mut Session,
+        owner: &dyn Any,
+        owner_values: &[Value],
+        owner_ref: &ChangeRef,
+    ) -> Result<(), Error> {
         let Some(owner) = owner.downcast_ref::<P>() else {
             return Ok(());
         };
@@ -324,7 +342,9 @@ where
         let mapper = mappers.mapper::<C>()?;
         let mut current = Vec::new();
         if self.info.kind == RelationKind::ManyToMany {
-            let (Some(sec), Some(tfk), Some(tref)) = (&r.secondary, &r.target_fk, &r.target_referred) else {
+            let (Some(sec), Some(tfk), Some(tref)) =
+                (&r.secondary, &r.target_fk, &r.target_referred)
+            else {
                 return Ok(());
             };
             let tref_pos = field_pos(&target, tref)?;
@@ -335,14 +355,22 @@ where
                 if let Some(k) = &key {
                     current.push(k.clone());
                 }
-                let is_new = key.as_ref().is_none_or(|k| recorded.as_ref().is_none_or(|r| !r.contains(k)));
+                let is_new = key
+                    .as_ref()
+                    .is_none_or(|k| recorded.as_ref().is_none_or(|r| !r.contains(k)));
                 if is_new {
                     let owner_side = match (&parent_value, owner_ref) {
-                        (Value::Null, ChangeRef::Pending(id)) => RefValue::Linked { change: *id, field: ref_pos },
+                        (Value::Null, ChangeRef::Pending(id)) => RefValue::Linked {
+                            change: *id,
+                            field: ref_pos,
+                        },
                         (v, _) => RefValue::Known(v.clone()),
                     };
                     let child_side = match (&cv[tref_pos], &child_ref) {
-                        (Value::Null, ChangeRef::Pending(id)) => RefValue::Linked { change: *id, field: tref_pos },
+                        (Value::Null, ChangeRef::Pending(id)) => RefValue::Linked {
+                            change: *id,
+                            field: tref_pos,
+                        },
                         (v, _) => RefValue::Known(v.clone()),
                     };
                     session.push_change(Change::Associate {
@@ -356,7 +384,10 @@ where
                 if let Some(snapshot) = session.snapshot(target.type_id, gone) {
                     session.push_change(Change::DeleteWhere {
                         table: sec.clone(),
-                        conditions: vec![(r.fk.clone(), parent_value.clone()), (tfk.clone(), snapshot[tref_pos].clone())],
+                        conditions: vec![
+                            (r.fk.clone(), parent_value.clone()),
+                            (tfk.clone(), snapshot[tref_pos].clone()),
+                        ],
                     });
                 }
             }
@@ -398,7 +429,12 @@ where
         Ok(())
     }
 
-    fn cascade_delete(&self, session: &mut Session, owner: &dyn Any, owner_values: &[Value]) -> Result<(), Error> {
+    fn cascade_delete(
+        &self,
+        session: &mut Session,
+        owner: &dyn Any,
+        owner_values: &[Value],
+    ) -> Result<(), Error> {
         let mappers = session.mappers().clone();
         let (owner_info, target) = infos(&mappers, &self.info)?;
         let r = self.info.resolved()?.clone();
@@ -434,7 +470,6 @@ where
         }
         Ok(())
     }
-
 }
 
 impl<P, C, F> RelAccess for ToOne<P, C, F>
@@ -472,7 +507,13 @@ where
         })
     }
 
-    fn cascade_add(&self, session: &mut Session, owner: &dyn Any, owner_values: &[Value], owner_ref: &ChangeRef) -> Result<(), Error> {
+    fn cascade_add(
+        &self,
+        session: &mut Session,
+        owner: &dyn Any,
+        owner_values: &[Value],
+        owner_ref: &ChangeRef,
+    ) -> Result<(), Error> {
         let Some(owner) = owner.downcast_ref::<P>() else {
             return Ok(());
         };
@@ -521,15 +562,26 @@ where
         Ok(())
     }
 
-    fn cascade_delete(&self, session: &mut Session, owner: &dyn Any, owner_values: &[Value]) -> Result<(), Error> {
-        if self.info.kind != RelationKind::OneToOne || !self.info.cascade.delete || self.info.cascade.passive_deletes {
+    fn cascade_delete(
+        &self,
+        session: &mut Session,
+        owner: &dyn Any,
+        owner_values: &[Value],
+    ) -> Result<(), Error> {
+        if self.info.kind != RelationKind::OneToOne
+            || !self.info.cascade.delete
+            || self.info.cascade.passive_deletes
+        {
             return Ok(());
         }
         let mappers = session.mappers().clone();
         let (owner_info, target) = infos(&mappers, &self.info)?;
         let r = self.info.resolved()?.clone();
         let ref_pos = field_pos(&owner_info, &r.referred)?;
-        match owner.downcast_ref::<P>().and_then(|o| (self.get)(o).loaded()) {
+        match owner
+            .downcast_ref::<P>()
+            .and_then(|o| (self.get)(o).loaded())
+        {
             Some(Some(item)) => session.delete(item)?,
             _ => session.push_change(Change::DeleteWhere {
                 table: target.table.clone(),
@@ -547,7 +599,11 @@ where
         mappers: &Mappers,
     ) -> Result<(), Error> {
         let mapper = mappers.mapper::<C>()?;
-        let item = related.into_iter().next().map(|v| mapper.build(v)).transpose()?;
+        let item = related
+            .into_iter()
+            .next()
+            .map(|v| mapper.build(v))
+            .transpose()?;
         if let Some(owner) = owners_of::<P>(owners)?.get_mut(index) {
             (self.get_mut)(owner).set_loaded(item);
         }
@@ -555,11 +611,15 @@ where
     }
 }
 
+/// Builds the other side of a relationship from this side's description.
+pub(crate) type BackrefFn = Box<dyn FnOnce(&Arc<RelationshipInfo>) -> (TypeId, Arc<dyn RelAccess>) + Send>;
+
 /// Declares a relationship on a mapper builder; see
 /// [`MapperBuilder::relationship`](super::MapperBuilder::relationship).
 pub struct RelationshipDef<P> {
     pub(crate) access: Arc<dyn RelAccess>,
-    pub(crate) backref: Option<Box<dyn FnOnce(&Arc<RelationshipInfo>) -> (TypeId, Arc<dyn RelAccess>) + Send>>,
+    pub(crate) backref:
+        Option<BackrefFn>,
     _m: PhantomData<fn() -> P>,
 }
 
@@ -618,7 +678,12 @@ fn with_options(mut i: RelationshipInfo, o: RelOptions) -> RelationshipInfo {
 impl<P: Send + Sync + 'static> RelationshipDef<P> {
     /// A collection of `C`s (one-to-many, or many-to-many with
     /// `RelOptions::secondary`) held in the field `get`/`get_mut` reach.
-    pub fn many<C, F>(name: &'static str, get: fn(&P) -> &F, get_mut: fn(&mut P) -> &mut F, options: RelOptions) -> Self
+    pub fn many<C, F>(
+        name: &'static str,
+        get: fn(&P) -> &F,
+        get_mut: fn(&mut P) -> &mut F,
+        options: RelOptions,
+    ) -> Self
     where
         C: Clone + Send + Sync + 'static,
         F: ManyField<C> + 'static,
@@ -641,14 +706,22 @@ impl<P: Send + Sync + 'static> RelationshipDef<P> {
     }
 
     /// A single `C` through this table's foreign key (many-to-one).
-    pub fn parent<C, F>(name: &'static str, get: fn(&P) -> &F, get_mut: fn(&mut P) -> &mut F, options: RelOptions) -> Self
+    pub fn parent<C, F>(
+        name: &'static str,
+        get: fn(&P) -> &F,
+        get_mut: fn(&mut P) -> &mut F,
+        options: RelOptions,
+    ) -> Self
     where
         C: Clone + Send + Sync + 'static,
         F: OneField<C> + 'static,
     {
         RelationshipDef {
             access: Arc::new(ToOne::<P, C, F> {
-                info: Arc::new(with_options(info::<P, C>(name, RelationKind::ManyToOne), options)),
+                info: Arc::new(with_options(
+                    info::<P, C>(name, RelationKind::ManyToOne),
+                    options,
+                )),
                 get,
                 get_mut,
                 _m: PhantomData,
@@ -659,14 +732,22 @@ impl<P: Send + Sync + 'static> RelationshipDef<P> {
     }
 
     /// A single `C` whose foreign key points at this object (one-to-one).
-    pub fn one<C, F>(name: &'static str, get: fn(&P) -> &F, get_mut: fn(&mut P) -> &mut F, options: RelOptions) -> Self
+    pub fn one<C, F>(
+        name: &'static str,
+        get: fn(&P) -> &F,
+        get_mut: fn(&mut P) -> &mut F,
+        options: RelOptions,
+    ) -> Self
     where
         C: Clone + Send + Sync + 'static,
         F: OneField<C> + 'static,
     {
         RelationshipDef {
             access: Arc::new(ToOne::<P, C, F> {
-                info: Arc::new(with_options(info::<P, C>(name, RelationKind::OneToOne), options)),
+                info: Arc::new(with_options(
+                    info::<P, C>(name, RelationKind::OneToOne),
+                    options,
+                )),
                 get,
                 get_mut,
                 _m: PhantomData,
@@ -678,7 +759,12 @@ impl<P: Send + Sync + 'static> RelationshipDef<P> {
 
     /// Also configures the other side (SQLAlchemy's `backref`) as a single
     /// object on `C`: the many-to-one mirror of a one-to-many or one-to-one.
-    pub fn backref_one<C, F>(mut self, name: &'static str, get: fn(&C) -> &F, get_mut: fn(&mut C) -> &mut F) -> Self
+    pub fn backref_one<C, F>(
+        mut self,
+        name: &'static str,
+        get: fn(&C) -> &F,
+        get_mut: fn(&mut C) -> &mut F,
+    ) -> Self
     where
         C: Send + Sync + 'static,
         F: OneField<P> + 'static,
@@ -701,7 +787,12 @@ impl<P: Send + Sync + 'static> RelationshipDef<P> {
     /// Also configures the other side (SQLAlchemy's `backref`) as a
     /// collection on `C`: the one-to-many mirror of a many-to-one, or the
     /// mirror of a many-to-many.
-    pub fn backref_many<C, F>(mut self, name: &'static str, get: fn(&C) -> &F, get_mut: fn(&mut C) -> &mut F) -> Self
+    pub fn backref_many<C, F>(
+        mut self,
+        name: &'static str,
+        get: fn(&C) -> &F,
+        get_mut: fn(&mut C) -> &mut F,
+    ) -> Self
     where
         C: Send + Sync + 'static,
         F: ManyField<P> + 'static,
@@ -729,13 +820,22 @@ impl<P: Send + Sync + 'static> RelationshipDef<P> {
 }
 
 /// The owner's and the target's mapper descriptions.
-fn infos(mappers: &Mappers, rel: &RelationshipInfo) -> Result<(Arc<MapperInfo>, Arc<MapperInfo>), Error> {
-    let owner = mappers.info(rel.owner).cloned().ok_or(Error::UnmappedType {
-        type_name: "(relationship owner)",
-    })?;
-    let target = mappers.info(rel.target).cloned().ok_or(Error::UnmappedType {
-        type_name: rel.target_name,
-    })?;
+fn infos(
+    mappers: &Mappers,
+    rel: &RelationshipInfo,
+) -> Result<(Arc<MapperInfo>, Arc<MapperInfo>), Error> {
+    let owner = mappers
+        .info(rel.owner)
+        .cloned()
+        .ok_or(Error::UnmappedType {
+            type_name: "(relationship owner)",
+        })?;
+    let target = mappers
+        .info(rel.target)
+        .cloned()
+        .ok_or(Error::UnmappedType {
+            type_name: rel.target_name,
+        })?;
     Ok((owner, target))
 }
 
@@ -747,4 +847,3 @@ fn field_pos(info: &MapperInfo, column: &str) -> Result<usize, Error> {
         message: "a relationship needs this column mapped as a field".into(),
     })
 }
-

@@ -143,7 +143,9 @@ impl Session {
 
     fn check_usable(&self) -> Result<(), Error> {
         match &self.failed {
-            Some(cause) => Err(Error::PendingRollback { cause: cause.clone() }),
+            Some(cause) => Err(Error::PendingRollback {
+                cause: cause.clone(),
+            }),
             None => Ok(()),
         }
     }
@@ -209,7 +211,10 @@ impl Session {
     }
 
     /// Stages every object (`add_all`).
-    pub fn add_all<'a, T: Send + Sync + 'static>(&mut self, objs: impl IntoIterator<Item = &'a T>) -> Result<(), Error> {
+    pub fn add_all<'a, T: Send + Sync + 'static>(
+        &mut self,
+        objs: impl IntoIterator<Item = &'a T>,
+    ) -> Result<(), Error> {
         self.check_usable()?;
         for obj in objs {
             self.add_linked(obj, Vec::new(), &[])?;
@@ -250,12 +255,23 @@ impl Session {
         let ty = info.type_id;
         let Some(key) = info.key_of(&values) else {
             let id = self.next_change_id();
-            self.pending.push(Change::Insert { ty, id, values, links });
+            self.pending.push(Change::Insert {
+                ty,
+                id,
+                values,
+                links,
+            });
             return ChangeRef::Pending(id);
         };
         // Staged already (not flushed): replace what was staged.
         for change in self.pending.iter_mut() {
-            if let Change::Insert { ty: t, id, values: v, links: l } = change {
+            if let Change::Insert {
+                ty: t,
+                id,
+                values: v,
+                links: l,
+            } = change
+            {
                 if *t == ty && info.key_of(v).as_ref() == Some(&key) {
                     *v = values;
                     *l = links;
@@ -280,8 +296,9 @@ impl Session {
                 }
                 let version = info.version.map(|i| entry.snapshot[i].clone());
                 let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
-                self.pending
-                    .retain(|c| !matches!(c, Change::Update { ty: t, key: k, .. } if *t == ty && *k == key));
+                self.pending.retain(
+                    |c| !matches!(c, Change::Update { ty: t, key: k, .. } if *t == ty && *k == key),
+                );
                 self.pending.push(Change::Update {
                     ty,
                     key,
@@ -294,7 +311,12 @@ impl Session {
             }
             None => {
                 let id = self.next_change_id();
-                self.pending.push(Change::Insert { ty, id, values, links });
+                self.pending.push(Change::Insert {
+                    ty,
+                    id,
+                    values,
+                    links,
+                });
                 ChangeRef::Pending(id)
             }
         }
@@ -314,9 +336,14 @@ impl Session {
                 }
             }
             ChangeRef::Persistent(values) => {
-                let Some(key) = info.key_of(values) else { return };
+                let Some(key) = info.key_of(values) else {
+                    return;
+                };
                 for c in self.pending.iter_mut() {
-                    if let Change::Update { ty, key: k, links, .. } = c {
+                    if let Change::Update {
+                        ty, key: k, links, ..
+                    } = c
+                    {
                         if *ty == info.type_id && *k == key {
                             links.push(link);
                             return;
@@ -338,8 +365,15 @@ impl Session {
     }
 
     /// The children a loaded collection held when it was loaded.
-    pub(crate) fn loaded_children(&self, owner: TypeId, key: &IdentityKey, name: &'static str) -> Option<&[IdentityKey]> {
-        self.loaded.get(&(owner, key.clone(), name)).map(Vec::as_slice)
+    pub(crate) fn loaded_children(
+        &self,
+        owner: TypeId,
+        key: &IdentityKey,
+        name: &'static str,
+    ) -> Option<&[IdentityKey]> {
+        self.loaded
+            .get(&(owner, key.clone(), name))
+            .map(Vec::as_slice)
     }
 
     /// The remembered column values of a persistent object.
@@ -354,7 +388,13 @@ impl Session {
 
     /// Stages an UPDATE of one field of a persistent row (orphans whose
     /// key becomes NULL).
-    pub(crate) fn stage_field_update(&mut self, info: &MapperInfo, snapshot: Vec<Value>, field: usize, value: Value) {
+    pub(crate) fn stage_field_update(
+        &mut self,
+        info: &MapperInfo,
+        snapshot: Vec<Value>,
+        field: usize,
+        value: Value,
+    ) {
         let mut values = snapshot;
         values[field] = value;
         self.stage(info, values, Vec::new());
@@ -393,7 +433,12 @@ impl Session {
                 .map_or_else(|| values[i].clone(), |e| e.snapshot[i].clone())
         });
         let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
-        self.pending.push(Change::Delete { ty, key, pk, version });
+        self.pending.push(Change::Delete {
+            ty,
+            key,
+            pk,
+            version,
+        });
         Ok(())
     }
 
@@ -447,7 +492,9 @@ impl Session {
         let linked: std::collections::HashSet<usize> = changes
             .iter()
             .flat_map(|c| match c {
-                Change::Insert { links, .. } | Change::Update { links, .. } => links.iter().map(|l| l.parent).collect(),
+                Change::Insert { links, .. } | Change::Update { links, .. } => {
+                    links.iter().map(|l| l.parent).collect()
+                }
                 Change::Associate { values, .. } => values
                     .iter()
                     .filter_map(|v| match v {
@@ -470,17 +517,18 @@ impl Session {
         inserted: &mut HashMap<usize, Vec<Value>>,
         linked: &std::collections::HashSet<usize>,
     ) -> Result<(), Error> {
-        let resolve = |inserted: &HashMap<usize, Vec<Value>>, link: &Link| -> Result<Value, Error> {
-            inserted
-                .get(&link.parent)
-                .and_then(|v| v.get(link.parent_field))
-                .cloned()
-                .ok_or_else(|| Error::Mapping {
-                    type_name: "Session",
-                    field: "(relationship)".into(),
-                    message: "a linked parent row was not inserted before its child".into(),
-                })
-        };
+        let resolve =
+            |inserted: &HashMap<usize, Vec<Value>>, link: &Link| -> Result<Value, Error> {
+                inserted
+                    .get(&link.parent)
+                    .and_then(|v| v.get(link.parent_field))
+                    .cloned()
+                    .ok_or_else(|| Error::Mapping {
+                        type_name: "Session",
+                        field: "(relationship)".into(),
+                        message: "a linked parent row was not inserted before its child".into(),
+                    })
+            };
         let Some(conn) = self.conn.as_mut() else {
             return Err(Error::PoolClosed);
         };
@@ -524,15 +572,23 @@ impl Session {
                     // The SQL of a batch depends only on its shape: compiled
                     // once per (columns, rows, returning), then reused.
                     let dialect = self.engine.dialect();
-                    let shape = (dialect.name(), columns.clone(), rows.len(), returning.clone());
+                    let shape = (
+                        dialect.name(),
+                        columns.clone(),
+                        rows.len(),
+                        returning.clone(),
+                    );
                     let sql = match info.cached_insert_sql(&shape) {
                         Some(sql) => sql,
                         None => {
-                            let template: Vec<Vec<Value>> = vec![vec![Value::Null; columns.len()]; rows.len()];
+                            let template: Vec<Vec<Value>> =
+                                vec![vec![Value::Null; columns.len()]; rows.len()];
                             let mut stmt = dialects::insert(&info.table).rows(names, template);
                             if !returning.is_empty() {
-                                let cols: Vec<Expr> =
-                                    returning.iter().map(|&i| info.table.c(&info.columns[i])).collect();
+                                let cols: Vec<Expr> = returning
+                                    .iter()
+                                    .map(|&i| info.table.c(&info.columns[i]))
+                                    .collect();
                                 stmt = stmt.returning(cols);
                             }
                             let sql = Statement::compile(&stmt, dialect)?.sql;
@@ -568,7 +624,11 @@ impl Session {
                     }
                 }
             }
-            Step::Associate { table, columns, rows } => {
+            Step::Associate {
+                table,
+                columns,
+                rows,
+            } => {
                 let mut values = Vec::with_capacity(rows.len());
                 for pair in rows {
                     let mut out = Vec::with_capacity(2);
@@ -587,12 +647,19 @@ impl Session {
                     }
                     values.push(out);
                 }
-                conn.execute(&dialects::insert(&table).rows([columns[0].as_str(), columns[1].as_str()], values))
-                    .await?;
+                conn.execute(
+                    &dialects::insert(&table)
+                        .rows([columns[0].as_str(), columns[1].as_str()], values),
+                )
+                .await?;
             }
             Step::DeleteWhere { table, conditions } => {
-                let conds: Vec<Expr> = conditions.into_iter().map(|(c, v)| table.c(&c).eq(v)).collect();
-                conn.execute(&dialects::delete(&table).where_(and_(conds))).await?;
+                let conds: Vec<Expr> = conditions
+                    .into_iter()
+                    .map(|(c, v)| table.c(&c).eq(v))
+                    .collect();
+                conn.execute(&dialects::delete(&table).where_(and_(conds)))
+                    .await?;
             }
             Step::Update {
                 info,
@@ -649,10 +716,14 @@ impl Session {
                 let expected = pks.len() as u64;
                 let cond = key_condition(&info, pks);
                 let cond = match (info.version, &version) {
-                    (Some(v), Some(old)) => cond.and(info.table.c(&info.columns[v]).eq(old.clone())),
+                    (Some(v), Some(old)) => {
+                        cond.and(info.table.c(&info.columns[v]).eq(old.clone()))
+                    }
                     _ => cond,
                 };
-                let result = conn.execute(&dialects::delete(&info.table).where_(cond)).await?;
+                let result = conn
+                    .execute(&dialects::delete(&info.table).where_(cond))
+                    .await?;
                 if version.is_some() && result.rows_affected() != expected {
                     return Err(Error::StaleData {
                         table: info.table.name().to_owned(),
@@ -748,7 +819,10 @@ impl Session {
             params: key,
         };
         let conn = self.connection().await?;
-        let row = conn.execute_compiled(&compiled, StatementKind::Query).await?.first();
+        let row = conn
+            .execute_compiled(&compiled, StatementKind::Query)
+            .await?
+            .first();
         match row {
             None => {
                 self.identity.remove(info.type_id, &ident);
@@ -773,7 +847,10 @@ impl Session {
             Some(key) => {
                 self.add(&*obj)?;
                 self.flush().await?;
-                let snapshot = self.identity.get(info.type_id, &key).map(|e| e.snapshot.clone());
+                let snapshot = self
+                    .identity
+                    .get(info.type_id, &key)
+                    .map(|e| e.snapshot.clone());
                 if let Some(s) = snapshot {
                     mapper.write_back(obj, &s)?;
                 }
@@ -863,7 +940,10 @@ impl Session {
     /// Runs an ORM select and hydrates `T`s (SQLAlchemy's
     /// `session.scalars(select(Model)...)`), applying its loader options;
     /// staged changes are flushed first.
-    pub async fn scalars<T: Send + Sync + 'static>(&mut self, stmt: Select<T>) -> Result<ScalarResult<T>, Error> {
+    pub async fn scalars<T: Send + Sync + 'static>(
+        &mut self,
+        stmt: Select<T>,
+    ) -> Result<ScalarResult<T>, Error> {
         self.autoflush().await?;
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
@@ -876,7 +956,12 @@ impl Session {
         for l in &options {
             let access = mappers.relationship::<T>(&l.name)?;
             let rel = access.info().clone();
-            let target = mappers.info(rel.target).cloned().ok_or(Error::UnmappedType { type_name: rel.target_name })?;
+            let target = mappers
+                .info(rel.target)
+                .cloned()
+                .ok_or(Error::UnmappedType {
+                    type_name: rel.target_name,
+                })?;
             let self_ref = rel.owner == rel.target;
             if !loading::joins_in_statement(l, rel.kind, self_ref) {
                 continue;
@@ -899,7 +984,9 @@ impl Session {
         for row in rows {
             let mut all = row.into_values();
             let mut rest = all.split_off(n.min(all.len()));
-            let Some(key) = info.key_of(&all) else { continue };
+            let Some(key) = info.key_of(&all) else {
+                continue;
+            };
             let at = match index.get(&key).filter(|_| !joined.is_empty()) {
                 Some(&i) => i,
                 None => {
@@ -926,7 +1013,9 @@ impl Session {
                 let tail = rest.split_off(target.columns.len().min(rest.len()));
                 let part = std::mem::replace(&mut rest, tail);
                 if let Some(k) = target.key_of(&part) {
-                    let seen = related[at][j].iter().any(|v| target.key_of(v).as_ref() == Some(&k));
+                    let seen = related[at][j]
+                        .iter()
+                        .any(|v| target.key_of(v).as_ref() == Some(&k));
                     if !seen {
                         self.identity.insert(target.type_id, k, part.clone());
                         related[at][j].push(part);
@@ -938,7 +1027,12 @@ impl Session {
             for (i, rel_rows) in related.iter_mut().enumerate() {
                 let rows = std::mem::take(&mut rel_rows[j]);
                 let child_keys = rows.iter().filter_map(|v| target.key_of(v)).collect();
-                self.record_loaded(info.type_id, keys[i].clone(), access.info().name, child_keys);
+                self.record_loaded(
+                    info.type_id,
+                    keys[i].clone(),
+                    access.info().name,
+                    child_keys,
+                );
                 access.assign_joined(&mut objs, i, rows, &mappers)?;
             }
         }
@@ -955,11 +1049,21 @@ impl Session {
 
     /// `get` with loader options (SQLAlchemy's `session.get(Model, id,
     /// options=[...])`): always one SELECT, then the relationships.
-    pub async fn get_with<T: Send + Sync + 'static>(&mut self, id: impl Into<Value>, loads: &[Load]) -> Result<Option<T>, Error> {
+    pub async fn get_with<T: Send + Sync + 'static>(
+        &mut self,
+        id: impl Into<Value>,
+        loads: &[Load],
+    ) -> Result<Option<T>, Error> {
         let mappers = self.mappers.clone();
         let info = mappers.mapper::<T>()?.info().clone();
-        let pk = info.pk.first().map(|&i| info.columns[i].clone()).unwrap_or_default();
-        let stmt = super::query::select::<T>().filter_by(&pk, id.into()).options(loads.to_vec());
+        let pk = info
+            .pk
+            .first()
+            .map(|&i| info.columns[i].clone())
+            .unwrap_or_default();
+        let stmt = super::query::select::<T>()
+            .filter_by(&pk, id.into())
+            .options(loads.to_vec());
         self.scalars(stmt).await?.one_or_none()
     }
 
@@ -992,7 +1096,13 @@ impl Session {
     }
 
     /// Remembers which children a loaded collection held.
-    pub(crate) fn record_loaded(&mut self, owner: TypeId, key: IdentityKey, name: &'static str, children: Vec<IdentityKey>) {
+    pub(crate) fn record_loaded(
+        &mut self,
+        owner: TypeId,
+        key: IdentityKey,
+        name: &'static str,
+        children: Vec<IdentityKey>,
+    ) {
         self.loaded.insert((owner, key, name), children);
     }
 
@@ -1048,10 +1158,18 @@ impl Session {
 fn key_condition(info: &MapperInfo, pks: Vec<Vec<Value>>) -> Expr {
     if info.pk.len() == 1 {
         let col = info.table.c(&info.columns[info.pk[0]]);
-        col.in_(pks.into_iter().filter_map(|mut p| p.pop()).collect::<Vec<_>>())
+        col.in_(
+            pks.into_iter()
+                .filter_map(|mut p| p.pop())
+                .collect::<Vec<_>>(),
+        )
     } else {
         let cols = tuple(info.pk.iter().map(|&i| info.table.c(&info.columns[i])));
-        cols.in_(pks.into_iter().map(|p| tuple(p.into_iter().map(Expr::Value))).collect::<Vec<_>>())
+        cols.in_(
+            pks.into_iter()
+                .map(|p| tuple(p.into_iter().map(Expr::Value)))
+                .collect::<Vec<_>>(),
+        )
     }
 }
 
@@ -1073,12 +1191,18 @@ fn join_related(
     use super::relationship::RelationKind;
     let r = rel.resolved()?;
     Ok(match rel.kind {
-        RelationKind::OneToMany | RelationKind::OneToOne => {
-            core.outerjoin(&target.table, target.table.c(&r.fk).eq(owner.table.c(&r.referred)))
-        }
-        RelationKind::ManyToOne => core.outerjoin(&target.table, owner.table.c(&r.fk).eq(target.table.c(&r.referred))),
+        RelationKind::OneToMany | RelationKind::OneToOne => core.outerjoin(
+            &target.table,
+            target.table.c(&r.fk).eq(owner.table.c(&r.referred)),
+        ),
+        RelationKind::ManyToOne => core.outerjoin(
+            &target.table,
+            owner.table.c(&r.fk).eq(target.table.c(&r.referred)),
+        ),
         RelationKind::ManyToMany => {
-            let (Some(sec), Some(tfk), Some(tref)) = (&r.secondary, &r.target_fk, &r.target_referred) else {
+            let (Some(sec), Some(tfk), Some(tref)) =
+                (&r.secondary, &r.target_fk, &r.target_referred)
+            else {
                 return Err(Error::Mapping {
                     type_name: owner.type_name,
                     field: rel.name.to_owned(),

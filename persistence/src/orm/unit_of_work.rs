@@ -114,13 +114,25 @@ pub(crate) enum Step {
     },
 }
 
+/// Insert rows of one shape: depth (for trees), sent fields, rows.
+type Batch = (usize, Vec<usize>, Vec<(usize, Vec<Value>, Vec<Link>)>);
+
 /// Orders `changes` into statements: inserts and updates table by table,
 /// parents before children; deletes children before parents. Inserts into
 /// one table with the same columns are batched, as many rows per statement
 /// as the backend's parameter limit allows.
-pub(crate) fn plan(changes: &[Change], mappers: &Mappers, features: &Features) -> Result<Vec<Step>, Error> {
+pub(crate) fn plan(
+    changes: &[Change],
+    mappers: &Mappers,
+    features: &Features,
+) -> Result<Vec<Step>, Error> {
     let order = table_order(mappers.metadata())?;
-    let rank = |info: &MapperInfo| order.iter().position(|t| t == info.table.name()).unwrap_or(usize::MAX);
+    let rank = |info: &MapperInfo| {
+        order
+            .iter()
+            .position(|t| t == info.table.name())
+            .unwrap_or(usize::MAX)
+    };
     let info_of = |ty: &TypeId| {
         mappers.info(*ty).cloned().ok_or(Error::UnmappedType {
             type_name: "(unknown type)",
@@ -144,9 +156,17 @@ pub(crate) fn plan(changes: &[Change], mappers: &Mappers, features: &Features) -
         // Inserts, batched by the set of columns they send; a row linked to
         // a new row of the same table (a tree) waits for a later batch.
         let mut depth: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-        let mut batches: Vec<(usize, Vec<usize>, Vec<(usize, Vec<Value>, Vec<Link>)>)> = Vec::new();
+        let mut batches: Vec<Batch> = Vec::new();
         for c in changes {
-            let Change::Insert { ty, id, values, links } = c else { continue };
+            let Change::Insert {
+                ty,
+                id,
+                values,
+                links,
+            } = c
+            else {
+                continue;
+            };
             if *ty != info.type_id {
                 continue;
             }
@@ -159,10 +179,15 @@ pub(crate) fn plan(changes: &[Change], mappers: &Mappers, features: &Features) -
             let values = with_defaults(info, values.clone());
             let columns: Vec<usize> = (0..values.len())
                 .filter(|&i| {
-                    !(values[i].is_null() && info.server_generated.contains(&i) && !links.iter().any(|l| l.field == i))
+                    !(values[i].is_null()
+                        && info.server_generated.contains(&i)
+                        && !links.iter().any(|l| l.field == i))
                 })
                 .collect();
-            match batches.iter_mut().find(|(bd, cols, _)| *bd == d && *cols == columns) {
+            match batches
+                .iter_mut()
+                .find(|(bd, cols, _)| *bd == d && *cols == columns)
+            {
                 Some((_, _, rows)) => rows.push((*id, values, links.clone())),
                 None => batches.push((d, columns, vec![(*id, values, links.clone())])),
             }
@@ -215,15 +240,27 @@ pub(crate) fn plan(changes: &[Change], mappers: &Mappers, features: &Features) -
     // Association rows once both sides exist.
     let mut assoc: Vec<(dialects::Table, [String; 2], Vec<[RefValue; 2]>)> = Vec::new();
     for c in changes {
-        if let Change::Associate { table, columns, values } = c {
-            match assoc.iter_mut().find(|(t, cols, _)| t.name() == table.name() && cols == columns) {
+        if let Change::Associate {
+            table,
+            columns,
+            values,
+        } = c
+        {
+            match assoc
+                .iter_mut()
+                .find(|(t, cols, _)| t.name() == table.name() && cols == columns)
+            {
                 Some((_, _, rows)) => rows.push(values.clone()),
                 None => assoc.push((table.clone(), columns.clone(), vec![values.clone()])),
             }
         }
     }
     for (table, columns, rows) in assoc {
-        steps.push(Step::Associate { table, columns, rows });
+        steps.push(Step::Associate {
+            table,
+            columns,
+            rows,
+        });
     }
     // Association rows and children deleted through their parent go first.
     for c in changes {
@@ -238,7 +275,13 @@ pub(crate) fn plan(changes: &[Change], mappers: &Mappers, features: &Features) -
         let mut keys = Vec::new();
         let mut pks = Vec::new();
         for c in changes {
-            let Change::Delete { ty, key, pk, version } = c else {
+            let Change::Delete {
+                ty,
+                key,
+                pk,
+                version,
+            } = c
+            else {
                 continue;
             };
             if *ty != info.type_id {

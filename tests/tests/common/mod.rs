@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use persistence::dialects::{
-    func, insert, CompileError, Column, MetaData, ReferentialAction, SqlType, Statement, Table,
+    func, insert, Column, CompileError, MetaData, ReferentialAction, SqlType, Statement, Table,
     Value,
 };
 use persistence::{Connection, Error, QueryResult, Row, SchemaExt};
@@ -13,15 +13,16 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use tests::{TestBackend, TestDb};
 
-/// Text that breaks naive quoting: quotes, semicolons, backslashes,
-/// LIKE wildcards' neighbours and characters outside ASCII.
-pub const TRICKY: [&str; 6] = [
+/// Text that breaks naive quoting: quotes, semicolons, backslashes, LIKE
+/// wildcards and characters outside ASCII.
+pub const TRICKY: [&str; 7] = [
     "O'Brien",
     "say \"hi\"; DROP TABLE worker; --",
     "C:\\temp\\new",
     "back\\'slash quote",
     "Zoë Ångström 漢字 🙂",
     "'; SELECT 1; --\\",
+    "50%_off",
 ];
 
 /// The seed's tables, registered in one `MetaData`.
@@ -295,7 +296,11 @@ pub fn int_value(v: &Value) -> Option<i64> {
             Some(*f as i64)
         }
         Value::String(s) => Some(s.parse().expect("integer text")),
-        other => Some(other.as_i64().unwrap_or_else(|| panic!("not an integer: {other:?}"))),
+        other => Some(
+            other
+                .as_i64()
+                .unwrap_or_else(|| panic!("not an integer: {other:?}")),
+        ),
     }
 }
 
@@ -308,7 +313,11 @@ pub fn num_value(v: &Value) -> Option<f64> {
         Value::Float(f) => Some(f64::from(*f)),
         Value::String(s) => Some(s.parse().expect("numeric text")),
         #[allow(clippy::cast_precision_loss)]
-        other => Some(other.as_i64().unwrap_or_else(|| panic!("not a number: {other:?}")) as f64),
+        other => Some(
+            other
+                .as_i64()
+                .unwrap_or_else(|| panic!("not a number: {other:?}")) as f64,
+        ),
     }
 }
 

@@ -1,0 +1,379 @@
+//! Hiring services: hire a worker, add and raise resumes, dismiss, list.
+
+use std::collections::HashMap;
+
+use domain::{DomainError, ListSpec, Related};
+
+use super::commit_or_rollback;
+use crate::domain::hiring::{NewResume, Resume, Worker};
+use crate::repositories::HiringUow;
+
+/// Hires a worker called `name` and returns them with their new id. A
+/// worker of that name already hired is [`DomainError::Conflict`].
+pub async fn hire(uow: &mut impl HiringUow, name: &str) -> Result<Worker, DomainError> {
+    let result = hire_in(&*uow, name, Vec::new()).await;
+    commit_or_rollback(uow, result).await
+}
+
+/// Hires a worker and adds their first resumes, in one transaction: if a
+/// resume breaks a rule, the worker is not hired either. Returns the worker
+/// with the stored resumes (ids filled).
+pub async fn hire_with_resumes(
+    uow: &mut impl HiringUow,
+    name: &str,
+    drafts: Vec<NewResume>,
+) -> Result<Worker, DomainError> {
+    let result = hire_in(&*uow, name, drafts).await;
+    commit_or_rollback(uow, result).await
+}
+
+async fn hire_in(
+    uow: &impl HiringUow,
+    name: &str,
+    drafts: Vec<NewResume>,
+) -> Result<Worker, DomainError> {
+    let worker = Worker::new(name)?;
+    let taken = uow
+        .workers()
+        .count(&ListSpec::new().filter_eq("name", worker.name.clone()))
+        .await?;
+    if taken > 0 {
+        return Err(DomainError::conflict(format!(
+            "a worker named `{}` is already hired",
+            worker.name
+        )));
+    }
+    let mut worker = uow.workers().add(worker).await?;
+    worker.resumes = Related::Loaded(Vec::new());
+    let mut staged = Vec::with_capacity(drafts.len());
+    for draft in drafts {
+        staged.push(worker.add_resume(draft)?);
+    }
+    if !staged.is_empty() {
+        worker.resumes = Related::Loaded(uow.resumes().add_all(staged).await?);
+    }
+    Ok(worker)
+}
+
+/// Adds a resume to the worker `worker_id` (see [`Worker::add_resume`] for
+/// the rules) and returns it stored.
+pub async fn add_resume(
+    uow: &mut impl HiringUow,
+    worker_id: i64,
+    draft: NewResume,
+) -> Result<Resume, DomainError> {
+    let result = add_resume_in(&*uow, worker_id, draft).await;
+    commit_or_rollback(uow, result).await
+}
+
+async fn add_resume_in(
+    uow: &impl HiringUow,
+    worker_id: i64,
+    draft: NewResume,
+) -> Result<Resume, DomainError> {
+    let mut worker = uow.workers().get_one(&worker_id).await?;
+    let resumes = uow
+        .resumes()
+        .list(&resumes_of([worker_id]).order_by_asc("id"))
+        .await?;
+    worker.resumes = Related::Loaded(resumes);
+    let resume = worker.add_resume(draft)?;
+    uow.resumes().add(resume).await
+}
+
+/// Raises the compensation of resume `resume_id` by `pct` percent (see
+/// [`Resume::raise`]) and returns it stored.
+pub async fn raise_compensation(
+    uow: &mut impl HiringUow,
+    resume_id: i64,
+    pct: u32,
+) -> Result<Resume, DomainError> {
+    let result = async {
+        let mut resume = uow.resumes().get_one(&resume_id).await?;
+        resume.raise(pct)?;
+        uow.resumes().add(resume).await
+    }
+    .await;
+    commit_or_rollback(uow, result).await
+}
+
+/// Dismisses the worker `worker_id`; their resumes go with them (the
+/// foreign key's `ON DELETE CASCADE`).
+pub async fn dismiss(uow: &mut impl HiringUow, worker_id: i64) -> Result<(), DomainError> {
+    let result = async {
+        let worker = uow.workers().get_one(&worker_id).await?;
+        uow.workers().remove(&worker).await
+    }
+    .await;
+    commit_or_rollback(uow, result).await
+}
+
+/// Every worker (by id) with their resumes loaded (by id): two queries,
+/// whatever the number of workers.
+pub async fn roster(uow: &mut impl HiringUow) -> Result<Vec<Worker>, DomainError> {
+    let result = async {
+        let mut workers = uow
+            .workers()
+            .list(&ListSpec::new().order_by_asc("id"))
+            .await?;
+        let ids: Vec<i64> = workers.iter().filter_map(|w| w.id).collect();
+        let resumes = uow
+            .resumes()
+            .list(&resumes_of(ids).order_by_asc("id"))
+            .await?;
+        let mut by_worker: HashMap<i64, Vec<Resume>> = HashMap::new();
+        for r in resumes {
+            by_worker.entry(r.worker_id).or_default().push(r);
+        }
+        for w in &mut workers {
+            let mine =
+                w.id.and_then(|id| by_worker.remove(&id))
+                    .unwrap_or_default();
+            w.resumes = Related::Loaded(mine);
+        }
+        Ok(workers)
+    }
+    .await;
+    commit_or_rollback(uow, result).await
+}
+
+fn resumes_of(worker_ids: impl IntoIterator<Item = i64>) -> ListSpec {
+    ListSpec::new().filter_in("worker_id", worker_ids.into_iter().collect::<Vec<_>>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::hiring::Workload;
+    use crate::testing::FakeHiringUow;
+    use domain::FilterValue;
+
+    fn stored_worker(id: i64, name: &str) -> Worker {
+        Worker {
+            id: Some(id),
+            name: name.to_owned(),
+            resumes: Related::NotLoaded,
+        }
+    }
+
+    fn resume(id: i64, worker_id: i64, title: &str, compensation: Option<i32>) -> Resume {
+        Resume {
+            id: Some(id),
+            title: title.to_owned(),
+            compensation,
+            workload: Workload::FullTime,
+            worker_id,
+            created_at: None,
+            updated_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn hire_checks_the_name_then_adds_and_commits() -> Result<(), DomainError> {
+        let mut uow = FakeHiringUow::default();
+        uow.workers
+            .expect_count()
+            .withf(|spec| spec.filters[0].value == FilterValue::Text("Vlad".into()))
+            .times(1)
+            .returning(|_| Ok(0));
+        uow.workers
+            .expect_add()
+            .withf(|w| w.id.is_none() && w.name == "Vlad")
+            .times(1)
+            .returning(|w| Ok(Worker { id: Some(1), ..w }));
+        uow.tx.expect_commit().times(1).returning(|| Ok(()));
+        let worker = hire(&mut uow, " Vlad ").await?;
+        assert_eq!(worker.id, Some(1));
+        assert_eq!(worker.resumes, Related::Loaded(Vec::new()));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn hire_refuses_a_taken_name_and_rolls_back() {
+        let mut uow = FakeHiringUow::default();
+        uow.workers.expect_count().returning(|_| Ok(1));
+        uow.workers.expect_add().never();
+        uow.tx.expect_commit().never();
+        uow.tx.expect_rollback().times(1).returning(|| Ok(()));
+        let err = hire(&mut uow, "Vlad").await;
+        assert!(matches!(err, Err(DomainError::Conflict(m)) if m.contains("`Vlad`")));
+    }
+
+    #[tokio::test]
+    async fn hire_refuses_an_empty_name_without_touching_the_database() {
+        let mut uow = FakeHiringUow::default();
+        uow.workers.expect_count().never();
+        uow.tx.expect_rollback().times(1).returning(|| Ok(()));
+        assert!(matches!(
+            hire(&mut uow, "  ").await,
+            Err(DomainError::Invalid(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn hire_with_resumes_adds_them_in_one_batch() -> Result<(), DomainError> {
+        let mut uow = FakeHiringUow::default();
+        uow.workers.expect_count().returning(|_| Ok(0));
+        uow.workers
+            .expect_add()
+            .returning(|w| Ok(Worker { id: Some(5), ..w }));
+        uow.resumes
+            .expect_add_all()
+            .withf(|rs| rs.len() == 2 && rs.iter().all(|r| r.worker_id == 5 && r.id.is_none()))
+            .times(1)
+            .returning(|rs| {
+                Ok(rs
+                    .into_iter()
+                    .zip(10..)
+                    .map(|(r, id)| Resume { id: Some(id), ..r })
+                    .collect())
+            });
+        uow.tx.expect_commit().times(1).returning(|| Ok(()));
+        let drafts = vec![
+            NewResume::new("Rust Developer", Some(100), Workload::FullTime),
+            NewResume::new("SQL Tuner", None, Workload::PartTime),
+        ];
+        let worker = hire_with_resumes(&mut uow, "Ann", drafts).await?;
+        let ids: Vec<Option<i64>> = worker
+            .resumes
+            .require("resumes")?
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(ids, [Some(10), Some(11)]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_bad_resume_means_no_hire() {
+        let mut uow = FakeHiringUow::default();
+        uow.workers.expect_count().returning(|_| Ok(0));
+        uow.workers
+            .expect_add()
+            .returning(|w| Ok(Worker { id: Some(5), ..w }));
+        uow.resumes.expect_add_all().never();
+        uow.tx.expect_commit().never();
+        uow.tx.expect_rollback().times(1).returning(|| Ok(()));
+        let drafts = vec![NewResume::new("", None, Workload::FullTime)];
+        let err = hire_with_resumes(&mut uow, "Ann", drafts).await;
+        assert!(matches!(err, Err(DomainError::Invalid(_))));
+    }
+
+    #[tokio::test]
+    async fn add_resume_loads_the_existing_ones_first() -> Result<(), DomainError> {
+        let mut uow = FakeHiringUow::default();
+        uow.workers
+            .expect_get_one()
+            .returning(|id| Ok(stored_worker(*id, "Vlad")));
+        uow.resumes
+            .expect_list()
+            .withf(|spec| spec.filters[0].field == "worker_id")
+            .times(1)
+            .returning(|_| Ok(vec![resume(1, 3, "Python Developer", Some(10))]));
+        uow.resumes
+            .expect_add()
+            .withf(|r| r.worker_id == 3 && r.title == "Rust Developer")
+            .times(1)
+            .returning(|r| Ok(Resume { id: Some(2), ..r }));
+        uow.tx.expect_commit().times(1).returning(|| Ok(()));
+        let draft = NewResume::new("Rust Developer", Some(20), Workload::PartTime);
+        let stored = add_resume(&mut uow, 3, draft).await?;
+        assert_eq!(stored.id, Some(2));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn add_resume_refuses_a_duplicate_title() {
+        let mut uow = FakeHiringUow::default();
+        uow.workers
+            .expect_get_one()
+            .returning(|id| Ok(stored_worker(*id, "Vlad")));
+        uow.resumes
+            .expect_list()
+            .returning(|_| Ok(vec![resume(1, 3, "Rust Developer", None)]));
+        uow.resumes.expect_add().never();
+        uow.tx.expect_rollback().times(1).returning(|| Ok(()));
+        let draft = NewResume::new("Rust Developer", None, Workload::PartTime);
+        let err = add_resume(&mut uow, 3, draft).await;
+        assert!(matches!(err, Err(DomainError::Invalid(m)) if m.contains("already has a resume")));
+    }
+
+    #[tokio::test]
+    async fn add_resume_to_a_missing_worker_is_not_found() {
+        let mut uow = FakeHiringUow::default();
+        uow.workers
+            .expect_get_one()
+            .returning(|id| Err(DomainError::not_found::<Worker>(id)));
+        uow.tx.expect_rollback().times(1).returning(|| Ok(()));
+        let draft = NewResume::new("Rust Developer", None, Workload::PartTime);
+        let err = add_resume(&mut uow, 9, draft).await;
+        assert!(err.is_err_and(|e| e.is_not_found()));
+    }
+
+    #[tokio::test]
+    async fn raise_stores_the_new_compensation() -> Result<(), DomainError> {
+        let mut uow = FakeHiringUow::default();
+        uow.resumes
+            .expect_get_one()
+            .returning(|id| Ok(resume(*id, 1, "Dev", Some(1000))));
+        uow.resumes
+            .expect_add()
+            .withf(|r| r.compensation == Some(1100))
+            .times(1)
+            .returning(Ok);
+        uow.tx.expect_commit().times(1).returning(|| Ok(()));
+        assert_eq!(
+            raise_compensation(&mut uow, 4, 10).await?.compensation,
+            Some(1100)
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn raise_refuses_too_much() {
+        let mut uow = FakeHiringUow::default();
+        uow.resumes
+            .expect_get_one()
+            .returning(|id| Ok(resume(*id, 1, "Dev", Some(1000))));
+        uow.resumes.expect_add().never();
+        uow.tx.expect_rollback().times(1).returning(|| Ok(()));
+        assert!(raise_compensation(&mut uow, 4, 90).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_is_reported() {
+        let mut uow = FakeHiringUow::default();
+        uow.workers
+            .expect_get_one()
+            .returning(|id| Ok(stored_worker(*id, "Vlad")));
+        uow.workers.expect_remove().times(1).returning(|_| Ok(()));
+        uow.tx
+            .expect_commit()
+            .times(1)
+            .returning(|| Err(DomainError::unavailable("connection lost")));
+        let err = dismiss(&mut uow, 1).await;
+        assert!(err.is_err_and(|e| e.is_retryable()));
+    }
+
+    #[tokio::test]
+    async fn roster_loads_resumes_for_all_workers_in_one_query() -> Result<(), DomainError> {
+        let mut uow = FakeHiringUow::default();
+        uow.workers
+            .expect_list()
+            .times(1)
+            .returning(|_| Ok(vec![stored_worker(1, "Vlad"), stored_worker(2, "Ann")]));
+        uow.resumes
+            .expect_list()
+            .withf(|spec| {
+                spec.filters[0].value
+                    == FilterValue::List(vec![FilterValue::Int(1), FilterValue::Int(2)])
+            })
+            .times(1)
+            .returning(|_| Ok(vec![resume(7, 2, "Dev", None), resume(8, 2, "Ops", None)]));
+        uow.tx.expect_commit().times(1).returning(|| Ok(()));
+        let workers = roster(&mut uow).await?;
+        assert_eq!(workers[0].resumes, Related::Loaded(Vec::new()));
+        assert_eq!(workers[1].resumes.require("resumes")?.len(), 2);
+        Ok(())
+    }
+}
