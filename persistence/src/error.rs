@@ -286,8 +286,6 @@ pub(crate) fn kind_from_sqlite_code(code: i32) -> ErrorKind {
             ErrorKind::Integrity(IntegrityKind::Unique)
         }
         c::CONSTRAINT_FOREIGNKEY => ErrorKind::Integrity(IntegrityKind::ForeignKey),
-        // SQLITE_CONSTRAINT_TRIGGER: how SQLite reports ON DELETE RESTRICT.
-        1811 => ErrorKind::Integrity(IntegrityKind::ForeignKey),
         c::CONSTRAINT_NOTNULL => ErrorKind::Integrity(IntegrityKind::NotNull),
         c::CONSTRAINT_CHECK => ErrorKind::Integrity(IntegrityKind::Check),
         c::CONSTRAINT_DATATYPE => ErrorKind::Data,

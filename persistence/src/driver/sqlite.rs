@@ -9,7 +9,10 @@ use sqlx::error::BoxDynError;
 use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteRow, SqliteValueRef};
 use sqlx::{Arguments, Column, ConnectOptions, Row as _, TypeInfo, ValueRef};
 
-use super::{column_decode_err, decode_err, decode_stream, DriverError, RowDecoder, RowSink};
+use super::{
+    column_decode_err, decode_err, decode_stream, DriverError, RowDecoder, RowSink, ValueRows,
+    ValueSink,
+};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
@@ -62,9 +65,10 @@ fn bind(args: &mut SqliteArguments<'static>, v: &Value) -> Result<(), BoxDynErro
     }
 }
 
-fn arguments(compiled: &Compiled) -> Result<SqliteArguments<'static>, DriverError> {
+fn arguments(params: &[Value]) -> Result<SqliteArguments<'static>, DriverError> {
     let mut args = SqliteArguments::default();
-    for v in &compiled.params {
+    args.reserve(params.len(), 0);
+    for v in params {
         bind(&mut args, v).map_err(|e| DriverError::Database {
             kind: ErrorKind::Data,
             code: None,
@@ -79,7 +83,7 @@ pub(crate) async fn execute(
     compiled: &Compiled,
     kind: StatementKind,
 ) -> Result<QueryResult, DriverError> {
-    let args = arguments(compiled)?;
+    let args = arguments(&compiled.params)?;
     let mut sink = RowSink::<Decoder>::new();
     let affected = super::exec::run::<sqlx::Sqlite>(
         conn,
@@ -102,12 +106,39 @@ pub(crate) async fn execute(
     Ok(result)
 }
 
+/// Runs `sql` with `params`, keeping the rows as bare values.
+pub(crate) async fn execute_values(
+    conn: &mut sqlx::SqliteConnection,
+    sql: &str,
+    params: &[Value],
+    kind: StatementKind,
+    one: bool,
+) -> Result<ValueRows, DriverError> {
+    let args = arguments(params)?;
+    let mut sink = ValueSink::<Decoder>::new();
+    let affected = if one {
+        super::exec::run_one::<sqlx::Sqlite>(conn, sql, args, |row| sink.push(row)).await
+    } else {
+        super::exec::run::<sqlx::Sqlite>(
+            conn,
+            sql,
+            args,
+            kind,
+            |r| r.rows_affected(),
+            |row| sink.push(row),
+        )
+        .await
+    }
+    .map_err(|e| e.into_driver(BACKEND, classify))?;
+    Ok(sink.finish(affected))
+}
+
 pub(crate) fn stream<'a>(
     conn: &'a mut sqlx::SqliteConnection,
     compiled: &'a Compiled,
     redact: bool,
 ) -> BoxStream<'a, Result<Row, Error>> {
-    match arguments(compiled) {
+    match arguments(&compiled.params) {
         Ok(args) => decode_stream::<Decoder>(
             super::exec::fetch::<sqlx::Sqlite>(conn, &compiled.sql, args),
             compiled,
@@ -123,6 +154,11 @@ pub(crate) fn stream<'a>(
 
 /// SQLite's extended result codes.
 fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {
+    // ON DELETE RESTRICT fails as a trigger constraint (1811) whose
+    // message names the foreign key.
+    if db.message().contains("FOREIGN KEY constraint failed") {
+        return ErrorKind::Integrity(crate::error::IntegrityKind::ForeignKey);
+    }
     db.code()
         .and_then(|c| c.parse::<i32>().ok())
         .map_or(ErrorKind::Other, crate::error::kind_from_sqlite_code)

@@ -37,10 +37,11 @@ macro_rules! mapping {
                 let _ = n;
                 Ok(())
             }),
-            Box::new(|it: &mut dyn Iterator<Item = $crate::dialects::Value>| {
+            Box::new(|values: &[$crate::dialects::Value]| {
+                let mut it = values.iter();
                 Ok($t {
                     $($field: <$ty as ::std::convert::TryFrom<$crate::dialects::Value>>::try_from(
-                        it.next().unwrap_or($crate::dialects::Value::Null),
+                        it.next().cloned().unwrap_or($crate::dialects::Value::Null),
                     )?,)+
                     $($($other: ::std::default::Default::default(),)*)?
                 })
@@ -53,12 +54,16 @@ macro_rules! mapping {
 /// `worker::name.eq("Vlad")` accepts only what converts into `String`.
 ///
 /// ```
-/// struct Worker;
+/// pub struct Worker;
 /// persistence::columns!(pub mod worker for Worker in "worker" {
 ///     id: i64,
 ///     name: String,
 /// });
-/// let cond = worker::name.eq("Vlad");
+///
+/// fn main() {
+///     let cond = worker::name.eq("Vlad");
+///     assert!(format!("{cond:?}").contains("Vlad"));
+/// }
 /// ```
 #[macro_export]
 macro_rules! columns {
