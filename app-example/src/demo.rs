@@ -130,9 +130,12 @@ async fn show_report(sessions: &SessionMaker, out: &mut String) -> Result<(), Ap
     Ok(())
 }
 
+/// A post of the demo: title, whether to publish it, its tags.
+type PostPlan = (&'static str, bool, &'static [&'static str]);
+
 async fn publish_everything(sessions: &SessionMaker) -> Result<(), AppError> {
     let mut uow = SqlPublishingUow::new(sessions);
-    let catalogue: [(&str, &[(&str, bool, &[&str])]); 2] = [
+    let catalogue: [(&str, &[PostPlan]); 2] = [
         (
             "O'Reilly",
             &[

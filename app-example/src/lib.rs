@@ -3,7 +3,7 @@
 //! A small domain-driven service on the framework, written the way a user
 //! of `persistence` and `domain` would write it:
 //!
-//! - [`domain`](crate::domain): plain structs with behaviour (hiring:
+//! - [`domain`]: plain structs with behaviour (hiring:
 //!   workers and resumes; publishing: publishers, posts, tags), no database
 //!   types;
 //! - [`mapping`]: `start_mappers()`, the imperative mapping of those structs

@@ -1,5 +1,5 @@
 //! The ORM against raw sqlx, same database, same run (a plain timing
-//! harness: each case runs `ROUNDS` times and the median is reported).
+//! harness: each case runs `BENCH_ROUNDS` (5) times and the median is reported).
 //!
 //! * `select_10k`: 10,000 rows into structs through
 //!   `session.scalars(orm::select::<Item>())` vs `sqlx::query_as` into
@@ -8,14 +8,24 @@
 //!   session each round, so every get is an identity-map miss and one
 //!   SELECT) vs `query_as(...).bind(id).fetch_one` on a bare connection;
 //! * `insert_100k`: 100,000 new objects through `add_all` + `commit`
-//!   (batched multi-row INSERTs with RETURNING of the generated ids) vs
-//!   raw sqlx multi-row INSERTs of the same size in one transaction, and,
-//!   on PostgreSQL, vs `INSERT ... SELECT * FROM UNNEST($1, $2)`.
+//!   (batched multi-row INSERTs, the generated ids read back: RETURNING,
+//!   or on SQLite the rowids) vs raw sqlx multi-row INSERTs of the same
+//!   size in one transaction, and, on PostgreSQL, vs
+//!   `INSERT ... SELECT * FROM UNNEST($1, $2)` (raw connections are opened
+//!   before the clock starts).
+//!
+//! What a round returns (the objects, the session with its identity map)
+//! is dropped after the clock stops, as the raw side's results are.
 //!
 //! SQLite runs on a temporary file; PostgreSQL on `TEST_POSTGRES_URL`
 //! (skipped, with a line saying so, when it is unset).
 //!
 //! `cargo bench -p persistence --bench orm_vs_sqlx`
+//!
+//! For profiling (e.g. under `valgrind --tool=callgrind`), the environment
+//! narrows a run: `BENCH_BACKENDS=SQLite,PostgreSQL`,
+//! `BENCH_CASES=select_10k,get_10k,insert_100k`, `BENCH_SIDES=orm,sqlx`
+//! (each a comma-separated list; unset means all) and `BENCH_ROUNDS=n`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -26,7 +36,26 @@ use persistence::orm::{self, Mappers, Registry, SessionMaker};
 use persistence::{create_engine, mapping, Engine, SchemaExt};
 use sqlx::{Connection as _, Executor as _};
 
-const ROUNDS: usize = 5;
+/// Rounds per case (`BENCH_ROUNDS`, default 5).
+fn rounds() -> usize {
+    std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5)
+}
+
+/// Whether `name` is in the comma-separated list `var` (or `var` is unset).
+fn wanted(var: &str, name: &str) -> bool {
+    match std::env::var(var) {
+        Ok(list) if !list.is_empty() => list.split(',').any(|s| s.trim() == name),
+        _ => true,
+    }
+}
+
+/// Whether this side of this case runs.
+fn runs(case: &str, side: &str) -> bool {
+    wanted("BENCH_CASES", case) && wanted("BENCH_SIDES", side)
+}
 
 #[derive(Debug, Clone)]
 struct Item {
@@ -103,16 +132,19 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-async fn time<F, Fut>(mut f: F) -> Duration
+/// The median time of `f`; what `f` returns (objects, the session) is
+/// dropped after the clock stops, as the raw side's results are.
+async fn time<F, Fut, T>(mut f: F) -> Duration
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = ()>,
+    Fut: std::future::Future<Output = T>,
 {
     let mut samples = Vec::new();
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds() {
         let start = Instant::now();
-        f().await;
+        let kept = f().await;
         samples.push(start.elapsed());
+        drop(kept);
     }
     median(samples)
 }
@@ -123,12 +155,16 @@ async fn reset(engine: &Engine, m: &Mappers) {
     m.metadata().create_all(&mut conn).await.unwrap();
 }
 
-fn report(backend: &str, case: &str, orm: Duration, raw: Duration, raw_name: &str) {
+fn report(backend: &str, case: &str, orm: Option<Duration>, raw: Option<Duration>, raw_name: &str) {
+    let show = |d: Option<Duration>| d.map_or_else(|| "-".to_owned(), |d| format!("{d:.2?}"));
+    let ratio = match (orm, raw) {
+        (Some(o), Some(r)) => format!("{:.2}x", o.as_secs_f64() / r.as_secs_f64()),
+        _ => "-".to_owned(),
+    };
     println!(
-        "{backend:<10} {case:<12} orm {:>10.2?}  {raw_name:<16} {:>10.2?}  ratio {:.2}x",
-        orm,
-        raw,
-        orm.as_secs_f64() / raw.as_secs_f64()
+        "{backend:<10} {case:<12} orm {:>10}  {raw_name:<16} {:>10}  ratio {ratio}",
+        show(orm),
+        show(raw),
     );
 }
 
@@ -149,83 +185,106 @@ async fn run(backend: &'static str, url: &str) {
         s.add_all(&items).unwrap();
         s.commit().await.unwrap();
     }
+    let mut raw = Raw::connect(backend, url).await;
 
     // select_10k
-    let orm_select = time(|| {
-        let sessions = sessions.clone();
-        async move {
-            let mut s = sessions.session();
-            let all = s.scalars(orm::select::<Item>()).await.unwrap().all();
-            assert_eq!(all.len(), 10_000);
-            s.commit().await.unwrap();
-        }
-    })
-    .await;
+    let orm_select = if runs("select_10k", "orm") {
+        Some(
+            time(|| {
+                let sessions = sessions.clone();
+                async move {
+                    let mut s = sessions.session();
+                    let all = s.scalars(orm::select::<Item>()).await.unwrap().all();
+                    assert_eq!(all.len(), 10_000);
+                    s.commit().await.unwrap();
+                    (s, all)
+                }
+            })
+            .await,
+        )
+    } else {
+        None
+    };
     let sql = "SELECT bench_item.id, bench_item.name, bench_item.n FROM bench_item";
-    let mut samples = Vec::new();
-    let mut raw = Raw::connect(backend, url).await;
-    for _ in 0..ROUNDS {
-        let start = Instant::now();
-        let all = raw.all(sql).await;
-        assert_eq!(all.len(), 10_000);
-        samples.push(start.elapsed());
+    let raw_select = if runs("select_10k", "sqlx") {
+        let mut samples = Vec::new();
+        for _ in 0..rounds() {
+            let start = Instant::now();
+            let all = raw.all(sql).await;
+            assert_eq!(all.len(), 10_000);
+            samples.push(start.elapsed());
+        }
+        Some(median(samples))
+    } else {
+        None
+    };
+    if wanted("BENCH_CASES", "select_10k") {
+        report(
+            backend,
+            "select_10k",
+            orm_select,
+            raw_select,
+            "sqlx query_as",
+        );
     }
-    let raw_select = median(samples);
-    report(
-        backend,
-        "select_10k",
-        orm_select,
-        raw_select,
-        "sqlx query_as",
-    );
 
     // get_10k
-    let ids: Vec<i64> = {
-        let mut s = sessions.session();
-        let v = s
-            .scalars(orm::select::<Item>())
-            .await
-            .unwrap()
-            .all()
-            .into_iter()
-            .filter_map(|i| i.id)
-            .collect();
-        s.commit().await.unwrap();
-        v
+    let ids: Vec<i64> = raw
+        .all(sql)
+        .await
+        .into_iter()
+        .filter_map(|i| i.id)
+        .collect();
+    let orm_get = if runs("get_10k", "orm") {
+        Some(
+            time(|| {
+                let sessions = sessions.clone();
+                let ids = ids.clone();
+                async move {
+                    let mut s = sessions.session();
+                    for id in ids {
+                        let item: Item = s.get(id).await.unwrap().unwrap();
+                        std::hint::black_box(item);
+                    }
+                    s.commit().await.unwrap();
+                    s
+                }
+            })
+            .await,
+        )
+    } else {
+        None
     };
-    let orm_get = time(|| {
-        let sessions = sessions.clone();
-        let ids = ids.clone();
-        async move {
-            let mut s = sessions.session();
-            for id in ids {
-                let item: Item = s.get(id).await.unwrap().unwrap();
-                std::hint::black_box(item);
-            }
-            s.commit().await.unwrap();
-        }
-    })
-    .await;
     let get_sql = if backend == "SQLite" {
         "SELECT bench_item.id, bench_item.name, bench_item.n FROM bench_item WHERE bench_item.id = ?"
     } else {
         "SELECT bench_item.id, bench_item.name, bench_item.n FROM bench_item WHERE bench_item.id = $1"
     };
     // In a transaction, as the session's gets are.
-    let mut samples = Vec::new();
-    for _ in 0..ROUNDS {
-        let start = Instant::now();
-        raw.exec("BEGIN").await;
-        for &id in &ids {
-            std::hint::black_box(raw.get(get_sql, id).await);
+    let raw_get = if runs("get_10k", "sqlx") {
+        let mut samples = Vec::new();
+        for _ in 0..rounds() {
+            let start = Instant::now();
+            raw.exec("BEGIN").await;
+            for &id in &ids {
+                std::hint::black_box(raw.get(get_sql, id).await);
+            }
+            raw.exec("COMMIT").await;
+            samples.push(start.elapsed());
         }
-        raw.exec("COMMIT").await;
-        samples.push(start.elapsed());
+        Some(median(samples))
+    } else {
+        None
+    };
+    if wanted("BENCH_CASES", "get_10k") {
+        report(backend, "get_10k", orm_get, raw_get, "sqlx fetch_one");
     }
-    let raw_get = median(samples);
-    report(backend, "get_10k", orm_get, raw_get, "sqlx fetch_one");
 
     // insert_100k
+    if !wanted("BENCH_CASES", "insert_100k") {
+        engine.dispose().await;
+        return;
+    }
     let big: Vec<Item> = (0..100_000)
         .map(|i| Item {
             id: None,
@@ -233,25 +292,30 @@ async fn run(backend: &'static str, url: &str) {
             n: i,
         })
         .collect();
+    let insert_rounds = rounds().min(3);
     let mut orm_samples = Vec::new();
-    for _ in 0..3 {
-        reset(&engine, &m).await;
-        let start = Instant::now();
-        let mut s = sessions.session();
-        s.add_all(&big).unwrap();
-        s.commit().await.unwrap();
-        orm_samples.push(start.elapsed());
-    }
-    let orm_insert = median(orm_samples);
-    let chunk = if backend == "SQLite" { 10_000 } else { 10_000 };
     let mut raw_samples = Vec::new();
     let mut unnest_samples = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..insert_rounds {
+        if runs("insert_100k", "orm") {
+            reset(&engine, &m).await;
+            let start = Instant::now();
+            let mut s = sessions.session();
+            s.add_all(&big).unwrap();
+            s.commit().await.unwrap();
+            orm_samples.push(start.elapsed());
+        }
+        if !runs("insert_100k", "sqlx") {
+            continue;
+        }
         reset(&engine, &m).await;
+        let chunk = 10_000;
+        // Connected before the clock starts (the session's connection is
+        // pooled), closed after it stops.
+        let mut raw = Raw::connect(backend, url).await;
         let start = Instant::now();
-        match backend {
-            "SQLite" => {
-                let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        match &mut raw {
+            Raw::Sqlite(c) => {
                 let mut tx = c.begin().await.unwrap();
                 for part in big.chunks(chunk) {
                     let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
@@ -264,8 +328,7 @@ async fn run(backend: &'static str, url: &str) {
                 }
                 tx.commit().await.unwrap();
             }
-            _ => {
-                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            Raw::Postgres(c) => {
                 let mut tx = c.begin().await.unwrap();
                 for part in big.chunks(chunk) {
                     let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
@@ -280,10 +343,11 @@ async fn run(backend: &'static str, url: &str) {
             }
         }
         raw_samples.push(start.elapsed());
+        drop(raw);
         if backend != "SQLite" {
             reset(&engine, &m).await;
-            let start = Instant::now();
             let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            let start = Instant::now();
             let names: Vec<String> = big.iter().map(|i| i.name.clone()).collect();
             let ns: Vec<i64> = big.iter().map(|i| i.n).collect();
             sqlx::query(
@@ -297,19 +361,21 @@ async fn run(backend: &'static str, url: &str) {
             unnest_samples.push(start.elapsed());
         }
     }
+    let some = |v: Vec<Duration>| (!v.is_empty()).then(|| median(v));
+    let orm_insert = some(orm_samples);
     report(
         backend,
         "insert_100k",
         orm_insert,
-        median(raw_samples),
+        some(raw_samples),
         "sqlx VALUES",
     );
-    if !unnest_samples.is_empty() {
+    if backend != "SQLite" {
         report(
             backend,
             "insert_100k",
             orm_insert,
-            median(unnest_samples),
+            some(unnest_samples),
             "sqlx UNNEST",
         );
     }
@@ -324,10 +390,14 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("orm_bench_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
-    rt.block_on(run("SQLite", &sqlite));
-    match std::env::var("TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => rt.block_on(run("PostgreSQL", &url)),
-        _ => println!("PostgreSQL: skipped (TEST_POSTGRES_URL is not set)"),
+    if wanted("BENCH_BACKENDS", "SQLite") {
+        rt.block_on(run("SQLite", &sqlite));
+    }
+    if wanted("BENCH_BACKENDS", "PostgreSQL") {
+        match std::env::var("TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => rt.block_on(run("PostgreSQL", &url)),
+            _ => println!("PostgreSQL: skipped (TEST_POSTGRES_URL is not set)"),
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -8,7 +8,7 @@
 //! statements (the domain's contract: two repository futures polled with
 //! `join!` must not interleave statements on one connection).
 //!
-//! ```no_run
+//! ```
 //! use domain::{ListSpec, Repository, UnitOfWork};
 //! use persistence::orm::{self, Registry, SessionMaker};
 //! use persistence::prelude::*;
@@ -21,7 +21,8 @@
 //!     fn id(&self) -> Option<i64> { self.id }
 //! }
 //!
-//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut registry = Registry::new();
 //! let worker = Table::new("worker")
 //!     .column(Column::new("id", SqlType::BigInteger).primary_key())
@@ -46,6 +47,7 @@
 //!     .scalars(orm::select::<Worker>().filter(worker.c("name").eq("Vlad")))
 //!     .await?;
 //! assert_eq!(named.len(), 1);
+//! uow.commit().await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -529,19 +531,28 @@ fn bind_value(field: &str, value: &FilterValue, ty: &SqlType) -> Result<Value, D
 /// work shares its session (one transaction, one connection), and
 /// [`SqlRepository::session`] gives custom queries the same session:
 ///
-/// ```ignore
+/// ```no_run
+/// # use persistence::orm::{self, Session};
+/// # use persistence::{Error, SqlRepository};
+/// # #[derive(Debug, Clone)] struct Post { id: Option<i64>, publisher_id: i64 }
+/// # impl domain::Entity for Post { type Id = i64; fn id(&self) -> Option<i64> { self.id } }
+/// # async fn posts_of(repo: &SqlRepository<Post>, id: i64) -> Result<Vec<Post>, Error> {
+/// let post = repo.mappers().mapper::<Post>()?.table().clone();
 /// let mut session = repo.session().lock().await;
 /// let posts = session
-///     .scalars(orm::select::<Post>().filter(post::publisher_id.eq(id)))
-///     .await?;
+///     .scalars(orm::select::<Post>().filter(post.c("publisher_id").eq(id)))
+///     .await?
+///     .all();
+/// # Ok(posts) }
 /// ```
 ///
 /// How each port method maps onto the session:
 ///
 /// | method | session |
 /// |---|---|
-/// | `get` / `get_with` | [`Session::get_by_key`]: the identity map first, else one `SELECT ... WHERE pk = ?` |
-/// | `list` / `list_with` | [`Session::scalars`] of the [`ListSpec`] as an [`orm::select`] |
+/// | `get` | [`Session::get_by_key`]: the identity map first, else one `SELECT ... WHERE pk = ?` |
+/// | `get_with` | `get` for an empty plan; otherwise [`Session::scalars`] of an [`orm::select`] by key with the plan's loader options (selectin: one more query per level; joined: none) |
+/// | `list` / `list_with` | [`Session::scalars`] of the [`ListSpec`] as an [`orm::select`], with the plan's loader options |
 /// | `count` | `SELECT count(*) FROM table WHERE ...` through [`Session::execute`] |
 /// | `add`, no id | [`Session::persist`]: INSERT flushed now, generated id and server defaults written back |
 /// | `add`, an id | [`Session::add`]: an UPDATE of the changed columns of a known identity, an INSERT of a new one, at the next flush |
@@ -752,8 +763,31 @@ where
 ///
 /// Applications wrap it in their own unit of work with named repositories:
 ///
-/// ```ignore
+/// ```
+/// use domain::{async_trait, DomainError, Repository, UnitOfWork};
+/// use persistence::{SqlRepository, SqlUnitOfWork};
+/// # #[derive(Debug, Clone)] pub struct Worker { id: Option<i64> }
+/// # impl domain::Entity for Worker { type Id = i64; fn id(&self) -> Option<i64> { self.id } }
+///
+/// pub trait HiringUow: UnitOfWork {
+///     fn workers(&self) -> &dyn Repository<Worker>;
+/// }
+///
 /// pub struct SqlHiringUow { uow: SqlUnitOfWork, workers: SqlRepository<Worker> }
+///
+/// impl SqlHiringUow {
+///     pub fn new(sessions: &persistence::orm::SessionMaker) -> Self {
+///         let uow = SqlUnitOfWork::new(sessions);
+///         SqlHiringUow { workers: uow.repository(), uow }
+///     }
+/// }
+///
+/// #[async_trait]
+/// impl UnitOfWork for SqlHiringUow {
+///     async fn commit(&mut self) -> Result<(), DomainError> { self.uow.commit().await }
+///     async fn rollback(&mut self) -> Result<(), DomainError> { self.uow.rollback().await }
+/// }
+///
 /// impl HiringUow for SqlHiringUow {
 ///     fn workers(&self) -> &dyn Repository<Worker> { &self.workers }
 /// }

@@ -287,7 +287,7 @@ async fn publish_and_tag_posts(db: TestDb) {
         .await
         .unwrap();
     let catalogue = publishing::catalogue(&mut uow).await.unwrap();
-    let summary: Vec<(String, Vec<(String, Vec<String>)>)> = catalogue
+    let summary: Vec<(String, Vec<PostTags>)> = catalogue
         .iter()
         .map(|p| {
             let posts = p.posts.require("posts").unwrap();
@@ -332,6 +332,9 @@ async fn publish_and_tag_posts(db: TestDb) {
     drop(sessions);
     db.close().await;
 }
+
+/// A post's title and its tag names.
+type PostTags = (String, Vec<String>);
 
 fn names(tags: &[Tag]) -> Vec<String> {
     tags.iter().map(|t| t.name.clone()).collect()

@@ -225,7 +225,7 @@ async fn echo_db(db: TestDb, name: &str) -> TestDb {
 async fn get_with_loads_each_level_in_one_query(db: TestDb) {
     let db = echo_db(db, "repo_get_with").await;
     let sessions = setup(&db).await;
-    let uow = SqlUnitOfWork::new(&sessions);
+    let mut uow = SqlUnitOfWork::new(&sessions);
     let publishers = uow.repository::<Publisher>();
     let manning_id = publishers
         .list(&ListSpec::new().filter_eq("name", "Manning"))
@@ -282,6 +282,9 @@ async fn get_with_loads_each_level_in_one_query(db: TestDb) {
         .await
         .unwrap()
         .is_none());
+    // End the transaction before the database is dropped (MySQL's DROP
+    // DATABASE waits for every open transaction on it).
+    uow.rollback().await.unwrap();
     drop(uow);
     drop(sessions);
     db.close().await;
@@ -290,7 +293,7 @@ async fn get_with_loads_each_level_in_one_query(db: TestDb) {
 async fn list_with_joined_and_merged_plans(db: TestDb) {
     let db = echo_db(db, "repo_list_with").await;
     let sessions = setup(&db).await;
-    let uow = SqlUnitOfWork::new(&sessions);
+    let mut uow = SqlUnitOfWork::new(&sessions);
     let posts = uow.repository::<Post>();
 
     let (log, _guard) = SqlLog::start();
@@ -340,6 +343,9 @@ async fn list_with_joined_and_merged_plans(db: TestDb) {
     let first_posts = all[0].posts.require("posts").unwrap();
     assert_eq!(first_posts.len(), 2);
     assert_eq!(first_posts[0].publisher, Related::NotLoaded);
+    // End the transaction before the database is dropped (MySQL's DROP
+    // DATABASE waits for every open transaction on it).
+    uow.rollback().await.unwrap();
     drop(uow);
     drop(sessions);
     db.close().await;
@@ -348,7 +354,7 @@ async fn list_with_joined_and_merged_plans(db: TestDb) {
 async fn load_plans_are_checked_before_any_sql(db: TestDb) {
     let db = echo_db(db, "repo_plans").await;
     let sessions = setup(&db).await;
-    let uow = SqlUnitOfWork::new(&sessions);
+    let mut uow = SqlUnitOfWork::new(&sessions);
     let publishers = uow.repository::<Publisher>();
     const BOGUS: Relation<Post> = Relation::new("comments");
     let (log, _guard) = SqlLog::start();
@@ -370,6 +376,9 @@ async fn load_plans_are_checked_before_any_sql(db: TestDb) {
         "{conflicting:?}"
     );
     assert!(log.take().is_empty(), "refused before any statement");
+    // End the transaction before the database is dropped (MySQL's DROP
+    // DATABASE waits for every open transaction on it).
+    uow.rollback().await.unwrap();
     drop(uow);
     drop(sessions);
     db.close().await;
@@ -434,6 +443,9 @@ async fn repositories_of_one_unit_of_work_share_it(db: TestDb) {
         .unwrap();
     assert_eq!(posts.scalars(spec_select).await.unwrap().len(), 2);
     uow.commit().await.unwrap();
+    // End the transaction before the database is dropped (MySQL's DROP
+    // DATABASE waits for every open transaction on it).
+    uow.rollback().await.unwrap();
     drop(uow);
     drop(sessions);
     db.close().await;
@@ -501,6 +513,9 @@ async fn composite_keys_and_domain_generated_ids(db: TestDb) {
     );
     other.commit().await.unwrap();
     drop(other);
+    // End the transaction before the database is dropped (MySQL's DROP
+    // DATABASE waits for every open transaction on it).
+    uow.rollback().await.unwrap();
     drop(uow);
     drop(sessions);
     db.close().await;

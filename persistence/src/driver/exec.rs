@@ -13,7 +13,8 @@ use super::RunError;
 use crate::error::Error;
 
 /// Runs `sql` with `args` on `conn`, handing each row it returns to
-/// `on_row` as it arrives, and gives how many rows it changed. Queries
+/// `on_row` as it arrives, and gives how many rows it changed (summed by
+/// `affected` over the statement's summaries). Queries
 /// fetch rows; DDL only executes; DML and text may do both (`RETURNING`),
 /// so they read the full response stream.
 pub(crate) async fn run<'q, DB>(
@@ -21,7 +22,7 @@ pub(crate) async fn run<'q, DB>(
     sql: &'q str,
     args: <DB as Database>::Arguments<'q>,
     kind: StatementKind,
-    affected: fn(&DB::QueryResult) -> u64,
+    mut affected: impl FnMut(&DB::QueryResult) -> u64,
     mut on_row: impl FnMut(&DB::Row) -> Result<(), Error>,
 ) -> Result<u64, RunError>
 where
@@ -32,9 +33,14 @@ where
     let query = sqlx::query_with::<DB, _>(sql, args);
     match kind {
         StatementKind::Query => {
-            let mut rows = query.fetch(&mut *conn);
-            while let Some(row) = rows.try_next().await? {
-                on_row(&row)?;
+            // `fetch` is `fetch_many` with the summaries filtered out by one
+            // more stream layer; reading `fetch_many` directly skips it.
+            #[allow(deprecated)]
+            let mut stream = query.fetch_many(&mut *conn);
+            while let Some(item) = stream.try_next().await? {
+                if let sqlx::Either::Right(row) = item {
+                    on_row(&row)?;
+                }
             }
             Ok(0)
         }
@@ -58,6 +64,25 @@ where
             Ok(count)
         }
     }
+}
+
+/// Runs the query `sql` with `args` on `conn` for its first row only,
+/// decoded by `decode` (a lookup by primary key: at most one row).
+pub(crate) async fn run_one<'q, DB, T>(
+    conn: &mut DB::Connection,
+    sql: &'q str,
+    args: <DB as Database>::Arguments<'q>,
+    decode: impl FnOnce(&DB::Row) -> Result<T, Error>,
+) -> Result<Option<T>, RunError>
+where
+    DB: Database,
+    <DB as Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let row = sqlx::query_with::<DB, _>(sql, args)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.as_ref().map(decode).transpose()?)
 }
 
 /// The labels of the columns `sql` returns, read from its prepared

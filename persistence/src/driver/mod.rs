@@ -2,7 +2,7 @@
 //! arguments, decodes rows into [`Row`]s and maps its backend's errors to
 //! [`ErrorKind`]s; the engine above sees none of sqlx.
 //!
-//! A [`RawConnection`] is one live connection of any backend; the pool
+//! A `RawConnection` is one live connection of any backend; the pool
 //! module owns them and hands them out.
 //!
 //! [`Value`]: dialects::Value
@@ -141,6 +141,31 @@ impl RawConnection {
         result.map_err(|e| e.into_error(compiled, redact))
     }
 
+    /// Runs `sql` with `params` and returns the rows as bare values (no
+    /// labels, no [`Row`]s): what the ORM reads.
+    pub(crate) async fn execute_values<P: Params + ?Sized>(
+        &mut self,
+        sql: &str,
+        params: &P,
+        kind: StatementKind,
+        redact: bool,
+    ) -> Result<ValueRows, Error> {
+        let result = dispatch!(self, c => backend::execute_values(c, sql, params, kind).await);
+        result.map_err(|e| e.into_error_parts(sql, &params.to_vec(), redact))
+    }
+
+    /// Runs the query `sql` with `params` for its first row only (a lookup
+    /// by primary key), as bare values.
+    pub(crate) async fn query_one(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        redact: bool,
+    ) -> Result<Option<Vec<Value>>, Error> {
+        let result = dispatch!(self, c => backend::query_one(c, sql, params).await);
+        result.map_err(|e| e.into_error_parts(sql, params, redact))
+    }
+
     /// Streams the rows of a compiled query.
     pub(crate) fn stream<'a>(
         &'a mut self,
@@ -229,6 +254,10 @@ pub(crate) enum DriverError {
 
 impl DriverError {
     pub(crate) fn into_error(self, compiled: &Compiled, redact: bool) -> Error {
+        self.into_error_parts(&compiled.sql, &compiled.params, redact)
+    }
+
+    pub(crate) fn into_error_parts(self, sql: &str, params: &[Value], redact: bool) -> Error {
         match self {
             DriverError::Database {
                 kind,
@@ -239,12 +268,12 @@ impl DriverError {
                 code,
                 // Servers quote offending values in their messages.
                 message: if redact {
-                    crate::error::redact_message(&message, &compiled.params)
+                    crate::error::redact_message(&message, params)
                 } else {
                     message
                 },
-                sql: compiled.sql.clone(),
-                params: (!redact).then(|| compiled.params.clone()),
+                sql: sql.to_owned(),
+                params: (!redact).then(|| params.to_vec()),
             },
             DriverError::Other(e) => e,
         }
@@ -341,6 +370,10 @@ pub(crate) trait RowDecoder: Sized + Send {
     fn new(first: &Self::Row) -> Self;
     /// One row's values.
     fn decode(&self, row: &Self::Row) -> Result<Vec<Value>, Error>;
+    /// The values of the only row wanted (no decoder is kept for more).
+    fn decode_single(row: &Self::Row) -> Result<Vec<Value>, Error> {
+        Self::new(row).decode(row)
+    }
 }
 
 /// Collects a result's rows, decoding each as the driver hands it over
@@ -374,6 +407,135 @@ impl<D: RowDecoder> RowSink<D> {
                 .map_or_else(|| Arc::from(Vec::new()), |(columns, _)| columns),
             rows: self.rows,
             rows_affected: affected,
+        }
+    }
+}
+
+/// The parameters of a statement, in order: a slice of values, or the
+/// sent fields of rows ([`RowParams`]), bound where they are.
+pub(crate) trait Params: Sync {
+    /// The values, in order.
+    type Iter<'a>: Iterator<Item = &'a Value>
+    where
+        Self: 'a;
+    /// How many values.
+    fn count(&self) -> usize;
+    /// The values, in order.
+    fn values(&self) -> Self::Iter<'_>;
+    /// The values, gathered (for messages and the echo log).
+    fn to_vec(&self) -> Vec<Value> {
+        self.values().cloned().collect()
+    }
+}
+
+impl Params for [Value] {
+    type Iter<'a> = std::slice::Iter<'a, Value>;
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn values(&self) -> Self::Iter<'_> {
+        self.iter()
+    }
+}
+
+impl Params for Vec<Value> {
+    type Iter<'a> = std::slice::Iter<'a, Value>;
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn values(&self) -> Self::Iter<'_> {
+        self.iter()
+    }
+}
+
+/// The fields `columns` of each of `rows`, row after row: the parameters
+/// of a multi-row INSERT, bound without being gathered first.
+pub(crate) struct RowParams<'a> {
+    pub rows: &'a [Vec<Value>],
+    pub columns: &'a [usize],
+}
+
+impl Params for RowParams<'_> {
+    type Iter<'a>
+        = RowParamsIter<'a>
+    where
+        Self: 'a;
+    fn count(&self) -> usize {
+        self.rows.len() * self.columns.len()
+    }
+    fn values(&self) -> Self::Iter<'_> {
+        RowParamsIter {
+            rows: self.rows,
+            columns: self.columns,
+            row: 0,
+            column: 0,
+        }
+    }
+}
+
+/// The values of [`RowParams`], row after row.
+pub(crate) struct RowParamsIter<'a> {
+    rows: &'a [Vec<Value>],
+    columns: &'a [usize],
+    row: usize,
+    column: usize,
+}
+
+impl<'a> Iterator for RowParamsIter<'a> {
+    type Item = &'a Value;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a Value> {
+        if self.column == self.columns.len() {
+            self.column = 0;
+            self.row += 1;
+        }
+        let row = self.rows.get(self.row)?;
+        let at = *self.columns.get(self.column)?;
+        self.column += 1;
+        row.get(at)
+    }
+}
+
+/// The rows of a result as bare values, and how many rows it changed.
+#[derive(Debug, Default)]
+pub(crate) struct ValueRows {
+    /// Each row's values, in column order.
+    pub rows: Vec<Vec<Value>>,
+    /// Rows changed (DML).
+    pub affected: u64,
+    /// The rowid of the last row inserted (SQLite's `last_insert_rowid()`
+    /// after an INSERT), where the backend reports it.
+    pub last_insert_id: Option<i64>,
+}
+
+/// Collects a result's rows as bare values (no labels, no [`Row`]s).
+pub(crate) struct ValueSink<D: RowDecoder> {
+    decoder: Option<D>,
+    rows: Vec<Vec<Value>>,
+}
+
+impl<D: RowDecoder> ValueSink<D> {
+    pub(crate) fn new() -> Self {
+        ValueSink {
+            decoder: None,
+            rows: Vec::new(),
+        }
+    }
+
+    /// Decodes and keeps one row.
+    pub(crate) fn push(&mut self, row: &D::Row) -> Result<(), Error> {
+        let decoder = self.decoder.get_or_insert_with(|| D::new(row));
+        self.rows.push(decoder.decode(row)?);
+        Ok(())
+    }
+
+    /// The result: the rows kept and `affected`.
+    pub(crate) fn finish(self, affected: u64) -> ValueRows {
+        ValueRows {
+            rows: self.rows,
+            affected,
+            last_insert_id: None,
         }
     }
 }

@@ -9,7 +9,10 @@ use sqlx::error::BoxDynError;
 use sqlx::mysql::{MySqlArguments, MySqlConnectOptions, MySqlRow, MySqlValueRef};
 use sqlx::{Arguments, Column, ConnectOptions, Row as _, TypeInfo, ValueRef};
 
-use super::{column_decode_err, decode_err, decode_stream, DriverError, RowDecoder, RowSink};
+use super::{
+    column_decode_err, decode_err, decode_stream, DriverError, Params, RowDecoder, RowSink,
+    ValueRows, ValueSink,
+};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
@@ -65,9 +68,10 @@ fn bind(args: &mut MySqlArguments, v: &Value) -> Result<(), BoxDynError> {
     }
 }
 
-fn arguments(compiled: &Compiled) -> Result<MySqlArguments, DriverError> {
+fn arguments<P: Params + ?Sized>(params: &P) -> Result<MySqlArguments, DriverError> {
     let mut args = MySqlArguments::default();
-    for v in &compiled.params {
+    args.reserve(params.count(), 0);
+    for v in params.values() {
         bind(&mut args, v).map_err(|e| DriverError::Database {
             kind: ErrorKind::Data,
             code: None,
@@ -82,7 +86,7 @@ pub(crate) async fn execute(
     compiled: &Compiled,
     kind: StatementKind,
 ) -> Result<QueryResult, DriverError> {
-    let args = arguments(compiled)?;
+    let args = arguments(compiled.params.as_slice())?;
     let mut sink = RowSink::<Decoder>::new();
     let affected = super::exec::run::<sqlx::MySql>(
         conn,
@@ -105,12 +109,46 @@ pub(crate) async fn execute(
     Ok(result)
 }
 
+/// Runs `sql` with `params`, keeping the rows as bare values.
+pub(crate) async fn execute_values<P: Params + ?Sized>(
+    conn: &mut sqlx::MySqlConnection,
+    sql: &str,
+    params: &P,
+    kind: StatementKind,
+) -> Result<ValueRows, DriverError> {
+    let args = arguments(params)?;
+    let mut sink = ValueSink::<Decoder>::new();
+    let affected = super::exec::run::<sqlx::MySql>(
+        conn,
+        sql,
+        args,
+        kind,
+        |r| r.rows_affected(),
+        |row| sink.push(row),
+    )
+    .await
+    .map_err(|e| e.into_driver(BACKEND, classify))?;
+    Ok(sink.finish(affected))
+}
+
+/// Runs the query `sql` with `params` for its first row only, as bare values.
+pub(crate) async fn query_one(
+    conn: &mut sqlx::MySqlConnection,
+    sql: &str,
+    params: &[Value],
+) -> Result<Option<Vec<Value>>, DriverError> {
+    let args = arguments(params)?;
+    super::exec::run_one::<sqlx::MySql, _>(conn, sql, args, Decoder::decode_single)
+        .await
+        .map_err(|e| e.into_driver(BACKEND, classify))
+}
+
 pub(crate) fn stream<'a>(
     conn: &'a mut sqlx::MySqlConnection,
     compiled: &'a Compiled,
     redact: bool,
 ) -> BoxStream<'a, Result<Row, Error>> {
-    match arguments(compiled) {
+    match arguments(compiled.params.as_slice()) {
         Ok(args) => decode_stream::<Decoder>(
             super::exec::fetch::<sqlx::MySql>(conn, &compiled.sql, args),
             compiled,
@@ -195,6 +233,15 @@ impl RowDecoder for Decoder {
         let mut out = Vec::with_capacity(self.kinds.len());
         for (i, kind) in self.kinds.iter().enumerate() {
             out.push(decode(row, i, *kind)?);
+        }
+        Ok(out)
+    }
+
+    fn decode_single(row: &MySqlRow) -> Result<Vec<Value>, Error> {
+        let columns = row.columns();
+        let mut out = Vec::with_capacity(columns.len());
+        for (i, c) in columns.iter().enumerate() {
+            out.push(decode(row, i, Kind::of(c.type_info().name()))?);
         }
         Ok(out)
     }

@@ -12,7 +12,10 @@ use sqlx::postgres::{
 };
 use sqlx::{Arguments, Column, ConnectOptions, Row as _, TypeInfo, ValueRef};
 
-use super::{column_decode_err, decode_err, decode_stream, DriverError, RowDecoder, RowSink};
+use super::{
+    column_decode_err, decode_err, decode_stream, DriverError, Params, RowDecoder, RowSink,
+    ValueRows, ValueSink,
+};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
@@ -75,9 +78,10 @@ fn bind(args: &mut PgArguments, v: &Value) -> Result<(), BoxDynError> {
     }
 }
 
-fn arguments(compiled: &Compiled) -> Result<PgArguments, DriverError> {
+fn arguments<P: Params + ?Sized>(params: &P) -> Result<PgArguments, DriverError> {
     let mut args = PgArguments::default();
-    for v in &compiled.params {
+    args.reserve(params.count(), 0);
+    for v in params.values() {
         bind(&mut args, v).map_err(|e| DriverError::Database {
             kind: ErrorKind::Data,
             code: None,
@@ -92,7 +96,7 @@ pub(crate) async fn execute(
     compiled: &Compiled,
     kind: StatementKind,
 ) -> Result<QueryResult, DriverError> {
-    let args = arguments(compiled)?;
+    let args = arguments(compiled.params.as_slice())?;
     let mut sink = RowSink::<Decoder>::new();
     let affected = super::exec::run::<sqlx::Postgres>(
         conn,
@@ -115,12 +119,46 @@ pub(crate) async fn execute(
     Ok(result)
 }
 
+/// Runs `sql` with `params`, keeping the rows as bare values.
+pub(crate) async fn execute_values<P: Params + ?Sized>(
+    conn: &mut sqlx::PgConnection,
+    sql: &str,
+    params: &P,
+    kind: StatementKind,
+) -> Result<ValueRows, DriverError> {
+    let args = arguments(params)?;
+    let mut sink = ValueSink::<Decoder>::new();
+    let affected = super::exec::run::<sqlx::Postgres>(
+        conn,
+        sql,
+        args,
+        kind,
+        |r| r.rows_affected(),
+        |row| sink.push(row),
+    )
+    .await
+    .map_err(|e| e.into_driver(BACKEND, classify))?;
+    Ok(sink.finish(affected))
+}
+
+/// Runs the query `sql` with `params` for its first row only, as bare values.
+pub(crate) async fn query_one(
+    conn: &mut sqlx::PgConnection,
+    sql: &str,
+    params: &[Value],
+) -> Result<Option<Vec<Value>>, DriverError> {
+    let args = arguments(params)?;
+    super::exec::run_one::<sqlx::Postgres, _>(conn, sql, args, Decoder::decode_single)
+        .await
+        .map_err(|e| e.into_driver(BACKEND, classify))
+}
+
 pub(crate) fn stream<'a>(
     conn: &'a mut sqlx::PgConnection,
     compiled: &'a Compiled,
     redact: bool,
 ) -> BoxStream<'a, Result<Row, Error>> {
-    match arguments(compiled) {
+    match arguments(compiled.params.as_slice()) {
         Ok(args) => decode_stream::<Decoder>(
             super::exec::fetch::<sqlx::Postgres>(conn, &compiled.sql, args),
             compiled,
@@ -204,6 +242,15 @@ impl RowDecoder for Decoder {
         let mut out = Vec::with_capacity(self.kinds.len());
         for (i, kind) in self.kinds.iter().enumerate() {
             out.push(decode(row, i, *kind)?);
+        }
+        Ok(out)
+    }
+
+    fn decode_single(row: &PgRow) -> Result<Vec<Value>, Error> {
+        let columns = row.columns();
+        let mut out = Vec::with_capacity(columns.len());
+        for (i, c) in columns.iter().enumerate() {
+            out.push(decode(row, i, Kind::of(c.type_info().name()))?);
         }
         Ok(out)
     }

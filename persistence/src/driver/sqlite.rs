@@ -10,8 +10,8 @@ use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteRow, SqliteValue
 use sqlx::{Arguments, Column, ConnectOptions, Row as _, TypeInfo, ValueRef};
 
 use super::{
-    column_decode_err, decode_err, decode_stream, DriverError, RowDecoder, RowSink, ValueRows,
-    ValueSink,
+    column_decode_err, decode_err, decode_stream, DriverError, Params, RowDecoder, RowSink,
+    ValueRows, ValueSink,
 };
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
@@ -65,10 +65,10 @@ fn bind(args: &mut SqliteArguments<'static>, v: &Value) -> Result<(), BoxDynErro
     }
 }
 
-fn arguments(params: &[Value]) -> Result<SqliteArguments<'static>, DriverError> {
+fn arguments<P: Params + ?Sized>(params: &P) -> Result<SqliteArguments<'static>, DriverError> {
     let mut args = SqliteArguments::default();
-    args.reserve(params.len(), 0);
-    for v in params {
+    args.reserve(params.count(), 0);
+    for v in params.values() {
         bind(&mut args, v).map_err(|e| DriverError::Database {
             kind: ErrorKind::Data,
             code: None,
@@ -83,7 +83,7 @@ pub(crate) async fn execute(
     compiled: &Compiled,
     kind: StatementKind,
 ) -> Result<QueryResult, DriverError> {
-    let args = arguments(&compiled.params)?;
+    let args = arguments(compiled.params.as_slice())?;
     let mut sink = RowSink::<Decoder>::new();
     let affected = super::exec::run::<sqlx::Sqlite>(
         conn,
@@ -107,30 +107,43 @@ pub(crate) async fn execute(
 }
 
 /// Runs `sql` with `params`, keeping the rows as bare values.
-pub(crate) async fn execute_values(
+pub(crate) async fn execute_values<P: Params + ?Sized>(
     conn: &mut sqlx::SqliteConnection,
     sql: &str,
-    params: &[Value],
+    params: &P,
     kind: StatementKind,
-    one: bool,
 ) -> Result<ValueRows, DriverError> {
     let args = arguments(params)?;
     let mut sink = ValueSink::<Decoder>::new();
-    let affected = if one {
-        super::exec::run_one::<sqlx::Sqlite>(conn, sql, args, |row| sink.push(row)).await
-    } else {
-        super::exec::run::<sqlx::Sqlite>(
-            conn,
-            sql,
-            args,
-            kind,
-            |r| r.rows_affected(),
-            |row| sink.push(row),
-        )
-        .await
-    }
+    let mut last_insert_id = None;
+    let affected = super::exec::run::<sqlx::Sqlite>(
+        conn,
+        sql,
+        args,
+        kind,
+        |r| {
+            last_insert_id = Some(r.last_insert_rowid());
+            r.rows_affected()
+        },
+        |row| sink.push(row),
+    )
+    .await
     .map_err(|e| e.into_driver(BACKEND, classify))?;
-    Ok(sink.finish(affected))
+    let mut result = sink.finish(affected);
+    result.last_insert_id = last_insert_id;
+    Ok(result)
+}
+
+/// Runs the query `sql` with `params` for its first row only, as bare values.
+pub(crate) async fn query_one(
+    conn: &mut sqlx::SqliteConnection,
+    sql: &str,
+    params: &[Value],
+) -> Result<Option<Vec<Value>>, DriverError> {
+    let args = arguments(params)?;
+    super::exec::run_one::<sqlx::Sqlite, _>(conn, sql, args, Decoder::decode_single)
+        .await
+        .map_err(|e| e.into_driver(BACKEND, classify))
 }
 
 pub(crate) fn stream<'a>(
@@ -138,7 +151,7 @@ pub(crate) fn stream<'a>(
     compiled: &'a Compiled,
     redact: bool,
 ) -> BoxStream<'a, Result<Row, Error>> {
-    match arguments(&compiled.params) {
+    match arguments(compiled.params.as_slice()) {
         Ok(args) => decode_stream::<Decoder>(
             super::exec::fetch::<sqlx::Sqlite>(conn, &compiled.sql, args),
             compiled,
@@ -175,6 +188,18 @@ enum Declared {
     Other,
 }
 
+impl Declared {
+    fn of(type_name: &str) -> Declared {
+        match type_name {
+            "BOOLEAN" => Declared::Boolean,
+            "DATETIME" => Declared::DateTime,
+            "DATE" => Declared::Date,
+            "TIME" => Declared::Time,
+            _ => Declared::Other,
+        }
+    }
+}
+
 /// Decodes SQLite rows by their columns' declared types.
 struct Decoder {
     declared: Vec<Declared>,
@@ -188,13 +213,7 @@ impl RowDecoder for Decoder {
             declared: first
                 .columns()
                 .iter()
-                .map(|c| match c.type_info().name() {
-                    "BOOLEAN" => Declared::Boolean,
-                    "DATETIME" => Declared::DateTime,
-                    "DATE" => Declared::Date,
-                    "TIME" => Declared::Time,
-                    _ => Declared::Other,
-                })
+                .map(|c| Declared::of(c.type_info().name()))
                 .collect(),
         }
     }
@@ -203,6 +222,15 @@ impl RowDecoder for Decoder {
         let mut out = Vec::with_capacity(self.declared.len());
         for (i, declared) in self.declared.iter().enumerate() {
             out.push(decode(row, i, *declared)?);
+        }
+        Ok(out)
+    }
+
+    fn decode_single(row: &SqliteRow) -> Result<Vec<Value>, Error> {
+        let columns = row.columns();
+        let mut out = Vec::with_capacity(columns.len());
+        for (i, c) in columns.iter().enumerate() {
+            out.push(decode(row, i, Declared::of(c.type_info().name()))?);
         }
         Ok(out)
     }

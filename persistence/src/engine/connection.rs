@@ -55,12 +55,53 @@ impl Connection {
     ) -> Result<QueryResult, Error> {
         let options = self.engine.options();
         let (echo, redact) = (options.echo, options.redact_params);
-        let start = Instant::now();
+        let start = echo.then(Instant::now);
         let raw = self.conn.start()?;
         let result = raw.execute(compiled, kind, redact).await;
         let result = self.conn.done(result);
-        if echo {
+        if let Some(start) = start {
             log(compiled, redact, start);
+        }
+        result
+    }
+
+    /// Runs `sql` with `params` and returns the rows as bare values, for
+    /// the ORM (no labels or [`Row`]s are built). Logged like
+    /// [`Connection::execute_compiled`].
+    pub(crate) async fn execute_values<P: crate::driver::Params + ?Sized>(
+        &mut self,
+        sql: &str,
+        params: &P,
+        kind: StatementKind,
+    ) -> Result<crate::driver::ValueRows, Error> {
+        let options = self.engine.options();
+        let (echo, redact) = (options.echo, options.redact_params);
+        let start = echo.then(Instant::now);
+        let raw = self.conn.start()?;
+        let result = raw.execute_values(sql, params, kind, redact).await;
+        let result = self.conn.done(result);
+        if let Some(start) = start {
+            log_parts(sql, &params.to_vec(), redact, start);
+        }
+        result
+    }
+
+    /// Runs the query `sql` with `params` for its first row only (a lookup
+    /// by primary key), as bare values. Logged like
+    /// [`Connection::execute_compiled`].
+    pub(crate) async fn query_one(
+        &mut self,
+        sql: &str,
+        params: &[dialects::Value],
+    ) -> Result<Option<Vec<dialects::Value>>, Error> {
+        let options = self.engine.options();
+        let (echo, redact) = (options.echo, options.redact_params);
+        let start = echo.then(Instant::now);
+        let raw = self.conn.start()?;
+        let result = raw.query_one(sql, params, redact).await;
+        let result = self.conn.done(result);
+        if let Some(start) = start {
+            log_parts(sql, params, redact, start);
         }
         result
     }
@@ -146,10 +187,14 @@ impl Connection {
 }
 
 fn log(compiled: &Compiled, redact: bool, start: Instant) {
+    log_parts(&compiled.sql, &compiled.params, redact, start);
+}
+
+fn log_parts(sql: &str, params: &[dialects::Value], redact: bool, start: Instant) {
     let elapsed = start.elapsed();
     if redact {
-        tracing::info!(target: "persistence::echo", sql = %compiled.sql, ?elapsed, "execute");
+        tracing::info!(target: "persistence::echo", sql = %sql, ?elapsed, "execute");
     } else {
-        tracing::info!(target: "persistence::echo", sql = %compiled.sql, params = ?compiled.params, ?elapsed, "execute");
+        tracing::info!(target: "persistence::echo", sql = %sql, params = ?params, ?elapsed, "execute");
     }
 }

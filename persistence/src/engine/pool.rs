@@ -15,7 +15,7 @@
 //!   turn, never closed while the engine lives: what an in-memory SQLite
 //!   database needs, since it vanishes with its last connection.
 //!
-//! A [`PooledConnection`] goes back on drop, also when the future using it
+//! A `PooledConnection` goes back on drop, also when the future using it
 //! was cancelled. One dropped in the middle of an operation is discarded
 //! (its protocol state is unknown); one with a transaction still open has
 //! a rollback queued before anything else runs on it; neither is handed
@@ -401,7 +401,7 @@ pub(crate) struct PooledConnection {
     busy: bool,
     /// Set when an operation failed at the connection level.
     broken: bool,
-    _permit: OwnedSemaphorePermit,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl std::fmt::Debug for PooledConnection {
@@ -427,7 +427,7 @@ impl PooledConnection {
             pool,
             busy: false,
             broken: false,
-            _permit: permit,
+            permit: Some(permit),
         }
     }
 
@@ -478,9 +478,34 @@ impl Drop for PooledConnection {
             }
             return;
         }
-        // Rollbacks queued here are sent before anything else runs on it.
-        for _ in 0..conn.transaction_depth() {
-            conn.start_rollback();
+        let depth = conn.transaction_depth();
+        if depth > 0 {
+            // Roll back now, on the runtime, so an idle connection never
+            // holds locks (MySQL's metadata locks would block DDL); the
+            // connection stays checked out until it is clean.
+            if let (Ok(handle), false) = (tokio::runtime::Handle::try_current(), conn.cancel_safe())
+            {
+                let pool = self.pool.clone();
+                let (created, runtime, permit) =
+                    (self.created, self.runtime.take(), self.permit.take());
+                handle.spawn(async move {
+                    let mut clean = true;
+                    for _ in 0..depth {
+                        clean &= conn.rollback().await.is_ok();
+                    }
+                    if clean {
+                        pool.release(conn, created, runtime, true);
+                    } else {
+                        pool.forget(conn);
+                    }
+                    drop(permit);
+                });
+                return;
+            }
+            // No runtime (or SQLite's worker): queued, sent before anything else.
+            for _ in 0..depth {
+                conn.start_rollback();
+            }
         }
         self.pool
             .release(conn, self.created, self.runtime.take(), true);

@@ -12,13 +12,11 @@
 //! Without an explicit strategy (`load("name")`) the seed's rule applies:
 //! joined for to-one, selectin for to-many.
 
-use std::collections::HashMap;
-
 use dialects::{Expr, Value};
 
-use super::identity::IdentityKey;
+use super::identity::{FastMap, IdentityKey};
 use super::relationship::{RelationKind, RelationshipInfo};
-use super::session::Session;
+use super::session::{LinkFrom, Session};
 use crate::error::Error;
 
 /// How a relationship is loaded.
@@ -196,21 +194,30 @@ pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
     let r = rel.resolved()?.clone();
     let mappers = session.mappers().clone();
     let target = mappers.mapper::<C>()?.info().clone();
+    let owner_info = mappers.info(rel.owner).cloned();
     let ref_pos = position(session, rel.owner, &r.referred)?;
     let owner_keys: Vec<Option<IdentityKey>> = owner_values
         .iter()
-        .map(|v| IdentityKey::from_values([&v[ref_pos]]))
+        .map(|v| IdentityKey::of_value(&v[ref_pos]))
         .collect();
     let mut distinct: Vec<Value> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: FastMap<&IdentityKey, ()> = FastMap::default();
     for (v, k) in owner_values.iter().zip(&owner_keys) {
         if let Some(k) = k {
-            if seen.insert(k.clone()) {
+            if seen.insert(k, ()).is_none() {
                 distinct.push(v[ref_pos].clone());
             }
         }
     }
+    // The owner of each child: its foreign key when it is a mapped field
+    // of the child, else (many-to-many) the secondary table's column.
+    let fk_field = match r.secondary {
+        Some(_) => None,
+        None => target.position(&r.fk),
+    };
+    let keep_values = !nested.is_empty();
     let mut children: Vec<C> = Vec::new();
+    let mut child_keys: Vec<Option<IdentityKey>> = Vec::new();
     let mut child_values: Vec<Vec<Value>> = Vec::new();
     let mut link: Vec<Value> = Vec::new();
     for chunk in distinct.chunks(CHUNK) {
@@ -224,7 +231,9 @@ pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
                     .where_(sec.c(&r.fk).in_(chunk.to_vec()))
             }
             _ => {
-                cols.push(target.table.c(&r.fk));
+                if fk_field.is_none() {
+                    cols.push(target.table.c(&r.fk));
+                }
                 dialects::select(cols)
                     .select_from(&target.table)
                     .where_(target.table.c(&r.fk).in_(chunk.to_vec()))
@@ -235,42 +244,95 @@ pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
             .iter()
             .map(|&i| target.table.c(&target.columns[i]))
             .collect();
-        let (objs, vals) = session.load_objects::<C>(core.order_by(order), 1).await?;
-        for (obj, mut v) in objs.into_iter().zip(vals) {
-            link.push(v.pop().unwrap_or(Value::Null));
-            children.push(obj);
-            child_values.push(v);
-        }
+        let from = fk_field.map_or(LinkFrom::Extra, LinkFrom::Field);
+        let loaded = session
+            .load_objects::<C>(core.order_by(order), from, keep_values)
+            .await?;
+        children.extend(loaded.objs);
+        child_keys.extend(loaded.keys);
+        link.extend(loaded.links);
+        child_values.extend(loaded.values);
     }
-    if !nested.is_empty() && !children.is_empty() {
+    if keep_values && !children.is_empty() {
         apply_selectin::<C>(session, &mut children, &child_values, nested).await?;
     }
-    let mut by_owner: HashMap<IdentityKey, Vec<usize>> = HashMap::new();
-    for (i, l) in link.iter().enumerate() {
-        if let Some(k) = IdentityKey::from_values([l]) {
-            by_owner.entry(k).or_default().push(i);
+    // The owner of each child: the first owner with its link's key.
+    let mut slot_of: FastMap<&IdentityKey, usize> = FastMap::default();
+    slot_of.reserve(owner_keys.len());
+    let mut shared_keys = false;
+    for (o, k) in owner_keys.iter().enumerate() {
+        if let Some(k) = k {
+            match slot_of.entry(k) {
+                std::collections::hash_map::Entry::Occupied(_) => shared_keys = true,
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(o);
+                }
+            }
         }
     }
-    let mut out = Vec::with_capacity(owner_values.len());
-    for (v, k) in owner_values.iter().zip(&owner_keys) {
-        let items: Vec<C> = k
-            .as_ref()
-            .and_then(|k| by_owner.get(k))
-            .map(|idx| idx.iter().map(|&i| children[i].clone()).collect())
-            .unwrap_or_default();
-        if let Some(owner_key) = session.mappers().info(rel.owner).and_then(|i| i.key_of(v)) {
-            let keys = k
-                .as_ref()
-                .and_then(|k| by_owner.get(k))
-                .map(|idx| {
-                    idx.iter()
-                        .filter_map(|&i| target.key_of(&child_values[i]))
-                        .collect()
-                })
-                .unwrap_or_default();
+    let child_slot: Vec<Option<usize>> = link
+        .iter()
+        .map(|l| IdentityKey::of_value(l).and_then(|k| slot_of.get(&k).copied()))
+        .collect();
+    let mut out: Vec<Vec<C>> = Vec::with_capacity(owner_values.len());
+    let mut loaded: Vec<Vec<IdentityKey>> = Vec::with_capacity(owner_values.len());
+    if !shared_keys {
+        // Every child belongs to one owner: each moves there, in load order.
+        let mut sizes = vec![0usize; owner_values.len()];
+        for &o in child_slot.iter().flatten() {
+            sizes[o] += 1;
+        }
+        out.extend(sizes.iter().map(|&n| Vec::with_capacity(n)));
+        loaded.extend(sizes.iter().map(|&n| Vec::with_capacity(n)));
+        for ((child, o), key) in children.into_iter().zip(&child_slot).zip(child_keys) {
+            if let Some(o) = *o {
+                out[o].push(child);
+                loaded[o].extend(key);
+            }
+        }
+    } else {
+        // Owners sharing a key (one owner listed twice) share children:
+        // each child moves to its last owner, the others get copies.
+        let mut groups: Vec<Vec<usize>> = vec![Vec::new(); owner_values.len()];
+        for (i, o) in child_slot.iter().enumerate() {
+            if let Some(o) = *o {
+                groups[o].push(i);
+            }
+        }
+        let group = |o: usize| -> &[usize] {
+            match owner_keys[o].as_ref().and_then(|k| slot_of.get(k)) {
+                Some(&s) => &groups[s],
+                None => &[],
+            }
+        };
+        let mut uses = vec![0usize; children.len()];
+        for o in 0..owner_values.len() {
+            for &i in group(o) {
+                uses[i] += 1;
+            }
+        }
+        let mut children: Vec<Option<C>> = children.into_iter().map(Some).collect();
+        for o in 0..owner_values.len() {
+            let idx = group(o);
+            let mut items: Vec<C> = Vec::with_capacity(idx.len());
+            for &i in idx {
+                uses[i] -= 1;
+                let item = if uses[i] == 0 {
+                    children[i].take()
+                } else {
+                    children[i].clone()
+                };
+                items.extend(item);
+            }
+            out.push(items);
+            loaded.push(idx.iter().filter_map(|&i| child_keys[i].clone()).collect());
+        }
+    }
+    session.reserve_loaded(owner_values.len());
+    for (v, keys) in owner_values.iter().zip(loaded) {
+        if let Some(owner_key) = owner_info.as_ref().and_then(|i| i.key_of(v)) {
             session.record_loaded(rel.owner, owner_key, rel.name, keys);
         }
-        out.push(items);
     }
     Ok(out)
 }
@@ -292,38 +354,57 @@ pub(crate) async fn select_parents<C: Clone + Send + Sync + 'static>(
         message: "a relationship needs this column mapped as a field".into(),
     })?;
     let mut distinct = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen: FastMap<IdentityKey, ()> = FastMap::default();
     for v in owner_values {
-        if let Some(k) = IdentityKey::from_values([&v[fk_pos]]) {
-            if seen.insert(k) {
+        if let Some(k) = IdentityKey::of_value(&v[fk_pos]) {
+            if seen.insert(k, ()).is_none() {
                 distinct.push(v[fk_pos].clone());
             }
         }
     }
+    let keep_values = !nested.is_empty();
     let mut parents: Vec<C> = Vec::new();
     let mut parent_values: Vec<Vec<Value>> = Vec::new();
+    let mut referred: Vec<Value> = Vec::new();
     for chunk in distinct.chunks(CHUNK) {
         let core = dialects::select(target.column_exprs().to_vec())
             .select_from(&target.table)
             .where_(target.table.c(&r.referred).in_(chunk.to_vec()));
-        let (objs, vals) = session.load_objects::<C>(core, 0).await?;
-        parents.extend(objs);
-        parent_values.extend(vals);
+        let loaded = session
+            .load_objects::<C>(core, LinkFrom::Field(ref_pos), keep_values)
+            .await?;
+        parents.extend(loaded.objs);
+        referred.extend(loaded.links);
+        parent_values.extend(loaded.values);
     }
-    if !nested.is_empty() && !parents.is_empty() {
+    if keep_values && !parents.is_empty() {
         apply_selectin::<C>(session, &mut parents, &parent_values, nested).await?;
     }
-    let index: HashMap<IdentityKey, usize> = parent_values
+    let index: FastMap<IdentityKey, usize> = referred
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| IdentityKey::from_values([&v[ref_pos]]).map(|k| (k, i)))
+        .filter_map(|(i, v)| IdentityKey::of_value(v).map(|k| (k, i)))
         .collect();
-    Ok(owner_values
+    let found: Vec<Option<usize>> = owner_values
         .iter()
-        .map(|v| {
-            IdentityKey::from_values([&v[fk_pos]])
-                .and_then(|k| index.get(&k))
-                .map(|&i| parents[i].clone())
+        .map(|v| IdentityKey::of_value(&v[fk_pos]).and_then(|k| index.get(&k).copied()))
+        .collect();
+    // Each parent moves to its last owner; the others get copies.
+    let mut uses = vec![0usize; parents.len()];
+    for &i in found.iter().flatten() {
+        uses[i] += 1;
+    }
+    let mut parents: Vec<Option<C>> = parents.into_iter().map(Some).collect();
+    Ok(found
+        .into_iter()
+        .map(|i| {
+            let i = i?;
+            uses[i] -= 1;
+            if uses[i] == 0 {
+                parents[i].take()
+            } else {
+                parents[i].clone()
+            }
         })
         .collect())
 }

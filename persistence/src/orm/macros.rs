@@ -40,9 +40,7 @@ macro_rules! mapping {
             Box::new(|values: &[$crate::dialects::Value]| {
                 let mut it = values.iter();
                 Ok($t {
-                    $($field: <$ty as ::std::convert::TryFrom<$crate::dialects::Value>>::try_from(
-                        it.next().cloned().unwrap_or($crate::dialects::Value::Null),
-                    )?,)+
+                    $($field: $crate::orm::mapper::field_from::<$ty>(it.next())?,)+
                     $($($other: ::std::default::Default::default(),)*)?
                 })
             }),

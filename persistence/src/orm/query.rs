@@ -115,18 +115,20 @@ impl<T> Select<T> {
 /// (SQLAlchemy's `ScalarResult`).
 #[derive(Debug)]
 pub struct ScalarResult<T> {
-    pub(crate) items: Vec<(IdentityKey, T)>,
+    /// The identity of each object (same order as `items`).
+    pub(crate) keys: Vec<IdentityKey>,
+    pub(crate) items: Vec<T>,
 }
 
 impl<T> ScalarResult<T> {
     /// Every object.
     pub fn all(self) -> Vec<T> {
-        self.items.into_iter().map(|(_, t)| t).collect()
+        self.items
     }
 
     /// The first object, if any.
     pub fn first(self) -> Option<T> {
-        self.items.into_iter().next().map(|(_, t)| t)
+        self.items.into_iter().next()
     }
 
     /// Exactly one object: `NoResultFound` or `MultipleResultsFound` otherwise.
@@ -141,20 +143,20 @@ impl<T> ScalarResult<T> {
         if it.next().is_some() {
             return Err(crate::Error::MultipleResultsFound);
         }
-        Ok(first.map(|(_, t)| t))
+        Ok(first)
     }
 
     /// Drops repeated identities, keeping the first of each (what a joined
     /// eager load needs; SQLAlchemy's `.unique()`).
     pub fn unique(self) -> Self {
         let mut seen = std::collections::HashSet::new();
-        ScalarResult {
-            items: self
-                .items
-                .into_iter()
-                .filter(|(k, _)| seen.insert(k.clone()))
-                .collect(),
-        }
+        let (keys, items) = self
+            .keys
+            .into_iter()
+            .zip(self.items)
+            .filter(|(k, _)| seen.insert(k.clone()))
+            .unzip();
+        ScalarResult { keys, items }
     }
 
     /// How many objects.

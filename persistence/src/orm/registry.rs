@@ -5,8 +5,9 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use dialects::{Column, Index, MetaData, SqlType, Table, UniqueConstraint};
+use dialects::{Column, Index, MetaData, SqlType, Table, UniqueConstraint, Value};
 
+use super::identity::FastMap;
 use super::mapper::{BuildFn, GetFn, Mapper, MapperInfo, SetFn, SqlTypeOf};
 use super::relationship::{RelAccess, RelationKind, RelationshipDef, RelationshipInfo, Resolved};
 use crate::error::Error;
@@ -315,6 +316,7 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
             onupdate,
             server_generated,
             select_cache: OnceLock::new(),
+            get_first: OnceLock::new(),
             get_cache: std::sync::Mutex::new(Vec::new()),
             insert_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
         });
@@ -425,8 +427,8 @@ impl Registry {
         if let Some(e) = self.errors.into_iter().next() {
             return Err(e);
         }
-        let mut infos = HashMap::new();
-        let mut mappers = HashMap::new();
+        let mut infos = FastMap::default();
+        let mut mappers = FastMap::default();
         for p in self.pending.drain(..) {
             let ty = p.mapped_type();
             let (info, mapper) = p.build()?;
@@ -434,7 +436,7 @@ impl Registry {
             mappers.insert(ty, mapper);
         }
         self.metadata.sorted_tables()?;
-        let mut relationships: HashMap<TypeId, Vec<Arc<dyn RelAccess>>> = HashMap::new();
+        let mut relationships: FastMap<TypeId, Vec<Arc<dyn RelAccess>>> = FastMap::default();
         for (owner, access) in self.relationships {
             let info = access.info();
             let owner_info = infos.get(&owner).ok_or(Error::UnmappedType {
@@ -455,12 +457,40 @@ impl Registry {
             }
             list.push(access);
         }
+        // What relationship loading reads of an owner's values: its key,
+        // and the columns its relationships join on.
+        // (A many-to-one also reads the referred column of its target.)
+        let mut loader_fields: FastMap<TypeId, Vec<usize>> = infos
+            .iter()
+            .map(|(ty, info)| (*ty, info.pk.clone()))
+            .collect();
+        for list in relationships.values() {
+            for access in list {
+                let rel = access.info();
+                let Ok(r) = rel.resolved() else {
+                    continue;
+                };
+                let mut read = vec![(rel.owner, &r.referred)];
+                if rel.kind == RelationKind::ManyToOne {
+                    read = vec![(rel.owner, &r.fk), (rel.target, &r.referred)];
+                }
+                for (ty, column) in read {
+                    let at = infos.get(&ty).and_then(|i| i.position(column));
+                    if let (Some(at), Some(fields)) = (at, loader_fields.get_mut(&ty)) {
+                        if !fields.contains(&at) {
+                            fields.push(at);
+                        }
+                    }
+                }
+            }
+        }
         Ok(Mappers {
             inner: Arc::new(MappersInner {
                 metadata: self.metadata,
                 infos,
                 mappers,
                 relationships,
+                loader_fields,
             }),
         })
     }
@@ -468,9 +498,11 @@ impl Registry {
 
 struct MappersInner {
     metadata: MetaData,
-    infos: HashMap<TypeId, Arc<MapperInfo>>,
-    mappers: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
-    relationships: HashMap<TypeId, Vec<Arc<dyn RelAccess>>>,
+    infos: FastMap<TypeId, Arc<MapperInfo>>,
+    mappers: FastMap<TypeId, Arc<dyn Any + Send + Sync>>,
+    relationships: FastMap<TypeId, Vec<Arc<dyn RelAccess>>>,
+    /// Per mapper, the fields relationship loading reads.
+    loader_fields: FastMap<TypeId, Vec<usize>>,
 }
 
 /// A configured registry: cheap to clone, shared by every session.
@@ -528,6 +560,24 @@ impl Mappers {
                 field: name.to_owned(),
                 message: "no relationship of this name".into(),
             })
+    }
+
+    /// The values relationship loaders read of an object of mapper `ty`:
+    /// its key and the columns its relationships join on, the other
+    /// fields NULL (cheaper to keep than a copy of every value).
+    pub(crate) fn loader_values(&self, ty: TypeId, values: &[Value]) -> Vec<Value> {
+        let mut out = vec![Value::Null; values.len()];
+        match self.inner.loader_fields.get(&ty) {
+            Some(fields) => {
+                for &i in fields {
+                    if let (Some(o), Some(v)) = (out.get_mut(i), values.get(i)) {
+                        *o = v.clone();
+                    }
+                }
+            }
+            None => out.clone_from_slice(values),
+        }
+        out
     }
 
     /// Every relationship of the mapper of `ty`.

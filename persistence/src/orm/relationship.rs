@@ -241,7 +241,7 @@ pub(crate) trait RelAccess: Send + Sync {
         &self,
         owners: &mut dyn Any,
         index: usize,
-        related: Vec<Vec<Value>>,
+        related: &[Vec<Value>],
         mappers: &Mappers,
     ) -> Result<(), Error>;
 }
@@ -298,13 +298,13 @@ where
         &self,
         owners: &mut dyn Any,
         index: usize,
-        related: Vec<Vec<Value>>,
+        related: &[Vec<Value>],
         mappers: &Mappers,
     ) -> Result<(), Error> {
         let mapper = mappers.mapper::<C>()?;
         let items = related
-            .into_iter()
-            .map(|v| mapper.build(v))
+            .iter()
+            .map(|v| mapper.build_from(v))
             .collect::<Result<Vec<C>, Error>>()?;
         if let Some(owner) = owners_of::<P>(owners)?.get_mut(index) {
             (self.get_mut)(owner).set_loaded(items);
@@ -595,15 +595,11 @@ where
         &self,
         owners: &mut dyn Any,
         index: usize,
-        related: Vec<Vec<Value>>,
+        related: &[Vec<Value>],
         mappers: &Mappers,
     ) -> Result<(), Error> {
         let mapper = mappers.mapper::<C>()?;
-        let item = related
-            .into_iter()
-            .next()
-            .map(|v| mapper.build(v))
-            .transpose()?;
+        let item = related.first().map(|v| mapper.build_from(v)).transpose()?;
         if let Some(owner) = owners_of::<P>(owners)?.get_mut(index) {
             (self.get_mut)(owner).set_loaded(item);
         }
@@ -612,14 +608,14 @@ where
 }
 
 /// Builds the other side of a relationship from this side's description.
-pub(crate) type BackrefFn = Box<dyn FnOnce(&Arc<RelationshipInfo>) -> (TypeId, Arc<dyn RelAccess>) + Send>;
+pub(crate) type BackrefFn =
+    Box<dyn FnOnce(&Arc<RelationshipInfo>) -> (TypeId, Arc<dyn RelAccess>) + Send>;
 
 /// Declares a relationship on a mapper builder; see
 /// [`MapperBuilder::relationship`](super::MapperBuilder::relationship).
 pub struct RelationshipDef<P> {
     pub(crate) access: Arc<dyn RelAccess>,
-    pub(crate) backref:
-        Option<BackrefFn>,
+    pub(crate) backref: Option<BackrefFn>,
     _m: PhantomData<fn() -> P>,
 }
 

@@ -11,15 +11,16 @@
 use std::any::TypeId;
 use std::collections::HashMap;
 
-use dialects::{and_, tuple, Compiled, Expr, Statement, StatementKind, Value};
+use dialects::{and_, tuple, Expr, Statement, StatementKind, Value};
 
 use super::loading::{self, Load};
 
-use super::identity::{IdentityKey, IdentityMap};
+use super::identity::{self, FastMap, IdentityKey, IdentityMap};
 use super::mapper::{Mapper, MapperInfo};
 use super::query::{Delete, ScalarResult, Select, Update};
 use super::registry::Mappers;
-use super::unit_of_work::{plan, Change, Link, RefValue, Step};
+use super::unit_of_work::{plan, Change, Link, RefValue, Staged, Step};
+use crate::driver::RowParams;
 use crate::engine::connection::Connection;
 use crate::engine::engine::Engine;
 use crate::engine::result::QueryResult;
@@ -81,9 +82,9 @@ impl SessionMaker {
             conn: None,
             in_tx: false,
             identity: IdentityMap::default(),
-            pending: Vec::new(),
+            pending: Staged::default(),
             failed: None,
-            loaded: HashMap::new(),
+            loaded: FastMap::default(),
             change_seq: 0,
             last_insert: None,
         }
@@ -112,14 +113,35 @@ pub struct Session {
     conn: Option<Connection>,
     in_tx: bool,
     identity: IdentityMap,
-    pending: Vec<Change>,
+    pending: Staged,
     failed: Option<String>,
     /// Collections loaded per (owner type, owner key, relationship): the
     /// keys of the children loaded, to tell removals from "never loaded".
-    loaded: HashMap<(TypeId, IdentityKey, &'static str), Vec<IdentityKey>>,
+    loaded: FastMap<(TypeId, IdentityKey, &'static str), Vec<IdentityKey>>,
     change_seq: usize,
     /// The last row a flush inserted (what `persist` writes back).
     last_insert: Option<Vec<Value>>,
+}
+
+/// Where the value that ties a loaded row to its owner comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkFrom {
+    /// An extra last column of the statement (dropped from the values).
+    Extra,
+    /// A mapped field of the row.
+    Field(usize),
+}
+
+/// Objects loaded for a relationship.
+#[derive(Debug)]
+pub(crate) struct Loaded<T> {
+    pub objs: Vec<T>,
+    /// Each object's identity (`None` for a NULL key).
+    pub keys: Vec<Option<IdentityKey>>,
+    /// Each row's link value.
+    pub links: Vec<Value>,
+    /// Each object's values for nested loads, when asked for.
+    pub values: Vec<Vec<Value>>,
 }
 
 /// What a staged object is: persistent (its current values), or a staged
@@ -166,7 +188,10 @@ impl Session {
             }
             self.begin_inner().await?;
         }
-        self.conn.as_mut().ok_or(Error::PoolClosed)
+        match self.conn.as_mut() {
+            Some(conn) => Ok(conn),
+            None => Err(Error::PoolClosed),
+        }
     }
 
     async fn begin_inner(&mut self) -> Result<(), Error> {
@@ -216,8 +241,14 @@ impl Session {
         objs: impl IntoIterator<Item = &'a T>,
     ) -> Result<(), Error> {
         self.check_usable()?;
+        let mappers = self.mappers.clone();
+        let mut mapper = None;
         for obj in objs {
-            self.add_linked(obj, Vec::new(), &[])?;
+            let m = match mapper {
+                Some(m) => m,
+                None => *mapper.insert(mappers.mapper::<T>()?),
+            };
+            self.add_with(m, &mappers, obj, Vec::new(), &[])?;
         }
         Ok(())
     }
@@ -232,13 +263,29 @@ impl Session {
     ) -> Result<ChangeRef, Error> {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
-        let info = mapper.info().clone();
+        self.add_with(mapper, &mappers, obj, links, overrides)
+    }
+
+    /// [`Session::add_linked`] with the mapper looked up.
+    fn add_with<T: Send + Sync + 'static>(
+        &mut self,
+        mapper: &Mapper<T>,
+        mappers: &Mappers,
+        obj: &T,
+        links: Vec<Link>,
+        overrides: &[(usize, Value)],
+    ) -> Result<ChangeRef, Error> {
+        let info = mapper.info();
         let mut values = mapper.values(obj);
         for (i, v) in overrides {
             values[*i] = v.clone();
         }
-        let this = self.stage(&info, values.clone(), links);
-        for access in mappers.relationships_of(info.type_id) {
+        let relationships = mappers.relationships_of(info.type_id);
+        if !relationships.iter().any(|r| r.info().cascade.save_update) {
+            return Ok(self.stage(info, values, links));
+        }
+        let this = self.stage(info, values.clone(), links);
+        for access in relationships {
             if access.info().cascade.save_update {
                 access.cascade_add(self, obj, &values, &this)?;
             }
@@ -264,20 +311,16 @@ impl Session {
             return ChangeRef::Pending(id);
         };
         // Staged already (not flushed): replace what was staged.
-        for change in self.pending.iter_mut() {
-            if let Change::Insert {
-                ty: t,
-                id,
-                values: v,
-                links: l,
-            } = change
-            {
-                if *t == ty && info.key_of(v).as_ref() == Some(&key) {
-                    *v = values;
-                    *l = links;
-                    return ChangeRef::Pending(*id);
-                }
-            }
+        if let Some(Change::Insert {
+            id,
+            values: v,
+            links: l,
+            ..
+        }) = self.pending.insert_by_key(ty, &key)
+        {
+            *v = values;
+            *l = links;
+            return ChangeRef::Pending(*id);
         }
         match self.identity.get(ty, &key) {
             Some(entry) => {
@@ -296,27 +339,31 @@ impl Session {
                 }
                 let version = info.version.map(|i| entry.snapshot[i].clone());
                 let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
-                self.pending.retain(
-                    |c| !matches!(c, Change::Update { ty: t, key: k, .. } if *t == ty && *k == key),
-                );
-                self.pending.push(Change::Update {
+                self.pending.push_update(
                     ty,
-                    key,
-                    pk,
-                    set,
-                    version,
-                    links,
-                });
+                    key.clone(),
+                    Change::Update {
+                        ty,
+                        key,
+                        pk,
+                        set,
+                        version,
+                        links,
+                    },
+                );
                 ChangeRef::Persistent(values)
             }
             None => {
                 let id = self.next_change_id();
-                self.pending.push(Change::Insert {
-                    ty,
-                    id,
-                    values,
-                    links,
-                });
+                self.pending.push_keyed_insert(
+                    key,
+                    Change::Insert {
+                        ty,
+                        id,
+                        values,
+                        links,
+                    },
+                );
                 ChangeRef::Pending(id)
             }
         }
@@ -326,40 +373,34 @@ impl Session {
     pub(crate) fn link_change(&mut self, info: &MapperInfo, target: &ChangeRef, link: Link) {
         match target {
             ChangeRef::Pending(id) => {
-                for c in self.pending.iter_mut() {
-                    if let Change::Insert { id: i, links, .. } = c {
-                        if i == id {
-                            links.push(link);
-                            return;
-                        }
-                    }
+                if let Some(Change::Insert { links, .. }) = self.pending.insert_by_id(*id) {
+                    links.push(link);
                 }
             }
             ChangeRef::Persistent(values) => {
                 let Some(key) = info.key_of(values) else {
                     return;
                 };
-                for c in self.pending.iter_mut() {
-                    if let Change::Update {
-                        ty, key: k, links, ..
-                    } = c
-                    {
-                        if *ty == info.type_id && *k == key {
-                            links.push(link);
-                            return;
-                        }
-                    }
+                if let Some(Change::Update { links, .. }) =
+                    self.pending.update_by_key(info.type_id, &key)
+                {
+                    links.push(link);
+                    return;
                 }
                 let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
                 let version = info.version.map(|i| values[i].clone());
-                self.pending.push(Change::Update {
-                    ty: info.type_id,
-                    key,
-                    pk,
-                    set: Vec::new(),
-                    version,
-                    links: vec![link],
-                });
+                self.pending.push_update(
+                    info.type_id,
+                    key.clone(),
+                    Change::Update {
+                        ty: info.type_id,
+                        key,
+                        pk,
+                        set: Vec::new(),
+                        version,
+                        links: vec![link],
+                    },
+                );
             }
         }
     }
@@ -417,11 +458,7 @@ impl Session {
             });
         };
         let ty = info.type_id;
-        let before = self.pending.len();
-        self.pending.retain(
-            |c| !matches!(c, Change::Insert { ty: t, values: v, .. } if *t == ty && info.key_of(v).as_ref() == Some(&key)),
-        );
-        if self.pending.len() < before {
+        if self.pending.remove_insert_by_key(ty, &key) {
             return Ok(()); // never flushed: nothing to delete
         }
         for access in mappers.relationships_of(ty) {
@@ -469,8 +506,8 @@ impl Session {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let changes = std::mem::take(&mut self.pending);
-        let result = self.flush_changes(&changes).await;
+        let changes = self.pending.take();
+        let result = self.flush_changes(changes).await;
         if let Err(e) = &result {
             if let Some(conn) = self.conn.as_mut() {
                 if self.in_tx {
@@ -484,11 +521,8 @@ impl Session {
         result
     }
 
-    async fn flush_changes(&mut self, changes: &[Change]) -> Result<(), Error> {
+    async fn flush_changes(&mut self, changes: Vec<Change>) -> Result<(), Error> {
         let features = *self.engine.dialect().features();
-        let steps = plan(changes, &self.mappers, &features)?;
-        self.connection().await?;
-        let mut inserted: HashMap<usize, Vec<Value>> = HashMap::new();
         let linked: std::collections::HashSet<usize> = changes
             .iter()
             .flat_map(|c| match c {
@@ -505,8 +539,29 @@ impl Session {
                 _ => Vec::new(),
             })
             .collect();
+        let steps = plan(changes, &self.mappers, &features)?;
+        // Room in the identity map for every row inserted, made once.
+        let mut inserts: Vec<(TypeId, usize)> = Vec::new();
+        for step in &steps {
+            if let Step::Insert { info, rows, .. } = step {
+                match inserts.iter_mut().find(|(t, _)| *t == info.type_id) {
+                    Some((_, n)) => *n += rows.len(),
+                    None => inserts.push((info.type_id, rows.len())),
+                }
+            }
+        }
+        for (ty, n) in inserts {
+            self.identity.of_type(ty).reserve(n);
+        }
+        self.connection().await?;
+        let mut inserted: HashMap<usize, Vec<Value>> = HashMap::new();
+        let mut deferred = None;
         for step in steps {
-            self.run_step(step, &mut inserted, &linked).await?;
+            self.run_step(step, &mut inserted, &linked, &mut deferred)
+                .await?;
+        }
+        if let Some(d) = deferred {
+            d.finish(&mut self.identity);
         }
         Ok(())
     }
@@ -516,7 +571,15 @@ impl Session {
         step: Step,
         inserted: &mut HashMap<usize, Vec<Value>>,
         linked: &std::collections::HashSet<usize>,
+        deferred: &mut Option<Deferred>,
     ) -> Result<(), Error> {
+        // What the last INSERT batch left for the identity map is done while
+        // the next batch's statement runs; before any other step, now.
+        if !matches!(step, Step::Insert { .. }) {
+            if let Some(d) = deferred.take() {
+                d.finish(&mut self.identity);
+            }
+        }
         let resolve =
             |inserted: &HashMap<usize, Vec<Value>>, link: &Link| -> Result<Value, Error> {
                 inserted
@@ -539,22 +602,30 @@ impl Session {
                 rows,
                 returning,
             } => {
-                let mut ids = Vec::with_capacity(rows.len());
+                let mut ids = Vec::with_capacity(if linked.is_empty() { 0 } else { rows.len() });
                 let mut rows: Vec<Vec<Value>> = rows
                     .into_iter()
                     .map(|(id, mut values, links)| {
                         for l in &links {
                             values[l.field] = resolve(inserted, l)?;
                         }
-                        ids.push(id);
+                        if !linked.is_empty() {
+                            ids.push(id);
+                        }
                         Ok(values)
                     })
                     .collect::<Result<_, Error>>()?;
-                let names: Vec<&str> = columns.iter().map(|&i| info.columns[i].as_str()).collect();
                 let generated_key = info.pk.iter().any(|i| !columns.contains(i));
+                let mut back = Back::Nothing;
+                let identity = &mut self.identity;
                 if returning.is_empty() && generated_key {
+                    if let Some(d) = deferred.take() {
+                        d.finish(identity);
+                    }
                     // No RETURNING (MySQL 8): one row at a time, reading
                     // LAST_INSERT_ID() for the generated key.
+                    let names: Vec<&str> =
+                        columns.iter().map(|&i| info.columns[i].as_str()).collect();
                     for row in rows.iter_mut() {
                         let sent: Vec<Value> = columns.iter().map(|&i| row[i].clone()).collect();
                         conn.execute(&dialects::insert(&info.table).rows(names.clone(), [sent]))
@@ -569,60 +640,74 @@ impl Session {
                         }
                     }
                 } else {
-                    // The SQL of a batch depends only on its shape: compiled
-                    // once per (columns, rows, returning), then reused.
                     let dialect = self.engine.dialect();
-                    let shape = (
-                        dialect.name(),
-                        columns.clone(),
-                        rows.len(),
-                        returning.clone(),
-                    );
-                    let sql = match info.cached_insert_sql(&shape) {
-                        Some(sql) => sql,
-                        None => {
-                            let template: Vec<Vec<Value>> =
-                                vec![vec![Value::Null; columns.len()]; rows.len()];
-                            let mut stmt = dialects::insert(&info.table).rows(names, template);
-                            if !returning.is_empty() {
-                                let cols: Vec<Expr> = returning
-                                    .iter()
-                                    .map(|&i| info.table.c(&info.columns[i]))
-                                    .collect();
-                                stmt = stmt.returning(cols);
-                            }
-                            let sql = Statement::compile(&stmt, dialect)?.sql;
-                            info.cache_insert_sql(shape, sql.clone());
-                            sql
-                        }
-                    };
-                    let params: Vec<Value> = rows
-                        .iter()
-                        .flat_map(|r| columns.iter().map(|&i| r[i].clone()))
-                        .collect();
-                    let compiled = Compiled { sql, params };
-                    let result = conn.execute_compiled(&compiled, StatementKind::Dml).await?;
-                    if !returning.is_empty() {
-                        for (row, back) in rows.iter_mut().zip(result.all()) {
-                            for (&i, v) in returning.iter().zip(back.into_values()) {
-                                row[i] = v;
-                            }
+                    if dialect.name() == "sqlite"
+                        && rows.len() >= ROWID_BATCH
+                        && rowid_keys(&info, &columns, &returning)
+                    {
+                        back = insert_by_rowid(conn, &info, &columns, &mut rows, deferred, identity)
+                            .await?;
+                    }
+                    if matches!(back, Back::Nothing) {
+                        let sql = insert_sql(&info, dialect, &columns, rows.len(), &returning)?;
+                        // The sent fields are bound where they are, row by row.
+                        let params = RowParams {
+                            rows: &rows,
+                            columns: &columns,
+                        };
+                        let result = overlapped(
+                            conn.execute_values(&sql, &params, StatementKind::Dml),
+                            deferred.take(),
+                            identity,
+                        )
+                        .await?;
+                        if !returning.is_empty() {
+                            back = Back::Rows(result.rows);
                         }
                     }
                 }
+                // One pass over the rows: generated values in, and the rows
+                // become the identity map's snapshots (entered while the next
+                // batch runs).
+                if let Some(d) = deferred.take() {
+                    d.finish(&mut self.identity);
+                }
                 let single = rows.len() == 1;
-                for (id, row) in ids.into_iter().zip(rows) {
+                let (mut back_rows, first_rowid) = match back {
+                    Back::Rows(r) => (Some(r.into_iter()), None),
+                    Back::Rowids(first) => (None, Some(first)),
+                    Back::Nothing => (None, None),
+                };
+                let mut entries = Vec::with_capacity(rows.len());
+                for (k, mut row) in rows.into_iter().enumerate() {
+                    if let Some(back) = back_rows.as_mut().and_then(Iterator::next) {
+                        for (&i, v) in returning.iter().zip(back) {
+                            row[i] = v;
+                        }
+                    }
                     if single {
                         self.last_insert = Some(row.clone());
                     }
                     // Only rows that later rows link to are kept by change id.
-                    if linked.contains(&id) {
-                        inserted.insert(id, row.clone());
+                    if let Some(id) = ids.get(k).filter(|id| linked.contains(id)) {
+                        inserted.insert(*id, row.clone());
                     }
-                    if let Some(key) = info.key_of(&row) {
-                        self.identity.insert(info.type_id, key, row);
+                    // Keys written from rowids are known without reading the row.
+                    let key = match first_rowid {
+                        Some(first) => {
+                            let offset = i64::try_from(k).unwrap_or(i64::MAX);
+                            IdentityKey::of_value(&Value::BigInt(first.saturating_add(offset)))
+                        }
+                        None => info.key_of(&row),
+                    };
+                    if let Some(key) = key {
+                        entries.push((key, row));
                     }
                 }
+                *deferred = Some(Deferred {
+                    ty: info.type_id,
+                    entries,
+                });
             }
             Step::Associate {
                 table,
@@ -768,7 +853,7 @@ impl Session {
     /// Rolls back: staged changes are dropped, every object is expired, and
     /// a session that failed a flush becomes usable again.
     pub async fn rollback(&mut self) -> Result<(), Error> {
-        self.pending.clear();
+        self.pending.take();
         self.identity.clear();
         self.failed = None;
         if self.in_tx {
@@ -794,44 +879,42 @@ impl Session {
     /// The object of type `T` whose primary key is `id`: from the identity
     /// map without SQL when it is there and not expired, else one SELECT.
     pub async fn get<T: 'static>(&mut self, id: impl Into<Value>) -> Result<Option<T>, Error> {
-        self.get_by_key(vec![id.into()]).await
+        self.get_by_values(&[id.into()]).await
     }
 
     /// Like [`Session::get`] for a composite key, values in key-column order.
     pub async fn get_by_key<T: 'static>(&mut self, key: Vec<Value>) -> Result<Option<T>, Error> {
+        self.get_by_values(&key).await
+    }
+
+    async fn get_by_values<T: 'static>(&mut self, key: &[Value]) -> Result<Option<T>, Error> {
         self.check_usable()?;
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let info = mapper.info();
-        let ident = IdentityKey::from_values(&key).ok_or_else(|| Error::Mapping {
+        let ident = IdentityKey::from_values(key).ok_or_else(|| Error::Mapping {
             type_name: info.type_name,
             field: "(primary key)".into(),
             message: "a key value is NULL".into(),
         })?;
         if let Some(entry) = self.identity.get(info.type_id, &ident) {
             if !entry.expired {
-                return mapper.build(entry.snapshot.clone()).map(Some);
+                return mapper.build_from(&entry.snapshot).map(Some);
             }
         }
         self.autoflush().await?;
-        let compiled = Compiled {
-            sql: get_sql(info, &self.engine)?,
-            params: key,
-        };
+        let sql = get_sql(info, &self.engine)?;
         let conn = self.connection().await?;
-        let row = conn
-            .execute_compiled(&compiled, StatementKind::Query)
-            .await?
-            .first();
+        let row = conn.query_one(&sql, key).await?;
         match row {
             None => {
                 self.identity.remove(info.type_id, &ident);
                 Ok(None)
             }
-            Some(row) => {
-                let values = row.into_values();
-                self.identity.insert(info.type_id, ident, values.clone());
-                mapper.build(values).map(Some)
+            Some(values) => {
+                let obj = mapper.build_from(&values);
+                self.identity.insert(info.type_id, ident, values);
+                obj.map(Some)
             }
         }
     }
@@ -974,51 +1057,65 @@ impl Session {
         }
         let keep_values = options.len() > joined.len();
         let conn = self.connection().await?;
-        let rows = conn.execute(&core).await?.all();
+        let compiled = conn.compile(&core)?;
+        let rows = conn
+            .execute_values(&compiled.sql, &compiled.params, core.kind())
+            .await?
+            .rows;
         let n = info.columns.len();
-        let mut objs: Vec<T> = Vec::new();
+        let mut objs: Vec<T> = Vec::with_capacity(rows.len());
         let mut values: Vec<Vec<Value>> = Vec::new();
-        let mut keys: Vec<IdentityKey> = Vec::new();
+        let mut keys: Vec<IdentityKey> = Vec::with_capacity(rows.len());
         let mut related: Vec<Vec<Vec<Vec<Value>>>> = Vec::new();
-        let mut index: HashMap<IdentityKey, usize> = HashMap::new();
-        for row in rows {
-            let mut all = row.into_values();
-            let mut rest = all.split_off(n.min(all.len()));
-            let Some(key) = info.key_of(&all) else {
-                continue;
-            };
-            let at = match index.get(&key).filter(|_| !joined.is_empty()) {
-                Some(&i) => i,
-                None => {
-                    let i = objs.len();
-                    if !joined.is_empty() {
-                        index.insert(key.clone(), i);
-                    }
-                    objs.push(mapper.build(all.clone())?);
-                    if keep_values {
-                        values.push(all.clone());
-                    }
-                    self.identity.insert(info.type_id, key.clone(), all);
-                    keys.push(key);
-                    if !joined.is_empty() {
-                        related.push(vec![Vec::new(); joined.len()]);
-                    }
-                    i
+        if joined.is_empty() {
+            // One object per row: build it from the row's values, which then
+            // become its snapshot in the identity map (no copy of the row).
+            let map = self.identity.of_type(info.type_id);
+            map.reserve(rows.len());
+            for mut all in rows {
+                all.truncate(n);
+                let Some(key) = info.key_of(&all) else {
+                    continue;
+                };
+                objs.push(mapper.build_from(&all)?);
+                if keep_values {
+                    values.push(mappers.loader_values(info.type_id, &all));
                 }
-            };
-            if joined.is_empty() {
-                continue;
+                keys.push(key.clone());
+                identity::put(map, key, all);
             }
-            for (j, (_, target)) in joined.iter().enumerate() {
-                let tail = rest.split_off(target.columns.len().min(rest.len()));
-                let part = std::mem::replace(&mut rest, tail);
-                if let Some(k) = target.key_of(&part) {
-                    let seen = related[at][j]
-                        .iter()
-                        .any(|v| target.key_of(v).as_ref() == Some(&k));
-                    if !seen {
-                        self.identity.insert(target.type_id, k, part.clone());
-                        related[at][j].push(part);
+        } else {
+            let mut index: FastMap<IdentityKey, usize> = FastMap::default();
+            for mut all in rows {
+                let mut rest = all.split_off(n.min(all.len()));
+                let Some(key) = info.key_of(&all) else {
+                    continue;
+                };
+                let at = match index.get(&key) {
+                    Some(&i) => i,
+                    None => {
+                        let i = objs.len();
+                        index.insert(key.clone(), i);
+                        objs.push(mapper.build_from(&all)?);
+                        if keep_values {
+                            values.push(mappers.loader_values(info.type_id, &all));
+                        }
+                        self.identity.insert(info.type_id, key.clone(), all);
+                        keys.push(key);
+                        related.push(vec![Vec::new(); joined.len()]);
+                        i
+                    }
+                };
+                for (j, (_, target)) in joined.iter().enumerate() {
+                    let tail = rest.split_off(target.columns.len().min(rest.len()));
+                    let part = std::mem::replace(&mut rest, tail);
+                    if let Some(k) = target.key_of(&part) {
+                        let seen = related[at][j]
+                            .iter()
+                            .any(|v| target.key_of(v).as_ref() == Some(&k));
+                        if !seen {
+                            related[at][j].push(part);
+                        }
                     }
                 }
             }
@@ -1026,14 +1123,22 @@ impl Session {
         for (j, (access, target)) in joined.iter().enumerate() {
             for (i, rel_rows) in related.iter_mut().enumerate() {
                 let rows = std::mem::take(&mut rel_rows[j]);
-                let child_keys = rows.iter().filter_map(|v| target.key_of(v)).collect();
+                let child_keys: Vec<IdentityKey> =
+                    rows.iter().filter_map(|v| target.key_of(v)).collect();
+                access.assign_joined(&mut objs, i, &rows, &mappers)?;
+                // The joined rows become the related objects' snapshots.
+                let map = self.identity.of_type(target.type_id);
+                for v in rows {
+                    if let Some(k) = target.key_of(&v) {
+                        identity::put(map, k, v);
+                    }
+                }
                 self.record_loaded(
                     info.type_id,
                     keys[i].clone(),
                     access.info().name,
                     child_keys,
                 );
-                access.assign_joined(&mut objs, i, rows, &mappers)?;
             }
         }
         let rest: Vec<Load> = options
@@ -1042,9 +1147,7 @@ impl Session {
             .collect();
         loading::apply_selectin::<T>(self, &mut objs, &values, &rest).await?;
         // Nested options under joined loads run by selectin on the joined objects.
-        Ok(ScalarResult {
-            items: keys.into_iter().zip(objs).collect(),
-        })
+        Ok(ScalarResult { keys, items: objs })
     }
 
     /// `get` with loader options (SQLAlchemy's `session.get(Model, id,
@@ -1068,31 +1171,56 @@ impl Session {
     }
 
     /// Runs `core` (whose first columns are `T`'s mapped columns, in field
-    /// order, followed by `extra` more) and hydrates `T`s, registering
-    /// their identities. Returns the objects and their values (extras last).
+    /// order, followed by one more when `link` is [`LinkFrom::Extra`]) and
+    /// hydrates `T`s, registering their identities (each row becomes its
+    /// object's snapshot). Returns the objects with their keys, each row's
+    /// link value, and, with `keep_values`, their values as
+    /// [`Mappers::loader_values`] keeps them for nested loads.
     pub(crate) async fn load_objects<T: 'static>(
         &mut self,
         core: dialects::Select,
-        extra: usize,
-    ) -> Result<(Vec<T>, Vec<Vec<Value>>), Error> {
+        link: LinkFrom,
+        keep_values: bool,
+    ) -> Result<Loaded<T>, Error> {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let info = mapper.info();
         let conn = self.connection().await?;
-        let rows = conn.execute(&core).await?.all();
-        let mut objs = Vec::with_capacity(rows.len());
-        let mut values = Vec::with_capacity(rows.len());
-        for row in rows {
-            let mut v = row.into_values();
-            let extras = v.split_off(v.len().saturating_sub(extra));
-            if let Some(key) = info.key_of(&v) {
-                self.identity.insert(info.type_id, key, v.clone());
+        let compiled = conn.compile(&core)?;
+        let rows = conn
+            .execute_values(&compiled.sql, &compiled.params, core.kind())
+            .await?
+            .rows;
+        let mut out = Loaded {
+            objs: Vec::with_capacity(rows.len()),
+            keys: Vec::with_capacity(rows.len()),
+            links: Vec::with_capacity(rows.len()),
+            values: Vec::new(),
+        };
+        let map = self.identity.of_type(info.type_id);
+        map.reserve(rows.len());
+        for mut v in rows {
+            match link {
+                LinkFrom::Extra => out.links.push(v.pop().unwrap_or(Value::Null)),
+                LinkFrom::Field(i) => out.links.push(v.get(i).cloned().unwrap_or(Value::Null)),
             }
-            objs.push(mapper.build(v.clone())?);
-            v.extend(extras);
-            values.push(v);
+            if keep_values {
+                out.values.push(mappers.loader_values(info.type_id, &v));
+            }
+            let obj = mapper.build_from(&v);
+            let key = info.key_of(&v);
+            if let Some(key) = &key {
+                identity::put(map, key.clone(), v);
+            }
+            out.keys.push(key);
+            out.objs.push(obj?);
         }
-        Ok((objs, values))
+        Ok(out)
+    }
+
+    /// Room for `n` more loaded collections.
+    pub(crate) fn reserve_loaded(&mut self, n: usize) {
+        self.loaded.reserve(n);
     }
 
     /// Remembers which children a loaded collection held.
@@ -1241,7 +1369,7 @@ fn core_select<T>(info: &MapperInfo, stmt: Select<T>) -> Result<dialects::Select
 }
 
 /// `SELECT cols FROM t WHERE pk = ?`, compiled once per mapper and dialect.
-fn get_sql(info: &MapperInfo, engine: &Engine) -> Result<String, Error> {
+fn get_sql(info: &MapperInfo, engine: &Engine) -> Result<std::sync::Arc<str>, Error> {
     let dialect = engine.dialect();
     if let Some(sql) = info.cached_get_sql(dialect.name()) {
         return Ok(sql);
@@ -1254,9 +1382,197 @@ fn get_sql(info: &MapperInfo, engine: &Engine) -> Result<String, Error> {
     let stmt = dialects::select(info.column_exprs().to_vec())
         .select_from(&info.table)
         .where_(and_(conds));
-    let sql = stmt.compile(dialect)?.sql;
+    let sql: std::sync::Arc<str> = stmt.compile(dialect)?.sql.into();
     info.cache_get_sql(dialect.name(), sql.clone());
     Ok(sql)
+}
+
+/// The SQL of a batched INSERT: it depends only on the batch's shape, so
+/// it is compiled once per (dialect, columns, rows, returning) and reused.
+fn insert_sql(
+    info: &MapperInfo,
+    dialect: &dyn dialects::Dialect,
+    columns: &[usize],
+    rows: usize,
+    returning: &[usize],
+) -> Result<std::sync::Arc<str>, Error> {
+    let shape = (dialect.name(), columns.to_vec(), rows, returning.to_vec());
+    if let Some(sql) = info.cached_insert_sql(&shape) {
+        return Ok(sql);
+    }
+    let names: Vec<&str> = columns.iter().map(|&i| info.columns[i].as_str()).collect();
+    let template: Vec<Vec<Value>> = vec![vec![Value::Null; columns.len()]; rows];
+    let mut stmt = dialects::insert(&info.table).rows(names, template);
+    if !returning.is_empty() {
+        let cols: Vec<Expr> = returning
+            .iter()
+            .map(|&i| info.table.c(&info.columns[i]))
+            .collect();
+        stmt = stmt.returning(cols);
+    }
+    let sql: std::sync::Arc<str> = Statement::compile(&stmt, dialect)?.sql.into();
+    info.cache_insert_sql(shape, sql.clone());
+    Ok(sql)
+}
+
+/// Rows of an inserted batch on their way into the identity map: entered
+/// while the next batch's statement runs (the driver works meanwhile), or
+/// before any other step.
+pub(crate) struct Deferred {
+    ty: TypeId,
+    entries: Vec<(IdentityKey, Vec<Value>)>,
+}
+
+impl Deferred {
+    fn finish(self, identity: &mut IdentityMap) {
+        let map = identity.of_type(self.ty);
+        for (key, row) in self.entries {
+            identity::put(map, key, row);
+        }
+    }
+}
+
+/// Runs `statement`; once it is under way (sent, the driver or server at
+/// work), enters `deferred` into the identity map.
+async fn overlapped<T>(
+    statement: impl std::future::Future<Output = T>,
+    deferred: Option<Deferred>,
+    identity: &mut IdentityMap,
+) -> T {
+    let finish = async move {
+        if let Some(d) = deferred {
+            d.finish(identity);
+        }
+    };
+    futures_util::future::join(statement, finish).await.0
+}
+
+/// Batches of at least this many rows learn their keys on SQLite from the
+/// rowids (two small statements more) rather than from RETURNING (a row
+/// back per row inserted).
+const ROWID_BATCH: usize = 64;
+
+/// What an INSERT batch read back.
+enum Back {
+    /// Nothing (no RETURNING).
+    Nothing,
+    /// The RETURNING rows, in the order of the batch.
+    Rows(Vec<Vec<Value>>),
+    /// The key of the first row, the others following one by one (and
+    /// already written into the rows).
+    Rowids(i64),
+}
+
+/// Whether an INSERT batch on SQLite may learn its generated keys from the
+/// rowids instead of RETURNING: the only value to read back is a
+/// single-column primary key that is not sent (an autoincrement key), in
+/// a table of the main schema whose rowid is not shadowed by a column.
+fn rowid_keys(info: &MapperInfo, columns: &[usize], returning: &[usize]) -> bool {
+    matches!((info.pk.as_slice(), returning), ([pk], [r]) if pk == r && !columns.contains(pk))
+        && info.table.schema_name().is_none()
+        && !info
+            .table
+            .columns()
+            .iter()
+            .any(|c| ["rowid", "oid", "_rowid_"].contains(&c.name().to_ascii_lowercase().as_str()))
+}
+
+/// SQLite: inserts `rows` (sending their fields `columns`) without
+/// RETURNING and writes their keys from the rowids, which a multi-row
+/// INSERT hands out consecutively (each new rowid is one more than the
+/// largest; SQLite's documented algorithm) as long as no trigger on the
+/// table inserts rows of its own and the largest rowid is far from the end
+/// of the range (where SQLite starts picking rowids at random). Both are
+/// checked first; when either fails, nothing is inserted and
+/// `Back::Nothing` sends the batch through RETURNING. The keys are written
+/// before the INSERT (the largest rowid plus one, two, ...) and corrected
+/// after it from `last_insert_rowid()` when they differ (AUTOINCREMENT after
+/// deletes). A key column that is the rowid (an `INTEGER PRIMARY KEY`) is
+/// the rowid itself; otherwise the keys are read back by rowid range.
+async fn insert_by_rowid(
+    conn: &mut Connection,
+    info: &MapperInfo,
+    columns: &[usize],
+    rows: &mut [Vec<Value>],
+    deferred: &mut Option<Deferred>,
+    identity: &mut IdentityMap,
+) -> Result<Back, Error> {
+    let (Some(&pk), Ok(n)) = (info.pk.first(), i64::try_from(rows.len())) else {
+        return Ok(Back::Nothing);
+    };
+    if n == 0 {
+        return Ok(Back::Nothing);
+    }
+    let table = quote_sqlite(info.table.name());
+    let check = format!(
+        "SELECT (SELECT max(rowid) FROM {table}), \
+         (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) \
+         + (SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)"
+    );
+    let name = [Value::String(info.table.name().to_owned())];
+    let Ok(Some(found)) = conn.query_one(&check, &name).await else {
+        return Ok(Back::Nothing);
+    };
+    let max = match found.first() {
+        Some(Value::Null) => Some(0),
+        Some(v) => v.as_i64(),
+        None => None,
+    };
+    let triggers = found.get(1).and_then(Value::as_i64);
+    let max = match (max, triggers) {
+        (Some(max), Some(0)) if max <= i64::MAX - n => max,
+        _ => return Ok(Back::Nothing),
+    };
+    let write_keys = |rows: &mut [Vec<Value>], first: i64| {
+        for (row, id) in rows.iter_mut().zip(first..) {
+            row[pk] = Value::BigInt(id);
+        }
+    };
+    let mut first = max + 1;
+    write_keys(rows, first);
+    let sql = insert_sql(info, &dialects::Sqlite, columns, rows.len(), &[])?;
+    let params = RowParams { rows, columns };
+    let done = overlapped(
+        conn.execute_values(&sql, &params, StatementKind::Dml),
+        deferred.take(),
+        identity,
+    )
+    .await?;
+    let (Some(last), true) = (done.last_insert_id, done.affected == n.unsigned_abs()) else {
+        return Err(Error::Mapping {
+            type_name: info.type_name,
+            field: info.columns[pk].clone(),
+            message: "the generated keys of an INSERT could not be read back".into(),
+        });
+    };
+    if last - (n - 1) != first {
+        first = last - (n - 1);
+        write_keys(rows, first);
+    }
+    let key = quote_sqlite(&info.columns[pk]);
+    let probe = format!("SELECT {key} FROM {table} WHERE rowid = ?1");
+    let is_rowid = conn
+        .query_one(&probe, &[Value::BigInt(last)])
+        .await?
+        .and_then(|v| v.first().and_then(Value::as_i64))
+        == Some(last);
+    if is_rowid {
+        return Ok(Back::Rowids(first));
+    }
+    let range = format!("SELECT {key} FROM {table} WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid");
+    let keys = conn
+        .execute_values(
+            &range,
+            &[Value::BigInt(first), Value::BigInt(last)][..],
+            StatementKind::Query,
+        )
+        .await?;
+    Ok(Back::Rows(keys.rows))
+}
+
+/// An SQLite identifier, quoted.
+fn quote_sqlite(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 impl Drop for Session {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use dialects::{Features, MetaData, Value};
 
-use super::identity::IdentityKey;
+use super::identity::{FastMap, IdentityKey};
 use super::mapper::MapperInfo;
 use super::registry::Mappers;
 use crate::error::Error;
@@ -69,6 +69,127 @@ pub(crate) enum Change {
         pk: Vec<Value>,
         version: Option<Value>,
     },
+    /// A change taken back before flush (keeps later changes' positions).
+    Removed,
+}
+
+/// The staged changes of a session, in staging order, with indexes so
+/// that staging n objects costs O(n): a change taken back becomes
+/// [`Change::Removed`] (later changes keep their positions).
+#[derive(Debug, Default)]
+pub(crate) struct Staged {
+    changes: Vec<Change>,
+    /// Changes that are not `Removed`.
+    live: usize,
+    /// Inserts staged with a primary key: position by (type, key).
+    inserts_by_key: FastMap<(TypeId, IdentityKey), usize>,
+    /// Updates: position by (type, key) (at most one per object).
+    updates_by_key: FastMap<(TypeId, IdentityKey), usize>,
+    /// Position of each insert by change id: ids are handed out in
+    /// staging order, so the insert with id `first_id + i` is at
+    /// `by_id[i]` (while `dense`).
+    by_id: Vec<usize>,
+    first_id: Option<usize>,
+    dense: bool,
+}
+
+impl Staged {
+    /// Whether nothing is staged.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Stages a change with nothing to index (association rows, deletes
+    /// through a parent).
+    pub fn push(&mut self, change: Change) {
+        if let Change::Insert { id, .. } = &change {
+            self.index_id(*id);
+        }
+        self.live += usize::from(!matches!(change, Change::Removed));
+        self.changes.push(change);
+    }
+
+    fn index_id(&mut self, id: usize) {
+        let first = *self.first_id.get_or_insert_with(|| {
+            self.dense = true;
+            id
+        });
+        if self.dense && id == first + self.by_id.len() {
+            self.by_id.push(self.changes.len());
+        } else {
+            self.dense = false;
+        }
+    }
+
+    /// Stages an insert whose primary key is `key`.
+    pub fn push_keyed_insert(&mut self, key: IdentityKey, change: Change) {
+        if let Change::Insert { ty, .. } = &change {
+            self.inserts_by_key.insert((*ty, key), self.changes.len());
+        }
+        self.push(change);
+    }
+
+    /// Stages an update of the object `key`, replacing one staged before.
+    pub fn push_update(&mut self, ty: TypeId, key: IdentityKey, change: Change) {
+        let at = self.changes.len();
+        if let Some(old) = self.updates_by_key.insert((ty, key), at) {
+            self.remove_at(old);
+        }
+        self.push(change);
+    }
+
+    fn remove_at(&mut self, at: usize) {
+        if let Some(c) = self.changes.get_mut(at) {
+            if !matches!(c, Change::Removed) {
+                *c = Change::Removed;
+                self.live -= 1;
+            }
+        }
+    }
+
+    /// The staged insert of the object `key`.
+    pub fn insert_by_key(&mut self, ty: TypeId, key: &IdentityKey) -> Option<&mut Change> {
+        let at = *self.inserts_by_key.get(&(ty, key.clone()))?;
+        self.changes.get_mut(at)
+    }
+
+    /// Takes back the staged insert of the object `key`; whether there was one.
+    pub fn remove_insert_by_key(&mut self, ty: TypeId, key: &IdentityKey) -> bool {
+        match self.inserts_by_key.remove(&(ty, key.clone())) {
+            Some(at) => {
+                self.remove_at(at);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The staged update of the object `key`.
+    pub fn update_by_key(&mut self, ty: TypeId, key: &IdentityKey) -> Option<&mut Change> {
+        let at = *self.updates_by_key.get(&(ty, key.clone()))?;
+        self.changes.get_mut(at)
+    }
+
+    /// The staged insert with change id `id`.
+    pub fn insert_by_id(&mut self, id: usize) -> Option<&mut Change> {
+        if let (true, Some(first)) = (self.dense, self.first_id) {
+            let at = id
+                .checked_sub(first)
+                .and_then(|i| self.by_id.get(i).copied())?;
+            return self.changes.get_mut(at);
+        }
+        self.changes
+            .iter_mut()
+            .find(|c| matches!(c, Change::Insert { id: i, .. } if *i == id))
+    }
+
+    /// Every staged change, in staging order (taken back ones as
+    /// `Removed`); nothing stays staged.
+    pub fn take(&mut self) -> Vec<Change> {
+        let changes = std::mem::take(&mut self.changes);
+        *self = Staged::default();
+        changes
+    }
 }
 
 /// One statement (or batch) of a flush.
@@ -81,7 +202,7 @@ pub(crate) enum Step {
         columns: Vec<usize>,
         /// Full field values of each row (unsent fields NULL until returned),
         /// with the staged change it comes from and its links.
-        rows: Vec<(usize, Vec<Value>, Vec<Link>)>,
+        rows: Vec<InsertRow>,
         /// Field positions to read back (`RETURNING`), when the backend can.
         returning: Vec<usize>,
     },
@@ -114,15 +235,27 @@ pub(crate) enum Step {
     },
 }
 
+/// An insert row: its staged change, every field's value, its links.
+type InsertRow = (usize, Vec<Value>, Vec<Link>);
+
 /// Insert rows of one shape: depth (for trees), sent fields, rows.
-type Batch = (usize, Vec<usize>, Vec<(usize, Vec<Value>, Vec<Link>)>);
+type Batch = (usize, Vec<usize>, Vec<InsertRow>);
+
+/// The changes of one mapper, in staging order.
+struct TypeChanges {
+    info: Arc<MapperInfo>,
+    inserts: Vec<InsertRow>,
+    updates: Vec<Step>,
+    deletes: Vec<(IdentityKey, Vec<Value>, Option<Value>)>,
+}
 
 /// Orders `changes` into statements: inserts and updates table by table,
 /// parents before children; deletes children before parents. Inserts into
 /// one table with the same columns are batched, as many rows per statement
-/// as the backend's parameter limit allows.
+/// as the backend's parameter limit allows. Values move from the changes
+/// into the steps (nothing is copied per row).
 pub(crate) fn plan(
-    changes: &[Change],
+    changes: Vec<Change>,
     mappers: &Mappers,
     features: &Features,
 ) -> Result<Vec<Step>, Error> {
@@ -133,128 +266,110 @@ pub(crate) fn plan(
             .position(|t| t == info.table.name())
             .unwrap_or(usize::MAX)
     };
-    let info_of = |ty: &TypeId| {
-        mappers.info(*ty).cloned().ok_or(Error::UnmappedType {
-            type_name: "(unknown type)",
-        })
-    };
-    let mut tables: Vec<Arc<MapperInfo>> = Vec::new();
-    for c in changes {
-        let ty = match c {
-            Change::Insert { ty, .. } | Change::Update { ty, .. } | Change::Delete { ty, .. } => ty,
-            Change::Associate { .. } | Change::DeleteWhere { .. } => continue,
+    let mut tables: Vec<TypeChanges> = Vec::new();
+    let mut assoc: Vec<(dialects::Table, [String; 2], Vec<[RefValue; 2]>)> = Vec::new();
+    let mut delete_where: Vec<Step> = Vec::new();
+    // The tables in order of first appearance, with room for their
+    // inserts made once.
+    let mut counts: Vec<(TypeId, usize)> = Vec::new();
+    for c in &changes {
+        let (Change::Insert { ty, .. } | Change::Update { ty, .. } | Change::Delete { ty, .. }) = c
+        else {
+            continue;
         };
-        let info = info_of(ty)?;
-        if !tables.iter().any(|t| Arc::ptr_eq(t, &info)) {
-            tables.push(info);
+        let insert = usize::from(matches!(c, Change::Insert { .. }));
+        match counts.last_mut().filter(|(t, _)| t == ty) {
+            Some((_, n)) => *n += insert,
+            None => match counts.iter_mut().find(|(t, _)| t == ty) {
+                Some((_, n)) => *n += insert,
+                None => counts.push((*ty, insert)),
+            },
         }
     }
-    tables.sort_by_key(|t| rank(t));
-
-    let mut steps = Vec::new();
-    for info in &tables {
-        // Inserts, batched by the set of columns they send; a row linked to
-        // a new row of the same table (a tree) waits for a later batch.
-        let mut depth: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
-        let mut batches: Vec<Batch> = Vec::new();
-        for c in changes {
-            let Change::Insert {
+    for (ty, n) in counts {
+        slot(&mut tables, mappers, ty)?.inserts.reserve_exact(n);
+    }
+    for c in changes {
+        match c {
+            Change::Insert {
                 ty,
                 id,
                 values,
                 links,
-            } = c
-            else {
-                continue;
-            };
-            if *ty != info.type_id {
-                continue;
+            } => {
+                // Runs of inserts of one type go to the slot found last.
+                let last = tables
+                    .last_mut()
+                    .filter(|t| t.info.type_id == ty)
+                    .map(|t| &mut t.inserts);
+                match last {
+                    Some(inserts) => inserts.push((id, values, links)),
+                    None => slot(&mut tables, mappers, ty)?
+                        .inserts
+                        .push((id, values, links)),
+                }
             }
-            let d = links
-                .iter()
-                .filter_map(|l| depth.get(&l.parent).map(|d| d + 1))
-                .max()
-                .unwrap_or(0);
-            depth.insert(*id, d);
-            let values = with_defaults(info, values.clone());
-            let columns: Vec<usize> = (0..values.len())
-                .filter(|&i| {
-                    !(values[i].is_null()
-                        && info.server_generated.contains(&i)
-                        && !links.iter().any(|l| l.field == i))
-                })
-                .collect();
-            match batches
-                .iter_mut()
-                .find(|(bd, cols, _)| *bd == d && *cols == columns)
-            {
-                Some((_, _, rows)) => rows.push((*id, values, links.clone())),
-                None => batches.push((d, columns, vec![(*id, values, links.clone())])),
-            }
-        }
-        batches.sort_by_key(|(d, _, _)| *d);
-        for (_, columns, rows) in batches {
-            let returning: Vec<usize> = if features.insert_returning {
-                (0..info.columns.len())
-                    .filter(|i| !columns.contains(i) || info.pk.contains(i))
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let per_statement = (features.max_bind_params / columns.len().max(1)).clamp(1, 10_000);
-            let mut rows = rows;
-            while !rows.is_empty() {
-                let rest = rows.split_off(rows.len().min(per_statement));
-                steps.push(Step::Insert {
-                    info: info.clone(),
-                    columns: columns.clone(),
-                    rows,
-                    returning: returning.clone(),
-                });
-                rows = rest;
-            }
-        }
-        for c in changes {
-            if let Change::Update {
+            Change::Update {
                 ty,
                 key,
                 pk,
                 set,
                 version,
                 links,
-            } = c
-            {
-                if *ty == info.type_id && (!set.is_empty() || !links.is_empty()) {
-                    steps.push(Step::Update {
-                        info: info.clone(),
-                        key: key.clone(),
-                        pk: pk.clone(),
-                        set: with_onupdate(info, set.clone()),
-                        version: version.clone(),
-                        links: links.clone(),
+            } => {
+                let t = slot(&mut tables, mappers, ty)?;
+                if !set.is_empty() || !links.is_empty() {
+                    t.updates.push(Step::Update {
+                        info: t.info.clone(),
+                        key,
+                        pk,
+                        set: with_onupdate(&t.info, set),
+                        version,
+                        links,
                     });
                 }
             }
+            Change::Delete {
+                ty,
+                key,
+                pk,
+                version,
+            } => slot(&mut tables, mappers, ty)?
+                .deletes
+                .push((key, pk, version)),
+            Change::Associate {
+                table,
+                columns,
+                values,
+            } => match assoc
+                .iter_mut()
+                .find(|(t, cols, _)| t.name() == table.name() && *cols == columns)
+            {
+                Some((_, _, rows)) => rows.push(values),
+                None => assoc.push((table, columns, vec![values])),
+            },
+            Change::DeleteWhere { table, conditions } => {
+                delete_where.push(Step::DeleteWhere { table, conditions });
+            }
+            Change::Removed => {}
         }
+    }
+    tables.sort_by_key(|t| rank(&t.info));
+
+    let mut steps = Vec::new();
+    let mut deletes = Vec::new();
+    for t in tables {
+        let TypeChanges {
+            info,
+            inserts,
+            updates,
+            deletes: type_deletes,
+        } = t;
+        insert_steps(&info, inserts, features, &mut steps);
+        steps.extend(updates);
+        deletes.push((info, type_deletes));
     }
     // Association rows once both sides exist.
-    let mut assoc: Vec<(dialects::Table, [String; 2], Vec<[RefValue; 2]>)> = Vec::new();
-    for c in changes {
-        if let Change::Associate {
-            table,
-            columns,
-            values,
-        } = c
-        {
-            match assoc
-                .iter_mut()
-                .find(|(t, cols, _)| t.name() == table.name() && cols == columns)
-            {
-                Some((_, _, rows)) => rows.push(values.clone()),
-                None => assoc.push((table.clone(), columns.clone(), vec![values.clone()])),
-            }
-        }
-    }
     for (table, columns, rows) in assoc {
         steps.push(Step::Associate {
             table,
@@ -263,40 +378,21 @@ pub(crate) fn plan(
         });
     }
     // Association rows and children deleted through their parent go first.
-    for c in changes {
-        if let Change::DeleteWhere { table, conditions } = c {
-            steps.push(Step::DeleteWhere {
-                table: table.clone(),
-                conditions: conditions.clone(),
-            });
-        }
-    }
-    for info in tables.iter().rev() {
+    steps.extend(delete_where);
+    for (info, type_deletes) in deletes.into_iter().rev() {
         let mut keys = Vec::new();
         let mut pks = Vec::new();
-        for c in changes {
-            let Change::Delete {
-                ty,
-                key,
-                pk,
-                version,
-            } = c
-            else {
-                continue;
-            };
-            if *ty != info.type_id {
-                continue;
-            }
+        for (key, pk, version) in type_deletes {
             if version.is_some() {
                 steps.push(Step::Delete {
                     info: info.clone(),
-                    keys: vec![key.clone()],
-                    pks: vec![pk.clone()],
-                    version: version.clone(),
+                    keys: vec![key],
+                    pks: vec![pk],
+                    version,
                 });
             } else {
-                keys.push(key.clone());
-                pks.push(pk.clone());
+                keys.push(key);
+                pks.push(pk);
             }
         }
         let per_statement = (features.max_bind_params / info.pk.len().max(1)).clamp(1, 10_000);
@@ -316,6 +412,121 @@ pub(crate) fn plan(
     Ok(steps)
 }
 
+/// The changes of mapper `ty` (added in order of first appearance).
+fn slot<'a>(
+    tables: &'a mut Vec<TypeChanges>,
+    mappers: &Mappers,
+    ty: TypeId,
+) -> Result<&'a mut TypeChanges, Error> {
+    let at = match tables.iter().position(|t| t.info.type_id == ty) {
+        Some(at) => at,
+        None => {
+            let info = mappers.info(ty).cloned().ok_or(Error::UnmappedType {
+                type_name: "(unknown type)",
+            })?;
+            tables.push(TypeChanges {
+                info,
+                inserts: Vec::new(),
+                updates: Vec::new(),
+                deletes: Vec::new(),
+            });
+            tables.len() - 1
+        }
+    };
+    Ok(&mut tables[at])
+}
+
+/// The INSERT steps of one table: rows batched by the fields they send;
+/// a row linked to a new row of the same table (a tree) waits for a later
+/// batch.
+fn insert_steps(
+    info: &Arc<MapperInfo>,
+    mut inserts: Vec<InsertRow>,
+    features: &Features,
+    steps: &mut Vec<Step>,
+) {
+    let trees = inserts.iter().any(|(_, _, links)| !links.is_empty());
+    let mut depth: FastMap<usize, usize> = FastMap::default();
+    // Each row's shape (depth, sent fields), as an index into `shapes`.
+    let mut shapes: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut shape_of: Vec<usize> = Vec::with_capacity(inserts.len());
+    for (id, values, links) in inserts.iter_mut() {
+        let d = if trees {
+            let d = links
+                .iter()
+                .filter_map(|l| depth.get(&l.parent).map(|d| d + 1))
+                .max()
+                .unwrap_or(0);
+            depth.insert(*id, d);
+            d
+        } else {
+            0
+        };
+        with_defaults(info, values);
+        let sent = |i: &usize| {
+            !(values[*i].is_null()
+                && info.server_generated.contains(i)
+                && !links.iter().any(|l| l.field == *i))
+        };
+        let n = values.len();
+        let at = match shapes
+            .iter()
+            .position(|(sd, cols)| *sd == d && cols.iter().copied().eq((0..n).filter(sent)))
+        {
+            Some(at) => at,
+            None => {
+                shapes.push((d, (0..n).filter(sent).collect()));
+                shapes.len() - 1
+            }
+        };
+        shape_of.push(at);
+    }
+    let mut batches: Vec<Batch> = if shapes.len() == 1 {
+        shapes
+            .into_iter()
+            .map(|(d, columns)| (d, columns, std::mem::take(&mut inserts)))
+            .collect()
+    } else {
+        let mut batches: Vec<Batch> = shapes
+            .into_iter()
+            .map(|(d, columns)| (d, columns, Vec::new()))
+            .collect();
+        for (row, at) in inserts.into_iter().zip(shape_of) {
+            batches[at].2.push(row);
+        }
+        batches
+    };
+    batches.sort_by_key(|(d, _, _)| *d);
+    for (_, columns, mut rows) in batches {
+        let returning: Vec<usize> = if features.insert_returning {
+            (0..info.columns.len())
+                .filter(|i| !columns.contains(i) || info.pk.contains(i))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let per_statement = (features.max_bind_params / columns.len().max(1)).clamp(1, 10_000);
+        // Statements from the back, so that each row moves once.
+        let mut chunks = Vec::new();
+        while !rows.is_empty() {
+            let start = (rows.len() - 1) / per_statement * per_statement;
+            chunks.push(if start == 0 {
+                std::mem::take(&mut rows)
+            } else {
+                rows.split_off(start)
+            });
+        }
+        for chunk in chunks.into_iter().rev() {
+            steps.push(Step::Insert {
+                info: info.clone(),
+                columns: columns.clone(),
+                rows: chunk,
+                returning: returning.clone(),
+            });
+        }
+    }
+}
+
 /// Table names, parents first.
 fn table_order(metadata: &MetaData) -> Result<Vec<String>, Error> {
     Ok(metadata
@@ -326,13 +537,12 @@ fn table_order(metadata: &MetaData) -> Result<Vec<String>, Error> {
 }
 
 /// Fills NULL fields that have an ORM-side default.
-fn with_defaults(info: &MapperInfo, mut values: Vec<Value>) -> Vec<Value> {
+fn with_defaults(info: &MapperInfo, values: &mut [Value]) {
     for (i, d) in info.defaults.iter().enumerate() {
         if let (Some(d), true) = (d, values[i].is_null()) {
             values[i] = d.value();
         }
     }
-    values
 }
 
 /// Adds ORM-side onupdate values for fields the update does not set.
