@@ -2,7 +2,8 @@
 //! loading one relationship for a whole set of objects.
 //!
 //! * `selectinload` — one `SELECT ... WHERE fk IN (...)` per level (chunked
-//!   for large key sets), never one query per object.
+//!   only beyond what the backend binds in one statement), never one
+//!   query per object.
 //! * `joinedload` — a LEFT OUTER JOIN in the same statement; rows repeated
 //!   by a collection are folded back by identity (SQLAlchemy's `.unique()`).
 //! * `contains_eager` — like joinedload, from a join the caller wrote.
@@ -169,8 +170,12 @@ pub(crate) fn merge(loads: &[Load]) -> Vec<Load> {
     out
 }
 
-/// Keys for `IN (...)` lists, at most this many per statement.
-const CHUNK: usize = 500;
+/// Keys for one `IN (...)` list: as many as the backend binds in one
+/// statement (half its limit, at most 10,000, as for batched inserts), so
+/// that a level is one query unless it has more parents than that.
+fn chunk_size(session: &Session) -> usize {
+    (session.engine().dialect().features().max_bind_params / 2).clamp(1, 10_000)
+}
 
 fn position(session: &Session, ty: std::any::TypeId, column: &str) -> Result<usize, Error> {
     let info = session.mappers().info(ty).ok_or(Error::UnmappedType {
@@ -220,7 +225,7 @@ pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
     let mut child_keys: Vec<Option<IdentityKey>> = Vec::new();
     let mut child_values: Vec<Vec<Value>> = Vec::new();
     let mut link: Vec<Value> = Vec::new();
-    for chunk in distinct.chunks(CHUNK) {
+    for chunk in distinct.chunks(chunk_size(session)) {
         let mut cols: Vec<Expr> = target.column_exprs().to_vec();
         let core = match (&r.secondary, &r.target_fk, &r.target_referred) {
             (Some(sec), Some(tfk), Some(tref)) => {
@@ -366,7 +371,7 @@ pub(crate) async fn select_parents<C: Clone + Send + Sync + 'static>(
     let mut parents: Vec<C> = Vec::new();
     let mut parent_values: Vec<Vec<Value>> = Vec::new();
     let mut referred: Vec<Value> = Vec::new();
-    for chunk in distinct.chunks(CHUNK) {
+    for chunk in distinct.chunks(chunk_size(session)) {
         let core = dialects::select(target.column_exprs().to_vec())
             .select_from(&target.table)
             .where_(target.table.c(&r.referred).in_(chunk.to_vec()));

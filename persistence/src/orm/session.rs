@@ -243,6 +243,8 @@ impl Session {
         self.check_usable()?;
         let mappers = self.mappers.clone();
         let mut mapper = None;
+        let objs = objs.into_iter();
+        self.pending.reserve(objs.size_hint().0);
         for obj in objs {
             let m = match mapper {
                 Some(m) => m,
@@ -645,8 +647,9 @@ impl Session {
                         && rows.len() >= ROWID_BATCH
                         && rowid_keys(&info, &columns, &returning)
                     {
-                        back = insert_by_rowid(conn, &info, &columns, &mut rows, deferred, identity)
-                            .await?;
+                        back =
+                            insert_by_rowid(conn, &info, &columns, &mut rows, deferred, identity)
+                                .await?;
                     }
                     if matches!(back, Back::Nothing) {
                         let sql = insert_sql(&info, dialect, &columns, rows.len(), &returning)?;

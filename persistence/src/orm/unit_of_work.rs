@@ -99,6 +99,12 @@ impl Staged {
         self.live == 0
     }
 
+    /// Room for `n` more changes.
+    pub fn reserve(&mut self, n: usize) {
+        self.changes.reserve(n);
+        self.by_id.reserve(n);
+    }
+
     /// Stages a change with nothing to index (association rows, deletes
     /// through a parent).
     pub fn push(&mut self, change: Change) {
