@@ -558,8 +558,9 @@ impl Session {
         self.connection().await?;
         let mut inserted: HashMap<usize, Vec<Value>> = HashMap::new();
         let mut deferred = None;
+        let mut rowids = None;
         for step in steps {
-            self.run_step(step, &mut inserted, &linked, &mut deferred)
+            self.run_step(step, &mut inserted, &linked, &mut deferred, &mut rowids)
                 .await?;
         }
         if let Some(d) = deferred {
@@ -574,7 +575,15 @@ impl Session {
         inserted: &mut HashMap<usize, Vec<Value>>,
         linked: &std::collections::HashSet<usize>,
         deferred: &mut Option<Deferred>,
+        rowids: &mut Option<Rowids>,
     ) -> Result<(), Error> {
+        // What SQLite's last rowid batch learnt holds for the next batch of
+        // the same table only.
+        if !matches!(&step, Step::Insert { info, .. }
+            if rowids.as_ref().is_some_and(|r| r.ty == info.type_id))
+        {
+            *rowids = None;
+        }
         // What the last INSERT batch left for the identity map is done while
         // the next batch's statement runs; before any other step, now.
         if !matches!(step, Step::Insert { .. }) {
@@ -647,11 +656,13 @@ impl Session {
                         && rows.len() >= ROWID_BATCH
                         && rowid_keys(&info, &columns, &returning)
                     {
-                        back =
-                            insert_by_rowid(conn, &info, &columns, &mut rows, deferred, identity)
-                                .await?;
+                        back = insert_by_rowid(
+                            conn, &info, &columns, &mut rows, deferred, identity, rowids,
+                        )
+                        .await?;
                     }
                     if matches!(back, Back::Nothing) {
+                        *rowids = None;
                         let sql = insert_sql(&info, dialect, &columns, rows.len(), &returning)?;
                         // The sent fields are bound where they are, row by row.
                         let params = RowParams {
@@ -1499,6 +1510,7 @@ async fn insert_by_rowid(
     rows: &mut [Vec<Value>],
     deferred: &mut Option<Deferred>,
     identity: &mut IdentityMap,
+    known: &mut Option<Rowids>,
 ) -> Result<Back, Error> {
     let (Some(&pk), Ok(n)) = (info.pk.first(), i64::try_from(rows.len())) else {
         return Ok(Back::Nothing);
@@ -1507,25 +1519,20 @@ async fn insert_by_rowid(
         return Ok(Back::Nothing);
     }
     let table = quote_sqlite(info.table.name());
-    let check = format!(
-        "SELECT (SELECT max(rowid) FROM {table}), \
-         (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) \
-         + (SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)"
-    );
-    let name = [Value::String(info.table.name().to_owned())];
-    let Ok(Some(found)) = conn.query_one(&check, &name).await else {
+    // The batch before, of this table in this flush, left its last rowid
+    // (nothing else inserts into the table in between: no trigger does,
+    // and the flush's statements run one after another).
+    let previous = known.take().filter(|r| r.ty == info.type_id);
+    let (max, alias) = match previous {
+        Some(r) => (r.last, Some(r.alias)),
+        None => match rowid_check(conn, info, &table).await {
+            Some(max) => (max, None),
+            None => return Ok(Back::Nothing),
+        },
+    };
+    if max > i64::MAX - n {
         return Ok(Back::Nothing);
-    };
-    let max = match found.first() {
-        Some(Value::Null) => Some(0),
-        Some(v) => v.as_i64(),
-        None => None,
-    };
-    let triggers = found.get(1).and_then(Value::as_i64);
-    let max = match (max, triggers) {
-        (Some(max), Some(0)) if max <= i64::MAX - n => max,
-        _ => return Ok(Back::Nothing),
-    };
+    }
     let write_keys = |rows: &mut [Vec<Value>], first: i64| {
         for (row, id) in rows.iter_mut().zip(first..) {
             row[pk] = Value::BigInt(id);
@@ -1553,13 +1560,22 @@ async fn insert_by_rowid(
         write_keys(rows, first);
     }
     let key = quote_sqlite(&info.columns[pk]);
-    let probe = format!("SELECT {key} FROM {table} WHERE rowid = ?1");
-    let is_rowid = conn
-        .query_one(&probe, &[Value::BigInt(last)])
-        .await?
-        .and_then(|v| v.first().and_then(Value::as_i64))
-        == Some(last);
-    if is_rowid {
+    let alias = match alias {
+        Some(alias) => alias,
+        None => {
+            let probe = format!("SELECT {key} FROM {table} WHERE rowid = ?1");
+            conn.query_one(&probe, &[Value::BigInt(last)])
+                .await?
+                .and_then(|v| v.first().and_then(Value::as_i64))
+                == Some(last)
+        }
+    };
+    *known = Some(Rowids {
+        ty: info.type_id,
+        last,
+        alias,
+    });
+    if alias {
         return Ok(Back::Rowids(first));
     }
     let range = format!("SELECT {key} FROM {table} WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid");
@@ -1571,6 +1587,37 @@ async fn insert_by_rowid(
         )
         .await?;
     Ok(Back::Rows(keys.rows))
+}
+
+/// The largest rowid of `info`'s table (0 when empty), or `None` when the
+/// rowid shortcut does not apply: a trigger on the table (it could insert
+/// rows of its own), or no rowid at all.
+async fn rowid_check(conn: &mut Connection, info: &MapperInfo, table: &str) -> Option<i64> {
+    let check = format!(
+        "SELECT (SELECT max(rowid) FROM {table}), \
+         (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE) \
+         + (SELECT count(*) FROM sqlite_temp_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE)"
+    );
+    let name = [Value::String(info.table.name().to_owned())];
+    let found = conn.query_one(&check, &name).await.ok()??;
+    let max = match found.first() {
+        Some(Value::Null) => Some(0),
+        Some(v) => v.as_i64(),
+        None => None,
+    };
+    let triggers = found.get(1).and_then(Value::as_i64);
+    match (max, triggers) {
+        (Some(max), Some(0)) => Some(max),
+        _ => None,
+    }
+}
+
+/// What SQLite's last rowid batch of a flush learnt: its table, its last
+/// rowid, and whether the key column is the rowid.
+pub(crate) struct Rowids {
+    ty: TypeId,
+    last: i64,
+    alias: bool,
 }
 
 /// An SQLite identifier, quoted.
