@@ -142,15 +142,17 @@ impl RawConnection {
     }
 
     /// Runs `sql` with `params` and returns the rows as bare values (no
-    /// labels, no [`Row`]s): what the ORM reads.
+    /// labels, no [`Row`]s), decoded into `buffer`: what the ORM reads.
     pub(crate) async fn execute_values<P: Params + ?Sized>(
         &mut self,
         sql: &str,
         params: &P,
         kind: StatementKind,
         redact: bool,
+        buffer: Vec<Value>,
     ) -> Result<ValueRows, Error> {
-        let result = dispatch!(self, c => backend::execute_values(c, sql, params, kind).await);
+        let result =
+            dispatch!(self, c => backend::execute_values(c, sql, params, kind, buffer).await);
         result.map_err(|e| e.into_error_parts(sql, &params.to_vec(), redact))
     }
 
@@ -368,8 +370,16 @@ pub(crate) trait RowDecoder: Sized + Send {
     type Row: sqlx::Row;
     /// The decoder for the result whose first row is `first`.
     fn new(first: &Self::Row) -> Self;
+    /// How many values a row has.
+    fn width(&self) -> usize;
+    /// Appends one row's values to `out`.
+    fn decode_into(&self, row: &Self::Row, out: &mut Vec<Value>) -> Result<(), Error>;
     /// One row's values.
-    fn decode(&self, row: &Self::Row) -> Result<Vec<Value>, Error>;
+    fn decode(&self, row: &Self::Row) -> Result<Vec<Value>, Error> {
+        let mut out = Vec::with_capacity(self.width());
+        self.decode_into(row, &mut out)?;
+        Ok(out)
+    }
     /// The values of the only row wanted (no decoder is kept for more).
     fn decode_single(row: &Self::Row) -> Result<Vec<Value>, Error> {
         Self::new(row).decode(row)
@@ -498,10 +508,16 @@ impl<'a> Iterator for RowParamsIter<'a> {
 }
 
 /// The rows of a result as bare values, and how many rows it changed.
+/// The values sit in one buffer, row after row (one allocation per
+/// result, not one per row).
 #[derive(Debug, Default)]
 pub(crate) struct ValueRows {
-    /// Each row's values, in column order.
-    pub rows: Vec<Vec<Value>>,
+    /// Every row's values, in column order, row after row.
+    pub values: Vec<Value>,
+    /// Values per row.
+    pub width: usize,
+    /// How many rows.
+    pub count: usize,
     /// Rows changed (DML).
     pub affected: u64,
     /// The rowid of the last row inserted (SQLite's `last_insert_rowid()`
@@ -509,31 +525,62 @@ pub(crate) struct ValueRows {
     pub last_insert_id: Option<i64>,
 }
 
+impl ValueRows {
+    /// How many rows.
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// The rows, each a mutable slice of `width` values (for taking the
+    /// values out).
+    pub(crate) fn rows_mut(&mut self) -> std::slice::ChunksExactMut<'_, Value> {
+        self.values.chunks_exact_mut(self.width.max(1))
+    }
+
+    /// The rows as vectors of their own.
+    pub(crate) fn into_rows(self) -> Vec<Vec<Value>> {
+        if self.width == 0 {
+            return vec![Vec::new(); self.count];
+        }
+        self.values
+            .chunks_exact(self.width)
+            .map(<[Value]>::to_vec)
+            .collect()
+    }
+}
+
 /// Collects a result's rows as bare values (no labels, no [`Row`]s).
 pub(crate) struct ValueSink<D: RowDecoder> {
     decoder: Option<D>,
-    rows: Vec<Vec<Value>>,
+    values: Vec<Value>,
+    count: usize,
 }
 
 impl<D: RowDecoder> ValueSink<D> {
-    pub(crate) fn new() -> Self {
+    /// A sink decoding into `buffer` (emptied first).
+    pub(crate) fn new(mut buffer: Vec<Value>) -> Self {
+        buffer.clear();
         ValueSink {
             decoder: None,
-            rows: Vec::new(),
+            values: buffer,
+            count: 0,
         }
     }
 
     /// Decodes and keeps one row.
     pub(crate) fn push(&mut self, row: &D::Row) -> Result<(), Error> {
         let decoder = self.decoder.get_or_insert_with(|| D::new(row));
-        self.rows.push(decoder.decode(row)?);
+        decoder.decode_into(row, &mut self.values)?;
+        self.count += 1;
         Ok(())
     }
 
     /// The result: the rows kept and `affected`.
     pub(crate) fn finish(self, affected: u64) -> ValueRows {
         ValueRows {
-            rows: self.rows,
+            width: self.decoder.as_ref().map_or(0, RowDecoder::width),
+            values: self.values,
+            count: self.count,
             affected,
             last_insert_id: None,
         }

@@ -115,9 +115,10 @@ pub(crate) async fn execute_values<P: Params + ?Sized>(
     sql: &str,
     params: &P,
     kind: StatementKind,
+    buffer: Vec<Value>,
 ) -> Result<ValueRows, DriverError> {
     let args = arguments(params)?;
-    let mut sink = ValueSink::<Decoder>::new();
+    let mut sink = ValueSink::<Decoder>::new(buffer);
     let affected = super::exec::run::<sqlx::MySql>(
         conn,
         sql,
@@ -229,12 +230,16 @@ impl RowDecoder for Decoder {
         }
     }
 
-    fn decode(&self, row: &MySqlRow) -> Result<Vec<Value>, Error> {
-        let mut out = Vec::with_capacity(self.kinds.len());
+    fn width(&self) -> usize {
+        self.kinds.len()
+    }
+
+    fn decode_into(&self, row: &MySqlRow, out: &mut Vec<Value>) -> Result<(), Error> {
+        out.reserve(self.kinds.len());
         for (i, kind) in self.kinds.iter().enumerate() {
             out.push(decode(row, i, *kind)?);
         }
-        Ok(out)
+        Ok(())
     }
 
     fn decode_single(row: &MySqlRow) -> Result<Vec<Value>, Error> {

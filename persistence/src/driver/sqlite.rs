@@ -112,9 +112,10 @@ pub(crate) async fn execute_values<P: Params + ?Sized>(
     sql: &str,
     params: &P,
     kind: StatementKind,
+    buffer: Vec<Value>,
 ) -> Result<ValueRows, DriverError> {
     let args = arguments(params)?;
-    let mut sink = ValueSink::<Decoder>::new();
+    let mut sink = ValueSink::<Decoder>::new(buffer);
     let mut last_insert_id = None;
     let affected = super::exec::run::<sqlx::Sqlite>(
         conn,
@@ -218,12 +219,16 @@ impl RowDecoder for Decoder {
         }
     }
 
-    fn decode(&self, row: &SqliteRow) -> Result<Vec<Value>, Error> {
-        let mut out = Vec::with_capacity(self.declared.len());
+    fn width(&self) -> usize {
+        self.declared.len()
+    }
+
+    fn decode_into(&self, row: &SqliteRow, out: &mut Vec<Value>) -> Result<(), Error> {
+        out.reserve(self.declared.len());
         for (i, declared) in self.declared.iter().enumerate() {
             out.push(decode(row, i, *declared)?);
         }
-        Ok(out)
+        Ok(())
     }
 
     fn decode_single(row: &SqliteRow) -> Result<Vec<Value>, Error> {

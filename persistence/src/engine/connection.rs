@@ -77,13 +77,20 @@ impl Connection {
         let options = self.engine.options();
         let (echo, redact) = (options.echo, options.redact_params);
         let start = echo.then(Instant::now);
+        let buffer = self.engine.buffers().take();
         let raw = self.conn.start()?;
-        let result = raw.execute_values(sql, params, kind, redact).await;
+        let result = raw.execute_values(sql, params, kind, redact, buffer).await;
         let result = self.conn.done(result);
         if let Some(start) = start {
             log_parts(sql, &params.to_vec(), redact, start);
         }
         result
+    }
+
+    /// Hands the buffer of `rows` back for the next
+    /// [`Connection::execute_values`] to decode into.
+    pub(crate) fn recycle(&self, rows: crate::driver::ValueRows) {
+        self.engine.buffers().give(rows.values);
     }
 
     /// Runs the query `sql` with `params` for its first row only (a lookup

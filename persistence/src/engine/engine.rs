@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use dialects::Dialect;
 
+use super::buffers::RowBuffers;
 use super::connection::Connection;
 use super::pool::{Pool, PoolKind, PoolOptions, PoolStatus};
 use super::transaction::{IsolationLevel, Transaction};
@@ -120,6 +121,7 @@ struct EngineInner {
     pool: Arc<Pool>,
     dialect: Arc<dyn Dialect>,
     options: EngineOptions,
+    buffers: RowBuffers,
 }
 
 /// A database: its pool, its dialect and its options. Cheap to clone; every
@@ -163,6 +165,7 @@ pub async fn create_engine_with(url: &str, options: EngineOptions) -> Result<Eng
             pool,
             dialect,
             options,
+            buffers: RowBuffers::default(),
         }),
     })
 }
@@ -215,6 +218,11 @@ impl Engine {
     /// The dialect statements are compiled for.
     pub fn dialect(&self) -> &dyn Dialect {
         &*self.inner.dialect
+    }
+
+    /// The reusable row buffers of ORM loads.
+    pub(crate) fn buffers(&self) -> &RowBuffers {
+        &self.inner.buffers
     }
 
     /// The backend this engine talks to.

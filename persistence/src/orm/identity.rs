@@ -4,6 +4,7 @@
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
 
 use dialects::Value;
 use uuid::Uuid;
@@ -95,6 +96,15 @@ impl IdentityKey {
         Some(IdentityKey(Parts::Many(parts.into_boxed_slice())))
     }
 
+    /// The integer of a single-integer key.
+    #[inline]
+    fn as_int(&self) -> Option<i64> {
+        match &self.0 {
+            Parts::One(KeyPart::Int(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
     /// The key of a single value; `None` if it is NULL.
     #[inline]
     pub fn of_value(value: &Value) -> Option<Self> {
@@ -141,23 +151,470 @@ pub(crate) type FastHash = foldhash::fast::RandomState;
 pub(crate) type FastMap<K, V> = HashMap<K, V, FastHash>;
 
 /// What the session remembers of one persistent object.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Entry {
     /// Column values as the database has them (field order).
-    pub snapshot: Vec<Value>,
-    /// Set by expire / commit: the next access reloads from the database.
-    pub expired: bool,
+    snapshot: Snapshot,
+    /// The identity map's epoch when the entry was written: an entry older
+    /// than the map's current epoch is expired (the next access reloads).
+    epoch: u64,
 }
 
-/// The identities of one mapper.
-pub(crate) type TypeMap = FastMap<IdentityKey, Entry>;
+/// Where an entry's column values are: held on their own (after an
+/// insert, an update, a lookup by key), or a row of one of the identity
+/// map's [`Block`]s (a loaded result).
+#[derive(Debug)]
+pub(crate) enum Snapshot {
+    /// Values of their own.
+    Owned(Box<[Value]>),
+    /// Row `row` of block slot `block`.
+    Shared { block: u32, row: u32 },
+}
+
+/// A persistent object's remembered column values, read in place.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SnapshotRef<'a> {
+    owned: Option<&'a [Value]>,
+    shared: Option<(&'a Block, usize)>,
+}
+
+impl SnapshotRef<'_> {
+    /// Value `i`, copied (NULL past the end).
+    pub fn value(self, i: usize) -> Value {
+        match (self.owned, self.shared) {
+            (Some(v), _) => v.get(i).cloned().unwrap_or(Value::Null),
+            (None, Some((block, row))) => block.value(row, i),
+            (None, None) => Value::Null,
+        }
+    }
+
+    /// Whether value `i` equals `v` (no copy).
+    pub fn same(self, i: usize, v: &Value) -> bool {
+        match (self.owned, self.shared) {
+            (Some(values), _) => values.get(i) == Some(v),
+            (None, Some((block, row))) => block.same(row, i, v),
+            (None, None) => false,
+        }
+    }
+
+    /// Every value, copied.
+    pub fn to_vec(self) -> Vec<Value> {
+        match (self.owned, self.shared) {
+            (Some(v), _) => v.to_vec(),
+            (None, Some((block, row))) => (0..block.width).map(|i| block.value(row, i)).collect(),
+            (None, None) => Vec::new(),
+        }
+    }
+}
+
+/// The snapshots of a loaded result's rows in one allocation: a compact
+/// cell per value, row after row, with text kept in one shared buffer
+/// (the objects take the rows' own strings, so a loaded row costs one
+/// copy of its text, not an allocation per string).
+#[derive(Debug)]
+pub(crate) struct Block {
+    width: usize,
+    cells: Vec<Cell>,
+    text: String,
+    /// Values of the less common kinds, which cells point into.
+    others: Vec<Value>,
+}
+
+/// One value of a [`Block`], in 16 bytes. Each kind of [`Value`] it holds
+/// inline comes back as that same kind (an `Int` stays an `Int`).
+#[derive(Debug, Clone, Copy)]
+enum Cell {
+    Null,
+    Bool(bool),
+    SmallInt(i16),
+    Int(i32),
+    BigInt(i64),
+    Double(f64),
+    /// Text: `start` and `len` in the block's buffer.
+    Text(u32, u32),
+    /// Any other value: its position in `others`.
+    Other(usize),
+}
+
+impl Block {
+    fn cell(&self, row: usize, i: usize) -> Option<Cell> {
+        if i >= self.width {
+            return None;
+        }
+        self.cells.get(row * self.width + i).copied()
+    }
+
+    fn text(&self, start: u32, len: u32) -> &str {
+        let start = start as usize;
+        self.text
+            .get(start..start + len as usize)
+            .unwrap_or_default()
+    }
+
+    fn value(&self, row: usize, i: usize) -> Value {
+        match self.cell(row, i) {
+            None | Some(Cell::Null) => Value::Null,
+            Some(Cell::Bool(b)) => Value::Bool(b),
+            Some(Cell::SmallInt(n)) => Value::SmallInt(n),
+            Some(Cell::Int(n)) => Value::Int(n),
+            Some(Cell::BigInt(n)) => Value::BigInt(n),
+            Some(Cell::Double(f)) => Value::Double(f),
+            Some(Cell::Text(start, len)) => Value::String(self.text(start, len).to_owned()),
+            Some(Cell::Other(at)) => self.others.get(at).cloned().unwrap_or(Value::Null),
+        }
+    }
+
+    fn same(&self, row: usize, i: usize, v: &Value) -> bool {
+        match (self.cell(row, i), v) {
+            (None, _) => false,
+            (Some(Cell::Text(start, len)), Value::String(s)) => self.text(start, len) == s,
+            (Some(Cell::Other(at)), v) => self.others.get(at) == Some(v),
+            (Some(_), v) => self.value(row, i) == *v,
+        }
+    }
+}
+
+/// Fills a [`Block`] row by row.
+#[derive(Debug)]
+pub(crate) struct BlockBuilder {
+    block: Block,
+    rows: usize,
+}
+
+impl BlockBuilder {
+    /// A builder for about `rows` rows of `width` values.
+    pub fn new(width: usize, rows: usize) -> Self {
+        BlockBuilder {
+            block: Block {
+                width,
+                cells: Vec::with_capacity(width * rows),
+                text: String::new(),
+                others: Vec::new(),
+            },
+            rows: rows.max(1),
+        }
+    }
+
+    /// Copies `row` (its first `width` values) in; returns its row number.
+    #[inline]
+    pub fn push(&mut self, row: &[Value]) -> usize {
+        let width = self.block.width;
+        let at = self.block.cells.len() / width.max(1);
+        for v in row.iter().take(width) {
+            let cell = self.cell(v);
+            self.block.cells.push(cell);
+        }
+        for _ in row.len()..width {
+            self.block.cells.push(Cell::Null);
+        }
+        at
+    }
+
+    #[inline]
+    fn cell(&mut self, v: &Value) -> Cell {
+        match v {
+            Value::Null => Cell::Null,
+            Value::BigInt(n) => Cell::BigInt(*n),
+            Value::Int(n) => Cell::Int(*n),
+            Value::String(s) => self.text(s).unwrap_or_else(|| self.other(v)),
+            Value::Bool(b) => Cell::Bool(*b),
+            Value::SmallInt(n) => Cell::SmallInt(*n),
+            Value::Double(f) => Cell::Double(*f),
+            other => self.other(other),
+        }
+    }
+
+    /// `s` appended to the text buffer (`None` past 4 GiB of text).
+    #[inline]
+    fn text(&mut self, s: &str) -> Option<Cell> {
+        let text = &mut self.block.text;
+        if text.capacity() == 0 {
+            // Room for every row's text, judged by the first.
+            text.reserve(s.len().max(8).saturating_mul(self.rows));
+        }
+        let start = u32::try_from(text.len()).ok()?;
+        let len = u32::try_from(s.len()).ok()?;
+        start.checked_add(len)?;
+        text.push_str(s);
+        Some(Cell::Text(start, len))
+    }
+
+    #[inline(never)]
+    fn other(&mut self, v: &Value) -> Cell {
+        self.block.others.push(v.clone());
+        Cell::Other(self.block.others.len() - 1)
+    }
+
+    /// The block.
+    pub fn finish(self) -> Block {
+        self.block
+    }
+}
+
+/// The identities of one mapper: by integer while every key is a single
+/// integer (the common case: half-size entries, cheaper hashing), by
+/// general key from the first key that is not.
+#[derive(Debug)]
+pub(crate) enum TypeMap {
+    /// Single integer keys.
+    Int(FastMap<i64, Entry>),
+    /// Any keys.
+    Keys(FastMap<IdentityKey, Entry>),
+}
+
+impl Default for TypeMap {
+    fn default() -> Self {
+        TypeMap::Int(FastMap::default())
+    }
+}
+
+impl TypeMap {
+    fn get(&self, key: &IdentityKey) -> Option<&Entry> {
+        match self {
+            TypeMap::Int(m) => key.as_int().and_then(|n| m.get(&n)),
+            TypeMap::Keys(m) => m.get(key),
+        }
+    }
+
+    fn get_mut(&mut self, key: &IdentityKey) -> Option<&mut Entry> {
+        match self {
+            TypeMap::Int(m) => key.as_int().and_then(|n| m.get_mut(&n)),
+            TypeMap::Keys(m) => m.get_mut(key),
+        }
+    }
+
+    /// Puts `entry` under `key`; returns what was there.
+    #[inline]
+    fn insert(&mut self, key: &IdentityKey, entry: Entry) -> Option<Entry> {
+        if let TypeMap::Int(m) = self {
+            match key.as_int() {
+                Some(n) => return m.insert(n, entry),
+                None => self.widen(),
+            }
+        }
+        match self {
+            TypeMap::Keys(m) => m.insert(key.clone(), entry),
+            TypeMap::Int(_) => None,
+        }
+    }
+
+    /// Moves the entries of an integer map into a general one.
+    #[cold]
+    fn widen(&mut self) {
+        if let TypeMap::Int(m) = self {
+            let keys: FastMap<IdentityKey, Entry> = std::mem::take(m)
+                .into_iter()
+                .map(|(n, e)| (IdentityKey(Parts::One(KeyPart::Int(n))), e))
+                .collect();
+            *self = TypeMap::Keys(keys);
+        }
+    }
+
+    fn remove(&mut self, key: &IdentityKey) -> Option<Entry> {
+        match self {
+            TypeMap::Int(m) => key.as_int().and_then(|n| m.remove(&n)),
+            TypeMap::Keys(m) => m.remove(key),
+        }
+    }
+
+    fn reserve(&mut self, n: usize) {
+        match self {
+            TypeMap::Int(m) => m.reserve(n),
+            TypeMap::Keys(m) => m.reserve(n),
+        }
+    }
+
+    fn capacity(&self) -> usize {
+        match self {
+            TypeMap::Int(m) => m.capacity(),
+            TypeMap::Keys(m) => m.capacity(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            TypeMap::Int(m) => m.len(),
+            TypeMap::Keys(m) => m.len(),
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            TypeMap::Int(m) => m.clear(),
+            TypeMap::Keys(m) => m.clear(),
+        }
+    }
+
+    fn expire_every(&mut self) {
+        match self {
+            TypeMap::Int(m) => m.values_mut().for_each(|e| e.epoch = 0),
+            TypeMap::Keys(m) => m.values_mut().for_each(|e| e.epoch = 0),
+        }
+    }
+}
+
+/// A block of snapshots and how many entries still point into it.
+#[derive(Debug)]
+struct Slot {
+    block: Block,
+    live: usize,
+}
+
+/// The identity map's blocks: slots freed when no entry points into them
+/// any more. Counted by hand, not by `Arc`: the map is owned by one
+/// session, and an atomic count per loaded row costs a memory barrier each.
+#[derive(Debug, Default)]
+struct Blocks {
+    slots: Vec<Option<Slot>>,
+    free: Vec<u32>,
+}
+
+impl Blocks {
+    fn add(&mut self, block: Block) -> u32 {
+        let slot = Some(Slot { block, live: 0 });
+        match self.free.pop() {
+            Some(at) => {
+                if let Some(s) = self.slots.get_mut(at as usize) {
+                    *s = slot;
+                }
+                at
+            }
+            None => {
+                self.slots.push(slot);
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        }
+    }
+
+    fn get(&self, at: u32) -> Option<&Block> {
+        self.slots
+            .get(at as usize)
+            .and_then(Option::as_ref)
+            .map(|s| &s.block)
+    }
+
+    fn retain(&mut self, at: u32) {
+        if let Some(Some(s)) = self.slots.get_mut(at as usize) {
+            s.live += 1;
+        }
+    }
+
+    /// One entry fewer points into slot `at`; frees it at zero.
+    fn release(&mut self, at: u32) {
+        if let Some(slot) = self.slots.get_mut(at as usize) {
+            let unused = match slot {
+                Some(s) => {
+                    s.live = s.live.saturating_sub(1);
+                    s.live == 0
+                }
+                None => false,
+            };
+            if unused {
+                *slot = None;
+                self.free.push(at);
+            }
+        }
+    }
+
+    /// Frees what `entry` pointed into, if anything.
+    fn forget(&mut self, entry: Option<Entry>) {
+        if let Some(Entry {
+            snapshot: Snapshot::Shared { block, .. },
+            ..
+        }) = entry
+        {
+            self.release(block);
+        }
+    }
+
+    fn snapshot<'a>(&'a self, entry: &'a Entry) -> SnapshotRef<'a> {
+        match &entry.snapshot {
+            Snapshot::Owned(v) => SnapshotRef {
+                owned: Some(v),
+                shared: None,
+            },
+            Snapshot::Shared { block, row } => SnapshotRef {
+                owned: None,
+                shared: self.get(*block).map(|b| (b, *row as usize)),
+            },
+        }
+    }
+}
 
 /// Persistent objects by mapper and key. A session maps few types, so
 /// the per-type maps sit in a short list (a scan of type ids costs less
 /// than hashing one).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct IdentityMap {
     entries: Vec<(TypeId, TypeMap)>,
+    blocks: Blocks,
+    /// Entries written before this epoch are expired ([`IdentityMap::expire_all`]
+    /// moves it on instead of visiting every entry).
+    epoch: u64,
+}
+
+impl Default for IdentityMap {
+    fn default() -> Self {
+        IdentityMap {
+            entries: Vec::new(),
+            blocks: Blocks::default(),
+            epoch: 1,
+        }
+    }
+}
+
+/// The identities of one mapper, for writing many at once.
+pub(crate) struct TypeMapMut<'a> {
+    map: &'a mut TypeMap,
+    blocks: &'a mut Blocks,
+    epoch: u64,
+}
+
+impl TypeMapMut<'_> {
+    /// Room for `n` more.
+    pub fn reserve(&mut self, n: usize) {
+        self.map.reserve(n);
+    }
+
+    /// Puts `values` under `key` (fresh, not expired).
+    #[inline]
+    pub fn put(&mut self, key: &IdentityKey, values: Vec<Value>) {
+        let old = self.map.insert(
+            key,
+            Entry {
+                snapshot: Snapshot::Owned(values.into_boxed_slice()),
+                epoch: self.epoch,
+            },
+        );
+        self.blocks.forget(old);
+    }
+
+    /// Puts the rows of `block` under their keys (`rows` pairs each key
+    /// with its row number in the block).
+    pub fn put_block<'k>(
+        &mut self,
+        block: Block,
+        rows: impl IntoIterator<Item = (&'k IdentityKey, usize)>,
+    ) {
+        let at = self.blocks.add(block);
+        for (key, row) in rows {
+            let Ok(row) = u32::try_from(row) else {
+                continue;
+            };
+            self.blocks.retain(at);
+            let old = self.map.insert(
+                key,
+                Entry {
+                    snapshot: Snapshot::Shared { block: at, row },
+                    epoch: self.epoch,
+                },
+            );
+            self.blocks.forget(old);
+        }
+        // A block no entry points into (no row had a key) goes at once.
+        self.blocks.retain(at);
+        self.blocks.release(at);
+    }
 }
 
 impl IdentityMap {
@@ -172,16 +629,27 @@ impl IdentityMap {
             .map(|(_, m)| m)
     }
 
-    pub fn get(&self, ty: TypeId, key: &IdentityKey) -> Option<&Entry> {
-        self.map(ty).and_then(|m| m.get(key))
+    /// The remembered values under `key`, expired or not.
+    pub fn get(&self, ty: TypeId, key: &IdentityKey) -> Option<SnapshotRef<'_>> {
+        let entry = self.map(ty).and_then(|m| m.get(key))?;
+        Some(self.blocks.snapshot(entry))
+    }
+
+    /// The remembered values under `key`, if they are there and not expired.
+    pub fn fresh(&self, ty: TypeId, key: &IdentityKey) -> Option<SnapshotRef<'_>> {
+        let entry = self
+            .map(ty)
+            .and_then(|m| m.get(key))
+            .filter(|e| e.epoch >= self.epoch)?;
+        Some(self.blocks.snapshot(entry))
     }
 
     pub fn insert(&mut self, ty: TypeId, key: IdentityKey, snapshot: Vec<Value>) {
-        put(self.of_type(ty), key, snapshot);
+        self.of_type(ty).put(&key, snapshot);
     }
 
     /// The identities of mapper `ty`, for inserting many at once.
-    pub fn of_type(&mut self, ty: TypeId) -> &mut TypeMap {
+    pub fn of_type(&mut self, ty: TypeId) -> TypeMapMut<'_> {
         let at = match self.entries.iter().position(|(t, _)| *t == ty) {
             Some(at) => at,
             None => {
@@ -189,51 +657,100 @@ impl IdentityMap {
                 self.entries.len() - 1
             }
         };
-        &mut self.entries[at].1
+        TypeMapMut {
+            map: &mut self.entries[at].1,
+            blocks: &mut self.blocks,
+            epoch: self.epoch,
+        }
     }
 
     pub fn remove(&mut self, ty: TypeId, key: &IdentityKey) {
-        if let Some(m) = self.map_mut(ty) {
-            m.remove(key);
-        }
+        let old = self.map_mut(ty).and_then(|m| m.remove(key));
+        self.blocks.forget(old);
     }
 
     pub fn expire(&mut self, ty: TypeId, key: &IdentityKey) {
         if let Some(e) = self.map_mut(ty).and_then(|m| m.get_mut(key)) {
-            e.expired = true;
+            e.epoch = 0;
         }
     }
 
     pub fn expire_type(&mut self, ty: TypeId) {
         if let Some(m) = self.map_mut(ty) {
-            m.values_mut().for_each(|e| e.expired = true);
+            m.expire_every();
         }
     }
 
+    /// Expires every entry, without visiting them.
     pub fn expire_all(&mut self) {
-        for (_, m) in self.entries.iter_mut() {
-            m.values_mut().for_each(|e| e.expired = true);
-        }
+        self.epoch += 1;
     }
 
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.blocks = Blocks::default();
+    }
+
+    /// Forgets every entry but keeps the tables' room (for reuse).
+    fn reset(&mut self) {
+        for (_, m) in &mut self.entries {
+            m.clear();
+        }
+        self.blocks = Blocks::default();
+        self.epoch = 1;
     }
 
     pub fn len(&self) -> usize {
         self.entries.iter().map(|(_, m)| m.len()).sum()
     }
+
+    /// How many blocks are held (for tests).
+    #[cfg(test)]
+    fn blocks_held(&self) -> usize {
+        self.blocks.slots.iter().flatten().count()
+    }
 }
 
-/// Puts `snapshot` under `key`, as [`IdentityMap::insert`] does.
-pub(crate) fn put(map: &mut TypeMap, key: IdentityKey, snapshot: Vec<Value>) {
-    map.insert(
-        key,
-        Entry {
-            snapshot,
-            expired: false,
-        },
-    );
+/// Cleared identity maps kept for the next sessions of a
+/// [`SessionMaker`](super::SessionMaker): a new session takes one with its
+/// hash tables already sized and their memory already mapped, instead of
+/// growing fresh tables row by row.
+#[derive(Debug, Default)]
+pub(crate) struct SpareMaps {
+    free: Mutex<Vec<IdentityMap>>,
+}
+
+/// Spare maps kept at most.
+const SPARE_KEEP: usize = 4;
+
+/// A map is kept only when its tables hold room for at most this many
+/// entries, so one very large session does not pin its memory.
+const SPARE_MAX_ENTRIES: usize = 1 << 17;
+
+impl SpareMaps {
+    /// An empty identity map, reusing a spare one's tables when there is one.
+    pub fn take(&self) -> IdentityMap {
+        self.free
+            .lock()
+            .ok()
+            .and_then(|mut free| free.pop())
+            .unwrap_or_default()
+    }
+
+    /// Empties `map` and keeps it for a later session (unless too big, or
+    /// enough are kept).
+    pub fn give(&self, mut map: IdentityMap) {
+        let room: usize = map.entries.iter().map(|(_, m)| m.capacity()).sum();
+        if room == 0 || room > SPARE_MAX_ENTRIES {
+            return;
+        }
+        map.reset();
+        if let Ok(mut free) = self.free.lock() {
+            if free.len() < SPARE_KEEP {
+                free.push(map);
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -275,5 +792,126 @@ mod tests {
             IdentityKey::from_values([&Value::Uuid(u)]),
             IdentityKey::from_values([&Value::String(u.to_string())])
         );
+    }
+
+    fn key(n: i64) -> IdentityKey {
+        IdentityKey::of_value(&Value::BigInt(n)).expect("a key")
+    }
+
+    fn block_of(rows: &[[Value; 2]]) -> Block {
+        let mut b = BlockBuilder::new(2, rows.len());
+        for r in rows {
+            b.push(r);
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn block_snapshots_read_back_as_the_values_loaded() {
+        let ty = TypeId::of::<u8>();
+        let mut map = IdentityMap::default();
+        let rows = [
+            [Value::Int(1), Value::from("one")],
+            [Value::BigInt(2), Value::Null],
+        ];
+        map.of_type(ty)
+            .put_block(block_of(&rows), [(&key(1), 0), (&key(2), 1)]);
+        let one = map.get(ty, &key(1)).expect("entry");
+        assert_eq!(one.to_vec(), rows[0].to_vec());
+        assert!(one.same(1, &Value::from("one")));
+        assert!(!one.same(1, &Value::from("One")));
+        assert!(!one.same(0, &Value::BigInt(1)), "an Int stays an Int");
+        assert_eq!(
+            map.get(ty, &key(2)).expect("entry").value(0),
+            Value::BigInt(2)
+        );
+        assert_eq!(map.get(ty, &key(2)).expect("entry").value(9), Value::Null);
+    }
+
+    #[test]
+    fn blocks_are_freed_when_no_entry_points_into_them() {
+        let ty = TypeId::of::<u8>();
+        let mut map = IdentityMap::default();
+        let rows = [
+            [Value::Int(1), Value::from("a")],
+            [Value::Int(2), Value::from("b")],
+        ];
+        map.of_type(ty)
+            .put_block(block_of(&rows), [(&key(1), 0), (&key(2), 1)]);
+        assert_eq!(map.blocks_held(), 1);
+        map.remove(ty, &key(1));
+        assert_eq!(map.blocks_held(), 1);
+        map.insert(ty, key(2), vec![Value::Int(2), Value::from("c")]);
+        assert_eq!(map.blocks_held(), 0, "the last entry was replaced");
+        assert!(map
+            .get(ty, &key(2))
+            .expect("entry")
+            .same(1, &Value::from("c")));
+        // A block whose rows had no key is not kept; a freed slot is reused.
+        map.of_type(ty).put_block(block_of(&rows), []);
+        assert_eq!(map.blocks_held(), 0);
+        map.of_type(ty).put_block(block_of(&rows), [(&key(7), 1)]);
+        assert_eq!(map.blocks.slots.len(), 1);
+        assert_eq!(
+            map.get(ty, &key(7)).expect("entry").value(1),
+            Value::from("b")
+        );
+    }
+
+    #[test]
+    fn expire_all_expires_what_was_there_before() {
+        let ty = TypeId::of::<u8>();
+        let mut map = IdentityMap::default();
+        map.insert(ty, key(1), vec![Value::Int(1)]);
+        assert!(map.fresh(ty, &key(1)).is_some());
+        map.expire_all();
+        assert!(map.fresh(ty, &key(1)).is_none());
+        assert!(
+            map.get(ty, &key(1)).is_some(),
+            "the snapshot stays for dirty checks"
+        );
+        map.insert(ty, key(2), vec![Value::Int(2)]);
+        assert!(map.fresh(ty, &key(2)).is_some());
+        map.expire(ty, &key(2));
+        assert!(map.fresh(ty, &key(2)).is_none());
+    }
+
+    #[test]
+    fn spare_maps_come_back_empty_with_their_room() {
+        let ty = TypeId::of::<u8>();
+        let spare = SpareMaps::default();
+        let mut map = spare.take();
+        for n in 0..100 {
+            map.insert(ty, key(n), vec![Value::BigInt(n)]);
+        }
+        map.expire_all();
+        spare.give(map);
+        let again = spare.take();
+        assert_eq!(again.len(), 0);
+        assert!(again.get(ty, &key(1)).is_none());
+        assert!(again.map(ty).is_some_and(|m| m.capacity() >= 100));
+        assert_eq!(again.epoch, 1);
+        assert!(spare.take().map(ty).is_none(), "only one was given back");
+        spare.give(IdentityMap::default());
+        assert!(
+            spare.free.lock().is_ok_and(|f| f.is_empty()),
+            "an unused map is not kept"
+        );
+    }
+
+    #[test]
+    fn a_map_of_integer_keys_takes_other_keys_too() {
+        let ty = TypeId::of::<u8>();
+        let mut map = IdentityMap::default();
+        map.insert(ty, key(1), vec![Value::Int(1)]);
+        assert!(matches!(map.map(ty), Some(TypeMap::Int(_))));
+        let text = IdentityKey::of_value(&Value::from("x")).expect("a key");
+        map.insert(ty, text.clone(), vec![Value::from("x")]);
+        assert!(matches!(map.map(ty), Some(TypeMap::Keys(_))));
+        assert_eq!(map.get(ty, &key(1)).expect("kept").value(0), Value::Int(1));
+        assert_eq!(map.get(ty, &text).expect("kept").value(0), Value::from("x"));
+        map.remove(ty, &key(1));
+        assert!(map.get(ty, &key(1)).is_none());
+        assert_eq!(map.len(), 1);
     }
 }

@@ -188,6 +188,16 @@ fn position(session: &Session, ty: std::any::TypeId, column: &str) -> Result<usi
     })
 }
 
+/// Moves `more` onto the end of `all` (no copy when `all` is empty: one
+/// chunk, the common case).
+fn append<T>(all: &mut Vec<T>, mut more: Vec<T>) {
+    if all.is_empty() {
+        *all = more;
+    } else {
+        all.append(&mut more);
+    }
+}
+
 /// Loads the children of every owner (one-to-many, one-to-one,
 /// many-to-many), grouped in owner order, with `nested` applied to them.
 pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
@@ -253,10 +263,10 @@ pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
         let loaded = session
             .load_objects::<C>(core.order_by(order), from, keep_values)
             .await?;
-        children.extend(loaded.objs);
-        child_keys.extend(loaded.keys);
-        link.extend(loaded.links);
-        child_values.extend(loaded.values);
+        append(&mut children, loaded.objs);
+        append(&mut child_keys, loaded.keys);
+        append(&mut link, loaded.links);
+        append(&mut child_values, loaded.values);
     }
     if keep_values && !children.is_empty() {
         apply_selectin::<C>(session, &mut children, &child_values, nested).await?;

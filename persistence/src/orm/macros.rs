@@ -37,10 +37,10 @@ macro_rules! mapping {
                 let _ = n;
                 Ok(())
             }),
-            Box::new(|values: &[$crate::dialects::Value]| {
-                let mut it = values.iter();
+            Box::new(|values: &mut [$crate::dialects::Value]| {
+                let mut it = values.iter_mut();
                 Ok($t {
-                    $($field: $crate::orm::mapper::field_from::<$ty>(it.next())?,)+
+                    $($field: $crate::orm::mapper::field_take::<$ty>(it.next())?,)+
                     $($($other: ::std::default::Default::default(),)*)?
                 })
             }),

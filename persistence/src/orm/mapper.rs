@@ -19,26 +19,17 @@ pub type GetFn<T> = Box<dyn Fn(&T) -> Vec<Value> + Send + Sync>;
 /// Writes one value into the field at a position.
 pub type SetFn<T> = Box<dyn Fn(&mut T, usize, Value) -> Result<(), ValueError> + Send + Sync>;
 /// Builds the struct from values in field order (relationship fields
-/// empty), cloning what it keeps: the caller usually keeps the values too
-/// (as the identity map's snapshot).
-pub type BuildFn<T> = Box<dyn Fn(&[Value]) -> Result<T, ValueError> + Send + Sync>;
+/// empty), taking the values it keeps out of the slice (they are left
+/// NULL): a loaded row's text moves into the object without a copy.
+pub type BuildFn<T> = Box<dyn Fn(&mut [Value]) -> Result<T, ValueError> + Send + Sync>;
 
 /// One field's value for [`mapping!`](crate::mapping)'s build closure:
-/// the value at its position converted to the field's type (NULL past the
-/// end). The common variants are copied inline rather than through
-/// `Value::clone`.
+/// the value at its position, taken out of the row (NULL left behind, NULL
+/// past the end) and converted to the field's type.
 #[doc(hidden)]
 #[inline]
-pub fn field_from<T: TryFrom<Value>>(value: Option<&Value>) -> Result<T, T::Error> {
-    let v = match value {
-        None | Some(Value::Null) => Value::Null,
-        Some(Value::BigInt(n)) => Value::BigInt(*n),
-        Some(Value::Int(n)) => Value::Int(*n),
-        Some(Value::Bool(b)) => Value::Bool(*b),
-        Some(Value::String(s)) => Value::String(s.clone()),
-        Some(other) => other.clone(),
-    };
-    T::try_from(v)
+pub fn field_take<T: TryFrom<Value>>(value: Option<&mut Value>) -> Result<T, T::Error> {
+    T::try_from(value.map_or(Value::Null, |v| std::mem::replace(v, Value::Null)))
 }
 
 /// What the unit of work knows about a mapping, without its Rust type.
@@ -176,16 +167,23 @@ impl<T: 'static> Mapper<T> {
     }
 
     /// Builds `T` from values in field order.
-    pub fn build(&self, values: Vec<Value>) -> Result<T, crate::Error> {
-        self.build_from(&values)
+    pub fn build(&self, mut values: Vec<Value>) -> Result<T, crate::Error> {
+        self.build_take(&mut values)
     }
 
-    /// Builds `T` from values in field order, leaving them to the caller.
-    pub fn build_from(&self, values: &[Value]) -> Result<T, crate::Error> {
+    /// Builds `T` from values in field order, taking the values it keeps
+    /// out of the slice (NULL is left behind).
+    pub fn build_take(&self, values: &mut [Value]) -> Result<T, crate::Error> {
         (self.build)(values).map_err(|e| crate::Error::Decode {
             column: self.info.type_name.to_owned(),
             message: e.to_string(),
         })
+    }
+
+    /// Builds `T` from a copy of values in field order, leaving them to
+    /// the caller.
+    pub fn build_from(&self, values: &[Value]) -> Result<T, crate::Error> {
+        self.build(values.to_vec())
     }
 
     /// Writes every value into `obj` (after a refresh or an insert).

@@ -10,12 +10,13 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use dialects::{and_, tuple, Expr, Statement, StatementKind, Value};
 
 use super::loading::{self, Load};
 
-use super::identity::{self, FastMap, IdentityKey, IdentityMap};
+use super::identity::{BlockBuilder, FastMap, IdentityKey, IdentityMap, SpareMaps};
 use super::mapper::{Mapper, MapperInfo};
 use super::query::{Delete, ScalarResult, Select, Update};
 use super::registry::Mappers;
@@ -55,6 +56,8 @@ pub struct SessionMaker {
     engine: Engine,
     mappers: Mappers,
     options: SessionOptions,
+    /// Identity maps of ended sessions, emptied, for the next ones.
+    spare: Arc<SpareMaps>,
 }
 
 impl SessionMaker {
@@ -64,6 +67,7 @@ impl SessionMaker {
             engine,
             mappers,
             options: SessionOptions::default(),
+            spare: Arc::default(),
         }
     }
 
@@ -81,7 +85,8 @@ impl SessionMaker {
             options: self.options,
             conn: None,
             in_tx: false,
-            identity: IdentityMap::default(),
+            identity: self.spare.take(),
+            spare: Some(self.spare.clone()),
             pending: Staged::default(),
             failed: None,
             loaded: FastMap::default(),
@@ -113,6 +118,8 @@ pub struct Session {
     conn: Option<Connection>,
     in_tx: bool,
     identity: IdentityMap,
+    /// Where the identity map goes when the session ends.
+    spare: Option<Arc<SpareMaps>>,
     pending: Staged,
     failed: Option<String>,
     /// Collections loaded per (owner type, owner key, relationship): the
@@ -331,7 +338,7 @@ impl Session {
                     .enumerate()
                     .filter(|(i, v)| {
                         Some(i) != info.version.as_ref()
-                            && entry.snapshot.get(*i) != Some(*v)
+                            && !entry.same(*i, v)
                             && !links.iter().any(|l| l.field == *i)
                     })
                     .map(|(i, v)| (i, v.clone()))
@@ -339,7 +346,7 @@ impl Session {
                 if set.is_empty() && links.is_empty() {
                     return ChangeRef::Persistent(values);
                 }
-                let version = info.version.map(|i| entry.snapshot[i].clone());
+                let version = info.version.map(|i| entry.value(i));
                 let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
                 self.pending.push_update(
                     ty,
@@ -421,7 +428,7 @@ impl Session {
 
     /// The remembered column values of a persistent object.
     pub(crate) fn snapshot(&self, ty: TypeId, key: &IdentityKey) -> Option<Vec<Value>> {
-        self.identity.get(ty, key).map(|e| e.snapshot.clone())
+        self.identity.get(ty, key).map(|e| e.to_vec())
     }
 
     /// Stages raw changes (used by relationship cascades).
@@ -469,7 +476,7 @@ impl Session {
         let version = info.version.map(|i| {
             self.identity
                 .get(ty, &key)
-                .map_or_else(|| values[i].clone(), |e| e.snapshot[i].clone())
+                .map_or_else(|| values[i].clone(), |e| e.value(i))
         });
         let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
         self.pending.push(Change::Delete {
@@ -676,7 +683,7 @@ impl Session {
                         )
                         .await?;
                         if !returning.is_empty() {
-                            back = Back::Rows(result.rows);
+                            back = Back::Rows(result);
                         }
                     }
                 }
@@ -687,16 +694,17 @@ impl Session {
                     d.finish(&mut self.identity);
                 }
                 let single = rows.len() == 1;
-                let (mut back_rows, first_rowid) = match back {
-                    Back::Rows(r) => (Some(r.into_iter()), None),
+                let (mut back, first_rowid) = match back {
+                    Back::Rows(r) => (Some(r), None),
                     Back::Rowids(first) => (None, Some(first)),
                     Back::Nothing => (None, None),
                 };
+                let mut back_rows = back.as_mut().map(crate::driver::ValueRows::rows_mut);
                 let mut entries = Vec::with_capacity(rows.len());
                 for (k, mut row) in rows.into_iter().enumerate() {
                     if let Some(back) = back_rows.as_mut().and_then(Iterator::next) {
                         for (&i, v) in returning.iter().zip(back) {
-                            row[i] = v;
+                            row[i] = std::mem::replace(v, Value::Null);
                         }
                     }
                     if single {
@@ -799,7 +807,7 @@ impl Session {
                     });
                 }
                 if let Some(entry) = self.identity.get(info.type_id, &key) {
-                    let mut snapshot = entry.snapshot.clone();
+                    let mut snapshot = entry.to_vec();
                     for (i, v) in set {
                         snapshot[i] = v;
                     }
@@ -911,10 +919,8 @@ impl Session {
             field: "(primary key)".into(),
             message: "a key value is NULL".into(),
         })?;
-        if let Some(entry) = self.identity.get(info.type_id, &ident) {
-            if !entry.expired {
-                return mapper.build_from(&entry.snapshot).map(Some);
-            }
+        if let Some(entry) = self.identity.fresh(info.type_id, &ident) {
+            return mapper.build(entry.to_vec()).map(Some);
         }
         self.autoflush().await?;
         let sql = get_sql(info, &self.engine)?;
@@ -944,10 +950,7 @@ impl Session {
             Some(key) => {
                 self.add(&*obj)?;
                 self.flush().await?;
-                let snapshot = self
-                    .identity
-                    .get(info.type_id, &key)
-                    .map(|e| e.snapshot.clone());
+                let snapshot = self.identity.get(info.type_id, &key).map(|e| e.to_vec());
                 if let Some(s) = snapshot {
                     mapper.write_back(obj, &s)?;
                 }
@@ -991,7 +994,7 @@ impl Session {
             return Err(Error::NoResultFound);
         }
         if let Some(entry) = self.identity.get(info.type_id, &key) {
-            let snapshot = entry.snapshot.clone();
+            let snapshot = entry.to_vec();
             mapper.write_back(obj, &snapshot)?;
         }
         Ok(())
@@ -1021,10 +1024,7 @@ impl Session {
         let info = mapper.info().clone();
         let values = mapper.values(obj);
         if let Some(key) = info.key_of(&values) {
-            let known = self
-                .identity
-                .get(info.type_id, &key)
-                .is_some_and(|e| !e.expired);
+            let known = self.identity.fresh(info.type_id, &key).is_some();
             if !known {
                 let pk: Vec<Value> = info.pk.iter().map(|&i| values[i].clone()).collect();
                 let _: Option<T> = self.get_by_key(pk).await?;
@@ -1072,35 +1072,39 @@ impl Session {
         let keep_values = options.len() > joined.len();
         let conn = self.connection().await?;
         let compiled = conn.compile(&core)?;
-        let rows = conn
+        let mut rows = conn
             .execute_values(&compiled.sql, &compiled.params, core.kind())
-            .await?
-            .rows;
+            .await?;
         let n = info.columns.len();
         let mut objs: Vec<T> = Vec::with_capacity(rows.len());
         let mut values: Vec<Vec<Value>> = Vec::new();
         let mut keys: Vec<IdentityKey> = Vec::with_capacity(rows.len());
         let mut related: Vec<Vec<Vec<Vec<Value>>>> = Vec::new();
         if joined.is_empty() {
-            // One object per row: build it from the row's values, which then
-            // become its snapshot in the identity map (no copy of the row).
-            let map = self.identity.of_type(info.type_id);
-            map.reserve(rows.len());
-            for mut all in rows {
-                all.truncate(n);
-                let Some(key) = info.key_of(&all) else {
+            // One object per row: the row's values are copied into the
+            // result's snapshot block, then move into the object.
+            let mut block = BlockBuilder::new(n, rows.len());
+            let mut at = Vec::with_capacity(rows.len());
+            for row in rows.rows_mut() {
+                let cut = n.min(row.len());
+                let row = &mut row[..cut];
+                let Some(key) = info.key_of(row) else {
                     continue;
                 };
-                objs.push(mapper.build_from(&all)?);
                 if keep_values {
-                    values.push(mappers.loader_values(info.type_id, &all));
+                    values.push(mappers.loader_values(info.type_id, row));
                 }
-                keys.push(key.clone());
-                identity::put(map, key, all);
+                at.push(block.push(row));
+                objs.push(mapper.build_take(row)?);
+                keys.push(key);
             }
+            let mut map = self.identity.of_type(info.type_id);
+            map.reserve(keys.len());
+            map.put_block(block.finish(), keys.iter().zip(at));
+            self.recycle(rows);
         } else {
             let mut index: FastMap<IdentityKey, usize> = FastMap::default();
-            for mut all in rows {
+            for mut all in rows.into_rows() {
                 let mut rest = all.split_off(n.min(all.len()));
                 let Some(key) = info.key_of(&all) else {
                     continue;
@@ -1141,10 +1145,10 @@ impl Session {
                     rows.iter().filter_map(|v| target.key_of(v)).collect();
                 access.assign_joined(&mut objs, i, &rows, &mappers)?;
                 // The joined rows become the related objects' snapshots.
-                let map = self.identity.of_type(target.type_id);
+                let mut map = self.identity.of_type(target.type_id);
                 for v in rows {
                     if let Some(k) = target.key_of(&v) {
-                        identity::put(map, k, v);
+                        map.put(&k, v);
                     }
                 }
                 self.record_loaded(
@@ -1201,35 +1205,60 @@ impl Session {
         let info = mapper.info();
         let conn = self.connection().await?;
         let compiled = conn.compile(&core)?;
-        let rows = conn
+        let mut rows = conn
             .execute_values(&compiled.sql, &compiled.params, core.kind())
-            .await?
-            .rows;
+            .await?;
+        let count = rows.len();
         let mut out = Loaded {
-            objs: Vec::with_capacity(rows.len()),
-            keys: Vec::with_capacity(rows.len()),
-            links: Vec::with_capacity(rows.len()),
+            objs: Vec::with_capacity(count),
+            keys: Vec::with_capacity(count),
+            links: Vec::with_capacity(count),
             values: Vec::new(),
         };
-        let map = self.identity.of_type(info.type_id);
-        map.reserve(rows.len());
-        for mut v in rows {
-            match link {
-                LinkFrom::Extra => out.links.push(v.pop().unwrap_or(Value::Null)),
-                LinkFrom::Field(i) => out.links.push(v.get(i).cloned().unwrap_or(Value::Null)),
-            }
+        // Each row's values are copied into the result's snapshot block,
+        // then move into its object.
+        let width = info.columns.len();
+        let mut block = BlockBuilder::new(width, count);
+        let mut at = Vec::with_capacity(count);
+        for row in rows.rows_mut() {
+            let row = match link {
+                LinkFrom::Extra => {
+                    let last = row.len().saturating_sub(1);
+                    let (row, extra) = row.split_at_mut(last);
+                    out.links.push(
+                        extra
+                            .first_mut()
+                            .map_or(Value::Null, |v| std::mem::replace(v, Value::Null)),
+                    );
+                    row
+                }
+                LinkFrom::Field(i) => {
+                    out.links.push(row.get(i).cloned().unwrap_or(Value::Null));
+                    row
+                }
+            };
             if keep_values {
-                out.values.push(mappers.loader_values(info.type_id, &v));
+                out.values.push(mappers.loader_values(info.type_id, row));
             }
-            let obj = mapper.build_from(&v);
-            let key = info.key_of(&v);
-            if let Some(key) = &key {
-                identity::put(map, key.clone(), v);
+            let key = info.key_of(row);
+            if key.is_some() {
+                at.push(block.push(row));
             }
+            out.objs.push(mapper.build_take(row)?);
             out.keys.push(key);
-            out.objs.push(obj?);
         }
+        let mut map = self.identity.of_type(info.type_id);
+        map.reserve(at.len());
+        map.put_block(block.finish(), out.keys.iter().flatten().zip(at));
+        self.recycle(rows);
         Ok(out)
+    }
+
+    /// Hands a load's row buffer back to the engine for the next load.
+    fn recycle(&self, rows: crate::driver::ValueRows) {
+        if let Some(conn) = &self.conn {
+            conn.recycle(rows);
+        }
     }
 
     /// Room for `n` more loaded collections.
@@ -1439,9 +1468,9 @@ pub(crate) struct Deferred {
 
 impl Deferred {
     fn finish(self, identity: &mut IdentityMap) {
-        let map = identity.of_type(self.ty);
+        let mut map = identity.of_type(self.ty);
         for (key, row) in self.entries {
-            identity::put(map, key, row);
+            map.put(&key, row);
         }
     }
 }
@@ -1471,7 +1500,7 @@ enum Back {
     /// Nothing (no RETURNING).
     Nothing,
     /// The RETURNING rows, in the order of the batch.
-    Rows(Vec<Vec<Value>>),
+    Rows(crate::driver::ValueRows),
     /// The key of the first row, the others following one by one (and
     /// already written into the rows).
     Rowids(i64),
@@ -1586,7 +1615,7 @@ async fn insert_by_rowid(
             StatementKind::Query,
         )
         .await?;
-    Ok(Back::Rows(keys.rows))
+    Ok(Back::Rows(keys))
 }
 
 /// The largest rowid of `info`'s table (0 when empty), or `None` when the
@@ -1629,5 +1658,8 @@ impl Drop for Session {
     fn drop(&mut self) {
         // The connection's pool rolls back an open transaction on return.
         self.conn = None;
+        if let Some(spare) = self.spare.take() {
+            spare.give(std::mem::take(&mut self.identity));
+        }
     }
 }
