@@ -556,14 +556,8 @@ fn bind_value(field: &str, value: &FilterValue, ty: &SqlType) -> Result<Value, D
 /// | `count` | `SELECT count(*) FROM table WHERE ...` through [`Session::execute`] |
 /// | `add`, no id | [`Session::persist`]: INSERT flushed now, generated id and server defaults written back |
 /// | `add`, an id | [`Session::add`]: an UPDATE of the changed columns of a known identity, an INSERT of a new one, at the next flush |
-/// | `add_all` | [`Session::add_all`] for entities with an id (batched at the next flush); `persist` for each entity without one |
+/// | `add_all` | [`Session::persist_all`]: one flush for all (new rows of a table in multi-row INSERTs), generated ids written back into each |
 /// | `remove` | [`Session::delete`]: a DELETE at the next flush |
-///
-/// `add_all` of entities without ids costs one INSERT round trip per entity,
-/// because the session cannot yet hand generated keys of a batched flush
-/// back to the caller's values (a `Session::add_all_returning` would). Add
-/// entities whose id the domain generates (UUIDs), or stage them with
-/// [`Session::add_all`] and read them back, when that matters.
 ///
 /// [`ListSpec`] field names are the struct's mapped field names; an unknown
 /// name, or a value that does not fit the column's type, is
@@ -722,21 +716,15 @@ where
     }
 
     async fn add_all(&self, entities: Vec<T>) -> Result<Vec<T>, DomainError> {
+        let mut entities = entities;
         let mut session = self.session.lock().await;
-        // Entities with an id: staged together, batched at the next flush
-        // (the first `persist` below, or the commit).
+        // One flush for all: new rows in multi-row INSERTs, generated ids
+        // written back into each entity.
         session
-            .add_all(entities.iter().filter(|e| e.id().is_some()))
+            .persist_all(&mut entities)
+            .await
             .map_err(to_domain)?;
-        // Entities without one: one INSERT each, to learn the generated id.
-        let mut stored = Vec::with_capacity(entities.len());
-        for mut entity in entities {
-            if entity.id().is_none() {
-                session.persist(&mut entity).await.map_err(to_domain)?;
-            }
-            stored.push(entity);
-        }
-        Ok(stored)
+        Ok(entities)
     }
 
     async fn remove(&self, entity: &T) -> Result<(), DomainError> {

@@ -133,6 +133,64 @@ async fn bulk_keys_land_on_their_objects(db: TestDb) {
 
 on_all_backends!(bulk_keys_land_on_their_objects);
 
+/// `persist_all`: one flush for all the new objects (multi-row INSERTs, no
+/// round trip per object), and each object gets its own generated key.
+async fn persist_all_writes_each_generated_key_back(db: TestDb) {
+    let db = echo_db(db.backend, "orm_bulk_persist_all").await;
+    let sessions = setup(&db).await;
+    let mut session = sessions.session();
+    let mut batch = workers("p", 150);
+    // One known identity among new ones: staged as an INSERT with its id.
+    batch.push(Worker {
+        id: Some(100_000),
+        name: "given".into(),
+        nickname: None,
+    });
+    let (log, guard) = SqlLog::start();
+    session.persist_all(&mut batch).await.unwrap();
+    let inserts = log
+        .take()
+        .into_iter()
+        .filter(|s| s.contains("INSERT INTO"))
+        .count();
+    drop(guard);
+    let per_row = if db.backend == TestBackend::MySql {
+        151
+    } else {
+        0
+    };
+    assert!(
+        inserts <= 4 || inserts == per_row,
+        "{inserts} INSERT statements for 151 objects"
+    );
+    for w in &batch {
+        let id = w.id.expect("a key written back");
+        let row = session
+            .execute(&text(&format!(
+                "SELECT name FROM bulk_worker WHERE id = {id}"
+            )))
+            .await
+            .unwrap()
+            .all();
+        let name: String = row[0].get(0).unwrap();
+        assert_eq!(name, w.name, "the key of {} is its own row's", w.name);
+    }
+    let mut ids: Vec<i64> = batch.iter().filter_map(|w| w.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 151, "no two objects share a key");
+    session.commit().await.unwrap();
+    // Nothing new: no SQL, and the objects stay as they are.
+    let before = batch.clone();
+    session.persist_all(&mut batch).await.unwrap();
+    assert_eq!(batch, before);
+    session.commit().await.unwrap();
+    drop(session);
+    db.close().await;
+}
+
+on_all_backends!(persist_all_writes_each_generated_key_back);
+
 /// SQLite: a trigger that inserts rows of its own into the table makes
 /// rowids non-consecutive; the batch then reads its keys with RETURNING.
 #[tokio::test]

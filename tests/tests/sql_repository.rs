@@ -11,7 +11,7 @@ use persistence::dialects::{Column, ReferentialAction, SqlType, Table};
 use persistence::orm::{Mappers, Registry, RelOptions, RelationshipDef, SessionMaker};
 use persistence::{mapping, EngineOptions, SchemaExt, SqlUnitOfWork};
 use tests::capture::SqlLog;
-use tests::{on_all_backends, TestDb};
+use tests::{on_all_backends, TestBackend, TestDb};
 
 #[derive(Debug, Clone, PartialEq)]
 struct Publisher {
@@ -521,7 +521,58 @@ async fn composite_keys_and_domain_generated_ids(db: TestDb) {
     db.close().await;
 }
 
+/// `add_all` of entities without ids: one flush, each entity back with
+/// its own generated id, and the rows in the table afterwards.
+async fn add_all_batches_new_entities(db: TestDb) {
+    let db = echo_db(db, "repo_add_all").await;
+    let sessions = setup(&db).await;
+    let mut uow = SqlUnitOfWork::new(&sessions);
+    let tags = uow.repository::<Tag>();
+    let names: Vec<String> = (0..40).map(|i| format!("batch-{i:02}")).collect();
+    let (log, guard) = SqlLog::start();
+    let stored = tags
+        .add_all(
+            names
+                .iter()
+                .map(|n| Tag {
+                    id: None,
+                    name: n.clone(),
+                })
+                .collect(),
+        )
+        .await
+        .unwrap();
+    let inserts = log
+        .take()
+        .into_iter()
+        .filter(|s| s.contains("INSERT INTO"))
+        .count();
+    drop(guard);
+    assert!(
+        inserts == 1 || inserts == 40,
+        "{inserts} INSERTs for 40 tags"
+    );
+    if db.backend != TestBackend::MySql {
+        assert_eq!(inserts, 1, "one multi-row INSERT with RETURNING");
+    }
+    uow.commit().await.unwrap();
+    for tag in &stored {
+        let found = tags.get_one(&tag.id.expect("an id")).await.unwrap();
+        assert_eq!(found.name, tag.name);
+    }
+    let listed = tags
+        .list(&ListSpec::new().filter_like("name", "batch-%"))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 40);
+    uow.rollback().await.unwrap();
+    drop(uow);
+    drop(sessions);
+    db.close().await;
+}
+
 on_all_backends!(
+    add_all_batches_new_entities,
     get_with_loads_each_level_in_one_query,
     list_with_joined_and_merged_plans,
     load_plans_are_checked_before_any_sql,

@@ -91,7 +91,8 @@ impl SessionMaker {
             failed: None,
             loaded: FastMap::default(),
             change_seq: 0,
-            last_insert: None,
+            want_rows: std::collections::HashSet::new(),
+            written: HashMap::new(),
         }
     }
 
@@ -126,8 +127,12 @@ pub struct Session {
     /// keys of the children loaded, to tell removals from "never loaded".
     loaded: FastMap<(TypeId, IdentityKey, &'static str), Vec<IdentityKey>>,
     change_seq: usize,
-    /// The last row a flush inserted (what `persist` writes back).
-    last_insert: Option<Vec<Value>>,
+    /// Staged inserts whose rows, as written (generated keys and defaults
+    /// included), the next flush keeps in `written` (what `persist_all`
+    /// writes back).
+    want_rows: std::collections::HashSet<usize>,
+    /// The rows of `want_rows`, by change id, after a flush.
+    written: HashMap<usize, Vec<Value>>,
 }
 
 /// Where the value that ties a loaded row to its owner comes from.
@@ -532,7 +537,8 @@ impl Session {
 
     async fn flush_changes(&mut self, changes: Vec<Change>) -> Result<(), Error> {
         let features = *self.engine.dialect().features();
-        let linked: std::collections::HashSet<usize> = changes
+        let want = std::mem::take(&mut self.want_rows);
+        let mut linked: std::collections::HashSet<usize> = changes
             .iter()
             .flat_map(|c| match c {
                 Change::Insert { links, .. } | Change::Update { links, .. } => {
@@ -548,6 +554,8 @@ impl Session {
                 _ => Vec::new(),
             })
             .collect();
+        // Rows asked for by `persist_all` are kept like rows children link to.
+        linked.extend(want.iter().copied());
         let steps = plan(changes, &self.mappers, &features)?;
         // Room in the identity map for every row inserted, made once.
         let mut inserts: Vec<(TypeId, usize)> = Vec::new();
@@ -572,6 +580,11 @@ impl Session {
         }
         if let Some(d) = deferred {
             d.finish(&mut self.identity);
+        }
+        for id in want {
+            if let Some(row) = inserted.remove(&id) {
+                self.written.insert(id, row);
+            }
         }
         Ok(())
     }
@@ -693,7 +706,6 @@ impl Session {
                 if let Some(d) = deferred.take() {
                     d.finish(&mut self.identity);
                 }
-                let single = rows.len() == 1;
                 let (mut back, first_rowid) = match back {
                     Back::Rows(r) => (Some(r), None),
                     Back::Rowids(first) => (None, Some(first)),
@@ -706,9 +718,6 @@ impl Session {
                         for (&i, v) in returning.iter().zip(back) {
                             row[i] = std::mem::replace(v, Value::Null);
                         }
-                    }
-                    if single {
-                        self.last_insert = Some(row.clone());
                     }
                     // Only rows that later rows link to are kept by change id.
                     if let Some(id) = ids.get(k).filter(|id| linked.contains(id)) {
@@ -942,35 +951,56 @@ impl Session {
     /// Flushes `obj` if staged, then writes every column the database holds
     /// (generated keys, server defaults) back into it.
     pub async fn persist<T: Send + Sync + 'static>(&mut self, obj: &mut T) -> Result<(), Error> {
+        self.persist_all(std::slice::from_mut(obj)).await
+    }
+
+    /// Stages every object of `objs`, flushes them together (new rows of
+    /// one table in multi-row INSERTs, with RETURNING where the backend has
+    /// it), then writes every column the database holds (generated keys,
+    /// server defaults) back into each: [`Session::persist`] for many, at
+    /// the cost of one flush.
+    pub async fn persist_all<T: Send + Sync + 'static>(
+        &mut self,
+        objs: &mut [T],
+    ) -> Result<(), Error> {
+        self.check_usable()?;
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let info = mapper.info().clone();
-        let values = mapper.values(obj);
-        match info.key_of(&values) {
-            Some(key) => {
-                self.add(&*obj)?;
-                self.flush().await?;
-                let snapshot = self.identity.get(info.type_id, &key).map(|e| e.to_vec());
-                if let Some(s) = snapshot {
-                    mapper.write_back(obj, &s)?;
+        // Each object's key, or the change id of its INSERT when the
+        // database generates the key.
+        let mut fresh: Vec<Result<IdentityKey, usize>> = Vec::with_capacity(objs.len());
+        for obj in objs.iter() {
+            let values = mapper.values(obj);
+            match info.key_of(&values) {
+                Some(key) => {
+                    self.add(obj)?;
+                    fresh.push(Ok(key));
+                }
+                None => {
+                    let id = self.next_change_id();
+                    self.pending.push(Change::Insert {
+                        ty: info.type_id,
+                        id,
+                        values,
+                        links: Vec::new(),
+                    });
+                    self.want_rows.insert(id);
+                    fresh.push(Err(id));
                 }
             }
-            None => {
-                // New, with a generated key: flush it alone to learn the key.
-                self.flush().await?;
-                let ty = info.type_id;
-                let id = self.next_change_id();
-                self.pending.push(Change::Insert {
-                    ty,
-                    id,
-                    values,
-                    links: Vec::new(),
-                });
-                self.flush().await?;
-                let snapshot = self.last_insert.take();
-                if let Some(s) = snapshot {
-                    mapper.write_back(obj, &s)?;
-                }
+        }
+        let flushed = self.flush().await;
+        self.want_rows.clear();
+        let mut written = std::mem::take(&mut self.written);
+        flushed?;
+        for (obj, at) in objs.iter_mut().zip(fresh) {
+            let row = match at {
+                Ok(key) => self.identity.get(info.type_id, &key).map(|e| e.to_vec()),
+                Err(id) => written.remove(&id),
+            };
+            if let Some(row) = row {
+                mapper.write_back(obj, &row)?;
             }
         }
         Ok(())
