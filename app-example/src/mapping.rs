@@ -1,10 +1,23 @@
 //! The mapping of the domain's plain structs to tables, from the outside
 //! (the seed's `start_mappers()` with `registry.map_imperatively`).
 //!
-//! The domain module knows nothing of this file. Relationship fields
-//! (`Worker::resumes`, `Publisher::posts`, `Post::tags`) are listed after
-//! `..` in [`mapping!`]: they start as `Related::NotLoaded`, and the
-//! repositories fill them.
+//! The domain module knows nothing of this file. Relationship fields are
+//! listed after `..` in [`mapping!`] (they are not columns: a struct built
+//! from a row has them `Related::NotLoaded`) and configured as the ORM's
+//! relationships on the mapper builders:
+//!
+//! | relationship | kind | cascade |
+//! |---|---|---|
+//! | `Worker::resumes` | one-to-many through `resume.worker_id` | save-update; delete-orphan; deletes left to `ON DELETE CASCADE` (passive) |
+//! | `Publisher::posts` | one-to-many through `post.publisher_id` | the same |
+//! | `Post::tags` | many-to-many through `post_tag` | save-update: a tag pushed onto a loaded `tags` becomes a `post_tag` row, a tag removed from it deletes its row |
+//!
+//! Loader strategies pick them by name: the domain's
+//! [`Worker::RESUMES`], [`Publisher::POSTS`] and [`Post::TAGS`] in
+//! `Repository::get_with` / `list_with` plans, or `selectinload("posts")`
+//! on an ORM select (see [`repositories`](crate::repositories)). A
+//! misspelled relationship or a foreign key that does not fit fails in
+//! [`start_mappers`], at `configure()`.
 //!
 //! | table | columns |
 //! |---|---|
@@ -16,7 +29,7 @@
 //! | `post_tag` | `post_id` → `post.id`, `tag_id` → `tag.id` (both ON DELETE CASCADE), primary key (`post_id`, `tag_id`) |
 
 use persistence::dialects::{Column, ReferentialAction, SqlType, Table, UniqueConstraint};
-use persistence::orm::{presets, Mappers, Registry};
+use persistence::orm::{presets, Cascade, Mappers, Registry, RelOptions, RelationshipDef};
 use persistence::{mapping, Error};
 
 use crate::domain::hiring::{Resume, Worker, Workload};
@@ -28,7 +41,7 @@ persistence::text_enum!(Workload as "workload" { PartTime = "parttime", FullTime
 pub const POST_TAG: &str = "post_tag";
 
 // Typed column handles for the repositories' own queries:
-// `post::publisher_id.eq(id)` accepts only what converts into an `i64`.
+// `publisher::id.eq(id)` accepts only what converts into an `i64`.
 
 persistence::columns!(pub(crate) mod worker for Worker in "worker" {
     id: i64,
@@ -64,6 +77,16 @@ fn serial_id() -> Column {
     presets::intpk(Column::new("id", SqlType::Integer))
 }
 
+/// A parent's children: saved with it, deleted when they leave its loaded
+/// collection (their foreign key is NOT NULL), and deleted with it by the
+/// database's `ON DELETE CASCADE` rather than one DELETE each.
+fn owned_children() -> RelOptions {
+    RelOptions::default().cascade(Cascade {
+        passive_deletes: true,
+        ..Cascade::all_delete_orphan()
+    })
+}
+
 fn parent_key(name: &str, target: &str) -> Column {
     Column::new(name, SqlType::Integer)
         .not_null()
@@ -91,6 +114,12 @@ pub fn start_mappers() -> Result<Mappers, Error> {
                 ..{ resumes }
             }),
         )
+        .relationship(RelationshipDef::many(
+            "resumes",
+            |w: &Worker| &w.resumes,
+            |w| &mut w.resumes,
+            owned_children(),
+        ))
         .finish();
 
     let resume = Table::new("resume")
@@ -142,6 +171,12 @@ pub fn start_mappers() -> Result<Mappers, Error> {
                 ..{ posts }
             }),
         )
+        .relationship(RelationshipDef::many(
+            "posts",
+            |p: &Publisher| &p.posts,
+            |p| &mut p.posts,
+            owned_children(),
+        ))
         .finish();
 
     let post = Table::new("post")
@@ -159,6 +194,12 @@ pub fn start_mappers() -> Result<Mappers, Error> {
         )))
         .column(Column::new("published_at", SqlType::DateTime { timezone: false }).nullable(true))
         .unique(UniqueConstraint::new(["publisher_id", "title"]));
+    // The association table: no struct maps it, `Post::tags` goes through it.
+    let post_tag = registry.add_table(
+        Table::new(POST_TAG)
+            .column(parent_key("post_id", "post.id").primary_key())
+            .column(parent_key("tag_id", "tag.id").primary_key()),
+    );
     registry
         .map_imperatively(
             &post,
@@ -172,6 +213,12 @@ pub fn start_mappers() -> Result<Mappers, Error> {
                 ..{ tags }
             }),
         )
+        .relationship(RelationshipDef::many(
+            "tags",
+            |p: &Post| &p.tags,
+            |p| &mut p.tags,
+            RelOptions::default().secondary(&post_tag),
+        ))
         .finish();
 
     let tag = Table::new("tag")
@@ -183,12 +230,6 @@ pub fn start_mappers() -> Result<Mappers, Error> {
             mapping!(Tag { id: Option<i64> = "id", name: String = "name" }),
         )
         .finish();
-
-    registry.add_table(
-        Table::new(POST_TAG)
-            .column(parent_key("post_id", "post.id").primary_key())
-            .column(parent_key("tag_id", "tag.id").primary_key()),
-    );
 
     registry.configure()
 }
@@ -244,6 +285,35 @@ mod tests {
         let ddl = persistence::dialects::CreateTable::new(&table(&start_mappers()?, "resume")?)
             .compile(&Sqlite)?;
         assert!(ddl.sql.contains("ON DELETE CASCADE"), "{}", ddl.sql);
+        Ok(())
+    }
+
+    #[test]
+    fn relationships_are_configured() -> Result<(), Error> {
+        use persistence::orm::{RelationKind, RelationshipInfo};
+        let mappers = start_mappers()?;
+        let rel = |info: Option<std::sync::Arc<RelationshipInfo>>| {
+            info.ok_or_else(|| Error::Mapping {
+                type_name: "app_example",
+                field: "(relationship)".into(),
+                message: "not configured".into(),
+            })
+        };
+        let resumes = rel(mappers.relationship_info::<Worker>(Worker::RESUMES.name()))?;
+        assert_eq!(resumes.kind, RelationKind::OneToMany);
+        assert_eq!(resumes.resolved()?.fk, "worker_id");
+        assert!(resumes.cascade.delete_orphan && resumes.cascade.passive_deletes);
+        let posts = rel(mappers.relationship_info::<Publisher>(Publisher::POSTS.name()))?;
+        assert_eq!(posts.kind, RelationKind::OneToMany);
+        assert_eq!(posts.resolved()?.fk, "publisher_id");
+        let tags = rel(mappers.relationship_info::<Post>(Post::TAGS.name()))?;
+        assert_eq!(tags.kind, RelationKind::ManyToMany);
+        let through = tags.resolved()?;
+        assert_eq!(
+            (through.fk.as_str(), through.target_fk.as_deref()),
+            ("post_id", Some("tag_id"))
+        );
+        assert!(mappers.relationship_info::<Tag>("posts").is_none());
         Ok(())
     }
 

@@ -6,21 +6,31 @@
 //! [`PublishingUow`]); production passes [`SqlHiringUow`] /
 //! [`SqlPublishingUow`], unit tests pass fakes built from mocks.
 //!
-//! Relations are loaded here with explicit queries (one query per level,
-//! never one per row): `get_with_posts` selects the publisher, then its
-//! posts; `tags_of` selects the association rows, then the tags.
+//! Relations are loaded by the ORM's relationships (configured in
+//! [`mapping`]), one query per level and never one per row:
+//!
+//! - [`PublisherRepository::get_with_posts`] is the seed's
+//!   `select(Publisher).options(selectinload(Publisher.posts))`: an ORM
+//!   select with a loader option, two statements (the publisher, then its
+//!   posts with `WHERE publisher_id IN (...)`);
+//! - everything else goes through the generic repository's load plans
+//!   (`get_with` / `list_with` with `Load::selectin(Worker::RESUMES)`,
+//!   `Load::selectin(Publisher::POSTS).then(Load::selectin(Post::TAGS))`),
+//!   which the services pass;
+//! - links between posts and tags are written by the many-to-many
+//!   relationship's cascade: a service pushes tags onto a post loaded with
+//!   its tags and stores the post, and the flush inserts the `post_tag`
+//!   rows. No Core statement touches `post_tag`.
 
-use std::collections::HashMap;
-
-use domain::{async_trait, DomainError, ListSpec, Related, Repository, UnitOfWork};
-use persistence::dialects::{insert, select, Value};
+use domain::{async_trait, DomainError, Repository, UnitOfWork};
+use persistence::dialects::Value;
 use persistence::orm::{self, SessionMaker};
 use persistence::repository::to_domain;
-use persistence::{SqlRepository, SqlUnitOfWork};
+use persistence::{Error, SqlRepository, SqlUnitOfWork};
 
 use crate::domain::hiring::{CompensationLine, Resume, Worker};
 use crate::domain::publishing::{Post, Publisher, Tag};
-use crate::mapping::{self, post, POST_TAG};
+use crate::mapping::{self, publisher};
 use crate::report;
 
 // ---------------------------------------------------------------- ports
@@ -44,21 +54,9 @@ pub trait HiringUow: UnitOfWork {
 /// Publishers, with the seed's `get_with_posts`.
 #[async_trait]
 pub trait PublisherRepository: Repository<Publisher> {
-    /// The publisher `id` with its posts loaded (ordered by id), or
-    /// [`DomainError::NotFound`].
+    /// The publisher `id` with its posts loaded (ordered by id; their tags
+    /// not loaded), or [`DomainError::NotFound`].
     async fn get_with_posts(&self, id: i64) -> Result<Publisher, DomainError>;
-}
-
-/// Tags, and the association of tags with posts.
-#[async_trait]
-pub trait TagRepository: Repository<Tag> {
-    /// Links the post `post_id` to each of `tag_ids` (association rows);
-    /// linking an already linked pair is a [`DomainError::Conflict`].
-    async fn attach(&self, post_id: i64, tag_ids: &[i64]) -> Result<u64, DomainError>;
-
-    /// The tags of each post in `post_ids`, as `(post id, tag)` pairs
-    /// ordered by post and tag name.
-    async fn tags_of(&self, post_ids: &[i64]) -> Result<Vec<(i64, Tag)>, DomainError>;
 }
 
 /// The publishing context's unit of work.
@@ -68,7 +66,7 @@ pub trait PublishingUow: UnitOfWork {
     /// All posts.
     fn posts(&self) -> &dyn Repository<Post>;
     /// All tags.
-    fn tags(&self) -> &dyn TagRepository;
+    fn tags(&self) -> &dyn Repository<Tag>;
 }
 
 // ---------------------------------------------------------------- SQL
@@ -118,73 +116,17 @@ impl ResumeRepository for SqlRepository<Resume> {
 #[async_trait]
 impl PublisherRepository for SqlRepository<Publisher> {
     async fn get_with_posts(&self, id: i64) -> Result<Publisher, DomainError> {
-        let mut publisher = self.get_one(&id).await?;
-        let posts = self
-            .session()
-            .lock()
-            .await
-            .scalars(
-                orm::select::<Post>()
-                    .filter(post::publisher_id.eq(id))
-                    .order_by([post::id.asc()]),
-            )
-            .await
-            .map_err(to_domain)?
-            .all();
-        publisher.posts = Related::Loaded(posts);
-        Ok(publisher)
-    }
-}
-
-#[async_trait]
-impl TagRepository for SqlRepository<Tag> {
-    async fn attach(&self, post_id: i64, tag_ids: &[i64]) -> Result<u64, DomainError> {
-        if tag_ids.is_empty() {
-            return Ok(0);
+        // The seed: select(Publisher).options(selectinload(Publisher.posts))
+        //     .where(Publisher.id == id), then .scalars().one().
+        let stmt = orm::select::<Publisher>()
+            .options([orm::selectinload(Publisher::POSTS.name())])
+            .where_(publisher::id.eq(id));
+        let mut session = self.session().lock().await;
+        match session.scalars(stmt).await.and_then(orm::ScalarResult::one) {
+            Ok(publisher) => Ok(publisher),
+            Err(Error::NoResultFound) => Err(DomainError::not_found::<Publisher>(&id)),
+            Err(e) => Err(to_domain(e)),
         }
-        let post_tag = mapping::table(self.mappers(), POST_TAG).map_err(to_domain)?;
-        let rows: Vec<[Value; 2]> = tag_ids
-            .iter()
-            .map(|&t| [Value::from(post_id), Value::from(t)])
-            .collect();
-        let stmt = insert(&post_tag).rows(["post_id", "tag_id"], rows);
-        Ok(self.execute(&stmt).await?.rows_affected())
-    }
-
-    async fn tags_of(&self, post_ids: &[i64]) -> Result<Vec<(i64, Tag)>, DomainError> {
-        if post_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let post_tag = mapping::table(self.mappers(), POST_TAG).map_err(to_domain)?;
-        let links = self
-            .execute(
-                &select((post_tag.c("post_id"), post_tag.c("tag_id")))
-                    .where_(post_tag.c("post_id").in_(post_ids.to_vec())),
-            )
-            .await?
-            .all();
-        let mut pairs = Vec::with_capacity(links.len());
-        for row in &links {
-            let (post_id, tag_id) = (int_of(row, "post_id")?, int_of(row, "tag_id")?);
-            if let (Some(p), Some(t)) = (post_id, tag_id) {
-                pairs.push((p, t));
-            }
-        }
-        let mut ids: Vec<i64> = pairs.iter().map(|&(_, t)| t).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let tags: HashMap<i64, Tag> = self
-            .list(&ListSpec::new().filter_in("id", ids))
-            .await?
-            .into_iter()
-            .filter_map(|t| t.id.map(|id| (id, t)))
-            .collect();
-        let mut out: Vec<(i64, Tag)> = pairs
-            .into_iter()
-            .filter_map(|(p, t)| tags.get(&t).map(|tag| (p, tag.clone())))
-            .collect();
-        out.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
-        Ok(out)
     }
 }
 
@@ -282,7 +224,7 @@ impl PublishingUow for SqlPublishingUow {
         &self.posts
     }
 
-    fn tags(&self) -> &dyn TagRepository {
+    fn tags(&self) -> &dyn Repository<Tag> {
         &self.tags
     }
 }

@@ -8,9 +8,7 @@ use mockall::mock;
 
 use crate::domain::hiring::{CompensationLine, Resume, Worker};
 use crate::domain::publishing::{Post, Publisher, Tag};
-use crate::repositories::{
-    HiringUow, PublisherRepository, PublishingUow, ResumeRepository, TagRepository,
-};
+use crate::repositories::{HiringUow, PublisherRepository, PublishingUow, ResumeRepository};
 
 mock! {
     /// A mock of `Repository<Resume>` and `ResumeRepository`.
@@ -60,31 +58,6 @@ mock! {
     }
 }
 
-mock! {
-    /// A mock of `Repository<Tag>` and `TagRepository`.
-    pub Tags {}
-
-    #[async_trait]
-    impl Repository<Tag> for Tags {
-        async fn get(&self, id: &i64) -> Result<Option<Tag>, DomainError>;
-        async fn get_one(&self, id: &i64) -> Result<Tag, DomainError>;
-        async fn get_with(&self, id: &i64, load: &[Load<Tag>]) -> Result<Option<Tag>, DomainError>;
-        async fn list(&self, spec: &ListSpec) -> Result<Vec<Tag>, DomainError>;
-        async fn list_with(&self, spec: &ListSpec, load: &[Load<Tag>]) -> Result<Vec<Tag>, DomainError>;
-        async fn count(&self, spec: &ListSpec) -> Result<u64, DomainError>;
-        async fn page(&self, spec: &ListSpec) -> Result<Page<Tag>, DomainError>;
-        async fn add(&self, entity: Tag) -> Result<Tag, DomainError>;
-        async fn add_all(&self, entities: Vec<Tag>) -> Result<Vec<Tag>, DomainError>;
-        async fn remove(&self, entity: &Tag) -> Result<(), DomainError>;
-    }
-
-    #[async_trait]
-    impl TagRepository for Tags {
-        async fn attach(&self, post_id: i64, tag_ids: &[i64]) -> Result<u64, DomainError>;
-        async fn tags_of(&self, post_ids: &[i64]) -> Result<Vec<(i64, Tag)>, DomainError>;
-    }
-}
-
 /// A [`HiringUow`] of mocks.
 #[derive(Default)]
 pub struct FakeHiringUow {
@@ -123,7 +96,7 @@ pub struct FakePublishingUow {
     /// The posts.
     pub posts: MockRepository<Post>,
     /// The tags.
-    pub tags: MockTags,
+    pub tags: MockRepository<Tag>,
     /// Commit and rollback.
     pub tx: MockUnitOfWork,
 }
@@ -145,7 +118,7 @@ impl PublishingUow for FakePublishingUow {
     fn posts(&self) -> &dyn Repository<Post> {
         &self.posts
     }
-    fn tags(&self) -> &dyn TagRepository {
+    fn tags(&self) -> &dyn Repository<Tag> {
         &self.tags
     }
 }

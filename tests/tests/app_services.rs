@@ -11,6 +11,8 @@ use app_example::repositories::{HiringUow, PublishingUow, SqlHiringUow, SqlPubli
 use app_example::services::{hiring, publishing, reports};
 use domain::{DomainError, ListSpec, Load, Related, Relation, UnitOfWork};
 use persistence::orm::SessionMaker;
+use persistence::EngineOptions;
+use tests::capture::SqlLog;
 use tests::{on_all_backends, TestDb};
 
 async fn sessions(db: &TestDb) -> SessionMaker {
@@ -206,9 +208,10 @@ async fn dismissing_a_worker_cascades_to_resumes(db: TestDb) {
     )
     .await
     .unwrap();
-    hiring::hire_with_resumes(&mut uow, "Ann", vec![draft("C", None, Workload::PartTime)])
-        .await
-        .unwrap();
+    let ann =
+        hiring::hire_with_resumes(&mut uow, "Ann", vec![draft("C", None, Workload::PartTime)])
+            .await
+            .unwrap();
     assert_eq!(uow.resumes().count(&ListSpec::new()).await.unwrap(), 3);
     hiring::dismiss(&mut uow, vlad.id.unwrap()).await.unwrap();
     let left = uow.resumes().list(&ListSpec::new()).await.unwrap();
@@ -218,6 +221,21 @@ async fn dismissing_a_worker_cascades_to_resumes(db: TestDb) {
     );
     let gone = hiring::dismiss(&mut uow, vlad.id.unwrap()).await;
     assert!(gone.unwrap_err().is_not_found());
+    uow.commit().await.unwrap();
+
+    // Delete-orphan: a resume taken off a loaded `resumes` is deleted when
+    // the worker is stored (its foreign key cannot be NULL).
+    let mut ann = uow
+        .workers()
+        .get_with(&ann.id.unwrap(), &[Load::selectin(Worker::RESUMES)])
+        .await
+        .unwrap()
+        .unwrap();
+    ann.resumes.require_mut("resumes").unwrap().clear();
+    uow.workers().add(ann).await.unwrap();
+    uow.commit().await.unwrap();
+    assert_eq!(uow.resumes().count(&ListSpec::new()).await.unwrap(), 0);
+    assert_eq!(uow.workers().count(&ListSpec::new()).await.unwrap(), 1);
     uow.commit().await.unwrap();
     drop(uow);
     drop(sessions);
@@ -265,19 +283,32 @@ async fn publish_and_tag_posts(db: TestDb) {
         .unwrap();
     assert_eq!(names(&tags), ["orm", "rust", "systems"]);
     assert_eq!(uow.tags().count(&ListSpec::new()).await.unwrap(), 3);
-    let linked = uow.tags().tags_of(&[post_id]).await.unwrap();
-    assert_eq!(linked.len(), 3);
-    // Linking a linked pair again violates the association's primary key.
-    let rust_id = tags
-        .iter()
-        .find(|t| t.name == "rust")
-        .and_then(|t| t.id)
+    let reloaded = uow
+        .posts()
+        .get_with(&post_id, &[Load::selectin(Post::TAGS)])
+        .await
+        .unwrap()
         .unwrap();
-    let relink = uow.tags().attach(post_id, &[rust_id]).await;
-    assert!(
-        matches!(relink, Err(DomainError::Conflict(_))),
-        "{relink:?}"
-    );
+    assert_eq!(names(reloaded.tags.require("tags").unwrap()).len(), 3);
+    // A tag taken off the loaded collection: the many-to-many relationship
+    // deletes its association row, and the tag itself stays.
+    let mut untagged = reloaded;
+    untagged
+        .tags
+        .require_mut("tags")
+        .unwrap()
+        .retain(|t| t.name != "orm");
+    uow.posts().add(untagged).await.unwrap();
+    let after = uow
+        .posts()
+        .get_with(&post_id, &[Load::selectin(Post::TAGS)])
+        .await
+        .unwrap()
+        .unwrap();
+    let mut left = names(after.tags.require("tags").unwrap());
+    left.sort();
+    assert_eq!(left, ["rust", "systems"]);
+    assert_eq!(uow.tags().count(&ListSpec::new()).await.unwrap(), 3);
     uow.rollback().await.unwrap();
 
     let oreilly = publishing::found_publisher(&mut uow, "O'Reilly")
@@ -427,12 +458,19 @@ async fn list_specs_count_and_pages(db: TestDb) {
             "{bad:?} gave {err:?}"
         );
     }
-    // The app maps no relationships (its repositories load them by hand):
-    // a load plan naming one is Invalid.
-    const RESUMES: Relation<Worker> = Relation::new("resumes");
-    let err = uow.workers().get_with(&1, &[Load::selectin(RESUMES)]).await;
+    // Load plans name the mapping's relationships; a name it does not
+    // have is Invalid, before any SQL.
+    let vlad = uow
+        .workers()
+        .get_with(&1, &[Load::selectin(Worker::RESUMES)])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(vlad.resumes.require("resumes").unwrap().len(), 3);
+    const CVS: Relation<Worker> = Relation::new("cvs");
+    let err = uow.workers().get_with(&1, &[Load::selectin(CVS)]).await;
     assert!(
-        matches!(err, Err(DomainError::Invalid(ref m)) if m.contains("resumes")),
+        matches!(err, Err(DomainError::Invalid(ref m)) if m.contains("cvs")),
         "{err:?}"
     );
     uow.commit().await.unwrap();
@@ -513,6 +551,100 @@ async fn unit_of_work_rollback_and_updates(db: TestDb) {
     db.close().await;
 }
 
+/// Relations load one statement per level, whatever the number of rows:
+/// `get_with_posts` (the seed's selectinload) is two statements, the
+/// catalogue (publishers, posts, tags) three, on every backend.
+async fn relations_load_in_a_bounded_number_of_statements(db: TestDb) {
+    let backend = db.backend;
+    db.close().await;
+    let db = TestDb::with_options(
+        backend,
+        "app_bounded_loads",
+        EngineOptions::default().echo(true),
+    )
+    .await;
+    let sessions = sessions(&db).await;
+    let mut uow = SqlPublishingUow::new(&sessions);
+    let mut publisher_ids = Vec::new();
+    for p in 0..3 {
+        let publisher = publishing::found_publisher(&mut uow, &format!("Publisher {p}"))
+            .await
+            .unwrap();
+        let publisher_id = publisher.id.unwrap();
+        publisher_ids.push(publisher_id);
+        for n in 0..4 {
+            let post = publishing::draft_post(&mut uow, publisher_id, &format!("Post {p}.{n}"))
+                .await
+                .unwrap();
+            let tags = [format!("tag-{n}"), format!("p{p}"), "all".to_owned()];
+            let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+            publishing::tag_post(&mut uow, post.id.unwrap(), &tags)
+                .await
+                .unwrap();
+        }
+    }
+
+    let (log, _guard) = SqlLog::start();
+    let selects = |statements: &[String]| {
+        statements
+            .iter()
+            .filter(|s| s.starts_with("SELECT") || s.starts_with("WITH"))
+            .count()
+    };
+
+    let publisher = uow
+        .publishers()
+        .get_with_posts(publisher_ids[1])
+        .await
+        .unwrap();
+    let statements = log.take();
+    assert_eq!(statements.len(), 2, "publisher, posts: {statements:#?}");
+    let posts = publisher.posts.require("posts").unwrap();
+    assert_eq!(posts.len(), 4);
+    assert!(posts.iter().all(|p| p.tags == Related::NotLoaded));
+
+    let plan = Load::selectin(Publisher::POSTS).then(Load::selectin(Post::TAGS));
+    let publisher = uow
+        .publishers()
+        .get_with(&publisher_ids[2], &[plan])
+        .await
+        .unwrap()
+        .unwrap();
+    let statements = log.take();
+    assert_eq!(
+        statements.len(),
+        3,
+        "publisher, posts, tags: {statements:#?}"
+    );
+    for post in publisher.posts.require("posts").unwrap() {
+        assert_eq!(post.tags.require("tags").unwrap().len(), 3, "{post:?}");
+    }
+
+    let catalogue = publishing::catalogue(&mut uow).await.unwrap();
+    let statements = log.take();
+    assert_eq!(
+        selects(&statements),
+        3,
+        "publishers, posts, tags: {statements:#?}"
+    );
+    assert!(statements.len() <= 4, "and the commit: {statements:#?}");
+    assert_eq!(catalogue.len(), 3);
+    for publisher in &catalogue {
+        let posts = publisher.posts.require("posts").unwrap();
+        assert_eq!(posts.len(), 4);
+        for post in posts {
+            let tags = names(post.tags.require("tags").unwrap());
+            let mut sorted = tags.clone();
+            sorted.sort();
+            assert_eq!(tags, sorted, "tags by name");
+            assert_eq!(tags.len(), 3);
+        }
+    }
+    drop(uow);
+    drop(sessions);
+    db.close().await;
+}
+
 on_all_backends!(
     demo_prints_the_three_tables,
     hire_with_resumes_and_add_more,
@@ -521,5 +653,6 @@ on_all_backends!(
     dismissing_a_worker_cascades_to_resumes,
     publish_and_tag_posts,
     list_specs_count_and_pages,
-    unit_of_work_rollback_and_updates
+    unit_of_work_rollback_and_updates,
+    relations_load_in_a_bounded_number_of_statements
 );

@@ -1,7 +1,7 @@
 //! Hiring: workers and their resumes.
 
 use chrono::NaiveDateTime;
-use domain::{DomainError, Entity, Related};
+use domain::{DomainError, Entity, Related, Relation};
 
 /// Longest worker name or resume title, in characters (the columns are
 /// `VARCHAR(256)`).
@@ -104,6 +104,10 @@ fn checked_text(what: &str, text: &str) -> Result<String, DomainError> {
 }
 
 impl Worker {
+    /// The [`resumes`](Worker::resumes) relation, for load plans
+    /// (`Load::selectin(Worker::RESUMES)`).
+    pub const RESUMES: Relation<Worker> = Relation::new("resumes");
+
     /// A new worker (no id yet, no resumes), with a checked name.
     pub fn new(name: &str) -> Result<Worker, DomainError> {
         Ok(Worker {

@@ -11,8 +11,11 @@
 //!
 //! Each struct implements [`domain::Entity`]; rules that fail answer
 //! [`domain::DomainError::Invalid`] (or `NotLoaded` when a rule needs a
-//! relation the caller did not load). How the structs reach tables is
-//! `crate::mapping`'s business.
+//! relation the caller did not load). Relationship fields are
+//! [`domain::Related`] values, and their names are [`domain::Relation`]
+//! constants next to their structs (`Worker::RESUMES`, `Publisher::POSTS`,
+//! `Post::TAGS`) for the load plans services pass to repositories. How the
+//! structs and relations reach tables is `crate::mapping`'s business.
 
 pub mod hiring;
 pub mod publishing;

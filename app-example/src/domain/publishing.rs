@@ -1,7 +1,7 @@
 //! Publishing: publishers, their posts, and tags on posts.
 
 use chrono::NaiveDateTime;
-use domain::{DomainError, Entity, Related};
+use domain::{DomainError, Entity, Related, Relation};
 
 /// Longest publisher name or post title, in characters.
 pub const MAX_TITLE: usize = 256;
@@ -59,6 +59,10 @@ fn checked_title(what: &str, text: &str) -> Result<String, DomainError> {
 }
 
 impl Publisher {
+    /// The [`posts`](Publisher::posts) relation, for load plans
+    /// (`Load::selectin(Publisher::POSTS)`).
+    pub const POSTS: Relation<Publisher> = Relation::new("posts");
+
     /// A new publisher (no id yet, no posts).
     pub fn new(name: &str) -> Result<Publisher, DomainError> {
         Ok(Publisher {
@@ -123,6 +127,26 @@ impl Publisher {
 }
 
 impl Post {
+    /// The [`tags`](Post::tags) relation, for load plans
+    /// (`Load::selectin(Publisher::POSTS).then(Load::selectin(Post::TAGS))`).
+    pub const TAGS: Relation<Post> = Relation::new("tags");
+
+    /// Puts `tags` on this post, skipping those it already has (same
+    /// name), keeps its tags ordered by name, and returns how many were
+    /// new. Needs the tags loaded ([`DomainError::NotLoaded`] otherwise):
+    /// store the post to store the new links.
+    pub fn tag(&mut self, tags: impl IntoIterator<Item = Tag>) -> Result<usize, DomainError> {
+        let mine = self.tags.require_mut("tags")?;
+        let before = mine.len();
+        for tag in tags {
+            if !mine.iter().any(|t| t.name == tag.name) {
+                mine.push(tag);
+            }
+        }
+        mine.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(mine.len() - before)
+    }
+
     /// Publishes a draft: it is no longer a draft and carries the time.
     /// Publishing twice is [`DomainError::Invalid`].
     pub fn publish(&mut self, at: NaiveDateTime) -> Result<(), DomainError> {
@@ -225,6 +249,28 @@ mod tests {
         assert_eq!(
             p.publish(10, noon()),
             Err(DomainError::NotLoaded { relation: "posts" })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn tagging_skips_known_tags_and_needs_them_loaded() -> Result<(), DomainError> {
+        let mut p = Publisher::new("Manning")?;
+        p.id = Some(1);
+        let mut post = p.draft("Rust in Action")?;
+        assert_eq!(post.tag([Tag::new("sql")?, Tag::new("Rust")?])?, 2);
+        assert_eq!(post.tag([Tag::new("rust")?, Tag::new("orm")?])?, 1);
+        let names: Vec<&str> = post
+            .tags
+            .require("tags")?
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(names, ["orm", "rust", "sql"]);
+        post.tags = Related::NotLoaded;
+        assert_eq!(
+            post.tag([Tag::new("db")?]),
+            Err(DomainError::NotLoaded { relation: "tags" })
         );
         Ok(())
     }

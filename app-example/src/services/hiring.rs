@@ -1,8 +1,6 @@
 //! Hiring services: hire a worker, add and raise resumes, dismiss, list.
 
-use std::collections::HashMap;
-
-use domain::{DomainError, ListSpec, Related};
+use domain::{DomainError, ListSpec, Load, Related};
 
 use super::commit_or_rollback;
 use crate::domain::hiring::{NewResume, Resume, Worker};
@@ -71,12 +69,13 @@ async fn add_resume_in(
     worker_id: i64,
     draft: NewResume,
 ) -> Result<Resume, DomainError> {
-    let mut worker = uow.workers().get_one(&worker_id).await?;
-    let resumes = uow
-        .resumes()
-        .list(&resumes_of([worker_id]).order_by_asc("id"))
-        .await?;
-    worker.resumes = Related::Loaded(resumes);
+    // The worker with their resumes (selectin: two statements), which the
+    // aggregate's rules need.
+    let mut worker = uow
+        .workers()
+        .get_with(&worker_id, &[Load::selectin(Worker::RESUMES)])
+        .await?
+        .ok_or_else(|| DomainError::not_found::<Worker>(&worker_id))?;
     let resume = worker.add_resume(draft)?;
     uow.resumes().add(resume).await
 }
@@ -108,37 +107,18 @@ pub async fn dismiss(uow: &mut impl HiringUow, worker_id: i64) -> Result<(), Dom
     commit_or_rollback(uow, result).await
 }
 
-/// Every worker (by id) with their resumes loaded (by id): two queries,
-/// whatever the number of workers.
+/// Every worker (by id) with their resumes loaded (by id): one load plan
+/// ([`Worker::RESUMES`] by selectin), two statements whatever the number
+/// of workers.
 pub async fn roster(uow: &mut impl HiringUow) -> Result<Vec<Worker>, DomainError> {
-    let result = async {
-        let mut workers = uow
-            .workers()
-            .list(&ListSpec::new().order_by_asc("id"))
-            .await?;
-        let ids: Vec<i64> = workers.iter().filter_map(|w| w.id).collect();
-        let resumes = uow
-            .resumes()
-            .list(&resumes_of(ids).order_by_asc("id"))
-            .await?;
-        let mut by_worker: HashMap<i64, Vec<Resume>> = HashMap::new();
-        for r in resumes {
-            by_worker.entry(r.worker_id).or_default().push(r);
-        }
-        for w in &mut workers {
-            let mine =
-                w.id.and_then(|id| by_worker.remove(&id))
-                    .unwrap_or_default();
-            w.resumes = Related::Loaded(mine);
-        }
-        Ok(workers)
-    }
-    .await;
+    let result = uow
+        .workers()
+        .list_with(
+            &ListSpec::new().order_by_asc("id"),
+            &[Load::selectin(Worker::RESUMES)],
+        )
+        .await;
     commit_or_rollback(uow, result).await
-}
-
-fn resumes_of(worker_ids: impl IntoIterator<Item = i64>) -> ListSpec {
-    ListSpec::new().filter_in("worker_id", worker_ids.into_iter().collect::<Vec<_>>())
 }
 
 #[cfg(test)]
@@ -146,7 +126,7 @@ mod tests {
     use super::*;
     use crate::domain::hiring::Workload;
     use crate::testing::FakeHiringUow;
-    use domain::FilterValue;
+    use domain::{FilterValue, LoadStrategy};
 
     fn stored_worker(id: i64, name: &str) -> Worker {
         Worker {
@@ -259,17 +239,26 @@ mod tests {
         assert!(matches!(err, Err(DomainError::Invalid(_))));
     }
 
+    fn with_resumes(id: i64, resumes: Vec<Resume>) -> Worker {
+        Worker {
+            resumes: Related::Loaded(resumes),
+            ..stored_worker(id, "Vlad")
+        }
+    }
+
     #[tokio::test]
     async fn add_resume_loads_the_existing_ones_first() -> Result<(), DomainError> {
         let mut uow = FakeHiringUow::default();
         uow.workers
-            .expect_get_one()
-            .returning(|id| Ok(stored_worker(*id, "Vlad")));
-        uow.resumes
-            .expect_list()
-            .withf(|spec| spec.filters[0].field == "worker_id")
+            .expect_get_with()
+            .withf(|_, load| load.len() == 1 && load[0].path() == "resumes")
             .times(1)
-            .returning(|_| Ok(vec![resume(1, 3, "Python Developer", Some(10))]));
+            .returning(|id, _| {
+                Ok(Some(with_resumes(
+                    *id,
+                    vec![resume(1, 3, "Python Developer", Some(10))],
+                )))
+            });
         uow.resumes
             .expect_add()
             .withf(|r| r.worker_id == 3 && r.title == "Rust Developer")
@@ -285,12 +274,12 @@ mod tests {
     #[tokio::test]
     async fn add_resume_refuses_a_duplicate_title() {
         let mut uow = FakeHiringUow::default();
-        uow.workers
-            .expect_get_one()
-            .returning(|id| Ok(stored_worker(*id, "Vlad")));
-        uow.resumes
-            .expect_list()
-            .returning(|_| Ok(vec![resume(1, 3, "Rust Developer", None)]));
+        uow.workers.expect_get_with().returning(|id, _| {
+            Ok(Some(with_resumes(
+                *id,
+                vec![resume(1, 3, "Rust Developer", None)],
+            )))
+        });
         uow.resumes.expect_add().never();
         uow.tx.expect_rollback().times(1).returning(|| Ok(()));
         let draft = NewResume::new("Rust Developer", None, Workload::PartTime);
@@ -301,9 +290,8 @@ mod tests {
     #[tokio::test]
     async fn add_resume_to_a_missing_worker_is_not_found() {
         let mut uow = FakeHiringUow::default();
-        uow.workers
-            .expect_get_one()
-            .returning(|id| Err(DomainError::not_found::<Worker>(id)));
+        uow.workers.expect_get_with().returning(|_, _| Ok(None));
+        uow.resumes.expect_add().never();
         uow.tx.expect_rollback().times(1).returning(|| Ok(()));
         let draft = NewResume::new("Rust Developer", None, Workload::PartTime);
         let err = add_resume(&mut uow, 9, draft).await;
@@ -356,20 +344,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn roster_loads_resumes_for_all_workers_in_one_query() -> Result<(), DomainError> {
+    async fn roster_loads_resumes_with_one_plan() -> Result<(), DomainError> {
         let mut uow = FakeHiringUow::default();
         uow.workers
-            .expect_list()
-            .times(1)
-            .returning(|_| Ok(vec![stored_worker(1, "Vlad"), stored_worker(2, "Ann")]));
-        uow.resumes
-            .expect_list()
-            .withf(|spec| {
-                spec.filters[0].value
-                    == FilterValue::List(vec![FilterValue::Int(1), FilterValue::Int(2)])
+            .expect_list_with()
+            .withf(|spec, load| {
+                spec.order_by.len() == 1
+                    && load.len() == 1
+                    && load[0].path() == "resumes"
+                    && load[0].strategy() == LoadStrategy::SelectIn
             })
             .times(1)
-            .returning(|_| Ok(vec![resume(7, 2, "Dev", None), resume(8, 2, "Ops", None)]));
+            .returning(|_, _| {
+                Ok(vec![
+                    with_resumes(1, Vec::new()),
+                    with_resumes(
+                        2,
+                        vec![resume(7, 2, "Dev", None), resume(8, 2, "Ops", None)],
+                    ),
+                ])
+            });
+        uow.resumes.expect_list().never();
         uow.tx.expect_commit().times(1).returning(|| Ok(()));
         let workers = roster(&mut uow).await?;
         assert_eq!(workers[0].resumes, Related::Loaded(Vec::new()));

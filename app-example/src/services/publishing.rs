@@ -1,10 +1,8 @@
 //! Publishing services: found a publisher, draft and publish posts, tag
 //! posts, and list the catalogue.
 
-use std::collections::HashMap;
-
 use chrono::{NaiveDateTime, Timelike};
-use domain::{DomainError, ListSpec, Related};
+use domain::{DomainError, ListSpec, Load};
 
 use super::commit_or_rollback;
 use crate::domain::publishing::{Post, Publisher, Tag};
@@ -73,6 +71,11 @@ pub async fn publish_post(
 /// tags that do not exist yet are created, links that exist already are
 /// kept, new links are inserted as association rows. Returns all the
 /// post's tags, by name.
+///
+/// The post is loaded with its tags ([`Post::TAGS`], selectin: two
+/// statements); the new tags are pushed onto that collection
+/// ([`Post::tag`]) and the post is stored, so the mapping's many-to-many
+/// relationship writes the `post_tag` rows at commit.
 pub async fn tag_post(
     uow: &mut impl PublishingUow,
     post_id: i64,
@@ -93,7 +96,11 @@ async fn tag_post_in(
         .collect::<Result<_, _>>()?;
     wanted.sort_by(|a, b| a.name.cmp(&b.name));
     wanted.dedup_by(|a, b| a.name == b.name);
-    let post = uow.posts().get_one(&post_id).await?;
+    let mut post = uow
+        .posts()
+        .get_with(&post_id, &[Load::selectin(Post::TAGS)])
+        .await?
+        .ok_or_else(|| DomainError::not_found::<Post>(&post_id))?;
     let wanted_names: Vec<String> = wanted.iter().map(|t| t.name.clone()).collect();
     let existing = uow
         .tags()
@@ -104,68 +111,34 @@ async fn tag_post_in(
         .filter(|t| !existing.iter().any(|e| e.name == t.name))
         .collect();
     let created = uow.tags().add_all(missing).await?;
-    let linked: Vec<Tag> = uow
-        .tags()
-        .tags_of(&[post_id])
-        .await?
-        .into_iter()
-        .map(|(_, t)| t)
-        .collect();
-    let mut new_links = Vec::new();
-    let mut all = linked.clone();
-    for tag in existing.into_iter().chain(created) {
-        if !linked.iter().any(|l| l.id == tag.id) {
-            if let Some(id) = tag.id {
-                new_links.push(id);
-            }
-            all.push(tag);
-        }
+    if post.tag(existing.into_iter().chain(created))? > 0 {
+        post = uow.posts().add(post).await?;
     }
-    if !new_links.is_empty() {
-        let post_key = post.id.unwrap_or(post_id);
-        uow.tags().attach(post_key, &new_links).await?;
-    }
-    all.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(all)
+    Ok(post.tags.require("tags")?.clone())
 }
 
 /// Every publisher (by id) with its posts (by id) and each post's tags (by
-/// name): three queries for the posts and two for the tags, whatever the
+/// name): one load plan, [`Publisher::POSTS`] then [`Post::TAGS`] by
+/// selectin, so three statements (publishers, posts, tags) whatever the
 /// number of rows.
 pub async fn catalogue(uow: &mut impl PublishingUow) -> Result<Vec<Publisher>, DomainError> {
     let result = async {
         let mut publishers = uow
             .publishers()
-            .list(&ListSpec::new().order_by_asc("id"))
-            .await?;
-        let ids: Vec<i64> = publishers.iter().filter_map(|p| p.id).collect();
-        let posts = uow
-            .posts()
-            .list(
-                &ListSpec::new()
-                    .filter_in("publisher_id", ids)
-                    .order_by_asc("id"),
+            .list_with(
+                &ListSpec::new().order_by_asc("id"),
+                &[Load::selectin(Publisher::POSTS).then(Load::selectin(Post::TAGS))],
             )
             .await?;
-        let post_ids: Vec<i64> = posts.iter().filter_map(|p| p.id).collect();
-        let mut tags: HashMap<i64, Vec<Tag>> = HashMap::new();
-        for (post_id, tag) in uow.tags().tags_of(&post_ids).await? {
-            tags.entry(post_id).or_default().push(tag);
-        }
-        let mut by_publisher: HashMap<i64, Vec<Post>> = HashMap::new();
-        for mut post in posts {
-            let mine = post.id.and_then(|id| tags.remove(&id)).unwrap_or_default();
-            post.tags = Related::Loaded(mine);
-            by_publisher
-                .entry(post.publisher_id)
-                .or_default()
-                .push(post);
-        }
-        for p in &mut publishers {
-            let mine =
-                p.id.and_then(|id| by_publisher.remove(&id))
-                    .unwrap_or_default();
-            p.posts = Related::Loaded(mine);
+        // The loader orders each level by primary key; tags read by name.
+        for post in publishers
+            .iter_mut()
+            .filter_map(|p| p.posts.get_mut())
+            .flatten()
+        {
+            if let Some(tags) = post.tags.get_mut() {
+                tags.sort_by(|a, b| a.name.cmp(&b.name));
+            }
         }
         Ok(publishers)
     }
@@ -177,7 +150,7 @@ pub async fn catalogue(uow: &mut impl PublishingUow) -> Result<Vec<Publisher>, D
 mod tests {
     use super::*;
     use crate::testing::FakePublishingUow;
-    use domain::FilterValue;
+    use domain::{FilterValue, LoadStep, LoadStrategy, Related};
 
     fn publisher(id: i64, posts: Vec<Post>) -> Publisher {
         Publisher {
@@ -266,8 +239,14 @@ mod tests {
     async fn tag_post_creates_missing_tags_and_links_only_new_ones() -> Result<(), DomainError> {
         let mut uow = FakePublishingUow::default();
         uow.posts
-            .expect_get_one()
-            .returning(|id| Ok(post(*id, 1, "Post", true)));
+            .expect_get_with()
+            .withf(|id, load| *id == 7 && load.len() == 1 && load[0].path() == "tags")
+            .times(1)
+            .returning(|id, _| {
+                let mut p = post(*id, 1, "Post", true);
+                p.tags = Related::Loaded(vec![tag(1, "rust")]);
+                Ok(Some(p))
+            });
         uow.tags
             .expect_list()
             .withf(|spec| {
@@ -280,15 +259,16 @@ mod tests {
             .withf(|tags| tags.len() == 1 && tags[0].name == "orm")
             .times(1)
             .returning(|tags| Ok(tags.into_iter().map(|t| Tag { id: Some(3), ..t }).collect()));
-        uow.tags
-            .expect_tags_of()
-            .withf(|ids| ids == [7])
-            .returning(|_| Ok(vec![(7, tag(1, "rust"))]));
-        uow.tags
-            .expect_attach()
-            .withf(|post, ids| *post == 7 && ids == [2, 3])
+        // The post goes back with its tags: the relationship writes the links.
+        uow.posts
+            .expect_add()
+            .withf(|p| {
+                p.tags.get().is_some_and(|ts| {
+                    ts.iter().map(|t| t.id).collect::<Vec<_>>() == [Some(3), Some(1), Some(2)]
+                })
+            })
             .times(1)
-            .returning(|_, ids| Ok(ids.len() as u64));
+            .returning(Ok);
         uow.tx.expect_commit().times(1).returning(|| Ok(()));
         let tags = tag_post(&mut uow, 7, &["Rust", "sql", "orm", "rust "]).await?;
         let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
@@ -297,34 +277,82 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn tag_post_with_known_tags_stores_nothing() -> Result<(), DomainError> {
+        let mut uow = FakePublishingUow::default();
+        uow.posts.expect_get_with().returning(|id, _| {
+            let mut p = post(*id, 1, "Post", true);
+            p.tags = Related::Loaded(vec![tag(2, "sql"), tag(1, "rust")]);
+            Ok(Some(p))
+        });
+        uow.tags
+            .expect_list()
+            .returning(|_| Ok(vec![tag(1, "rust")]));
+        uow.tags.expect_add_all().returning(Ok);
+        uow.posts.expect_add().never();
+        uow.tx.expect_commit().times(1).returning(|| Ok(()));
+        let tags = tag_post(&mut uow, 7, &["rust"]).await?;
+        let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["rust", "sql"]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn tag_post_on_a_missing_post_is_not_found() {
+        let mut uow = FakePublishingUow::default();
+        uow.posts.expect_get_with().returning(|_, _| Ok(None));
+        uow.tags.expect_list().never();
+        uow.tx.expect_rollback().times(1).returning(|| Ok(()));
+        let err = tag_post(&mut uow, 7, &["rust"]).await;
+        assert!(err.is_err_and(|e| e.is_not_found()));
+    }
+
+    #[tokio::test]
     async fn tag_post_refuses_bad_names_first() {
         let mut uow = FakePublishingUow::default();
-        uow.posts.expect_get_one().never();
+        uow.posts.expect_get_with().never();
         uow.tx.expect_rollback().times(1).returning(|| Ok(()));
         assert!(tag_post(&mut uow, 7, &["two words"]).await.is_err());
     }
 
     #[tokio::test]
-    async fn catalogue_assembles_publishers_posts_and_tags() -> Result<(), DomainError> {
+    async fn catalogue_loads_posts_and_tags_in_one_plan() -> Result<(), DomainError> {
         let mut uow = FakePublishingUow::default();
         uow.publishers
-            .expect_list()
-            .returning(|_| Ok(vec![publisher(1, Vec::new()), publisher(2, Vec::new())]));
-        uow.posts
-            .expect_list()
+            .expect_list_with()
+            .withf(|spec, load| {
+                let steps = [
+                    LoadStep {
+                        relation: "posts",
+                        strategy: LoadStrategy::SelectIn,
+                    },
+                    LoadStep {
+                        relation: "tags",
+                        strategy: LoadStrategy::SelectIn,
+                    },
+                ];
+                spec.order_by.len() == 1 && load.len() == 1 && load[0].steps() == steps
+            })
             .times(1)
-            .returning(|_| Ok(vec![post(10, 1, "A", true), post(11, 1, "B", false)]));
-        uow.tags
-            .expect_tags_of()
-            .withf(|ids| ids == [10, 11])
-            .times(1)
-            .returning(|_| Ok(vec![(11, tag(1, "rust"))]));
+            .returning(|_, _| {
+                let mut a = post(10, 1, "A", true);
+                a.tags = Related::Loaded(Vec::new());
+                let mut b = post(11, 1, "B", false);
+                b.tags = Related::Loaded(vec![tag(2, "sql"), tag(1, "rust")]);
+                Ok(vec![publisher(1, vec![a, b]), publisher(2, Vec::new())])
+            });
+        uow.posts.expect_list().never();
         uow.tx.expect_commit().times(1).returning(|| Ok(()));
         let all = catalogue(&mut uow).await?;
         let first = all[0].posts.require("posts")?;
         assert_eq!(first.len(), 2);
         assert_eq!(first[0].tags, Related::Loaded(Vec::new()));
-        assert_eq!(first[1].tags.require("tags")?[0].name, "rust");
+        let names: Vec<&str> = first[1]
+            .tags
+            .require("tags")?
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(names, ["rust", "sql"], "tags by name");
         assert_eq!(all[1].posts, Related::Loaded(Vec::new()));
         Ok(())
     }
