@@ -13,9 +13,14 @@
 //! let compiled = select((worker.c("id"),)).where_(worker.c("name").eq("x; DROP TABLE worker")).compile(&Postgres).unwrap();
 //! assert_eq!(compiled.sql, "SELECT worker.id FROM worker WHERE worker.name = $1");
 //! ```
+//!
+//! Feature `test-fixtures` adds `fixtures`: the seed schema the
+//! workspace's tests share.
 
 pub mod compiler;
 pub mod error;
+#[cfg(feature = "test-fixtures")]
+pub mod fixtures;
 pub mod mysql;
 pub mod postgres;
 pub mod schema;

@@ -1,64 +1,13 @@
-//! The seed's analytic query, built as the seed writes it: an aliased
-//! resume `r`, the subquery `helper1` with a windowed average cast to
-//! Integer, the CTE `helper2` with `compensation_diff`, and the final
-//! select from the CTE ordered by it.
+//! The seed's analytic query (`dialects::fixtures`, built as the seed
+//! writes it): an aliased resume `r`, the subquery `helper1` with a
+//! windowed average cast to Integer, the CTE `helper2` with
+//! `compensation_diff`, and the final select from the CTE ordered by it.
 
 mod common;
 
-use common::{big, check, fixture, i, s, Fixture};
-use dialects::{cast, func, partition_by, select, Cte, Select, SqlType};
-
-/// ```python
-/// r = aliased(Resume)
-/// sub_query = (
-///     select(w.id, w.name, r.compensation,
-///            cast(func.AVG(r.compensation).over(partition_by=r.workload), Integer)
-///            .label("avg_workload_compensation"))
-///     .select_from(r)
-///     .join(w, r.worker_id == w.id)
-///     .subquery("helper1")
-/// )
-/// cte = (
-///     select(sub_query.c.id, sub_query.c.name, sub_query.c.compensation,
-///            (sub_query.c.compensation - sub_query.c.avg_workload_compensation)
-///            .label('compensation_diff'))
-///     .cte("helper2")
-/// )
-/// query = select(cte).order_by(cte.c.compensation_diff.desc())
-/// ```
-fn helper2(f: &Fixture, filter: Option<i32>) -> Cte {
-    let w = &f.worker;
-    let r = f.resume.alias("r");
-    let mut helper1 = select((
-        w.c("id"),
-        w.c("name"),
-        r.c("compensation"),
-        cast(
-            func::avg(r.c("compensation")).over(partition_by([r.c("workload")])),
-            SqlType::Integer,
-        )
-        .label("avg_workload_compensation"),
-    ))
-    .select_from(&r)
-    .join(w, r.c("worker_id").eq(w.c("id")));
-    if let Some(min) = filter {
-        helper1 = helper1.where_(r.c("compensation").gt(min));
-    }
-    let helper1 = helper1.subquery("helper1");
-    select((
-        helper1.c("id"),
-        helper1.c("name"),
-        helper1.c("compensation"),
-        (helper1.c("compensation") - helper1.c("avg_workload_compensation"))
-            .label("compensation_diff"),
-    ))
-    .cte("helper2")
-}
-
-fn seed_query(f: &Fixture) -> Select {
-    let cte = helper2(f, None);
-    select(&cte).order_by([cte.c("compensation_diff").desc()])
-}
+use common::{big, check, fixture, i, s};
+use dialects::fixtures::{compensation_cte, compensation_report};
+use dialects::select;
 
 const HELPER1_PG: &str = "SELECT worker.id, worker.name, r.compensation, \
     CAST(avg(r.compensation) OVER (PARTITION BY r.workload) AS INTEGER) AS avg_workload_compensation \
@@ -67,7 +16,7 @@ const HELPER1_PG: &str = "SELECT worker.id, worker.name, r.compensation, \
 #[test]
 fn seed_analytic_query_on_every_dialect() {
     let f = fixture();
-    let stmt = seed_query(&f);
+    let stmt = compensation_report(&f);
     let expected = |helper1: &str| {
         format!(
             "WITH helper2 AS (SELECT helper1.id, helper1.name, helper1.compensation, \
@@ -89,7 +38,7 @@ fn seed_analytic_query_on_every_dialect() {
 #[test]
 fn seed_query_result_columns() {
     let f = fixture();
-    let stmt = seed_query(&f);
+    let stmt = compensation_report(&f);
     assert_eq!(
         stmt.column_names(),
         [
@@ -104,7 +53,7 @@ fn seed_query_result_columns() {
 #[test]
 fn seed_query_with_filters_binds_in_text_order() {
     let f = fixture();
-    let cte = helper2(&f, Some(500));
+    let cte = compensation_cte(&f, Some(500));
     let stmt = select(&cte)
         .where_(cte.c("compensation_diff").gt(0))
         .where_(cte.c("name").ne("nobody"))
@@ -135,7 +84,7 @@ fn seed_query_with_filters_binds_in_text_order() {
 #[test]
 fn seed_query_misspelled_cte_column_fails() {
     let f = fixture();
-    let cte = helper2(&f, None);
+    let cte = compensation_cte(&f, None);
     let stmt = select(&cte).order_by([cte.c("compensation_dif").desc()]);
     assert_eq!(
         stmt.compile(&dialects::Postgres).unwrap_err().to_string(),

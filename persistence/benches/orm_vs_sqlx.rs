@@ -29,28 +29,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::{median, report, reset, wanted, Layout, Raw};
 use persistence::dialects::{Column, SqlType, Table};
 use persistence::orm::{self, Mappers, Registry, SessionMaker};
-use persistence::{create_engine, mapping, Engine, SchemaExt};
+use persistence::{create_engine, mapping};
 use sqlx::{Connection as _, Executor as _};
 
 /// Rounds per case (`BENCH_ROUNDS`, default 5).
 fn rounds() -> usize {
-    std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5)
+    common::rounds(5)
 }
 
-/// Whether `name` is in the comma-separated list `var` (or `var` is unset).
-fn wanted(var: &str, name: &str) -> bool {
-    match std::env::var(var) {
-        Ok(list) if !list.is_empty() => list.split(',').any(|s| s.trim() == name),
-        _ => true,
-    }
-}
+/// The widths of the case and raw-side columns of the report.
+const LAYOUT: Layout = Layout { case: 12, raw: 16 };
 
 /// Whether this side of this case runs.
 fn runs(case: &str, side: &str) -> bool {
@@ -78,21 +73,8 @@ fn mappers() -> Mappers {
     r.configure().unwrap()
 }
 
-/// Raw sqlx on one bare connection, decoding into `Item`s.
-enum Raw {
-    Sqlite(sqlx::SqliteConnection),
-    Postgres(sqlx::PgConnection),
-}
-
+/// Raw sqlx, decoding into `Item`s.
 impl Raw {
-    async fn connect(backend: &str, url: &str) -> Raw {
-        if backend == "SQLite" {
-            Raw::Sqlite(sqlx::SqliteConnection::connect(url).await.unwrap())
-        } else {
-            Raw::Postgres(sqlx::PgConnection::connect(url).await.unwrap())
-        }
-    }
-
     async fn all(&mut self, sql: &str) -> Vec<Item> {
         let rows: Vec<(i64, String, i64)> = match self {
             Raw::Sqlite(c) => sqlx::query_as(sql).fetch_all(c).await.unwrap(),
@@ -105,13 +87,6 @@ impl Raw {
                 n,
             })
             .collect()
-    }
-
-    async fn exec(&mut self, sql: &str) {
-        match self {
-            Raw::Sqlite(c) => c.execute(sql).await.map(|_| ()).unwrap(),
-            Raw::Postgres(c) => c.execute(sql).await.map(|_| ()).unwrap(),
-        }
     }
 
     async fn get(&mut self, sql: &str, id: i64) -> Item {
@@ -127,14 +102,9 @@ impl Raw {
     }
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 /// The median time of `f`; what `f` returns (objects, the session) is
 /// dropped after the clock stops, as the raw side's results are.
-async fn time<F, Fut, T>(mut f: F) -> Duration
+async fn time<F, Fut, T>(mut f: F) -> Option<Duration>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = T>,
@@ -147,25 +117,6 @@ where
         drop(kept);
     }
     median(samples)
-}
-
-async fn reset(engine: &Engine, m: &Mappers) {
-    let mut conn = engine.connect().await.unwrap();
-    m.metadata().drop_all(&mut conn).await.unwrap();
-    m.metadata().create_all(&mut conn).await.unwrap();
-}
-
-fn report(backend: &str, case: &str, orm: Option<Duration>, raw: Option<Duration>, raw_name: &str) {
-    let show = |d: Option<Duration>| d.map_or_else(|| "-".to_owned(), |d| format!("{d:.2?}"));
-    let ratio = match (orm, raw) {
-        (Some(o), Some(r)) => format!("{:.2}x", o.as_secs_f64() / r.as_secs_f64()),
-        _ => "-".to_owned(),
-    };
-    println!(
-        "{backend:<10} {case:<12} orm {:>10}  {raw_name:<16} {:>10}  ratio {ratio}",
-        show(orm),
-        show(raw),
-    );
 }
 
 async fn run(backend: &'static str, url: &str) {
@@ -189,19 +140,17 @@ async fn run(backend: &'static str, url: &str) {
 
     // select_10k
     let orm_select = if runs("select_10k", "orm") {
-        Some(
-            time(|| {
-                let sessions = sessions.clone();
-                async move {
-                    let mut s = sessions.session();
-                    let all = s.scalars(orm::select::<Item>()).await.unwrap().all();
-                    assert_eq!(all.len(), 10_000);
-                    s.commit().await.unwrap();
-                    (s, all)
-                }
-            })
-            .await,
-        )
+        time(|| {
+            let sessions = sessions.clone();
+            async move {
+                let mut s = sessions.session();
+                let all = s.scalars(orm::select::<Item>()).await.unwrap().all();
+                assert_eq!(all.len(), 10_000);
+                s.commit().await.unwrap();
+                (s, all)
+            }
+        })
+        .await
     } else {
         None
     };
@@ -214,17 +163,18 @@ async fn run(backend: &'static str, url: &str) {
             assert_eq!(all.len(), 10_000);
             samples.push(start.elapsed());
         }
-        Some(median(samples))
+        median(samples)
     } else {
         None
     };
     if wanted("BENCH_CASES", "select_10k") {
         report(
+            &LAYOUT,
             backend,
             "select_10k",
             orm_select,
-            raw_select,
             "sqlx query_as",
+            raw_select,
         );
     }
 
@@ -236,22 +186,20 @@ async fn run(backend: &'static str, url: &str) {
         .filter_map(|i| i.id)
         .collect();
     let orm_get = if runs("get_10k", "orm") {
-        Some(
-            time(|| {
-                let sessions = sessions.clone();
-                let ids = ids.clone();
-                async move {
-                    let mut s = sessions.session();
-                    for id in ids {
-                        let item: Item = s.get(id).await.unwrap().unwrap();
-                        std::hint::black_box(item);
-                    }
-                    s.commit().await.unwrap();
-                    s
+        time(|| {
+            let sessions = sessions.clone();
+            let ids = ids.clone();
+            async move {
+                let mut s = sessions.session();
+                for id in ids {
+                    let item: Item = s.get(id).await.unwrap().unwrap();
+                    std::hint::black_box(item);
                 }
-            })
-            .await,
-        )
+                s.commit().await.unwrap();
+                s
+            }
+        })
+        .await
     } else {
         None
     };
@@ -272,12 +220,19 @@ async fn run(backend: &'static str, url: &str) {
             raw.exec("COMMIT").await;
             samples.push(start.elapsed());
         }
-        Some(median(samples))
+        median(samples)
     } else {
         None
     };
     if wanted("BENCH_CASES", "get_10k") {
-        report(backend, "get_10k", orm_get, raw_get, "sqlx fetch_one");
+        report(
+            &LAYOUT,
+            backend,
+            "get_10k",
+            orm_get,
+            "sqlx fetch_one",
+            raw_get,
+        );
     }
 
     // insert_100k
@@ -361,43 +316,30 @@ async fn run(backend: &'static str, url: &str) {
             unnest_samples.push(start.elapsed());
         }
     }
-    let some = |v: Vec<Duration>| (!v.is_empty()).then(|| median(v));
-    let orm_insert = some(orm_samples);
+    let orm_insert = median(orm_samples);
     report(
+        &LAYOUT,
         backend,
         "insert_100k",
         orm_insert,
-        some(raw_samples),
         "sqlx VALUES",
+        median(raw_samples),
     );
     if backend != "SQLite" {
         report(
+            &LAYOUT,
             backend,
             "insert_100k",
             orm_insert,
-            some(unnest_samples),
             "sqlx UNNEST",
+            median(unnest_samples),
         );
     }
     engine.dispose().await;
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = std::env::temp_dir().join(format!("orm_bench_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let sqlite = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
-    if wanted("BENCH_BACKENDS", "SQLite") {
-        rt.block_on(run("SQLite", &sqlite));
-    }
-    if wanted("BENCH_BACKENDS", "PostgreSQL") {
-        match std::env::var("TEST_POSTGRES_URL") {
-            Ok(url) if !url.is_empty() => rt.block_on(run("PostgreSQL", &url)),
-            _ => println!("PostgreSQL: skipped (TEST_POSTGRES_URL is not set)"),
-        }
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    common::run_backends("orm_bench", |backend, url| async move {
+        run(backend, &url).await
+    });
 }

@@ -19,18 +19,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::collections::HashMap;
+use std::time::Instant;
+
+use common::{median, report, reset, wanted, Layout, Raw};
 use persistence::dialects::{Column, SqlType, Table};
 use persistence::orm::SessionMaker;
 use persistence::orm::{self, selectinload, Mappers, Registry, RelOptions, RelationshipDef};
-use persistence::{create_engine, mapping, Engine, SchemaExt};
-use sqlx::{Connection as _, Executor as _};
+use persistence::{create_engine, mapping, Engine};
 
 const USERS: i64 = 100;
 const POSTS_PER_USER: i64 = 10;
 const COMMENTS_PER_POST: i64 = 10;
+
+/// The widths of the case and raw-side columns of the report.
+const LAYOUT: Layout = Layout { case: 14, raw: 0 };
 
 #[derive(Debug, Clone, Default, PartialEq)]
 struct User {
@@ -105,46 +110,6 @@ fn mappers() -> Mappers {
     r.configure().unwrap()
 }
 
-/// Rounds per case (`BENCH_ROUNDS`, default 7).
-fn rounds() -> usize {
-    std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(7)
-}
-
-/// Whether `name` is in the comma-separated list `var` (or `var` is unset).
-fn wanted(var: &str, name: &str) -> bool {
-    match std::env::var(var) {
-        Ok(list) if !list.is_empty() => list.split(',').any(|s| s.trim() == name),
-        _ => true,
-    }
-}
-
-fn median(mut v: Vec<Duration>) -> Option<Duration> {
-    v.sort();
-    v.get(v.len() / 2).copied()
-}
-
-fn report(backend: &str, case: &str, orm: Option<Duration>, raw: Option<Duration>) {
-    let show = |d: Option<Duration>| d.map_or_else(|| "-".to_owned(), |d| format!("{d:.2?}"));
-    let ratio = match (orm, raw) {
-        (Some(o), Some(r)) => format!("{:.2}x", o.as_secs_f64() / r.as_secs_f64()),
-        _ => "-".to_owned(),
-    };
-    println!(
-        "{backend:<10} {case:<14} orm {:>10}  sqlx 3 queries {:>10}  ratio {ratio}",
-        show(orm),
-        show(raw),
-    );
-}
-
-/// Raw sqlx on one bare connection.
-enum Raw {
-    Sqlite(sqlx::SqliteConnection),
-    Postgres(sqlx::PgConnection),
-}
-
 /// `(?, ?, ...)` or `($1, $2, ...)` for `n` values.
 fn placeholders(backend: &str, n: usize) -> String {
     let marks: Vec<String> = (1..=n)
@@ -159,22 +124,8 @@ fn placeholders(backend: &str, n: usize) -> String {
     format!("({})", marks.join(", "))
 }
 
+/// Raw sqlx, loading the nested structs by hand.
 impl Raw {
-    async fn connect(backend: &str, url: &str) -> Raw {
-        if backend == "SQLite" {
-            Raw::Sqlite(sqlx::SqliteConnection::connect(url).await.unwrap())
-        } else {
-            Raw::Postgres(sqlx::PgConnection::connect(url).await.unwrap())
-        }
-    }
-
-    async fn exec(&mut self, sql: &str) {
-        match self {
-            Raw::Sqlite(c) => c.execute(sql).await.map(|_| ()).unwrap(),
-            Raw::Postgres(c) => c.execute(sql).await.map(|_| ()).unwrap(),
-        }
-    }
-
     async fn users(&mut self) -> Vec<(i64, String)> {
         let sql = "SELECT id, name FROM bench_user ORDER BY id";
         match self {
@@ -255,10 +206,7 @@ impl Raw {
 }
 
 async fn seed(engine: &Engine, m: &Mappers, raw: &mut Raw) {
-    let mut conn = engine.connect().await.unwrap();
-    m.metadata().drop_all(&mut conn).await.unwrap();
-    m.metadata().create_all(&mut conn).await.unwrap();
-    drop(conn);
+    reset(engine, m).await;
     raw.exec("BEGIN").await;
     let mut values = Vec::new();
     for u in 1..=USERS {
@@ -329,7 +277,7 @@ async fn run(backend: &'static str, url: &str) {
 
     let mut orm_samples = Vec::new();
     let mut raw_samples = Vec::new();
-    for _ in 0..rounds() {
+    for _ in 0..common::rounds(7) {
         if wanted("BENCH_SIDES", "orm") {
             let start = Instant::now();
             let mut s = sessions.session();
@@ -346,30 +294,18 @@ async fn run(backend: &'static str, url: &str) {
         }
     }
     report(
+        &LAYOUT,
         backend,
         "selectin_3lvl",
         median(orm_samples),
+        "sqlx 3 queries",
         median(raw_samples),
     );
     engine.dispose().await;
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = std::env::temp_dir().join(format!("relations_bench_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let sqlite = format!("sqlite://{}?mode=rwc", dir.join("bench.db").display());
-    if wanted("BENCH_BACKENDS", "SQLite") {
-        rt.block_on(run("SQLite", &sqlite));
-    }
-    if wanted("BENCH_BACKENDS", "PostgreSQL") {
-        match std::env::var("TEST_POSTGRES_URL") {
-            Ok(url) if !url.is_empty() => rt.block_on(run("PostgreSQL", &url)),
-            _ => println!("PostgreSQL: skipped (TEST_POSTGRES_URL is not set)"),
-        }
-    }
-    let _ = std::fs::remove_dir_all(&dir);
+    common::run_backends("relations_bench", |backend, url| async move {
+        run(backend, &url).await
+    });
 }

@@ -23,46 +23,11 @@
 
 mod common;
 
-use common::{finish, int, opt_ints, rows, seeded, texts, Seed};
-use persistence::dialects::{cast, func, partition_by, select, Cte, Expr, Select, SqlType};
+use common::{finish, int, opt_ints, rows, seeded, texts};
+use dialects::fixtures::{compensation_cte, compensation_report};
+use persistence::dialects::{cast, func, partition_by, select, SqlType};
 use persistence::Row;
 use tests::{on_all_backends, TestBackend, TestDb};
-
-/// `helper2`, with an optional extra condition on helper1.
-fn helper2(s: &Seed, condition: Option<fn(&Seed, Expr) -> Expr>) -> Cte {
-    let w = &s.worker;
-    let r = s.resume.alias("r");
-    let mut helper1 = select((
-        w.c("id"),
-        w.c("name"),
-        r.c("compensation"),
-        cast(
-            func::avg(r.c("compensation")).over(partition_by([r.c("workload")])),
-            SqlType::Integer,
-        )
-        .label("avg_workload_compensation"),
-    ))
-    .select_from(&r)
-    .join(w, r.c("worker_id").eq(w.c("id")));
-    if let Some(cond) = condition {
-        helper1 = helper1.where_(cond(s, r.c("compensation")));
-    }
-    let helper1 = helper1.subquery("helper1");
-    select((
-        helper1.c("id"),
-        helper1.c("name"),
-        helper1.c("compensation"),
-        (helper1.c("compensation") - helper1.c("avg_workload_compensation"))
-            .label("compensation_diff"),
-    ))
-    .cte("helper2")
-}
-
-/// The seed's query, exactly.
-fn compensation_report(s: &Seed) -> Select {
-    let cte = helper2(s, None);
-    select(&cte).order_by([cte.c("compensation_diff").desc()])
-}
 
 /// `(id, name, compensation, compensation_diff)` of each row.
 fn report_rows(got: &[Row]) -> Vec<(i64, String, Option<i64>, Option<i64>)> {
@@ -164,7 +129,7 @@ async fn cast_of_the_windowed_average(db: TestDb) {
 /// the window), on the CTE, and a limit: parameters bind in text order.
 async fn report_with_filters(db: TestDb) {
     let (mut conn, s) = seeded(&db).await;
-    let cte = helper2(&s, Some(|_, pay| pay.gt(1200)));
+    let cte = compensation_cte(&s, Some(1200));
     let stmt = select(&cte)
         .where_(cte.c("compensation_diff").gt(0))
         .where_(cte.c("name").ne("nobody"))
@@ -185,7 +150,7 @@ async fn report_with_filters(db: TestDb) {
     assert_eq!(report_rows(&got), expected);
 
     // The CTE joined back to the worker table, aggregated per worker.
-    let cte = helper2(&s, None);
+    let cte = compensation_cte(&s, None);
     let got = rows(
         &mut conn,
         &select((

@@ -1,116 +1,15 @@
 //! Shared fixture for the dialect tests: the seed's tables (worker, resume,
-//! publisher, post, tag and its association table) and assertion helpers
-//! that compile one statement for every dialect.
+//! publisher, post, tag and its association table, from
+//! `dialects::fixtures`) and assertion helpers that compile one statement
+//! for every dialect.
 
 #![allow(dead_code)]
 
-use dialects::{
-    func, Column, CompileError, Compiled, Dialect, MetaData, MySql, Postgres, ReferentialAction,
-    SqlType, Sqlite, Statement, Table, Value,
-};
+use dialects::{CompileError, Compiled, Dialect, MySql, Postgres, Sqlite, Statement, Value};
 
-/// The seed's tables, registered in one `MetaData`.
-pub struct Fixture {
-    pub metadata: MetaData,
-    pub worker: Table,
-    pub resume: Table,
-    pub publisher: Table,
-    pub post: Table,
-    pub tag: Table,
-    pub post_tag: Table,
-}
-
-/// `worker(id, name)`, `resume(..., worker_id -> worker.id ON DELETE
-/// CASCADE)`, `publisher(id, name)`, `post(..., publisher_id ->
-/// publisher.id)`, `tag(id, name)`, `post_tag(post_id, tag_id)`.
-pub fn fixture() -> Fixture {
-    let mut metadata = MetaData::new();
-    let worker = metadata.add(
-        Table::new("worker")
-            .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(Column::new("name", SqlType::string(256)).not_null()),
-    );
-    let resume = metadata.add(
-        Table::new("resume")
-            .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(Column::new("title", SqlType::string(256)).not_null())
-            .column(Column::new("compensation", SqlType::Integer))
-            .column(
-                Column::new(
-                    "workload",
-                    SqlType::enumeration("workload", ["parttime", "fulltime"]),
-                )
-                .not_null(),
-            )
-            .column(
-                Column::new("worker_id", SqlType::Integer)
-                    .not_null()
-                    .foreign_key("worker.id")
-                    .on_delete(ReferentialAction::Cascade),
-            )
-            .column(
-                Column::new("created_at", SqlType::DateTime { timezone: false })
-                    .server_default(func::utc_now()),
-            )
-            .column(
-                Column::new("updated_at", SqlType::DateTime { timezone: false })
-                    .server_default(func::utc_now()),
-            ),
-    );
-    let publisher = metadata.add(
-        Table::new("publisher")
-            .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(
-                Column::new("name", SqlType::string(100))
-                    .not_null()
-                    .unique(),
-            ),
-    );
-    let post = metadata.add(
-        Table::new("post")
-            .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(Column::new("title", SqlType::Text).not_null())
-            .column(
-                Column::new("created_at", SqlType::DateTime { timezone: false })
-                    .server_default(func::utc_now()),
-            )
-            .column(Column::new("draft", SqlType::Boolean).default(true))
-            .column(
-                Column::new("publisher_id", SqlType::Integer)
-                    .foreign_key("publisher.id")
-                    .on_delete(ReferentialAction::SetNull),
-            ),
-    );
-    let tag = metadata.add(
-        Table::new("tag")
-            .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(Column::new("name", SqlType::string(50)).not_null()),
-    );
-    let post_tag = metadata.add(
-        Table::new("post_tag")
-            .column(
-                Column::new("post_id", SqlType::Integer)
-                    .primary_key()
-                    .foreign_key("post.id")
-                    .on_delete(ReferentialAction::Cascade),
-            )
-            .column(
-                Column::new("tag_id", SqlType::Integer)
-                    .primary_key()
-                    .foreign_key("tag.id")
-                    .on_delete(ReferentialAction::Cascade),
-            ),
-    );
-    Fixture {
-        metadata,
-        worker,
-        resume,
-        publisher,
-        post,
-        tag,
-        post_tag,
-    }
-}
+/// The seed's tables (`dialects::fixtures::seed`, shared with the
+/// integration tests), under the name these tests use.
+pub use dialects::fixtures::seed as fixture;
 
 /// Compiles `stmt` for `dialect`, panicking with the error.
 pub fn compile(stmt: &dyn Statement, dialect: &dyn Dialect) -> Compiled {

@@ -1,16 +1,139 @@
-//! The statement loop shared by the three sqlx drivers: run, stream,
-//! transactions, ping and close, generic over the sqlx database.
+//! The statement loop shared by the three sqlx drivers: execute, stream,
+//! transactions, ping and close, generic over the sqlx database and the
+//! [`Driver`] (what a backend does its own way). The connection calls
+//! these through `dispatch!`, one monomorphized copy per backend.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use dialects::StatementKind;
+use dialects::{Compiled, StatementKind, Value};
 use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
-use sqlx::{Connection as _, Database, Executor, TransactionManager};
+use sqlx::{Arguments as _, Connection as _, Database, Executor, TransactionManager};
 
-use super::RunError;
-use crate::error::Error;
+use super::{
+    decode_stream, Driver, DriverError, Params, RowDecoder, RowSink, RunError, ValueRows, ValueSink,
+};
+use crate::engine::result::QueryResult;
+use crate::engine::row::Row;
+use crate::error::{Error, ErrorKind};
+
+/// The sqlx connection of driver `D`'s backend.
+type Conn<D> = <<D as Driver>::Db as Database>::Connection;
+
+/// The sqlx arguments of driver `D`'s backend.
+type Args<'q, D> = <<D as Driver>::Db as Database>::Arguments<'q>;
+
+/// `params`, bound by `D`; a value the backend cannot take is a data error.
+fn arguments<'q, D: Driver, P: Params + ?Sized>(params: &P) -> Result<Args<'q, D>, DriverError> {
+    let mut args = Args::<'q, D>::default();
+    args.reserve(params.count(), 0);
+    for v in params.values() {
+        D::bind(&mut args, v).map_err(|e| DriverError::Database {
+            kind: ErrorKind::Data,
+            code: None,
+            message: e.to_string(),
+        })?;
+    }
+    Ok(args)
+}
+
+/// Runs a compiled statement on `conn`, keeping its rows with their labels.
+pub(crate) async fn execute<D: Driver>(
+    conn: &mut Conn<D>,
+    compiled: &Compiled,
+    kind: StatementKind,
+) -> Result<QueryResult, DriverError>
+where
+    for<'q> Args<'q, D>: sqlx::IntoArguments<'q, D::Db>,
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
+{
+    let args = arguments::<D, _>(compiled.params.as_slice())?;
+    let mut sink = RowSink::<D>::new();
+    let affected = run::<D::Db>(conn, &compiled.sql, args, kind, D::rows_affected, |row| {
+        sink.push(row)
+    })
+    .await
+    .map_err(RunError::into_driver::<D>)?;
+    let mut result = sink.finish(affected);
+    if kind == StatementKind::Query && result.rows.is_empty() {
+        // No row carries the labels; the query ran, so a failure here only
+        // leaves `keys()` empty.
+        if let Ok(columns) = columns::<D::Db>(conn, &compiled.sql).await {
+            result.columns = columns;
+        }
+    }
+    Ok(result)
+}
+
+/// Runs `sql` with `params` on `conn`, keeping the rows as bare values
+/// decoded into `buffer`.
+pub(crate) async fn execute_values<D: Driver, P: Params + ?Sized>(
+    conn: &mut Conn<D>,
+    sql: &str,
+    params: &P,
+    kind: StatementKind,
+    buffer: Vec<Value>,
+) -> Result<ValueRows, DriverError>
+where
+    for<'q> Args<'q, D>: sqlx::IntoArguments<'q, D::Db>,
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
+{
+    let args = arguments::<D, _>(params)?;
+    let mut sink = ValueSink::<D>::new(buffer);
+    let mut last_insert_id = None;
+    let affected = run::<D::Db>(
+        conn,
+        sql,
+        args,
+        kind,
+        |done| {
+            last_insert_id = D::last_insert_id(done).or(last_insert_id);
+            D::rows_affected(done)
+        },
+        |row| sink.push(row),
+    )
+    .await
+    .map_err(RunError::into_driver::<D>)?;
+    let mut result = sink.finish(affected);
+    result.last_insert_id = last_insert_id;
+    Ok(result)
+}
+
+/// Runs the query `sql` with `params` on `conn` for its first row only,
+/// as bare values.
+pub(crate) async fn query_one<D: Driver>(
+    conn: &mut Conn<D>,
+    sql: &str,
+    params: &[Value],
+) -> Result<Option<Vec<Value>>, DriverError>
+where
+    for<'q> Args<'q, D>: sqlx::IntoArguments<'q, D::Db>,
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
+{
+    let args = arguments::<D, _>(params)?;
+    run_one::<D::Db, _>(conn, sql, args, RowDecoder::<D>::decode_single)
+        .await
+        .map_err(RunError::into_driver::<D>)
+}
+
+/// Streams the decoded rows of a compiled query on `conn`.
+pub(crate) fn stream<'a, D: Driver>(
+    conn: &'a mut Conn<D>,
+    compiled: &'a Compiled,
+    redact: bool,
+) -> BoxStream<'a, Result<Row, Error>>
+where
+    for<'q> Args<'q, D>: sqlx::IntoArguments<'q, D::Db>,
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
+{
+    match arguments::<D, _>(compiled.params.as_slice()) {
+        Ok(args) => decode_stream::<D>(fetch::<D::Db>(conn, &compiled.sql, args), compiled, redact),
+        Err(e) => {
+            futures_util::stream::once(async move { Err(e.into_error(compiled, redact)) }).boxed()
+        }
+    }
+}
 
 /// Runs `sql` with `args` on `conn`, handing each row it returns to
 /// `on_row` as it arrives, and gives how many rows it changed (summed by

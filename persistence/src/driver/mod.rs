@@ -51,7 +51,8 @@ pub(crate) enum RawConnection {
 }
 
 /// Runs `$body` with `$c` bound to the backend's sqlx connection, `DB` to
-/// its sqlx database type and `backend` to its driver module.
+/// its sqlx database type, `BackendDriver` to its [`Driver`] and `backend`
+/// to its driver module.
 macro_rules! dispatch {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
@@ -59,6 +60,8 @@ macro_rules! dispatch {
             RawConnection::Postgres($c) => {
                 #[allow(unused_imports)]
                 use self::postgres as backend;
+                #[allow(dead_code)]
+                type BackendDriver = self::postgres::PostgresDriver;
                 #[allow(dead_code)]
                 type DB = sqlx::Postgres;
                 $body
@@ -68,6 +71,8 @@ macro_rules! dispatch {
                 #[allow(unused_imports)]
                 use self::sqlite as backend;
                 #[allow(dead_code)]
+                type BackendDriver = self::sqlite::SqliteDriver;
+                #[allow(dead_code)]
                 type DB = sqlx::Sqlite;
                 $body
             }
@@ -75,6 +80,8 @@ macro_rules! dispatch {
             RawConnection::MySql($c) => {
                 #[allow(unused_imports)]
                 use self::mysql as backend;
+                #[allow(dead_code)]
+                type BackendDriver = self::mysql::MySqlDriver;
                 #[allow(dead_code)]
                 type DB = sqlx::MySql;
                 $body
@@ -88,11 +95,11 @@ impl ConnectConfig {
     pub(crate) fn from_url(url: &DatabaseUrl) -> Result<Self, Error> {
         match url.backend() {
             #[cfg(feature = "postgres")]
-            Backend::Postgres => postgres::options(url).map(ConnectConfig::Postgres),
+            Backend::Postgres => parse_options(url).map(ConnectConfig::Postgres),
             #[cfg(feature = "sqlite")]
             Backend::Sqlite => sqlite::options(url).map(ConnectConfig::Sqlite),
             #[cfg(feature = "mysql")]
-            Backend::MySql => mysql::options(url).map(ConnectConfig::MySql),
+            Backend::MySql => parse_options(url).map(ConnectConfig::MySql),
             #[allow(unreachable_patterns)]
             other => Err(Error::UnsupportedScheme {
                 scheme: format!("{} (feature not enabled in this build)", other.name()),
@@ -137,7 +144,7 @@ impl RawConnection {
         kind: StatementKind,
         redact: bool,
     ) -> Result<QueryResult, Error> {
-        let result = dispatch!(self, c => backend::execute(c, compiled, kind).await);
+        let result = dispatch!(self, c => exec::execute::<BackendDriver>(c, compiled, kind).await);
         result.map_err(|e| e.into_error(compiled, redact))
     }
 
@@ -151,8 +158,9 @@ impl RawConnection {
         redact: bool,
         buffer: Vec<Value>,
     ) -> Result<ValueRows, Error> {
-        let result =
-            dispatch!(self, c => backend::execute_values(c, sql, params, kind, buffer).await);
+        let result = dispatch!(self, c => {
+            exec::execute_values::<BackendDriver, P>(c, sql, params, kind, buffer).await
+        });
         result.map_err(|e| e.into_error_parts(sql, &params.to_vec(), redact))
     }
 
@@ -164,7 +172,7 @@ impl RawConnection {
         params: &[Value],
         redact: bool,
     ) -> Result<Option<Vec<Value>>, Error> {
-        let result = dispatch!(self, c => backend::query_one(c, sql, params).await);
+        let result = dispatch!(self, c => exec::query_one::<BackendDriver>(c, sql, params).await);
         result.map_err(|e| e.into_error_parts(sql, params, redact))
     }
 
@@ -174,7 +182,7 @@ impl RawConnection {
         compiled: &'a Compiled,
         redact: bool,
     ) -> BoxStream<'a, Result<Row, Error>> {
-        dispatch!(self, c => backend::stream(c, compiled, redact))
+        dispatch!(self, c => exec::stream::<BackendDriver>(c, compiled, redact))
     }
 
     /// Begins a transaction (with `statement` instead of `BEGIN` when
@@ -238,7 +246,7 @@ impl RawConnection {
 
     /// The backend's name.
     pub(crate) fn backend_name(&self) -> &'static str {
-        dispatch!(self, _c => backend::BACKEND)
+        dispatch!(self, _c => BackendDriver::NAME)
     }
 }
 
@@ -362,38 +370,147 @@ pub(crate) fn decode_err(column: &str, e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// The sqlx row of driver `D`'s backend.
+pub(crate) type SqlxRow<D> = <<D as Driver>::Db as sqlx::Database>::Row;
+
+/// What one sqlx backend does its own way: binding a value, telling from
+/// a column's type what its values decode as, decoding a value, reading
+/// error codes. The statement glue around it ([`exec::execute`],
+/// [`exec::stream`], the sinks) is generic over this trait, so each
+/// backend module reads as a list of its differences. Each is
+/// monomorphized: no dynamic dispatch on the row-decoding path.
+pub(crate) trait Driver: Sized + Send + Sync + 'static {
+    /// The backend's sqlx database.
+    type Db: sqlx::Database<Row: PositionalRow> + sqlx::database::HasStatementCache;
+    /// What a column's values decode as, from its type (the same for
+    /// every row of a result).
+    type Kind: Copy + Send + Sync;
+    /// The backend's name, for messages.
+    const NAME: &'static str;
+    /// Appends `value` to `args`.
+    fn bind<'q>(
+        args: &mut <Self::Db as sqlx::Database>::Arguments<'q>,
+        value: &Value,
+    ) -> Result<(), sqlx::error::BoxDynError>;
+    /// What the values of a column of type `type_name` decode as.
+    fn kind_of(type_name: &str) -> Self::Kind;
+    /// Decodes `raw`, the value (never NULL) of column `i` of `row`.
+    fn decode(
+        kind: Self::Kind,
+        raw: <Self::Db as sqlx::Database>::ValueRef<'_>,
+        row: &SqlxRow<Self>,
+        i: usize,
+    ) -> Result<Value, Error>;
+    /// The error kind of a database error, from the backend's codes.
+    fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind;
+    /// How many rows a statement's summary says it changed.
+    fn rows_affected(done: &<Self::Db as sqlx::Database>::QueryResult) -> u64;
+    /// The rowid of the last row inserted, where the backend reports it.
+    fn last_insert_id(_done: &<Self::Db as sqlx::Database>::QueryResult) -> Option<i64> {
+        None
+    }
+}
+
+/// A sqlx row whose values are read by position (every backend's is; the
+/// bound, on `usize`, is not one a [`Driver`] can carry itself).
+pub(crate) trait PositionalRow: sqlx::Row {
+    /// The raw value of column `i`.
+    fn raw(
+        &self,
+        i: usize,
+    ) -> Result<<Self::Database as sqlx::Database>::ValueRef<'_>, sqlx::Error>;
+}
+
+impl<R: sqlx::Row> PositionalRow for R
+where
+    usize: sqlx::ColumnIndex<R>,
+{
+    #[inline]
+    fn raw(
+        &self,
+        i: usize,
+    ) -> Result<<Self::Database as sqlx::Database>::ValueRef<'_>, sqlx::Error> {
+        self.try_get_raw(i)
+    }
+}
+
 /// Decodes the rows of one result. It is built from the result's first
 /// row, so that what depends on the columns alone (their types, what to
 /// decode them into) is worked out once per result, not once per row.
-pub(crate) trait RowDecoder: Sized + Send {
-    /// The backend's sqlx row.
-    type Row: sqlx::Row;
+pub(crate) struct RowDecoder<D: Driver> {
+    kinds: Vec<D::Kind>,
+}
+
+impl<D: Driver> RowDecoder<D> {
     /// The decoder for the result whose first row is `first`.
-    fn new(first: &Self::Row) -> Self;
+    pub(crate) fn new(first: &SqlxRow<D>) -> Self {
+        use sqlx::{Column, Row as _, TypeInfo};
+        RowDecoder {
+            kinds: first
+                .columns()
+                .iter()
+                .map(|c| D::kind_of(c.type_info().name()))
+                .collect(),
+        }
+    }
+
     /// How many values a row has.
-    fn width(&self) -> usize;
+    pub(crate) fn width(&self) -> usize {
+        self.kinds.len()
+    }
+
     /// Appends one row's values to `out`.
-    fn decode_into(&self, row: &Self::Row, out: &mut Vec<Value>) -> Result<(), Error>;
+    #[inline]
+    pub(crate) fn decode_into(&self, row: &SqlxRow<D>, out: &mut Vec<Value>) -> Result<(), Error> {
+        out.reserve(self.kinds.len());
+        for (i, kind) in self.kinds.iter().enumerate() {
+            out.push(decode_value::<D>(row, i, *kind)?);
+        }
+        Ok(())
+    }
+
     /// One row's values.
-    fn decode(&self, row: &Self::Row) -> Result<Vec<Value>, Error> {
+    pub(crate) fn decode(&self, row: &SqlxRow<D>) -> Result<Vec<Value>, Error> {
         let mut out = Vec::with_capacity(self.width());
         self.decode_into(row, &mut out)?;
         Ok(out)
     }
+
     /// The values of the only row wanted (no decoder is kept for more).
-    fn decode_single(row: &Self::Row) -> Result<Vec<Value>, Error> {
-        Self::new(row).decode(row)
+    pub(crate) fn decode_single(row: &SqlxRow<D>) -> Result<Vec<Value>, Error> {
+        use sqlx::{Column, Row as _, TypeInfo};
+        let columns = row.columns();
+        let mut out = Vec::with_capacity(columns.len());
+        for (i, c) in columns.iter().enumerate() {
+            out.push(decode_value::<D>(row, i, D::kind_of(c.type_info().name()))?);
+        }
+        Ok(out)
     }
 }
 
+/// The value of column `i` of `row`, decoded as `kind` (NULL of any kind
+/// is [`Value::Null`]).
+#[inline]
+fn decode_value<D: Driver>(row: &SqlxRow<D>, i: usize, kind: D::Kind) -> Result<Value, Error> {
+    use sqlx::ValueRef;
+    let raw = row.raw(i).map_err(|e| decode_err(&i.to_string(), e))?;
+    if raw.is_null() {
+        return Ok(Value::Null);
+    }
+    D::decode(kind, raw, row, i)
+}
+
+/// A result's column labels and its decoder, both set up from its first row.
+type Labelled<D> = (Arc<[Arc<str>]>, RowDecoder<D>);
+
 /// Collects a result's rows, decoding each as the driver hands it over
 /// (decoding overlaps the transfer; no sqlx row is kept).
-pub(crate) struct RowSink<D: RowDecoder> {
-    state: Option<(Arc<[Arc<str>]>, D)>,
+pub(crate) struct RowSink<D: Driver> {
+    state: Option<Labelled<D>>,
     rows: Vec<Row>,
 }
 
-impl<D: RowDecoder> RowSink<D> {
+impl<D: Driver> RowSink<D> {
     pub(crate) fn new() -> Self {
         RowSink {
             state: None,
@@ -402,8 +519,10 @@ impl<D: RowDecoder> RowSink<D> {
     }
 
     /// Decodes and keeps one row.
-    pub(crate) fn push(&mut self, row: &D::Row) -> Result<(), Error> {
-        let (columns, decoder) = self.state.get_or_insert_with(|| (labels(row), D::new(row)));
+    pub(crate) fn push(&mut self, row: &SqlxRow<D>) -> Result<(), Error> {
+        let (columns, decoder) = self
+            .state
+            .get_or_insert_with(|| (labels(row), RowDecoder::new(row)));
         let values = decoder.decode(row)?;
         self.rows.push(Row::new(columns.clone(), values));
         Ok(())
@@ -550,13 +669,13 @@ impl ValueRows {
 }
 
 /// Collects a result's rows as bare values (no labels, no [`Row`]s).
-pub(crate) struct ValueSink<D: RowDecoder> {
-    decoder: Option<D>,
+pub(crate) struct ValueSink<D: Driver> {
+    decoder: Option<RowDecoder<D>>,
     values: Vec<Value>,
     count: usize,
 }
 
-impl<D: RowDecoder> ValueSink<D> {
+impl<D: Driver> ValueSink<D> {
     /// A sink decoding into `buffer` (emptied first).
     pub(crate) fn new(mut buffer: Vec<Value>) -> Self {
         buffer.clear();
@@ -568,8 +687,8 @@ impl<D: RowDecoder> ValueSink<D> {
     }
 
     /// Decodes and keeps one row.
-    pub(crate) fn push(&mut self, row: &D::Row) -> Result<(), Error> {
-        let decoder = self.decoder.get_or_insert_with(|| D::new(row));
+    pub(crate) fn push(&mut self, row: &SqlxRow<D>) -> Result<(), Error> {
+        let decoder = self.decoder.get_or_insert_with(|| RowDecoder::new(row));
         decoder.decode_into(row, &mut self.values)?;
         self.count += 1;
         Ok(())
@@ -588,19 +707,17 @@ impl<D: RowDecoder> ValueSink<D> {
 }
 
 /// Streams decoded rows out of a sqlx row stream.
-pub(crate) fn decode_stream<'a, D: RowDecoder + 'a>(
-    rows: BoxStream<'a, Result<D::Row, sqlx::Error>>,
+pub(crate) fn decode_stream<'a, D: Driver>(
+    rows: BoxStream<'a, Result<SqlxRow<D>, sqlx::Error>>,
     compiled: &'a Compiled,
     redact: bool,
-    backend: &'static str,
-    classify: fn(&dyn sqlx::error::DatabaseError) -> ErrorKind,
 ) -> BoxStream<'a, Result<Row, Error>> {
     use futures_util::StreamExt;
-    let mut state: Option<(Arc<[Arc<str>]>, D)> = None;
+    let mut state: Option<Labelled<D>> = None;
     rows.map(move |item| {
         let row =
-            item.map_err(|e| map_sqlx_error(e, backend, classify).into_error(compiled, redact))?;
-        let (columns, decoder) = state.get_or_insert_with(|| (labels(&row), D::new(&row)));
+            item.map_err(|e| map_sqlx_error(e, D::NAME, D::classify).into_error(compiled, redact))?;
+        let (columns, decoder) = state.get_or_insert_with(|| (labels(&row), RowDecoder::new(&row)));
         Ok(Row::new(columns.clone(), decoder.decode(&row)?))
     })
     .boxed()
@@ -625,13 +742,10 @@ impl From<Error> for RunError {
 }
 
 impl RunError {
-    pub(crate) fn into_driver(
-        self,
-        backend: &'static str,
-        classify: fn(&dyn sqlx::error::DatabaseError) -> ErrorKind,
-    ) -> DriverError {
+    /// The driver error, classified by `D`.
+    pub(crate) fn into_driver<D: Driver>(self) -> DriverError {
         match self {
-            RunError::Sqlx(e) => map_sqlx_error(e, backend, classify),
+            RunError::Sqlx(e) => map_sqlx_error(e, D::NAME, D::classify),
             RunError::Decode(e) => DriverError::Other(e),
         }
     }
@@ -647,6 +761,35 @@ pub(crate) fn column_decode_err(column: &str, i: usize, source: sqlx::error::Box
             source,
         },
     )
+}
+
+/// Decodes `raw`, the value of column `i` of `row`, as a `T`; a failure
+/// names the column.
+#[inline]
+pub(crate) fn decode_named<'r, T, R>(
+    raw: <R::Database as sqlx::Database>::ValueRef<'r>,
+    row: &R,
+    i: usize,
+) -> Result<T, Error>
+where
+    R: sqlx::Row,
+    T: sqlx::Decode<'r, R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    use sqlx::Column;
+    T::decode(raw).map_err(|e| column_decode_err(row.column(i).name(), i, e))
+}
+
+/// The connect options `url` spells, with sqlx's own statement logging off.
+pub(crate) fn parse_options<O: sqlx::ConnectOptions>(url: &DatabaseUrl) -> Result<O, Error> {
+    let options: O = url
+        .as_str()
+        .parse()
+        .map_err(|e: sqlx::Error| Error::InvalidUrl {
+            url: url.redacted(),
+            reason: e.to_string(),
+        })?;
+    Ok(options.log_statements(tracing::log::LevelFilter::Off))
 }
 
 /// A connect failure, naming the backend and the redacted URL.

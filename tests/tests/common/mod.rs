@@ -1,12 +1,13 @@
 //! Shared fixture for the `core_*` integration tests: the seed's tables
-//! (worker, resume, publisher, post, tag, post_tag) plus a category tree,
-//! seed rows, and helpers that read typed columns out of result rows.
+//! (worker, resume, publisher, post, tag, post_tag, from
+//! `dialects::fixtures`) plus a category tree, seed rows, and helpers that
+//! read typed columns out of result rows.
 
 #![allow(dead_code)]
 
+use dialects::fixtures;
 use persistence::dialects::{
-    func, insert, Column, CompileError, MetaData, ReferentialAction, SqlType, Statement, Table,
-    Value,
+    insert, Column, CompileError, ReferentialAction, SqlType, Statement, Table, Value,
 };
 use persistence::{Connection, Error, QueryResult, Row, SchemaExt};
 use rust_decimal::prelude::ToPrimitive;
@@ -25,101 +26,27 @@ pub const TRICKY: [&str; 7] = [
     "50%_off",
 ];
 
-/// The seed's tables, registered in one `MetaData`.
+/// The seed's tables (`dialects::fixtures`: worker, resume, publisher,
+/// post, tag, post_tag) plus a self-referencing `category(id, name,
+/// parent_id)`, all registered in one `MetaData`. The seed's tables are
+/// reached through `Deref` (`seed.worker`, `seed.metadata`).
 pub struct Seed {
-    pub metadata: MetaData,
-    pub worker: Table,
-    pub resume: Table,
-    pub publisher: Table,
-    pub post: Table,
-    pub tag: Table,
-    pub post_tag: Table,
+    tables: fixtures::Seed,
     pub category: Table,
 }
 
-/// `worker(id, name)`, `resume(..., worker_id -> worker ON DELETE CASCADE)`,
-/// `publisher(id, name UNIQUE)`, `post(..., publisher_id -> publisher ON
-/// DELETE SET NULL)`, `tag(id, name)`, `post_tag(post_id, tag_id)` and a
-/// self-referencing `category(id, name, parent_id)`.
+impl std::ops::Deref for Seed {
+    type Target = fixtures::Seed;
+
+    fn deref(&self) -> &fixtures::Seed {
+        &self.tables
+    }
+}
+
+/// The seed's tables and `category`.
 pub fn tables() -> Seed {
-    let mut metadata = MetaData::new();
-    let worker = metadata.add(
-        Table::new("worker")
-            .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(Column::new("name", SqlType::string(256)).not_null()),
-    );
-    let resume = metadata.add(
-        Table::new("resume")
-            .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(Column::new("title", SqlType::string(256)).not_null())
-            .column(Column::new("compensation", SqlType::Integer))
-            .column(
-                Column::new(
-                    "workload",
-                    SqlType::enumeration("workload", ["parttime", "fulltime"]),
-                )
-                .not_null(),
-            )
-            .column(
-                Column::new("worker_id", SqlType::Integer)
-                    .not_null()
-                    .foreign_key("worker.id")
-                    .on_delete(ReferentialAction::Cascade),
-            )
-            .column(
-                Column::new("created_at", SqlType::DateTime { timezone: false })
-                    .server_default(func::utc_now()),
-            )
-            .column(
-                Column::new("updated_at", SqlType::DateTime { timezone: false })
-                    .server_default(func::utc_now()),
-            ),
-    );
-    let publisher = metadata.add(
-        Table::new("publisher")
-            .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(
-                Column::new("name", SqlType::string(100))
-                    .not_null()
-                    .unique(),
-            ),
-    );
-    let post = metadata.add(
-        Table::new("post")
-            .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(Column::new("title", SqlType::Text).not_null())
-            .column(
-                Column::new("created_at", SqlType::DateTime { timezone: false })
-                    .server_default(func::utc_now()),
-            )
-            .column(Column::new("draft", SqlType::Boolean).default(true))
-            .column(
-                Column::new("publisher_id", SqlType::Integer)
-                    .foreign_key("publisher.id")
-                    .on_delete(ReferentialAction::SetNull),
-            ),
-    );
-    let tag = metadata.add(
-        Table::new("tag")
-            .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(Column::new("name", SqlType::string(50)).not_null()),
-    );
-    let post_tag = metadata.add(
-        Table::new("post_tag")
-            .column(
-                Column::new("post_id", SqlType::Integer)
-                    .primary_key()
-                    .foreign_key("post.id")
-                    .on_delete(ReferentialAction::Cascade),
-            )
-            .column(
-                Column::new("tag_id", SqlType::Integer)
-                    .primary_key()
-                    .foreign_key("tag.id")
-                    .on_delete(ReferentialAction::Cascade),
-            ),
-    );
-    let category = metadata.add(
+    let mut tables = fixtures::seed();
+    let category = tables.metadata.add(
         Table::new("category")
             .column(Column::new("id", SqlType::Integer).primary_key())
             .column(Column::new("name", SqlType::string(50)).not_null())
@@ -129,16 +56,7 @@ pub fn tables() -> Seed {
                     .on_delete(ReferentialAction::Cascade),
             ),
     );
-    Seed {
-        metadata,
-        worker,
-        resume,
-        publisher,
-        post,
-        tag,
-        post_tag,
-        category,
-    }
+    Seed { tables, category }
 }
 
 /// The workers: Dana has no resume.
