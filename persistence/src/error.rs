@@ -185,6 +185,7 @@ impl Error {
 }
 
 /// Classifies a SQLSTATE code (PostgreSQL and MySQL both report one).
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) fn kind_from_sqlstate(code: &str) -> ErrorKind {
     match code {
         "23505" => ErrorKind::Integrity(IntegrityKind::Unique),
@@ -215,6 +216,7 @@ pub(crate) fn kind_from_sqlstate(code: &str) -> ErrorKind {
 ///
 /// Constraint violations (1062, 1451, 1452, 1048, 3819, MariaDB's 4025, ...)
 /// are left to sqlx's own `ErrorKind`, which the drivers read first.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 pub(crate) fn kind_from_mysql_number(number: u16) -> Option<ErrorKind> {
     Some(match number {
         // ER_TRUNCATED_WRONG_VALUE_FOR_FIELD ("Incorrect integer value: 'abc'
@@ -240,6 +242,7 @@ pub(crate) fn kind_from_mysql_number(number: u16) -> Option<ErrorKind> {
 }
 
 /// SQLite's primary result codes that [`kind_from_sqlite_code`] reads.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 mod sqlite_codes {
     pub const ERROR: i32 = 1;
     pub const INTERNAL: i32 = 2;
@@ -279,6 +282,7 @@ mod sqlite_codes {
 /// `INTEGER` column) is [`ErrorKind::Data`], as the same mistake is on
 /// PostgreSQL (`22P02`) and MySQL (1366); `SQLITE_RANGE` (a bind index out of
 /// range) and `SQLITE_MISUSE` are [`ErrorKind::Programming`].
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) fn kind_from_sqlite_code(code: i32) -> ErrorKind {
     use sqlite_codes as c;
     match code {

@@ -104,7 +104,7 @@ impl Driver for MySqlDriver {
         row: &MySqlRow,
         i: usize,
     ) -> Result<Value, Error> {
-        use super::decode_named as get;
+        use super::decode::decode_named as get;
         Ok(match kind {
             Kind::Bool => Value::Bool(get(raw, row, i)?),
             Kind::Int => Value::BigInt(get(raw, row, i)?),

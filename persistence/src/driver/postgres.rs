@@ -11,7 +11,8 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgQueryResult, PgRow, PgTypeInfo, PgValueRef};
 use sqlx::Arguments;
 
-use super::{column_decode_err, Driver};
+use super::decode::column_decode_err;
+use super::Driver;
 use crate::error::{kind_from_sqlstate, Error, ErrorKind};
 
 /// A NULL whose type the server infers from where it is used (OID 0), so

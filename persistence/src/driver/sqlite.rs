@@ -96,7 +96,7 @@ impl Driver for SqliteDriver {
         row: &SqliteRow,
         i: usize,
     ) -> Result<Value, Error> {
-        use super::decode_named as get;
+        use super::decode::decode_named as get;
         let storage = raw.type_info();
         Ok(match (storage.name(), declared) {
             ("INTEGER", Declared::Boolean) => Value::Bool(get::<i64, _>(raw, row, i)? != 0),
