@@ -22,6 +22,11 @@
 //!
 //! `cargo bench -p persistence --bench orm_vs_sqlx`
 //!
+//! Both sides share the machine with the server, so thread placement moves
+//! the ratios on a small VM by more than the code does. For stable figures
+//! run the benchmark on one CPU and the PostgreSQL server on another, e.g.
+//! `taskset -a -p 1 <postmaster pid>` then `taskset -c 1 <bench binary>`.
+//!
 //! For profiling (e.g. under `valgrind --tool=callgrind`), the environment
 //! narrows a run: `BENCH_BACKENDS=SQLite,PostgreSQL`,
 //! `BENCH_CASES=select_10k,get_10k,insert_100k`, `BENCH_SIDES=orm,sqlx`

@@ -16,6 +16,11 @@
 //! `BENCH_ROUNDS=n` narrow a run (for profiling).
 //!
 //! `cargo bench -p persistence --bench relations_vs_sqlx`
+//!
+//! Both sides share the machine with the server, so thread placement moves
+//! the ratios on a small VM by more than the code does. For stable figures
+//! run the benchmark on one CPU and the PostgreSQL server on another, e.g.
+//! `taskset -a -p 1 <postmaster pid>` then `taskset -c 1 <bench binary>`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
