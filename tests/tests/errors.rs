@@ -149,12 +149,11 @@ async fn foreign_key_violation(db: TestDb) {
         .scalar()
         .and_then(|v| v.as_i64())
         .unwrap();
-    // Bound as the same INT4 as `999` above: sqlx's PostgreSQL statement
-    // cache keeps the first parameter types of a SQL text, and an INT8 for
-    // the same placeholder then fails with 22P03 (sqlx issue #2885).
-    let id = i32::try_from(id).unwrap();
+    // An INT8 for the placeholder that `999` above, an INT4, prepared: the
+    // PostgreSQL driver converts it to the statement's type (sqlx's cache
+    // keeps a SQL text's first parameter types; sqlx issue #2885).
     conn.execute(
-        &insert(&entry).values([("account_id", Value::Int(id)), ("amount", Value::Int(5))]),
+        &insert(&entry).values([("account_id", Value::BigInt(id)), ("amount", Value::Int(5))]),
     )
     .await
     .unwrap();

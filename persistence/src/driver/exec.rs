@@ -12,20 +12,17 @@ use futures_util::{StreamExt, TryStreamExt};
 use sqlx::{Arguments as _, Connection as _, Database, Executor, TransactionManager};
 
 use super::{
-    decode_stream, Driver, DriverError, Params, RowDecoder, RowSink, RunError, ValueRows, ValueSink,
+    decode_stream, Args, Conn, Driver, DriverError, Params, RowDecoder, RowSink, RunError,
+    ValueRows, ValueSink,
 };
 use crate::engine::result::QueryResult;
 use crate::engine::row::Row;
 use crate::error::{Error, ErrorKind};
 
-/// The sqlx connection of driver `D`'s backend.
-type Conn<D> = <<D as Driver>::Db as Database>::Connection;
-
-/// The sqlx arguments of driver `D`'s backend.
-type Args<'q, D> = <<D as Driver>::Db as Database>::Arguments<'q>;
-
 /// `params`, bound by `D`; a value the backend cannot take is a data error.
-fn arguments<'q, D: Driver, P: Params + ?Sized>(params: &P) -> Result<Args<'q, D>, DriverError> {
+pub(crate) fn arguments<'q, D: Driver, P: Params + ?Sized>(
+    params: &P,
+) -> Result<Args<'q, D>, DriverError> {
     let mut args = Args::<'q, D>::default();
     args.reserve(params.count(), 0);
     for v in params.values() {
@@ -38,9 +35,26 @@ fn arguments<'q, D: Driver, P: Params + ?Sized>(params: &P) -> Result<Args<'q, D
     Ok(args)
 }
 
+/// `params` bound for `sql` on `conn`: as the driver's `state` says
+/// ([`Driver::arguments`]), else as the statement prepared on `conn`
+/// declares ([`Driver::declared_arguments`]).
+async fn bind<'q, D: Driver, P: Params + ?Sized>(
+    conn: &mut Conn<D>,
+    state: &mut D::State,
+    sql: &str,
+    kind: StatementKind,
+    params: &P,
+) -> Result<Args<'q, D>, DriverError> {
+    match D::arguments(state, sql, kind, params)? {
+        Some(args) => Ok(args),
+        None => D::declared_arguments(conn, state, sql, params).await,
+    }
+}
+
 /// Runs a compiled statement on `conn`, keeping its rows with their labels.
 pub(crate) async fn execute<D: Driver>(
     conn: &mut Conn<D>,
+    state: &mut D::State,
     compiled: &Compiled,
     kind: StatementKind,
 ) -> Result<QueryResult, DriverError>
@@ -48,7 +62,8 @@ where
     for<'q> Args<'q, D>: sqlx::IntoArguments<'q, D::Db>,
     for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
 {
-    let args = arguments::<D, _>(compiled.params.as_slice())?;
+    let params = compiled.params.as_slice();
+    let args = bind::<D, _>(conn, state, &compiled.sql, kind, params).await?;
     let mut sink = RowSink::<D>::new();
     let affected = run::<D::Db>(conn, &compiled.sql, args, kind, D::rows_affected, |row| {
         sink.push(row)
@@ -70,6 +85,7 @@ where
 /// decoded into `buffer`.
 pub(crate) async fn execute_values<D: Driver, P: Params + ?Sized>(
     conn: &mut Conn<D>,
+    state: &mut D::State,
     sql: &str,
     params: &P,
     kind: StatementKind,
@@ -79,7 +95,7 @@ where
     for<'q> Args<'q, D>: sqlx::IntoArguments<'q, D::Db>,
     for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
 {
-    let args = arguments::<D, _>(params)?;
+    let args = bind::<D, P>(conn, state, sql, kind, params).await?;
     let mut sink = ValueSink::<D>::new(buffer);
     let mut last_insert_id = None;
     let affected = run::<D::Db>(
@@ -104,6 +120,7 @@ where
 /// as bare values.
 pub(crate) async fn query_one<D: Driver>(
     conn: &mut Conn<D>,
+    state: &mut D::State,
     sql: &str,
     params: &[Value],
 ) -> Result<Option<Vec<Value>>, DriverError>
@@ -111,7 +128,7 @@ where
     for<'q> Args<'q, D>: sqlx::IntoArguments<'q, D::Db>,
     for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
 {
-    let args = arguments::<D, _>(params)?;
+    let args = bind::<D, _>(conn, state, sql, StatementKind::Query, params).await?;
     run_one::<D::Db, _>(conn, sql, args, RowDecoder::<D>::decode_single)
         .await
         .map_err(RunError::into_driver::<D>)
@@ -120,6 +137,7 @@ where
 /// Streams the decoded rows of a compiled query on `conn`.
 pub(crate) fn stream<'a, D: Driver>(
     conn: &'a mut Conn<D>,
+    state: &'a mut D::State,
     compiled: &'a Compiled,
     redact: bool,
 ) -> BoxStream<'a, Result<Row, Error>>
@@ -127,11 +145,23 @@ where
     for<'q> Args<'q, D>: sqlx::IntoArguments<'q, D::Db>,
     for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
 {
-    match arguments::<D, _>(compiled.params.as_slice()) {
-        Ok(args) => decode_stream::<D>(fetch::<D::Db>(conn, &compiled.sql, args), compiled, redact),
-        Err(e) => {
-            futures_util::stream::once(async move { Err(e.into_error(compiled, redact)) }).boxed()
-        }
+    let (sql, params) = (compiled.sql.as_str(), compiled.params.as_slice());
+    let failed = move |e: DriverError| {
+        futures_util::stream::once(async move { Err(e.into_error(compiled, redact)) }).boxed()
+    };
+    match D::arguments(state, sql, StatementKind::Query, params) {
+        Ok(Some(args)) => decode_stream::<D>(fetch::<D::Db>(conn, sql, args), compiled, redact),
+        // The types must be read from the connection first: one more await
+        // before the first row.
+        Ok(None) => futures_util::stream::once(async move {
+            match D::declared_arguments(&mut *conn, state, sql, params).await {
+                Ok(args) => decode_stream::<D>(fetch::<D::Db>(conn, sql, args), compiled, redact),
+                Err(e) => failed(e),
+            }
+        })
+        .flatten()
+        .boxed(),
+        Err(e) => failed(e),
     }
 }
 

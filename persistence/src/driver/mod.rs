@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialects::{Compiled, Dialect, StatementKind, Value};
+use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 
 use crate::engine::result::QueryResult;
@@ -51,21 +52,28 @@ pub(crate) enum ConnectConfig {
 #[derive(Debug)]
 pub(crate) enum RawConnection {
     #[cfg(feature = "postgres")]
-    Postgres(sqlx::PgConnection),
+    Postgres(postgres::PostgresConnection),
     #[cfg(feature = "sqlite")]
     Sqlite(sqlx::SqliteConnection),
     #[cfg(feature = "mysql")]
     MySql(sqlx::MySqlConnection),
 }
 
-/// Runs `$body` with `$c` bound to the backend's sqlx connection, `DB` to
+/// Runs `$body` with `$c` bound to the backend's sqlx connection, `$s`
+/// (when named) to the driver's state for it ([`Driver::State`]), `DB` to
 /// its sqlx database type, `BackendDriver` to its [`Driver`] and `backend`
 /// to its driver module.
 macro_rules! dispatch {
     ($conn:expr, $c:ident => $body:expr) => {
+        dispatch!($conn, $c, _state => $body)
+    };
+    ($conn:expr, $c:ident, $s:ident => $body:expr) => {
         match $conn {
             #[cfg(feature = "postgres")]
-            RawConnection::Postgres($c) => {
+            RawConnection::Postgres(postgres::PostgresConnection {
+                conn: $c,
+                param_types: $s,
+            }) => {
                 #[allow(unused_imports)]
                 use self::postgres as backend;
                 #[allow(dead_code)]
@@ -76,6 +84,8 @@ macro_rules! dispatch {
             }
             #[cfg(feature = "sqlite")]
             RawConnection::Sqlite($c) => {
+                #[allow(unused_variables)]
+                let $s = no_state();
                 #[allow(unused_imports)]
                 use self::sqlite as backend;
                 #[allow(dead_code)]
@@ -86,6 +96,8 @@ macro_rules! dispatch {
             }
             #[cfg(feature = "mysql")]
             RawConnection::MySql($c) => {
+                #[allow(unused_variables)]
+                let $s = no_state();
                 #[allow(unused_imports)]
                 use self::mysql as backend;
                 #[allow(dead_code)]
@@ -121,7 +133,9 @@ impl ConnectConfig {
         let fut = async {
             Ok(match self {
                 #[cfg(feature = "postgres")]
-                ConnectConfig::Postgres(o) => RawConnection::Postgres(o.connect().await?),
+                ConnectConfig::Postgres(o) => {
+                    RawConnection::Postgres(postgres::PostgresConnection::new(o.connect().await?))
+                }
                 #[cfg(feature = "sqlite")]
                 ConnectConfig::Sqlite(o) => RawConnection::Sqlite(o.connect().await?),
                 #[cfg(feature = "mysql")]
@@ -152,7 +166,8 @@ impl RawConnection {
         kind: StatementKind,
         redact: bool,
     ) -> Result<QueryResult, Error> {
-        let result = dispatch!(self, c => exec::execute::<BackendDriver>(c, compiled, kind).await);
+        let result =
+            dispatch!(self, c, s => exec::execute::<BackendDriver>(c, s, compiled, kind).await);
         result.map_err(|e| e.into_error(compiled, redact))
     }
 
@@ -166,8 +181,8 @@ impl RawConnection {
         redact: bool,
         buffer: Vec<Value>,
     ) -> Result<ValueRows, Error> {
-        let result = dispatch!(self, c => {
-            exec::execute_values::<BackendDriver, P>(c, sql, params, kind, buffer).await
+        let result = dispatch!(self, c, s => {
+            exec::execute_values::<BackendDriver, P>(c, s, sql, params, kind, buffer).await
         });
         result.map_err(|e| e.into_error_parts(sql, &params.to_vec(), redact))
     }
@@ -180,7 +195,8 @@ impl RawConnection {
         params: &[Value],
         redact: bool,
     ) -> Result<Option<Vec<Value>>, Error> {
-        let result = dispatch!(self, c => exec::query_one::<BackendDriver>(c, sql, params).await);
+        let result =
+            dispatch!(self, c, s => exec::query_one::<BackendDriver>(c, s, sql, params).await);
         result.map_err(|e| e.into_error_parts(sql, params, redact))
     }
 
@@ -190,7 +206,7 @@ impl RawConnection {
         compiled: &'a Compiled,
         redact: bool,
     ) -> BoxStream<'a, Result<Row, Error>> {
-        dispatch!(self, c => exec::stream::<BackendDriver>(c, compiled, redact))
+        dispatch!(self, c, s => exec::stream::<BackendDriver>(c, s, compiled, redact))
     }
 
     /// Begins a transaction (with `statement` instead of `BEGIN` when
@@ -258,10 +274,24 @@ impl RawConnection {
     }
 }
 
+/// The state of a driver that keeps none, borrowed for as long as the
+/// connection is (a box of `()` allocates nothing).
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+fn no_state() -> &'static mut () {
+    Box::leak(Box::new(()))
+}
+
 /// The sqlx row of driver `D`'s backend.
 pub(crate) type SqlxRow<D> = <<D as Driver>::Db as sqlx::Database>::Row;
 
-/// What one sqlx backend does its own way: binding a value, telling from
+/// The sqlx connection of driver `D`'s backend.
+pub(crate) type Conn<D> = <<D as Driver>::Db as sqlx::Database>::Connection;
+
+/// The sqlx arguments of driver `D`'s backend.
+pub(crate) type Args<'q, D> = <<D as Driver>::Db as sqlx::Database>::Arguments<'q>;
+
+/// What one sqlx backend does its own way: binding a statement's values
+/// (PostgreSQL: as the types its prepared statement declares), telling from
 /// a column's type what its values decode as, decoding a value, reading
 /// error codes. The statement glue around it ([`exec::execute`],
 /// [`exec::stream`], the sinks) is generic over this trait, so each
@@ -273,8 +303,38 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
     /// What a column's values decode as, from its type (the same for
     /// every row of a result).
     type Kind: Copy + Send + Sync;
+    /// What the driver keeps per connection beside the sqlx connection:
+    /// PostgreSQL's parameter types of its prepared statements; nothing
+    /// (`()`) for the others.
+    type State: Send + Sync;
     /// The backend's name, for messages.
     const NAME: &'static str;
+    /// `params` bound for `sql`, a statement of `kind`, from what `state`
+    /// knows; `None` when their types must first be read from the
+    /// statement prepared on the connection
+    /// ([`Driver::declared_arguments`]). By default each value is bound
+    /// by [`Driver::bind`]; a value the backend cannot take is a data
+    /// error.
+    fn arguments<'q, P: Params + ?Sized>(
+        _state: &mut Self::State,
+        _sql: &str,
+        _kind: StatementKind,
+        params: &P,
+    ) -> Result<Option<Args<'q, Self>>, DriverError> {
+        exec::arguments::<Self, P>(params).map(Some)
+    }
+    /// `params` bound for `sql` as the statement prepared on `conn`
+    /// declares them, when [`Driver::arguments`] gave `None` (which by
+    /// default it never does). Boxed: it runs seldom, and a boxed future
+    /// keeps the callers' futures `Send` for every lifetime.
+    fn declared_arguments<'a, 'q: 'a, P: Params + ?Sized>(
+        _conn: &'a mut Conn<Self>,
+        _state: &'a mut Self::State,
+        _sql: &'a str,
+        params: &'a P,
+    ) -> BoxFuture<'a, Result<Args<'q, Self>, DriverError>> {
+        Box::pin(std::future::ready(exec::arguments::<Self, P>(params)))
+    }
     /// Appends `value` to `args`.
     fn bind<'q>(
         args: &mut <Self::Db as sqlx::Database>::Arguments<'q>,

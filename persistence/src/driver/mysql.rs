@@ -53,6 +53,7 @@ pub(crate) struct MySqlDriver;
 impl Driver for MySqlDriver {
     type Db = sqlx::MySql;
     type Kind = Kind;
+    type State = ();
     const NAME: &'static str = "MySQL";
 
     fn bind(args: &mut MySqlArguments, v: &Value) -> Result<(), BoxDynError> {

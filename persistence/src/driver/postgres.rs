@@ -1,33 +1,43 @@
-//! PostgreSQL on sqlx: binding values, decoding values by column type,
-//! mapping SQLSTATE codes. The statement glue is generic (`driver::exec`).
+//! PostgreSQL on sqlx: binding values (as the parameter types of the
+//! connection's prepared statements, `param_types`), decoding values by
+//! column type, mapping SQLSTATE codes. The statement glue is generic
+//! (`driver::exec`).
+
+mod convert;
+mod param_types;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use dialects::{Dialect, Postgres, Value};
+use dialects::{Dialect, Postgres, StatementKind, Value};
+use futures_util::future::BoxFuture;
 use rust_decimal::Decimal;
-use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArgumentBuffer, PgArguments, PgQueryResult, PgRow, PgTypeInfo, PgValueRef};
+use sqlx::postgres::{PgArguments, PgQueryResult, PgRow, PgValueRef};
 use sqlx::Arguments;
 
 use super::decode::column_decode_err;
-use super::Driver;
+use super::{Args, Driver, DriverError, Params};
 use crate::error::{kind_from_sqlstate, Error, ErrorKind};
+use param_types::{NullOf, ParamTypes};
 
-/// A NULL whose type the server infers from where it is used (OID 0), so
-/// that a NULL fits an integer, text or UUID column alike.
-struct UntypedNull;
-
-impl sqlx::Type<sqlx::Postgres> for UntypedNull {
-    fn type_info() -> PgTypeInfo {
-        PgTypeInfo::with_oid(sqlx::postgres::types::Oid(0))
-    }
+/// A PostgreSQL connection with the parameter types of the statements it
+/// has prepared ([`ParamTypes`]), which sqlx reuses by SQL text.
+#[derive(Debug)]
+pub(crate) struct PostgresConnection {
+    /// The sqlx connection.
+    pub(crate) conn: sqlx::PgConnection,
+    /// The parameter types of its prepared statements.
+    pub(crate) param_types: ParamTypes,
 }
 
-impl sqlx::Encode<'_, sqlx::Postgres> for UntypedNull {
-    fn encode_by_ref(&self, _buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        Ok(IsNull::Yes)
+impl PostgresConnection {
+    /// `conn`, with nothing prepared yet.
+    pub(crate) fn new(conn: sqlx::PgConnection) -> Self {
+        PostgresConnection {
+            conn,
+            param_types: ParamTypes::default(),
+        }
     }
 }
 
@@ -64,11 +74,36 @@ pub(crate) struct PostgresDriver;
 impl Driver for PostgresDriver {
     type Db = sqlx::Postgres;
     type Kind = Kind;
+    type State = ParamTypes;
     const NAME: &'static str = "PostgreSQL";
 
+    /// Binds with the types the connection prepared `sql` with, when the
+    /// values have them (see `param_types`).
+    fn arguments<'q, P: Params + ?Sized>(
+        state: &mut ParamTypes,
+        sql: &str,
+        kind: StatementKind,
+        params: &P,
+    ) -> Result<Option<Args<'q, Self>>, DriverError> {
+        state.arguments(sql, kind, params)
+    }
+
+    /// Binds as the statement sqlx has for `sql` declares, converting
+    /// values or preparing it afresh (see `param_types`).
+    fn declared_arguments<'a, 'q: 'a, P: Params + ?Sized>(
+        conn: &'a mut sqlx::PgConnection,
+        state: &'a mut ParamTypes,
+        sql: &'a str,
+        params: &'a P,
+    ) -> BoxFuture<'a, Result<Args<'q, Self>, DriverError>> {
+        Box::pin(param_types::declared_arguments(conn, state, sql, params))
+    }
+
+    /// Binds `v` with its own type; a NULL untyped, for the server to
+    /// infer (so it fits an integer, text or UUID column alike).
     fn bind(args: &mut PgArguments, v: &Value) -> Result<(), BoxDynError> {
         match v {
-            Value::Null => args.add(UntypedNull),
+            Value::Null => args.add(NullOf(0)),
             Value::Bool(b) => args.add(*b),
             Value::SmallInt(n) => args.add(*n),
             Value::Int(n) => args.add(*n),

@@ -48,6 +48,7 @@ pub(crate) struct SqliteDriver;
 impl Driver for SqliteDriver {
     type Db = sqlx::Sqlite;
     type Kind = Declared;
+    type State = ();
     const NAME: &'static str = "SQLite";
 
     fn bind<'q>(args: &mut SqliteArguments<'q>, v: &Value) -> Result<(), BoxDynError> {
