@@ -28,6 +28,7 @@
 pub mod driver;
 pub mod engine;
 pub mod error;
+pub(crate) mod free_list;
 pub mod orm;
 pub mod repository;
 

@@ -4,15 +4,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use dialects::Dialect;
+use dialects::{Dialect, Value};
 
-use super::buffers::RowBuffers;
 use super::connection::Connection;
 use super::pool::{Pool, PoolKind, PoolOptions, PoolStatus};
 use super::transaction::{IsolationLevel, Transaction};
 use super::url::{Backend, DatabaseUrl};
 use crate::driver::ConnectConfig;
 use crate::error::Error;
+use crate::free_list::FreeList;
 
 /// Options of [`create_engine_with`].
 ///
@@ -121,7 +121,7 @@ struct EngineInner {
     pool: Arc<Pool>,
     dialect: Arc<dyn Dialect>,
     options: EngineOptions,
-    buffers: RowBuffers,
+    buffers: FreeList<Vec<Value>>,
 }
 
 /// A database: its pool, its dialect and its options. Cheap to clone; every
@@ -165,7 +165,7 @@ pub async fn create_engine_with(url: &str, options: EngineOptions) -> Result<Eng
             pool,
             dialect,
             options,
-            buffers: RowBuffers::default(),
+            buffers: FreeList::default(),
         }),
     })
 }
@@ -221,7 +221,7 @@ impl Engine {
     }
 
     /// The reusable row buffers of ORM loads.
-    pub(crate) fn buffers(&self) -> &RowBuffers {
+    pub(crate) fn buffers(&self) -> &FreeList<Vec<Value>> {
         &self.inner.buffers
     }
 

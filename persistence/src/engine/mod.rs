@@ -2,7 +2,6 @@
 //! transactions, rows, results and schema creation. Below the ORM; above
 //! the drivers.
 
-pub(crate) mod buffers;
 pub mod connection;
 #[allow(clippy::module_inception)]
 pub mod engine;

@@ -4,9 +4,10 @@
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::Mutex;
 
 use dialects::Value;
+
+use crate::free_list::Reusable;
 use uuid::Uuid;
 
 /// One part of a primary key, normalised so that `Int(1)` and `BigInt(1)`
@@ -173,36 +174,37 @@ pub(crate) enum Snapshot {
 
 /// A persistent object's remembered column values, read in place.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct SnapshotRef<'a> {
-    owned: Option<&'a [Value]>,
-    shared: Option<(&'a Block, usize)>,
+pub(crate) enum SnapshotRef<'a> {
+    /// Values of their own.
+    Owned(&'a [Value]),
+    /// A row of a block.
+    Shared(&'a Block, usize),
 }
 
 impl SnapshotRef<'_> {
     /// Value `i`, copied (NULL past the end).
     pub fn value(self, i: usize) -> Value {
-        match (self.owned, self.shared) {
-            (Some(v), _) => v.get(i).cloned().unwrap_or(Value::Null),
-            (None, Some((block, row))) => block.value(row, i),
-            (None, None) => Value::Null,
+        match self {
+            SnapshotRef::Owned(v) => v.get(i).cloned().unwrap_or(Value::Null),
+            SnapshotRef::Shared(block, row) => block.value(row, i),
         }
     }
 
     /// Whether value `i` equals `v` (no copy).
     pub fn same(self, i: usize, v: &Value) -> bool {
-        match (self.owned, self.shared) {
-            (Some(values), _) => values.get(i) == Some(v),
-            (None, Some((block, row))) => block.same(row, i, v),
-            (None, None) => false,
+        match self {
+            SnapshotRef::Owned(values) => values.get(i) == Some(v),
+            SnapshotRef::Shared(block, row) => block.same(row, i, v),
         }
     }
 
     /// Every value, copied.
     pub fn to_vec(self) -> Vec<Value> {
-        match (self.owned, self.shared) {
-            (Some(v), _) => v.to_vec(),
-            (None, Some((block, row))) => (0..block.width).map(|i| block.value(row, i)).collect(),
-            (None, None) => Vec::new(),
+        match self {
+            SnapshotRef::Owned(v) => v.to_vec(),
+            SnapshotRef::Shared(block, row) => {
+                (0..block.width).map(|i| block.value(row, i)).collect()
+            }
         }
     }
 }
@@ -529,14 +531,13 @@ impl Blocks {
 
     fn snapshot<'a>(&'a self, entry: &'a Entry) -> SnapshotRef<'a> {
         match &entry.snapshot {
-            Snapshot::Owned(v) => SnapshotRef {
-                owned: Some(v),
-                shared: None,
-            },
-            Snapshot::Shared { block, row } => SnapshotRef {
-                owned: None,
-                shared: self.get(*block).map(|b| (b, *row as usize)),
-            },
+            Snapshot::Owned(v) => SnapshotRef::Owned(v),
+            // Every entry's block is held while the entry is (counted).
+            Snapshot::Shared { block, row } => {
+                self.get(*block).map_or(SnapshotRef::Owned(&[]), |b| {
+                    SnapshotRef::Shared(b, *row as usize)
+                })
+            }
         }
     }
 }
@@ -691,15 +692,6 @@ impl IdentityMap {
         self.blocks = Blocks::default();
     }
 
-    /// Forgets every entry but keeps the tables' room (for reuse).
-    fn reset(&mut self) {
-        for (_, m) in &mut self.entries {
-            m.clear();
-        }
-        self.blocks = Blocks::default();
-        self.epoch = 1;
-    }
-
     pub fn len(&self) -> usize {
         self.entries.iter().map(|(_, m)| m.len()).sum()
     }
@@ -711,51 +703,32 @@ impl IdentityMap {
     }
 }
 
-/// Cleared identity maps kept for the next sessions of a
+/// Identity maps are kept, emptied, for the next sessions of a
 /// [`SessionMaker`](super::SessionMaker): a new session takes one with its
 /// hash tables already sized and their memory already mapped, instead of
 /// growing fresh tables row by row.
-#[derive(Debug, Default)]
-pub(crate) struct SpareMaps {
-    free: Mutex<Vec<IdentityMap>>,
-}
+impl Reusable for IdentityMap {
+    const KEEP: usize = 4;
+    const MAX_ROOM: usize = 1 << 17;
 
-/// Spare maps kept at most.
-const SPARE_KEEP: usize = 4;
-
-/// A map is kept only when its tables hold room for at most this many
-/// entries, so one very large session does not pin its memory.
-const SPARE_MAX_ENTRIES: usize = 1 << 17;
-
-impl SpareMaps {
-    /// An empty identity map, reusing a spare one's tables when there is one.
-    pub fn take(&self) -> IdentityMap {
-        self.free
-            .lock()
-            .ok()
-            .and_then(|mut free| free.pop())
-            .unwrap_or_default()
+    fn room(&self) -> usize {
+        self.entries.iter().map(|(_, m)| m.capacity()).sum()
     }
 
-    /// Empties `map` and keeps it for a later session (unless too big, or
-    /// enough are kept).
-    pub fn give(&self, mut map: IdentityMap) {
-        let room: usize = map.entries.iter().map(|(_, m)| m.capacity()).sum();
-        if room == 0 || room > SPARE_MAX_ENTRIES {
-            return;
+    /// Forgets every entry but keeps the tables' room.
+    fn reset(&mut self) {
+        for (_, m) in &mut self.entries {
+            m.clear();
         }
-        map.reset();
-        if let Ok(mut free) = self.free.lock() {
-            if free.len() < SPARE_KEEP {
-                free.push(map);
-            }
-        }
+        self.blocks = Blocks::default();
+        self.epoch = 1;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::free_list::FreeList;
 
     #[test]
     fn integer_widths_share_an_identity() {
@@ -879,7 +852,7 @@ mod tests {
     #[test]
     fn spare_maps_come_back_empty_with_their_room() {
         let ty = TypeId::of::<u8>();
-        let spare = SpareMaps::default();
+        let spare = FreeList::<IdentityMap>::default();
         let mut map = spare.take();
         for n in 0..100 {
             map.insert(ty, key(n), vec![Value::BigInt(n)]);
@@ -893,10 +866,7 @@ mod tests {
         assert_eq!(again.epoch, 1);
         assert!(spare.take().map(ty).is_none(), "only one was given back");
         spare.give(IdentityMap::default());
-        assert!(
-            spare.free.lock().is_ok_and(|f| f.is_empty()),
-            "an unused map is not kept"
-        );
+        assert!(spare.take().map(ty).is_none(), "an unused map is not kept");
     }
 
     #[test]

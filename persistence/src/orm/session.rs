@@ -16,7 +16,7 @@ use dialects::{and_, tuple, Expr, Statement, StatementKind, Value};
 
 use super::loading::{self, Load};
 
-use super::identity::{BlockBuilder, FastMap, IdentityKey, IdentityMap, SpareMaps};
+use super::identity::{BlockBuilder, FastMap, IdentityKey, IdentityMap};
 use super::mapper::{Mapper, MapperInfo};
 use super::query::{Delete, ScalarResult, Select, Update};
 use super::registry::Mappers;
@@ -27,6 +27,7 @@ use crate::engine::engine::Engine;
 use crate::engine::result::QueryResult;
 use crate::engine::transaction::{begin_raw, commit_raw, rollback_raw};
 use crate::error::Error;
+use crate::free_list::FreeList;
 
 /// Session options.
 #[derive(Debug, Clone, Copy)]
@@ -57,7 +58,7 @@ pub struct SessionMaker {
     mappers: Mappers,
     options: SessionOptions,
     /// Identity maps of ended sessions, emptied, for the next ones.
-    spare: Arc<SpareMaps>,
+    spare: Arc<FreeList<IdentityMap>>,
 }
 
 impl SessionMaker {
@@ -120,7 +121,7 @@ pub struct Session {
     in_tx: bool,
     identity: IdentityMap,
     /// Where the identity map goes when the session ends.
-    spare: Option<Arc<SpareMaps>>,
+    spare: Option<Arc<FreeList<IdentityMap>>>,
     pending: Staged,
     failed: Option<String>,
     /// Collections loaded per (owner type, owner key, relationship): the
