@@ -4,12 +4,12 @@
 use persistence::orm::SessionMaker;
 use persistence::{Engine, SchemaExt};
 
-use crate::domain::hiring::{NewResume, Workload};
 use crate::error::AppError;
 use crate::mapping::start_mappers;
 use crate::repositories::{SqlHiringUow, SqlPublishingUow};
 use crate::services::{hiring, publishing, reports};
 use crate::table::render_text;
+use app_domain::hiring::{NewResume, Workload};
 
 /// Maps the structs, drops and recreates their tables on `engine`, and
 /// returns a session maker for them (the seed's `create_async_engine`,

@@ -3,11 +3,11 @@
 //! A small domain-driven service on the framework, written the way a user
 //! of `persistence` and `domain` would write it:
 //!
-//! - [`domain`]: plain structs with behaviour (hiring:
-//!   workers and resumes; publishing: publishers, posts, tags), no database
-//!   types;
-//! - [`mapping`]: `start_mappers()`, the imperative mapping of those structs
-//!   to tables;
+//! - the domain model lives in the `app_domain` crate: plain structs and
+//!   value objects with behaviour (hiring: workers and resumes; publishing:
+//!   publishers, posts, tags), depending on the `domain` ports alone;
+//! - [`mapping`]: `start_mappers()`, the mapping of those structs to tables
+//!   from the outside, with codecs for the domain's value objects;
 //! - [`repositories`]: the application's units of work and repository
 //!   traits, implemented on the framework's `SqlUnitOfWork` and
 //!   `SqlRepository`;
@@ -18,7 +18,6 @@
 //! - [`demo`] and [`table`]: what `cargo run -p app-example` prints.
 
 pub mod demo;
-pub mod domain;
 pub mod error;
 pub mod mapping;
 pub mod report;

@@ -28,10 +28,11 @@ use persistence::orm::{self, SessionMaker};
 use persistence::repository::to_domain;
 use persistence::{Error, SqlRepository, SqlUnitOfWork};
 
-use crate::domain::hiring::{CompensationLine, Resume, Worker};
-use crate::domain::publishing::{Post, Publisher, Tag};
 use crate::mapping::{self, publisher};
 use crate::report;
+use app_domain::hiring::{CompensationLine, Resume, Worker};
+use app_domain::publishing::{Post, Publisher, Tag};
+use app_domain::{PublisherId, WorkerId};
 
 // ---------------------------------------------------------------- ports
 
@@ -56,7 +57,7 @@ pub trait HiringUow: UnitOfWork {
 pub trait PublisherRepository: Repository<Publisher> {
     /// The publisher `id` with its posts loaded (ordered by id; their tags
     /// not loaded), or [`DomainError::NotFound`].
-    async fn get_with_posts(&self, id: i64) -> Result<Publisher, DomainError>;
+    async fn get_with_posts(&self, id: PublisherId) -> Result<Publisher, DomainError>;
 }
 
 /// The publishing context's unit of work.
@@ -103,7 +104,7 @@ impl ResumeRepository for SqlRepository<Resume> {
         rows.iter()
             .map(|row| {
                 Ok(CompensationLine {
-                    worker_id: int_of(row, "id")?.unwrap_or_default(),
+                    worker_id: WorkerId(int_of(row, "id")?.unwrap_or_default()),
                     name: row.get("name").map_err(to_domain)?,
                     compensation: int_of(row, "compensation")?,
                     compensation_diff: int_of(row, "compensation_diff")?,
@@ -115,7 +116,7 @@ impl ResumeRepository for SqlRepository<Resume> {
 
 #[async_trait]
 impl PublisherRepository for SqlRepository<Publisher> {
-    async fn get_with_posts(&self, id: i64) -> Result<Publisher, DomainError> {
+    async fn get_with_posts(&self, id: PublisherId) -> Result<Publisher, DomainError> {
         // The seed: select(Publisher).options(selectinload(Publisher.posts))
         //     .where(Publisher.id == id), then .scalars().one().
         let stmt = orm::select::<Publisher>()

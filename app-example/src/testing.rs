@@ -6,9 +6,10 @@ use domain::mock::{MockRepository, MockUnitOfWork};
 use domain::{async_trait, DomainError, ListSpec, Load, Page, Repository, UnitOfWork};
 use mockall::mock;
 
-use crate::domain::hiring::{CompensationLine, Resume, Worker};
-use crate::domain::publishing::{Post, Publisher, Tag};
 use crate::repositories::{HiringUow, PublisherRepository, PublishingUow, ResumeRepository};
+use app_domain::hiring::{CompensationLine, Resume, Worker};
+use app_domain::publishing::{Post, Publisher, Tag};
+use app_domain::{PublisherId, ResumeId};
 
 mock! {
     /// A mock of `Repository<Resume>` and `ResumeRepository`.
@@ -16,9 +17,9 @@ mock! {
 
     #[async_trait]
     impl Repository<Resume> for Resumes {
-        async fn get(&self, id: &i64) -> Result<Option<Resume>, DomainError>;
-        async fn get_one(&self, id: &i64) -> Result<Resume, DomainError>;
-        async fn get_with(&self, id: &i64, load: &[Load<Resume>]) -> Result<Option<Resume>, DomainError>;
+        async fn get(&self, id: &ResumeId) -> Result<Option<Resume>, DomainError>;
+        async fn get_one(&self, id: &ResumeId) -> Result<Resume, DomainError>;
+        async fn get_with(&self, id: &ResumeId, load: &[Load<Resume>]) -> Result<Option<Resume>, DomainError>;
         async fn list(&self, spec: &ListSpec) -> Result<Vec<Resume>, DomainError>;
         async fn list_with(&self, spec: &ListSpec, load: &[Load<Resume>]) -> Result<Vec<Resume>, DomainError>;
         async fn count(&self, spec: &ListSpec) -> Result<u64, DomainError>;
@@ -40,9 +41,9 @@ mock! {
 
     #[async_trait]
     impl Repository<Publisher> for Publishers {
-        async fn get(&self, id: &i64) -> Result<Option<Publisher>, DomainError>;
-        async fn get_one(&self, id: &i64) -> Result<Publisher, DomainError>;
-        async fn get_with(&self, id: &i64, load: &[Load<Publisher>]) -> Result<Option<Publisher>, DomainError>;
+        async fn get(&self, id: &PublisherId) -> Result<Option<Publisher>, DomainError>;
+        async fn get_one(&self, id: &PublisherId) -> Result<Publisher, DomainError>;
+        async fn get_with(&self, id: &PublisherId, load: &[Load<Publisher>]) -> Result<Option<Publisher>, DomainError>;
         async fn list(&self, spec: &ListSpec) -> Result<Vec<Publisher>, DomainError>;
         async fn list_with(&self, spec: &ListSpec, load: &[Load<Publisher>]) -> Result<Vec<Publisher>, DomainError>;
         async fn count(&self, spec: &ListSpec) -> Result<u64, DomainError>;
@@ -54,7 +55,7 @@ mock! {
 
     #[async_trait]
     impl PublisherRepository for Publishers {
-        async fn get_with_posts(&self, id: i64) -> Result<Publisher, DomainError>;
+        async fn get_with_posts(&self, id: PublisherId) -> Result<Publisher, DomainError>;
     }
 }
 
@@ -137,13 +138,13 @@ mod tests {
             .returning(|| {
                 Ok(vec![
                     CompensationLine {
-                        worker_id: 1,
+                        worker_id: app_domain::WorkerId(1),
                         name: "Vlad".into(),
                         compensation: Some(300),
                         compensation_diff: Some(100),
                     },
                     CompensationLine {
-                        worker_id: 2,
+                        worker_id: app_domain::WorkerId(2),
                         name: "Ann".into(),
                         compensation: Some(100),
                         compensation_diff: Some(-100),

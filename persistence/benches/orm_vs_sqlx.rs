@@ -138,7 +138,8 @@ async fn run(backend: &'static str, url: &str) {
         .collect();
     {
         let mut s = sessions.session();
-        s.add_all(&items).unwrap();
+        let mut items = items.clone();
+        s.add_all(&mut items).await.unwrap();
         s.commit().await.unwrap();
     }
     let mut raw = Raw::connect(backend, url).await;
@@ -259,9 +260,11 @@ async fn run(backend: &'static str, url: &str) {
     for _ in 0..insert_rounds {
         if runs("insert_100k", "orm") {
             reset(&engine, &m).await;
+            // New objects each round (`add_all` writes their ids back).
+            let mut batch = big.clone();
             let start = Instant::now();
             let mut s = sessions.session();
-            s.add_all(&big).unwrap();
+            s.add_all(&mut batch).await.unwrap();
             s.commit().await.unwrap();
             orm_samples.push(start.elapsed());
         }

@@ -137,6 +137,21 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A mapped field's codec could not convert a value: reading a row
+    /// into a struct, or a struct into column values.
+    #[error("`{type_name}.{field}` (column `{column}`): {message}{}", value_type.map(|t| format!(" (a {t} value)")).unwrap_or_default())]
+    Codec {
+        /// The mapped struct.
+        type_name: &'static str,
+        /// The field.
+        field: &'static str,
+        /// The column.
+        column: String,
+        /// The kind of value met, when one was read.
+        value_type: Option<&'static str>,
+        /// What went wrong.
+        message: String,
+    },
     /// A row changed or vanished underneath the session (a version column
     /// did not match, or an UPDATE/DELETE matched no row).
     #[error("stale data in `{table}`: {message}")]

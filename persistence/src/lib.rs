@@ -48,14 +48,22 @@ pub use engine::url::{Backend, DatabaseUrl};
 pub use error::{Error, ErrorKind, IntegrityKind};
 pub use repository::{SqlRepository, SqlUnitOfWork};
 
-/// The names an application needs, in one import.
+/// The names an application needs, in one import: Core (engine,
+/// expression language, schema) and the ORM (registry, codecs, presets,
+/// relationships, sessions, the mapping macros).
 pub mod prelude {
     pub use crate::engine::schema::SchemaExt;
+    pub use crate::orm::{
+        self, codec, presets, Cascade, Col, Mappers, Registry, RelOptions, RelationshipDef,
+        Session, SessionMaker, SessionOptions, SqlTypeOf,
+    };
     pub use crate::{
-        create_engine, create_engine_with, Connection, Engine, EngineOptions, Error, Row,
+        columns, create_engine, create_engine_with, mapping, model, text_enum, Connection, Engine,
+        EngineOptions, Error, Row, SqlRepository, SqlUnitOfWork,
     };
     pub use dialects::{
         and_, case, cast, delete, exists, func, insert, literal, not_, or_, partition_by, select,
-        text, update, Column, Dialect, Expr, MetaData, SqlType, Statement, Table, Value,
+        text, update, Column, Dialect, Expr, Index, MetaData, ReferentialAction, SqlType,
+        Statement, Table, UniqueConstraint, Value,
     };
 }

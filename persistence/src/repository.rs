@@ -86,76 +86,13 @@ use crate::orm::{self, MapperInfo, Mappers, Session, SessionMaker};
 /// The session a unit of work shares with its repositories.
 pub type SharedSession = Arc<Mutex<Session>>;
 
-/// The primary key values of an entity's [`Entity::Id`], in key-column
-/// order: what [`SqlRepository::get_with`](Repository::get_with) passes to
-/// [`Session::get_by_key`].
-///
-/// Implemented for the integer, text and UUID key types and for tuples of
-/// them (composite keys). A newtype id implements it by delegating:
-///
-/// ```
-/// use persistence::dialects::Value;
-/// use persistence::repository::EntityKey;
-///
-/// #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-/// pub struct WorkerId(pub i64);
-///
-/// impl EntityKey for WorkerId {
-///     fn key_values(&self) -> Vec<Value> {
-///         self.0.key_values()
-///     }
-/// }
-/// assert_eq!(WorkerId(7).key_values(), [Value::BigInt(7)]);
-/// assert_eq!((1_i32, "a".to_owned()).key_values(), [Value::Int(1), Value::from("a")]);
-/// ```
-pub trait EntityKey {
-    /// The key's column values, in primary key order.
-    fn key_values(&self) -> Vec<Value>;
-}
-
-macro_rules! entity_key_scalar {
-    ($($t:ty),+) => {$(
-        impl EntityKey for $t {
-            fn key_values(&self) -> Vec<Value> {
-                vec![Value::from(self.clone())]
-            }
-        }
-    )+};
-}
-
-entity_key_scalar!(i16, i32, i64, String, uuid::Uuid);
-
-impl EntityKey for &'static str {
-    fn key_values(&self) -> Vec<Value> {
-        vec![Value::from(*self)]
-    }
-}
-
-macro_rules! entity_key_tuple {
-    ($($name:ident),+) => {
-        impl<$($name: EntityKey),+> EntityKey for ($($name,)+) {
-            #[allow(non_snake_case)]
-            fn key_values(&self) -> Vec<Value> {
-                let ($($name,)+) = self;
-                let mut out = Vec::new();
-                $(out.extend($name.key_values());)+
-                out
-            }
-        }
-    };
-}
-
-entity_key_tuple!(A, B);
-entity_key_tuple!(A, B, C);
-entity_key_tuple!(A, B, C, D);
-
 /// Converts an engine or ORM error into the [`DomainError`] a domain sees
 /// (the domain's own docs say which failure goes where).
 ///
 /// | persistence error | domain error |
 /// |---|---|
 /// | unique / primary key violation | `Conflict` |
-/// | check, not-null, foreign key or other constraint; a value that does not fit (`Data`) | `Invalid` |
+/// | check, not-null, foreign key or other constraint; a value that does not fit (`Data`, [`Error::Codec`]) | `Invalid` |
 /// | serialization failure, deadlock, lock wait timeout, SQLite busy/locked, [`Error::StaleData`] | `Concurrency` |
 /// | other operational errors, [`Error::Connect`], [`Error::PoolTimeout`], [`Error::PoolClosed`] | `Unavailable` |
 /// | [`Error::NoResultFound`] | `NotFound` (entity `"row"`) |
@@ -184,6 +121,9 @@ pub fn to_domain(e: Error) -> DomainError {
             DomainError::Unavailable(message)
         }
         Error::StaleData { .. } => DomainError::Concurrency(message),
+        // A value the mapping cannot write (out of its column's range, an
+        // enum without a stored name) or read.
+        Error::Codec { .. } => DomainError::Invalid(message),
         Error::NoResultFound => DomainError::NotFound {
             entity: "row",
             id: "(a query that required one)".to_owned(),
@@ -652,11 +592,15 @@ where
 impl<T> Repository<T> for SqlRepository<T>
 where
     T: Entity + Clone + Send + Sync + 'static,
-    T::Id: EntityKey,
 {
     async fn get_with(&self, id: &T::Id, load: &[Load<T>]) -> Result<Option<T>, DomainError> {
         let options = load_plan(&self.mappers, load)?;
-        let key = id.key_values();
+        // The key through the key field's codec (`WorkerId` -> its integer).
+        let key = self
+            .mappers
+            .mapper::<T>()
+            .and_then(|m| m.key_values(id))
+            .map_err(|e| DomainError::Invalid(format!("{e}")))?;
         if options.is_empty() {
             // The identity map first; one SELECT by primary key otherwise.
             let mut session = self.session.lock().await;
@@ -704,15 +648,12 @@ where
     }
 
     async fn add(&self, entity: T) -> Result<T, DomainError> {
+        let mut entity = entity;
         let mut session = self.session.lock().await;
-        if entity.id().is_none() {
-            let mut entity = entity;
-            session.persist(&mut entity).await.map_err(to_domain)?;
-            Ok(entity)
-        } else {
-            session.add(&entity).map_err(to_domain)?;
-            Ok(entity)
-        }
+        // The session's write-back model: a new row is inserted at once
+        // when the database generates its id, which comes back in `entity`.
+        session.add(&mut entity).await.map_err(to_domain)?;
+        Ok(entity)
     }
 
     async fn add_all(&self, entities: Vec<T>) -> Result<Vec<T>, DomainError> {
@@ -721,7 +662,7 @@ where
         // One flush for all: new rows in multi-row INSERTs, generated ids
         // written back into each entity.
         session
-            .persist_all(&mut entities)
+            .add_all(entities.iter_mut())
             .await
             .map_err(to_domain)?;
         Ok(entities)
@@ -870,11 +811,14 @@ mod tests {
             .column(Column::new("id", SqlType::Integer).primary_key())
             .column(Column::new("full_name", SqlType::string(100)).not_null())
             .column(Column::new("nickname", SqlType::string(100)).nullable(true))
-            .column(Column::new(
-                "workload",
-                SqlType::enumeration("workload", ["parttime", "fulltime"]),
-            ))
-            .column(Column::new("rate", SqlType::Numeric(10, 2)))
+            .column(
+                Column::new(
+                    "workload",
+                    SqlType::enumeration("workload", ["parttime", "fulltime"]),
+                )
+                .not_null(),
+            )
+            .column(Column::new("rate", SqlType::Numeric(10, 2)).not_null())
             .column(Column::new("hired_on", SqlType::Date).nullable(true));
         let mut registry = Registry::new();
         registry
@@ -1087,10 +1031,18 @@ mod tests {
         let crew = Table::new("crew").column(Column::new("id", SqlType::Integer).primary_key());
         let resume = Table::new("resume")
             .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(Column::new("worker_id", SqlType::Integer).foreign_key("crew.id"));
+            .column(
+                Column::new("worker_id", SqlType::Integer)
+                    .not_null()
+                    .foreign_key("crew.id"),
+            );
         let skill = Table::new("skill")
             .column(Column::new("id", SqlType::Integer).primary_key())
-            .column(Column::new("resume_id", SqlType::Integer).foreign_key("resume.id"));
+            .column(
+                Column::new("resume_id", SqlType::Integer)
+                    .not_null()
+                    .foreign_key("resume.id"),
+            );
         let mut registry = Registry::new();
         registry
             .map_imperatively(
@@ -1276,14 +1228,6 @@ mod tests {
         assert!(
             err.to_string().contains("INSERT INTO worker"),
             "the statement is named: {err}"
-        );
-    }
-
-    #[test]
-    fn composite_keys() {
-        assert_eq!(
-            (1_i64, 2_i32, "x".to_owned()).key_values(),
-            [Value::BigInt(1), Value::Int(2), Value::from("x")]
         );
     }
 }

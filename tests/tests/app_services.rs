@@ -4,9 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use app_domain::hiring::{NewResume, Resume, Worker, Workload};
+use app_domain::publishing::{Post, Publisher, Tag};
+use app_domain::{PublisherId, WorkerId};
 use app_example::demo;
-use app_example::domain::hiring::{NewResume, Resume, Worker, Workload};
-use app_example::domain::publishing::{Post, Publisher, Tag};
 use app_example::repositories::{HiringUow, PublishingUow, SqlHiringUow, SqlPublishingUow};
 use app_example::services::{hiring, publishing, reports};
 use domain::{DomainError, ListSpec, Load, Related, Relation, UnitOfWork};
@@ -81,7 +82,12 @@ async fn hire_with_resumes_and_add_more(db: TestDb) {
         matches!(again, Err(DomainError::Invalid(ref m)) if m.contains("already has")),
         "{again:?}"
     );
-    let missing = hiring::add_resume(&mut uow, 9_999, draft("X", None, Workload::PartTime)).await;
+    let missing = hiring::add_resume(
+        &mut uow,
+        WorkerId(9_999),
+        draft("X", None, Workload::PartTime),
+    )
+    .await;
     assert!(missing.unwrap_err().is_not_found());
 
     let roster = hiring::roster(&mut uow).await.unwrap();
@@ -356,7 +362,7 @@ async fn publish_and_tag_posts(db: TestDb) {
     // The seed's get_with_posts.
     let with_posts = uow.publishers().get_with_posts(manning_id).await.unwrap();
     assert_eq!(with_posts.posts.require("posts").unwrap().len(), 1);
-    let missing = uow.publishers().get_with_posts(9_999).await;
+    let missing = uow.publishers().get_with_posts(PublisherId(9_999)).await;
     assert!(missing.unwrap_err().is_not_found());
     uow.commit().await.unwrap();
     drop(uow);
@@ -462,13 +468,16 @@ async fn list_specs_count_and_pages(db: TestDb) {
     // have is Invalid, before any SQL.
     let vlad = uow
         .workers()
-        .get_with(&1, &[Load::selectin(Worker::RESUMES)])
+        .get_with(&WorkerId(1), &[Load::selectin(Worker::RESUMES)])
         .await
         .unwrap()
         .unwrap();
     assert_eq!(vlad.resumes.require("resumes").unwrap().len(), 3);
     const CVS: Relation<Worker> = Relation::new("cvs");
-    let err = uow.workers().get_with(&1, &[Load::selectin(CVS)]).await;
+    let err = uow
+        .workers()
+        .get_with(&WorkerId(1), &[Load::selectin(CVS)])
+        .await;
     assert!(
         matches!(err, Err(DomainError::Invalid(ref m)) if m.contains("cvs")),
         "{err:?}"
@@ -504,7 +513,7 @@ async fn unit_of_work_rollback_and_updates(db: TestDb) {
         id: None,
         title: "Orphan".into(),
         draft: true,
-        publisher_id: 9_999,
+        publisher_id: PublisherId(9_999),
         created_at: None,
         published_at: None,
         tags: Related::NotLoaded,

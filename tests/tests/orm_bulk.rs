@@ -101,7 +101,7 @@ async fn bulk_keys_land_on_their_objects(db: TestDb) {
     let db = echo_db(db.backend, "orm_bulk_keys").await;
     let sessions = setup(&db).await;
     let mut session = sessions.session();
-    session.add_all(&workers("w", 300)).unwrap();
+    session.add_all(&mut workers("w", 300)).await.unwrap();
     session.flush().await.unwrap();
     assert_eq!(check_identities(&mut session, "w").await, 300);
     // A change to one of them updates that row only.
@@ -113,7 +113,7 @@ async fn bulk_keys_land_on_their_objects(db: TestDb) {
     let id: i64 = rows[0].get(0).unwrap();
     let mut w7: Worker = session.get(id).await.unwrap().unwrap();
     w7.nickname = Some("seven".into());
-    session.add(&w7).unwrap();
+    session.add(&mut w7).await.unwrap();
     session.commit().await.unwrap();
     let n = session
         .execute(&text(
@@ -147,7 +147,7 @@ async fn persist_all_writes_each_generated_key_back(db: TestDb) {
         nickname: None,
     });
     let (log, guard) = SqlLog::start();
-    session.persist_all(&mut batch).await.unwrap();
+    session.add_all(&mut batch).await.unwrap();
     let inserts = log
         .take()
         .into_iter()
@@ -182,7 +182,7 @@ async fn persist_all_writes_each_generated_key_back(db: TestDb) {
     session.commit().await.unwrap();
     // Nothing new: no SQL, and the objects stay as they are.
     let before = batch.clone();
-    session.persist_all(&mut batch).await.unwrap();
+    session.add_all(&mut batch).await.unwrap();
     assert_eq!(batch, before);
     session.commit().await.unwrap();
     drop(session);
@@ -206,9 +206,9 @@ async fn sqlite_trigger_on_the_table_falls_back_to_returning() {
     .unwrap();
     drop(conn);
     let mut session = sessions.session();
-    session.add_all(&workers("w", 200)).unwrap();
     let (log, guard) = SqlLog::start();
-    session.flush().await.unwrap();
+    // New rows without keys: `add_all` flushes at once to write them back.
+    session.add_all(&mut workers("w", 200)).await.unwrap();
     let statements = log.take();
     drop(guard);
     assert!(
@@ -255,7 +255,7 @@ async fn sqlite_autoincrement_gaps_are_corrected() {
     .unwrap();
     drop(conn);
     let mut session = sessions.session();
-    session.add_all(&workers("a", 100)).unwrap();
+    session.add_all(&mut workers("a", 100)).await.unwrap();
     session.commit().await.unwrap();
     session
         .execute(&text("DELETE FROM bulk_worker WHERE id > 50"))
@@ -264,9 +264,8 @@ async fn sqlite_autoincrement_gaps_are_corrected() {
     session.commit().await.unwrap();
     // Three batches: the first guesses wrong and is corrected, the next
     // ones follow on from the last rowid of the one before.
-    session.add_all(&workers("b", 25_000)).unwrap();
     let (log, guard) = SqlLog::start();
-    session.flush().await.unwrap();
+    session.add_all(&mut workers("b", 25_000)).await.unwrap();
     let statements = log.take();
     drop(guard);
     let inserts = statements

@@ -220,7 +220,7 @@ async fn seed(session: &mut Session) {
             post.tags = vec![tags[i % 3].clone(), tags[(i + 1) % 3].clone()];
             publisher.posts.push(post);
         }
-        session.add(&publisher).unwrap();
+        session.add(&mut publisher).await.unwrap();
     }
     session.commit().await.unwrap();
     // Tags were inserted once per post that carried them: keep the first of each name.
@@ -252,7 +252,7 @@ async fn cascade_inserts_children_with_keys(db: TestDb) {
         id: None,
         name: "rust".into(),
     }];
-    session.add(&publisher).unwrap();
+    session.add(&mut publisher).await.unwrap();
     session.commit().await.unwrap();
     assert_eq!(rows(&db, "SELECT count(*) FROM publisher").await, 1);
     assert_eq!(
@@ -269,7 +269,7 @@ async fn cascade_inserts_children_with_keys(db: TestDb) {
     let mut loaded = get_with_posts(&mut session, "O'Reilly").await;
     assert_eq!(loaded.posts.len(), 2);
     loaded.posts.push(post("c"));
-    session.add(&loaded).unwrap();
+    session.add(&mut loaded).await.unwrap();
     session.commit().await.unwrap();
     assert_eq!(
         rows(
@@ -283,7 +283,7 @@ async fn cascade_inserts_children_with_keys(db: TestDb) {
     // Removing a child deletes it (delete-orphan).
     let mut loaded = get_with_posts(&mut session, "O'Reilly").await;
     loaded.posts.retain(|p| p.title != "a");
-    session.add(&loaded).unwrap();
+    session.add(&mut loaded).await.unwrap();
     session.commit().await.unwrap();
     assert_eq!(rows(&db, "SELECT count(*) FROM post").await, 2);
 
@@ -308,11 +308,11 @@ async fn many_to_many_edits_are_association_rows(db: TestDb) {
         id: None,
         name: "sql".into(),
     };
-    session.persist(&mut rust).await.unwrap();
-    session.persist(&mut sql).await.unwrap();
+    session.add(&mut rust).await.unwrap();
+    session.add(&mut sql).await.unwrap();
     let mut p = post("tagged");
     p.tags = vec![rust.clone()];
-    session.add(&p).unwrap();
+    session.add(&mut p).await.unwrap();
     session.commit().await.unwrap();
     assert_eq!(rows(&db, "SELECT count(*) FROM post_tag").await, 1);
 
@@ -324,7 +324,7 @@ async fn many_to_many_edits_are_association_rows(db: TestDb) {
         .unwrap();
     assert_eq!(loaded.tags, vec![rust.clone()]);
     loaded.tags = vec![sql.clone()];
-    session.add(&loaded).unwrap();
+    session.add(&mut loaded).await.unwrap();
     session.commit().await.unwrap();
     assert_eq!(rows(&db, "SELECT count(*) FROM post_tag").await, 1);
     let tag_id = rows(&db, "SELECT tag_id FROM post_tag").await;
@@ -347,11 +347,12 @@ async fn selectin_loads_three_levels_in_three_queries(db: TestDb) {
     let posts = session.scalars(orm::select::<Post>()).await.unwrap().all();
     for p in &posts {
         session
-            .add(&Comment {
+            .add(&mut Comment {
                 id: None,
                 body: format!("on {}", p.title),
                 post_id: p.id,
             })
+            .await
             .unwrap();
     }
     session.commit().await.unwrap();
@@ -509,7 +510,7 @@ async fn self_referential_tree_and_one_to_one(db: TestDb) {
             ..Node::default()
         },
     ];
-    session.add(&root).unwrap();
+    session.add(&mut root).await.unwrap();
     session.commit().await.unwrap();
     assert_eq!(rows(&db, "SELECT count(*) FROM node").await, 4);
     assert_eq!(
@@ -533,7 +534,7 @@ async fn self_referential_tree_and_one_to_one(db: TestDb) {
     assert_eq!(child.children[0].name, "grandchild");
 
     // One-to-one with delete cascade.
-    let author = Author {
+    let mut author = Author {
         id: None,
         name: "Vlad".into(),
         profile: Some(Profile {
@@ -542,7 +543,7 @@ async fn self_referential_tree_and_one_to_one(db: TestDb) {
             publisher_id: None,
         }),
     };
-    session.add(&author).unwrap();
+    session.add(&mut author).await.unwrap();
     session.commit().await.unwrap();
     let loaded = session
         .scalars(orm::select::<Author>().options([selectinload("profile")]))

@@ -135,10 +135,13 @@ async fn add_commit_and_ids(db: TestDb) {
     let sessions = setup(&db).await;
     let mut session = sessions.session();
     let mut vlad = w("Vlad");
-    session.persist(&mut vlad).await.unwrap();
+    session.add(&mut vlad).await.unwrap();
     assert!(vlad.id.is_some(), "flush wrote the generated id back");
-    session.add(&w("Ann")).unwrap();
-    session.add_all([&w("Bob"), &w("Eve")]).unwrap();
+    session.add(&mut w("Ann")).await.unwrap();
+    session
+        .add_all([&mut w("Bob"), &mut w("Eve")])
+        .await
+        .unwrap();
     session.commit().await.unwrap();
     assert_eq!(count_rows(&db, "worker").await, 4);
 
@@ -161,7 +164,7 @@ async fn add_commit_and_ids(db: TestDb) {
         draft: false,
         created_at: None,
     };
-    session.persist(&mut post).await.unwrap();
+    session.add(&mut post).await.unwrap();
     assert!(post.id.is_some());
     assert!(post.created_at.is_some(), "server default written back");
     session.commit().await.unwrap();
@@ -175,7 +178,7 @@ async fn identity_map_and_dirty_checking(db: TestDb) {
     let sessions = setup(&db).await;
     let mut session = sessions.session();
     let mut vlad = w("Vlad");
-    session.persist(&mut vlad).await.unwrap();
+    session.add(&mut vlad).await.unwrap();
     session.commit().await.unwrap();
     let id = vlad.id.unwrap();
 
@@ -188,12 +191,12 @@ async fn identity_map_and_dirty_checking(db: TestDb) {
     assert!(log.take().is_empty(), "identity map hit: no SQL");
 
     // Unchanged: nothing staged, nothing emitted.
-    session.add(&found).unwrap();
+    session.add(&mut found).await.unwrap();
     assert!(!session.is_dirty());
 
     // One field changed: exactly one UPDATE of that column.
     found.nickname = Some("V".into());
-    session.add(&found).unwrap();
+    session.add(&mut found).await.unwrap();
     session.commit().await.unwrap();
     let statements = log.take();
     let updates: Vec<&String> = statements
@@ -237,7 +240,10 @@ async fn identity_map_and_dirty_checking(db: TestDb) {
 async fn bulk_update_and_delete(db: TestDb) {
     let sessions = setup(&db).await;
     let mut session = sessions.session();
-    session.add_all([&w("a1"), &w("a2"), &w("b1")]).unwrap();
+    session
+        .add_all([&mut w("a1"), &mut w("a2"), &mut w("b1")])
+        .await
+        .unwrap();
     session.commit().await.unwrap();
     let n = session
         .execute_update(
@@ -272,14 +278,15 @@ async fn bulk_update_and_delete(db: TestDb) {
 async fn failed_batch_changes_nothing(db: TestDb) {
     let sessions = setup(&db).await;
     let mut session = sessions.session();
-    session.add(&w("first")).unwrap();
+    session.add(&mut w("first")).await.unwrap();
     session.commit().await.unwrap();
 
-    // The third row violates the unique constraint on name.
-    session
-        .add_all([&w("x"), &w("y"), &w("first"), &w("z")])
-        .unwrap();
-    let err = session.commit().await.unwrap_err();
+    // The third row violates the unique constraint on name: the rows
+    // need their generated keys, so `add_all` flushes them at once.
+    let err = session
+        .add_all([&mut w("x"), &mut w("y"), &mut w("first"), &mut w("z")])
+        .await
+        .unwrap_err();
     assert!(err.is_integrity(), "{err:?}");
     assert_eq!(
         count_rows(&db, "worker").await,
@@ -294,7 +301,7 @@ async fn failed_batch_changes_nothing(db: TestDb) {
         "{refused:?}"
     );
     session.rollback().await.unwrap();
-    session.add(&w("after")).unwrap();
+    session.add(&mut w("after")).await.unwrap();
     session.commit().await.unwrap();
     assert_eq!(count_rows(&db, "worker").await, 2);
     drop(session);
@@ -304,13 +311,13 @@ async fn failed_batch_changes_nothing(db: TestDb) {
 async fn version_column_raises_stale_data(db: TestDb) {
     let sessions = setup(&db).await;
     let mut session = sessions.session();
-    let acc = Account {
+    let mut acc = Account {
         id: 1,
         owner: "Vlad".into(),
         balance: 100,
         version: 1,
     };
-    session.add(&acc).unwrap();
+    session.add(&mut acc).await.unwrap();
     session.commit().await.unwrap();
 
     let mut mine: Account = session.get(1_i64).await.unwrap().unwrap();
@@ -319,14 +326,14 @@ async fn version_column_raises_stale_data(db: TestDb) {
     let mut other = sessions.session();
     let mut theirs: Account = other.get(1_i64).await.unwrap().unwrap();
     theirs.balance = 50;
-    other.add(&theirs).unwrap();
+    other.add(&mut theirs).await.unwrap();
     other.commit().await.unwrap();
     let after: Account = other.get(1_i64).await.unwrap().unwrap();
     assert_eq!(after.version, 2, "the version column was incremented");
     other.commit().await.unwrap();
 
     mine.balance = 200;
-    session.add(&mine).unwrap();
+    session.add(&mut mine).await.unwrap();
     let err = session.commit().await.unwrap_err();
     assert!(matches!(err, Error::StaleData { .. }), "{err:?}");
     session.rollback().await.unwrap();
@@ -341,7 +348,7 @@ async fn merge_and_delete(db: TestDb) {
     let sessions = setup(&db).await;
     let mut session = sessions.session();
     let mut vlad = w("Vlad");
-    session.persist(&mut vlad).await.unwrap();
+    session.add(&mut vlad).await.unwrap();
     session.commit().await.unwrap();
 
     // A detached copy (e.g. from a request) merged into a fresh session.
@@ -385,7 +392,7 @@ fn configure_names_the_struct_and_field() {
     }
     let table = Table::new("bad")
         .column(Column::new("id", SqlType::BigInteger).primary_key())
-        .column(Column::new("title", SqlType::Text));
+        .column(Column::new("title", SqlType::Text).not_null());
     let mut registry = Registry::new();
     registry
         .map_imperatively(

@@ -3,8 +3,9 @@
 use domain::{DomainError, ListSpec, Load, Related};
 
 use super::commit_or_rollback;
-use crate::domain::hiring::{NewResume, Resume, Worker};
 use crate::repositories::HiringUow;
+use app_domain::hiring::{NewResume, Resume, Worker};
+use app_domain::{ResumeId, WorkerId};
 
 /// Hires a worker called `name` and returns them with their new id. A
 /// worker of that name already hired is [`DomainError::Conflict`].
@@ -57,7 +58,7 @@ async fn hire_in(
 /// the rules) and returns it stored.
 pub async fn add_resume(
     uow: &mut impl HiringUow,
-    worker_id: i64,
+    worker_id: WorkerId,
     draft: NewResume,
 ) -> Result<Resume, DomainError> {
     let result = add_resume_in(&*uow, worker_id, draft).await;
@@ -66,7 +67,7 @@ pub async fn add_resume(
 
 async fn add_resume_in(
     uow: &impl HiringUow,
-    worker_id: i64,
+    worker_id: WorkerId,
     draft: NewResume,
 ) -> Result<Resume, DomainError> {
     // The worker with their resumes (selectin: two statements), which the
@@ -84,7 +85,7 @@ async fn add_resume_in(
 /// [`Resume::raise`]) and returns it stored.
 pub async fn raise_compensation(
     uow: &mut impl HiringUow,
-    resume_id: i64,
+    resume_id: ResumeId,
     pct: u32,
 ) -> Result<Resume, DomainError> {
     let result = async {
@@ -98,7 +99,7 @@ pub async fn raise_compensation(
 
 /// Dismisses the worker `worker_id`; their resumes go with them (the
 /// foreign key's `ON DELETE CASCADE`).
-pub async fn dismiss(uow: &mut impl HiringUow, worker_id: i64) -> Result<(), DomainError> {
+pub async fn dismiss(uow: &mut impl HiringUow, worker_id: WorkerId) -> Result<(), DomainError> {
     let result = async {
         let worker = uow.workers().get_one(&worker_id).await?;
         uow.workers().remove(&worker).await
@@ -124,11 +125,11 @@ pub async fn roster(uow: &mut impl HiringUow) -> Result<Vec<Worker>, DomainError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::hiring::Workload;
     use crate::testing::FakeHiringUow;
+    use app_domain::hiring::{Skills, Workload};
     use domain::{FilterValue, LoadStrategy};
 
-    fn stored_worker(id: i64, name: &str) -> Worker {
+    fn stored_worker(id: WorkerId, name: &str) -> Worker {
         Worker {
             id: Some(id),
             name: name.to_owned(),
@@ -138,11 +139,12 @@ mod tests {
 
     fn resume(id: i64, worker_id: i64, title: &str, compensation: Option<i32>) -> Resume {
         Resume {
-            id: Some(id),
+            id: Some(ResumeId(id)),
             title: title.to_owned(),
             compensation,
             workload: Workload::FullTime,
-            worker_id,
+            skills: Skills::none(),
+            worker_id: WorkerId(worker_id),
             created_at: None,
             updated_at: None,
         }
@@ -160,10 +162,15 @@ mod tests {
             .expect_add()
             .withf(|w| w.id.is_none() && w.name == "Vlad")
             .times(1)
-            .returning(|w| Ok(Worker { id: Some(1), ..w }));
+            .returning(|w| {
+                Ok(Worker {
+                    id: Some(WorkerId(1)),
+                    ..w
+                })
+            });
         uow.tx.expect_commit().times(1).returning(|| Ok(()));
         let worker = hire(&mut uow, " Vlad ").await?;
-        assert_eq!(worker.id, Some(1));
+        assert_eq!(worker.id, Some(WorkerId(1)));
         assert_eq!(worker.resumes, Related::Loaded(Vec::new()));
         Ok(())
     }
@@ -194,18 +201,29 @@ mod tests {
     async fn hire_with_resumes_adds_them_in_one_batch() -> Result<(), DomainError> {
         let mut uow = FakeHiringUow::default();
         uow.workers.expect_count().returning(|_| Ok(0));
-        uow.workers
-            .expect_add()
-            .returning(|w| Ok(Worker { id: Some(5), ..w }));
+        uow.workers.expect_add().returning(|w| {
+            Ok(Worker {
+                id: Some(WorkerId(5)),
+                ..w
+            })
+        });
         uow.resumes
             .expect_add_all()
-            .withf(|rs| rs.len() == 2 && rs.iter().all(|r| r.worker_id == 5 && r.id.is_none()))
+            .withf(|rs| {
+                rs.len() == 2
+                    && rs
+                        .iter()
+                        .all(|r| r.worker_id == WorkerId(5) && r.id.is_none())
+            })
             .times(1)
             .returning(|rs| {
                 Ok(rs
                     .into_iter()
                     .zip(10..)
-                    .map(|(r, id)| Resume { id: Some(id), ..r })
+                    .map(|(r, id)| Resume {
+                        id: Some(ResumeId(id)),
+                        ..r
+                    })
                     .collect())
             });
         uow.tx.expect_commit().times(1).returning(|| Ok(()));
@@ -214,13 +232,13 @@ mod tests {
             NewResume::new("SQL Tuner", None, Workload::PartTime),
         ];
         let worker = hire_with_resumes(&mut uow, "Ann", drafts).await?;
-        let ids: Vec<Option<i64>> = worker
+        let ids: Vec<Option<ResumeId>> = worker
             .resumes
             .require("resumes")?
             .iter()
             .map(|r| r.id)
             .collect();
-        assert_eq!(ids, [Some(10), Some(11)]);
+        assert_eq!(ids, [Some(ResumeId(10)), Some(ResumeId(11))]);
         Ok(())
     }
 
@@ -228,9 +246,12 @@ mod tests {
     async fn a_bad_resume_means_no_hire() {
         let mut uow = FakeHiringUow::default();
         uow.workers.expect_count().returning(|_| Ok(0));
-        uow.workers
-            .expect_add()
-            .returning(|w| Ok(Worker { id: Some(5), ..w }));
+        uow.workers.expect_add().returning(|w| {
+            Ok(Worker {
+                id: Some(WorkerId(5)),
+                ..w
+            })
+        });
         uow.resumes.expect_add_all().never();
         uow.tx.expect_commit().never();
         uow.tx.expect_rollback().times(1).returning(|| Ok(()));
@@ -239,7 +260,7 @@ mod tests {
         assert!(matches!(err, Err(DomainError::Invalid(_))));
     }
 
-    fn with_resumes(id: i64, resumes: Vec<Resume>) -> Worker {
+    fn with_resumes(id: WorkerId, resumes: Vec<Resume>) -> Worker {
         Worker {
             resumes: Related::Loaded(resumes),
             ..stored_worker(id, "Vlad")
@@ -261,13 +282,18 @@ mod tests {
             });
         uow.resumes
             .expect_add()
-            .withf(|r| r.worker_id == 3 && r.title == "Rust Developer")
+            .withf(|r| r.worker_id == WorkerId(3) && r.title == "Rust Developer")
             .times(1)
-            .returning(|r| Ok(Resume { id: Some(2), ..r }));
+            .returning(|r| {
+                Ok(Resume {
+                    id: Some(ResumeId(2)),
+                    ..r
+                })
+            });
         uow.tx.expect_commit().times(1).returning(|| Ok(()));
         let draft = NewResume::new("Rust Developer", Some(20), Workload::PartTime);
-        let stored = add_resume(&mut uow, 3, draft).await?;
-        assert_eq!(stored.id, Some(2));
+        let stored = add_resume(&mut uow, WorkerId(3), draft).await?;
+        assert_eq!(stored.id, Some(ResumeId(2)));
         Ok(())
     }
 
@@ -283,7 +309,7 @@ mod tests {
         uow.resumes.expect_add().never();
         uow.tx.expect_rollback().times(1).returning(|| Ok(()));
         let draft = NewResume::new("Rust Developer", None, Workload::PartTime);
-        let err = add_resume(&mut uow, 3, draft).await;
+        let err = add_resume(&mut uow, WorkerId(3), draft).await;
         assert!(matches!(err, Err(DomainError::Invalid(m)) if m.contains("already has a resume")));
     }
 
@@ -294,7 +320,7 @@ mod tests {
         uow.resumes.expect_add().never();
         uow.tx.expect_rollback().times(1).returning(|| Ok(()));
         let draft = NewResume::new("Rust Developer", None, Workload::PartTime);
-        let err = add_resume(&mut uow, 9, draft).await;
+        let err = add_resume(&mut uow, WorkerId(9), draft).await;
         assert!(err.is_err_and(|e| e.is_not_found()));
     }
 
@@ -303,7 +329,7 @@ mod tests {
         let mut uow = FakeHiringUow::default();
         uow.resumes
             .expect_get_one()
-            .returning(|id| Ok(resume(*id, 1, "Dev", Some(1000))));
+            .returning(|id| Ok(resume(id.0, 1, "Dev", Some(1000))));
         uow.resumes
             .expect_add()
             .withf(|r| r.compensation == Some(1100))
@@ -311,7 +337,9 @@ mod tests {
             .returning(Ok);
         uow.tx.expect_commit().times(1).returning(|| Ok(()));
         assert_eq!(
-            raise_compensation(&mut uow, 4, 10).await?.compensation,
+            raise_compensation(&mut uow, ResumeId(4), 10)
+                .await?
+                .compensation,
             Some(1100)
         );
         Ok(())
@@ -322,10 +350,10 @@ mod tests {
         let mut uow = FakeHiringUow::default();
         uow.resumes
             .expect_get_one()
-            .returning(|id| Ok(resume(*id, 1, "Dev", Some(1000))));
+            .returning(|id| Ok(resume(id.0, 1, "Dev", Some(1000))));
         uow.resumes.expect_add().never();
         uow.tx.expect_rollback().times(1).returning(|| Ok(()));
-        assert!(raise_compensation(&mut uow, 4, 90).await.is_err());
+        assert!(raise_compensation(&mut uow, ResumeId(4), 90).await.is_err());
     }
 
     #[tokio::test]
@@ -339,7 +367,7 @@ mod tests {
             .expect_commit()
             .times(1)
             .returning(|| Err(DomainError::unavailable("connection lost")));
-        let err = dismiss(&mut uow, 1).await;
+        let err = dismiss(&mut uow, WorkerId(1)).await;
         assert!(err.is_err_and(|e| e.is_retryable()));
     }
 
@@ -357,9 +385,9 @@ mod tests {
             .times(1)
             .returning(|_, _| {
                 Ok(vec![
-                    with_resumes(1, Vec::new()),
+                    with_resumes(WorkerId(1), Vec::new()),
                     with_resumes(
-                        2,
+                        WorkerId(2),
                         vec![resume(7, 2, "Dev", None), resume(8, 2, "Ops", None)],
                     ),
                 ])

@@ -5,8 +5,9 @@ use chrono::{NaiveDateTime, Timelike};
 use domain::{DomainError, ListSpec, Load};
 
 use super::commit_or_rollback;
-use crate::domain::publishing::{Post, Publisher, Tag};
 use crate::repositories::PublishingUow;
+use app_domain::publishing::{Post, Publisher, Tag};
+use app_domain::{PostId, PublisherId};
 
 /// Now, in UTC, to the second (every backend stores that exactly).
 fn now() -> NaiveDateTime {
@@ -39,7 +40,7 @@ pub async fn found_publisher(
 /// unique per publisher) and returns it stored.
 pub async fn draft_post(
     uow: &mut impl PublishingUow,
-    publisher_id: i64,
+    publisher_id: PublisherId,
     title: &str,
 ) -> Result<Post, DomainError> {
     let result = async {
@@ -55,8 +56,8 @@ pub async fn draft_post(
 /// publisher's aggregate checks that the post is theirs and still a draft.
 pub async fn publish_post(
     uow: &mut impl PublishingUow,
-    publisher_id: i64,
-    post_id: i64,
+    publisher_id: PublisherId,
+    post_id: PostId,
 ) -> Result<Post, DomainError> {
     let result = async {
         let mut publisher = uow.publishers().get_with_posts(publisher_id).await?;
@@ -78,7 +79,7 @@ pub async fn publish_post(
 /// relationship writes the `post_tag` rows at commit.
 pub async fn tag_post(
     uow: &mut impl PublishingUow,
-    post_id: i64,
+    post_id: PostId,
     names: &[&str],
 ) -> Result<Vec<Tag>, DomainError> {
     let result = tag_post_in(&*uow, post_id, names).await;
@@ -87,7 +88,7 @@ pub async fn tag_post(
 
 async fn tag_post_in(
     uow: &impl PublishingUow,
-    post_id: i64,
+    post_id: PostId,
     names: &[&str],
 ) -> Result<Vec<Tag>, DomainError> {
     let mut wanted: Vec<Tag> = names
@@ -150,11 +151,12 @@ pub async fn catalogue(uow: &mut impl PublishingUow) -> Result<Vec<Publisher>, D
 mod tests {
     use super::*;
     use crate::testing::FakePublishingUow;
+    use app_domain::TagId;
     use domain::{FilterValue, LoadStep, LoadStrategy, Related};
 
     fn publisher(id: i64, posts: Vec<Post>) -> Publisher {
         Publisher {
-            id: Some(id),
+            id: Some(PublisherId(id)),
             name: "Manning".into(),
             posts: Related::Loaded(posts),
         }
@@ -162,10 +164,10 @@ mod tests {
 
     fn post(id: i64, publisher_id: i64, title: &str, draft: bool) -> Post {
         Post {
-            id: Some(id),
+            id: Some(PostId(id)),
             title: title.into(),
             draft,
-            publisher_id,
+            publisher_id: PublisherId(publisher_id),
             created_at: None,
             published_at: None,
             tags: Related::NotLoaded,
@@ -174,7 +176,7 @@ mod tests {
 
     fn tag(id: i64, name: &str) -> Tag {
         Tag {
-            id: Some(id),
+            id: Some(TagId(id)),
             name: name.into(),
         }
     }
@@ -194,14 +196,22 @@ mod tests {
         let mut uow = FakePublishingUow::default();
         uow.publishers
             .expect_get_with_posts()
-            .returning(|id| Ok(publisher(id, vec![post(1, id, "Old", false)])));
+            .returning(|id| Ok(publisher(id.0, vec![post(1, id.0, "Old", false)])));
         uow.posts
             .expect_add()
-            .withf(|p| p.draft && p.publisher_id == 2 && p.title == "New")
+            .withf(|p| p.draft && p.publisher_id == PublisherId(2) && p.title == "New")
             .times(1)
-            .returning(|p| Ok(Post { id: Some(9), ..p }));
+            .returning(|p| {
+                Ok(Post {
+                    id: Some(PostId(9)),
+                    ..p
+                })
+            });
         uow.tx.expect_commit().times(1).returning(|| Ok(()));
-        assert_eq!(draft_post(&mut uow, 2, "New").await?.id, Some(9));
+        assert_eq!(
+            draft_post(&mut uow, PublisherId(2), "New").await?.id,
+            Some(PostId(9))
+        );
         Ok(())
     }
 
@@ -210,14 +220,16 @@ mod tests {
         let mut uow = FakePublishingUow::default();
         uow.publishers
             .expect_get_with_posts()
-            .returning(|id| Ok(publisher(id, vec![post(5, id, "Draft", true)])));
+            .returning(|id| Ok(publisher(id.0, vec![post(5, id.0, "Draft", true)])));
         uow.posts
             .expect_add()
-            .withf(|p| p.id == Some(5) && !p.draft && p.published_at.is_some())
+            .withf(|p| p.id == Some(PostId(5)) && !p.draft && p.published_at.is_some())
             .times(1)
             .returning(Ok);
         uow.tx.expect_commit().times(1).returning(|| Ok(()));
-        assert!(publish_post(&mut uow, 1, 5).await?.is_published());
+        assert!(publish_post(&mut uow, PublisherId(1), PostId(5))
+            .await?
+            .is_published());
         Ok(())
     }
 
@@ -226,12 +238,12 @@ mod tests {
         let mut uow = FakePublishingUow::default();
         uow.publishers
             .expect_get_with_posts()
-            .returning(|id| Ok(publisher(id, vec![post(5, id, "Done", false)])));
+            .returning(|id| Ok(publisher(id.0, vec![post(5, id.0, "Done", false)])));
         uow.posts.expect_add().never();
         uow.tx.expect_rollback().times(2).returning(|| Ok(()));
-        let twice = publish_post(&mut uow, 1, 5).await;
+        let twice = publish_post(&mut uow, PublisherId(1), PostId(5)).await;
         assert!(matches!(twice, Err(DomainError::Invalid(m)) if m.contains("already published")));
-        let elsewhere = publish_post(&mut uow, 1, 6).await;
+        let elsewhere = publish_post(&mut uow, PublisherId(1), PostId(6)).await;
         assert!(elsewhere.is_err_and(|e| e.is_not_found()));
     }
 
@@ -240,10 +252,10 @@ mod tests {
         let mut uow = FakePublishingUow::default();
         uow.posts
             .expect_get_with()
-            .withf(|id, load| *id == 7 && load.len() == 1 && load[0].path() == "tags")
+            .withf(|id, load| *id == PostId(7) && load.len() == 1 && load[0].path() == "tags")
             .times(1)
             .returning(|id, _| {
-                let mut p = post(*id, 1, "Post", true);
+                let mut p = post(id.0, 1, "Post", true);
                 p.tags = Related::Loaded(vec![tag(1, "rust")]);
                 Ok(Some(p))
             });
@@ -258,19 +270,28 @@ mod tests {
             .expect_add_all()
             .withf(|tags| tags.len() == 1 && tags[0].name == "orm")
             .times(1)
-            .returning(|tags| Ok(tags.into_iter().map(|t| Tag { id: Some(3), ..t }).collect()));
+            .returning(|tags| {
+                Ok(tags
+                    .into_iter()
+                    .map(|t| Tag {
+                        id: Some(TagId(3)),
+                        ..t
+                    })
+                    .collect())
+            });
         // The post goes back with its tags: the relationship writes the links.
         uow.posts
             .expect_add()
             .withf(|p| {
                 p.tags.get().is_some_and(|ts| {
-                    ts.iter().map(|t| t.id).collect::<Vec<_>>() == [Some(3), Some(1), Some(2)]
+                    ts.iter().map(|t| t.id).collect::<Vec<_>>()
+                        == [Some(TagId(3)), Some(TagId(1)), Some(TagId(2))]
                 })
             })
             .times(1)
             .returning(Ok);
         uow.tx.expect_commit().times(1).returning(|| Ok(()));
-        let tags = tag_post(&mut uow, 7, &["Rust", "sql", "orm", "rust "]).await?;
+        let tags = tag_post(&mut uow, PostId(7), &["Rust", "sql", "orm", "rust "]).await?;
         let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["orm", "rust", "sql"]);
         Ok(())
@@ -280,7 +301,7 @@ mod tests {
     async fn tag_post_with_known_tags_stores_nothing() -> Result<(), DomainError> {
         let mut uow = FakePublishingUow::default();
         uow.posts.expect_get_with().returning(|id, _| {
-            let mut p = post(*id, 1, "Post", true);
+            let mut p = post(id.0, 1, "Post", true);
             p.tags = Related::Loaded(vec![tag(2, "sql"), tag(1, "rust")]);
             Ok(Some(p))
         });
@@ -290,7 +311,7 @@ mod tests {
         uow.tags.expect_add_all().returning(Ok);
         uow.posts.expect_add().never();
         uow.tx.expect_commit().times(1).returning(|| Ok(()));
-        let tags = tag_post(&mut uow, 7, &["rust"]).await?;
+        let tags = tag_post(&mut uow, PostId(7), &["rust"]).await?;
         let names: Vec<&str> = tags.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["rust", "sql"]);
         Ok(())
@@ -302,7 +323,7 @@ mod tests {
         uow.posts.expect_get_with().returning(|_, _| Ok(None));
         uow.tags.expect_list().never();
         uow.tx.expect_rollback().times(1).returning(|| Ok(()));
-        let err = tag_post(&mut uow, 7, &["rust"]).await;
+        let err = tag_post(&mut uow, PostId(7), &["rust"]).await;
         assert!(err.is_err_and(|e| e.is_not_found()));
     }
 
@@ -311,7 +332,7 @@ mod tests {
         let mut uow = FakePublishingUow::default();
         uow.posts.expect_get_with().never();
         uow.tx.expect_rollback().times(1).returning(|| Ok(()));
-        assert!(tag_post(&mut uow, 7, &["two words"]).await.is_err());
+        assert!(tag_post(&mut uow, PostId(7), &["two words"]).await.is_err());
     }
 
     #[tokio::test]

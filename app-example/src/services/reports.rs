@@ -3,8 +3,8 @@
 use domain::DomainError;
 
 use super::commit_or_rollback;
-use crate::domain::hiring::CompensationLine;
 use crate::repositories::HiringUow;
+use app_domain::hiring::CompensationLine;
 
 /// The seed's analytic query (see [`report`](crate::report)): every
 /// resume's compensation and its difference to the average of its

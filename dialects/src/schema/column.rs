@@ -149,6 +149,19 @@ impl Column {
         }
     }
 
+    /// The same column with another type (a mapping adjusting the type it
+    /// inferred: `|c| c.of_type(SqlType::string(256))`).
+    pub fn of_type(mut self, ty: SqlType) -> Self {
+        self.ty = ty;
+        self
+    }
+
+    /// The same column under another name.
+    pub fn renamed(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
     /// Makes the column (part of) the primary key.
     pub fn primary_key(mut self) -> Self {
         self.primary_key = true;

@@ -6,31 +6,57 @@
 //! values in field order. Everything the unit of work needs besides those
 //! is in the untyped [`MapperInfo`], so flush planning never touches `T`.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
 
 use dialects::schema::ColumnDefault;
 use dialects::sql::expr::{ColumnRef, Source};
-use dialects::{Expr, SqlType, Table, Value, ValueError};
+use dialects::{Expr, SqlType, Table, Value};
 
-/// Reads every mapped field, in field order.
-pub type GetFn<T> = Box<dyn Fn(&T) -> Vec<Value> + Send + Sync>;
-/// Writes one value into the field at a position.
-pub type SetFn<T> = Box<dyn Fn(&mut T, usize, Value) -> Result<(), ValueError> + Send + Sync>;
-/// Builds the struct from values in field order (relationship fields
-/// empty), taking the values it keeps out of the slice (they are left
-/// NULL): a loaded row's text moves into the object without a copy.
-pub type BuildFn<T> = Box<dyn Fn(&mut [Value]) -> Result<T, ValueError> + Send + Sync>;
+use super::canon::Canon;
+use super::codec::{CodecError, ScalarCodec};
 
-/// One field's value for [`mapping!`](crate::mapping)'s build closure:
-/// the value at its position, taken out of the row (NULL left behind, NULL
-/// past the end) and converted to the field's type.
-#[doc(hidden)]
-#[inline]
-pub fn field_take<T: TryFrom<Value>>(value: Option<&mut Value>) -> Result<T, T::Error> {
-    T::try_from(value.map_or(Value::Null, |v| std::mem::replace(v, Value::Null)))
+/// A field's codec failed on the field at column position `column`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The position of the field's (first) column.
+    pub column: usize,
+    /// What the codec said.
+    pub error: CodecError,
 }
+
+impl FieldError {
+    /// The error of the field at column position `column`.
+    #[doc(hidden)]
+    #[inline]
+    pub fn at(column: usize) -> impl FnOnce(CodecError) -> FieldError {
+        move |error| FieldError { column, error }
+    }
+
+    /// A row with fewer values than the mapping has columns.
+    #[doc(hidden)]
+    pub fn short_row(column: usize) -> FieldError {
+        FieldError {
+            column,
+            error: CodecError::new("the row has fewer values than the mapping has columns"),
+        }
+    }
+}
+
+/// Appends every mapped column's value, in column order.
+pub type GetFn<T> = Box<dyn Fn(&T, &mut Vec<Value>) -> Result<(), FieldError> + Send + Sync>;
+/// Writes every mapped field from values in column order (normalised),
+/// taking the values it keeps.
+pub type WriteFn<T> = Box<dyn Fn(&mut T, &mut [Value]) -> Result<(), FieldError> + Send + Sync>;
+/// Builds the struct from values in column order (normalised;
+/// relationship fields empty), taking the values it keeps out of the
+/// slice (they are left NULL): a loaded row's text moves into the object
+/// without a copy.
+pub type BuildFn<T> = Box<dyn Fn(&mut [Value]) -> Result<T, FieldError> + Send + Sync>;
+/// The column value of a key given as the type of the field at a column
+/// position (or its inner type); `None` when it is neither.
+pub type KeyFn = Box<dyn Fn(usize, &dyn Any) -> Option<Result<Value, FieldError>> + Send + Sync>;
 
 /// What the unit of work knows about a mapping, without its Rust type.
 #[derive(Debug)]
@@ -41,10 +67,13 @@ pub struct MapperInfo {
     pub type_name: &'static str,
     /// The mapped table.
     pub table: Table,
-    /// Mapped fields, in field order.
+    /// The field each mapped column belongs to, in column order (a
+    /// composite field owns several columns).
     pub fields: Vec<&'static str>,
-    /// The column of each field.
+    /// The mapped columns, in column order.
     pub columns: Vec<String>,
+    /// The normal form of each column's values.
+    pub canon: Vec<Canon>,
     /// Positions of the primary key fields.
     pub pk: Vec<usize>,
     /// Position of the optimistic-concurrency version field.
@@ -140,13 +169,68 @@ impl MapperInfo {
 pub struct Mapper<T> {
     pub(crate) info: Arc<MapperInfo>,
     pub(crate) get: GetFn<T>,
-    pub(crate) set: SetFn<T>,
+    pub(crate) write: WriteFn<T>,
     pub(crate) build: BuildFn<T>,
+    pub(crate) key: KeyFn,
 }
 
 impl<T> std::fmt::Debug for Mapper<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Mapper").field("info", &self.info).finish()
+    }
+}
+
+impl MapperInfo {
+    /// The error of a codec that failed on the field at column `at`.
+    pub(crate) fn codec_error(&self, e: FieldError) -> crate::Error {
+        crate::Error::Codec {
+            type_name: self.type_name,
+            field: self.fields.get(e.column).copied().unwrap_or("?"),
+            column: self.columns.get(e.column).cloned().unwrap_or_default(),
+            value_type: e.error.value_type,
+            message: e.error.message,
+        }
+    }
+
+    /// Brings a row of values in column order to the columns' declared
+    /// types (see [`canon`](super::canon)); a value that cannot be is an
+    /// error naming the field and the column.
+    #[inline]
+    pub fn normalise(&self, row: &mut [Value]) -> Result<(), crate::Error> {
+        for (i, (v, c)) in row.iter_mut().zip(&self.canon).enumerate() {
+            if let Err(e) = c.apply(v) {
+                return Err(self.codec_error(FieldError {
+                    column: i,
+                    error: CodecError {
+                        message: format!(
+                            "the value does not fit the column's type {:?}",
+                            self.table
+                                .get_column(&self.columns[i])
+                                .map(|c| c.sql_type().clone())
+                                .unwrap_or(SqlType::Text)
+                        ),
+                        value_type: Some(e.found),
+                    },
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Brings one value of column `i` to its declared type.
+    pub(crate) fn normalise_one(&self, i: usize, v: &mut Value) -> Result<(), crate::Error> {
+        match self.canon.get(i) {
+            Some(c) => c.apply(v).map_err(|e| {
+                self.codec_error(FieldError {
+                    column: i,
+                    error: CodecError {
+                        message: "the value does not fit the column's type".into(),
+                        value_type: Some(e.found),
+                    },
+                })
+            }),
+            None => Ok(()),
+        }
     }
 }
 
@@ -161,26 +245,27 @@ impl<T: 'static> Mapper<T> {
         &self.info.table
     }
 
-    /// Every mapped field's value, in field order.
-    pub fn values(&self, obj: &T) -> Vec<Value> {
-        (self.get)(obj)
+    /// Every mapped column's value, in column order, as the columns'
+    /// declared types hold them (the form the identity map compares).
+    pub fn values(&self, obj: &T) -> Result<Vec<Value>, crate::Error> {
+        let mut out = Vec::with_capacity(self.info.columns.len());
+        (self.get)(obj, &mut out).map_err(|e| self.info.codec_error(e))?;
+        self.info.normalise(&mut out)?;
+        Ok(out)
     }
 
-    /// Builds `T` from values in field order.
+    /// Builds `T` from values in column order.
     pub fn build(&self, mut values: Vec<Value>) -> Result<T, crate::Error> {
         self.build_take(&mut values)
     }
 
-    /// Builds `T` from values in field order, taking the values it keeps
-    /// out of the slice (NULL is left behind).
+    /// Builds `T` from values in column order (normalised), taking the
+    /// values it keeps out of the slice (NULL is left behind).
     pub fn build_take(&self, values: &mut [Value]) -> Result<T, crate::Error> {
-        (self.build)(values).map_err(|e| crate::Error::Decode {
-            column: self.info.type_name.to_owned(),
-            message: e.to_string(),
-        })
+        (self.build)(values).map_err(|e| self.info.codec_error(e))
     }
 
-    /// Builds `T` from a copy of values in field order, leaving them to
+    /// Builds `T` from a copy of values in column order, leaving them to
     /// the caller.
     pub fn build_from(&self, values: &[Value]) -> Result<T, crate::Error> {
         self.build(values.to_vec())
@@ -188,22 +273,114 @@ impl<T: 'static> Mapper<T> {
 
     /// Writes every value into `obj` (after a refresh or an insert).
     pub fn write_back(&self, obj: &mut T, values: &[Value]) -> Result<(), crate::Error> {
-        for (i, v) in values.iter().enumerate() {
-            (self.set)(obj, i, v.clone()).map_err(|e| crate::Error::Decode {
-                column: self.info.columns[i].clone(),
-                message: e.to_string(),
-            })?;
+        let mut values = values.to_vec();
+        (self.write)(obj, &mut values).map_err(|e| self.info.codec_error(e))
+    }
+
+    /// The primary key values of an identity given as the key field's
+    /// type, its inner type (`WorkerId` for an `Option<WorkerId>` field) or
+    /// a plain value, normalised to the key columns' types; for a
+    /// composite key, a `Vec<Value>` in key-column order.
+    pub fn key_values(&self, key: &dyn Any) -> Result<Vec<Value>, crate::Error> {
+        let info = &self.info;
+        let mut out = match key.downcast_ref::<Vec<Value>>() {
+            Some(values) => values.clone(),
+            None if info.pk.len() == 2 => plain_pair(key).ok_or_else(|| crate::Error::Mapping {
+                type_name: info.type_name,
+                field: "(primary key)".into(),
+                message: "a two-column key is a pair of plain values or a `Vec<Value>`".into(),
+            })?,
+            None => {
+                let [pk] = info.pk.as_slice() else {
+                    return Err(crate::Error::Mapping {
+                        type_name: info.type_name,
+                        field: "(primary key)".into(),
+                        message: format!(
+                            "a {}-column key is given as a `Vec<Value>` in key-column order",
+                            info.pk.len()
+                        ),
+                    });
+                };
+                let value = match (self.key)(*pk, key) {
+                    Some(v) => v.map_err(|e| info.codec_error(e))?,
+                    None => plain_key(key).ok_or_else(|| crate::Error::Mapping {
+                        type_name: info.type_name,
+                        field: info.fields[*pk].to_owned(),
+                        message: "the key is neither the key field's type nor a plain value".into(),
+                    })?,
+                };
+                vec![value]
+            }
+        };
+        if out.len() != info.pk.len() {
+            return Err(crate::Error::Mapping {
+                type_name: info.type_name,
+                field: "(primary key)".into(),
+                message: format!(
+                    "the key has {} value(s); the primary key {} column(s)",
+                    out.len(),
+                    info.pk.len()
+                ),
+            });
         }
-        Ok(())
+        for (v, &i) in out.iter_mut().zip(&info.pk) {
+            info.normalise_one(i, v)?;
+        }
+        Ok(out)
     }
 }
 
+/// A key given as a plain value (`7`, `"a"`, a `Uuid`, a `Value`).
+fn plain_key(key: &dyn Any) -> Option<Value> {
+    macro_rules! try_types {
+        ($($t:ty),*) => {$(
+            if let Some(k) = key.downcast_ref::<$t>() {
+                return Some(Value::from(k.clone()));
+            }
+        )*};
+    }
+    if let Some(v) = key.downcast_ref::<Value>() {
+        return Some(v.clone());
+    }
+    if let Some(s) = key.downcast_ref::<&'static str>() {
+        return Some(Value::from(*s));
+    }
+    try_types!(i64, i32, i16, String, uuid::Uuid);
+    None
+}
+
+/// A composite key given as a pair of plain values (`(7_i64, "a".to_owned())`).
+fn plain_pair(key: &dyn Any) -> Option<Vec<Value>> {
+    macro_rules! pairs {
+        ($($a:ty),*; $($b:ty),*) => {
+            pairs!(@outer [$($a),*] [$($b),*])
+        };
+        (@outer [$($a:ty),*] $bs:tt) => {
+            $( pairs!(@inner $a $bs); )*
+        };
+        (@inner $a:ty [$($b:ty),*]) => {
+            $(
+                if let Some((x, y)) = key.downcast_ref::<($a, $b)>() {
+                    return Some(vec![Value::from(x.clone()), Value::from(y.clone())]);
+                }
+            )*
+        };
+    }
+    pairs!(i64, i32, String, uuid::Uuid; i64, i32, String, uuid::Uuid);
+    None
+}
+
 /// A typed handle on a mapped column: `worker::name.eq("Vlad")` only
-/// accepts what converts into the field's Rust type `V`.
+/// accepts what converts into the field's Rust type `V`, and binds it
+/// through the field's codec (`resume::worker_id.eq(WorkerId(3))`).
+///
+/// Comparing with a value the codec writes as NULL (`None`) is
+/// `IS NULL` / `IS NOT NULL`, as SQLAlchemy renders `col == None`.
 pub struct Col<T, V> {
     table: &'static str,
     column: &'static str,
-    _marker: PhantomData<fn() -> (T, V)>,
+    encode: fn(&V) -> Result<Value, CodecError>,
+    _marker: PhantomData<fn() -> T>,
 }
 
 impl<T, V> Clone for Col<T, V> {
@@ -220,12 +397,34 @@ impl<T, V> std::fmt::Debug for Col<T, V> {
     }
 }
 
-impl<T, V: Into<Value>> Col<T, V> {
-    /// A handle on `table.column`.
+fn encode_native<V: Clone + Into<Value>>(v: &V) -> Result<Value, CodecError> {
+    Ok(v.clone().into())
+}
+
+impl<T, V: Clone + Into<Value>> Col<T, V> {
+    /// A handle on `table.column` for a field type `Value` converts itself.
     pub const fn new(table: &'static str, column: &'static str) -> Self {
         Col {
             table,
             column,
+            encode: encode_native::<V>,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T, V> Col<T, V> {
+    /// A handle on `table.column` whose values go through `encode` (the
+    /// field's codec; what [`model!`](crate::model) generates).
+    pub const fn with_codec(
+        table: &'static str,
+        column: &'static str,
+        encode: fn(&V) -> Result<Value, CodecError>,
+    ) -> Self {
+        Col {
+            table,
+            column,
+            encode,
             _marker: PhantomData,
         }
     }
@@ -233,6 +432,11 @@ impl<T, V: Into<Value>> Col<T, V> {
     /// The column name.
     pub fn name(&self) -> &'static str {
         self.column
+    }
+
+    /// The table name.
+    pub fn table_name(&self) -> &'static str {
+        self.table
     }
 
     /// The column as a Core expression.
@@ -247,48 +451,64 @@ impl<T, V: Into<Value>> Col<T, V> {
         })
     }
 
-    fn value(v: impl Into<V>) -> Value {
-        v.into().into()
+    /// A field value as the bound value the codec writes.
+    pub fn bind(&self, v: impl Into<V>) -> Result<Value, CodecError> {
+        (self.encode)(&v.into())
     }
 
-    /// `column = value`.
+    fn compare(
+        &self,
+        v: impl Into<V>,
+        op: fn(Expr, Value) -> Expr,
+        null: fn(Expr) -> Expr,
+    ) -> Expr {
+        match self.bind(v) {
+            Ok(Value::Null) => null(self.expr()),
+            Ok(v) => op(self.expr(), v),
+            Err(e) => invalid(self, &e),
+        }
+    }
+
+    /// `column = value` (`IS NULL` for a value written as NULL).
     pub fn eq(&self, v: impl Into<V>) -> Expr {
-        self.expr().eq(Self::value(v))
+        self.compare(v, Expr::eq, |e| e.is_null())
     }
 
-    /// `column <> value`.
+    /// `column <> value` (`IS NOT NULL` for a value written as NULL).
     pub fn ne(&self, v: impl Into<V>) -> Expr {
-        self.expr().ne(Self::value(v))
+        self.compare(v, Expr::ne, |e| e.is_not_null())
     }
 
     /// `column < value`.
     pub fn lt(&self, v: impl Into<V>) -> Expr {
-        self.expr().lt(Self::value(v))
+        self.compare(v, Expr::lt, null_never)
     }
 
     /// `column <= value`.
     pub fn le(&self, v: impl Into<V>) -> Expr {
-        self.expr().le(Self::value(v))
+        self.compare(v, Expr::le, null_never)
     }
 
     /// `column > value`.
     pub fn gt(&self, v: impl Into<V>) -> Expr {
-        self.expr().gt(Self::value(v))
+        self.compare(v, Expr::gt, null_never)
     }
 
     /// `column >= value`.
     pub fn ge(&self, v: impl Into<V>) -> Expr {
-        self.expr().ge(Self::value(v))
+        self.compare(v, Expr::ge, null_never)
     }
 
     /// `column IN (values)`.
     pub fn in_<I: IntoIterator<Item = W>, W: Into<V>>(&self, values: I) -> Expr {
-        self.expr().in_(
-            values
-                .into_iter()
-                .map(|v| Self::value(v))
-                .collect::<Vec<_>>(),
-        )
+        let mut list = Vec::new();
+        for v in values {
+            match self.bind(v) {
+                Ok(v) => list.push(v),
+                Err(e) => return invalid(self, &e),
+            }
+        }
+        self.expr().in_(list)
     }
 
     /// `column LIKE pattern`.
@@ -317,17 +537,30 @@ impl<T, V: Into<Value>> Col<T, V> {
     }
 }
 
+/// An ordering comparison with NULL matches no row (as in SQL).
+fn null_never(e: Expr) -> Expr {
+    e.eq(Value::Null)
+}
+
+fn invalid<T, V>(col: &Col<T, V>, e: &CodecError) -> Expr {
+    Expr::Invalid(Box::new(dialects::CompileError::Invalid(format!(
+        "cannot bind a value for `{}.{}`: {e}",
+        col.table, col.column
+    ))))
+}
+
 impl<T, V> From<Col<T, V>> for Expr {
     fn from(c: Col<T, V>) -> Expr {
-        Expr::Column(ColumnRef {
-            source: Some(Arc::new(Source::Table {
-                name: c.table.into(),
-                schema: None,
-                columns: Arc::from(vec![Arc::<str>::from(c.column)]),
-            })),
-            name: c.column.into(),
-        })
+        c.expr()
     }
+}
+
+/// Encodes a field value through a single-column codec (what
+/// [`model!`](crate::model)'s typed handles call).
+#[doc(hidden)]
+#[inline]
+pub fn encode_with<F, C: ScalarCodec<F>>(codec: &C, v: &F) -> Result<Value, CodecError> {
+    codec.encode_one(v)
 }
 
 /// The SQL type a Rust field type maps to when a table is inferred from a
@@ -338,6 +571,13 @@ pub trait SqlTypeOf {
     /// Whether the column accepts NULL.
     fn nullable() -> bool {
         false
+    }
+    /// For `Option<T>`: a key given as `T` (see
+    /// [`Codec::encode_key`](super::codec::Codec::encode_key)).
+    #[doc(hidden)]
+    fn inner_key_value(key: &dyn Any) -> Option<Value> {
+        let _ = key;
+        None
     }
 }
 
@@ -369,11 +609,14 @@ sql_type_of! {
     serde_json::Value => SqlType::Json,
 }
 
-impl<T: SqlTypeOf> SqlTypeOf for Option<T> {
+impl<T: SqlTypeOf + Clone + Into<Value> + 'static> SqlTypeOf for Option<T> {
     fn sql_type() -> SqlType {
         T::sql_type()
     }
     fn nullable() -> bool {
         true
+    }
+    fn inner_key_value(key: &dyn Any) -> Option<Value> {
+        key.downcast_ref::<T>().map(|k| k.clone().into())
     }
 }

@@ -32,6 +32,8 @@
 //! # Ok(()) }
 //! ```
 
+pub mod canon;
+pub mod codec;
 pub mod identity;
 pub mod loading;
 pub mod macros;
@@ -46,9 +48,11 @@ pub use identity::{IdentityKey, KeyPart};
 pub use loading::{
     contains_eager, joinedload, load, noload, raiseload, selectinload, Load, Strategy,
 };
-pub use mapper::{Col, Mapper, MapperInfo, SqlTypeOf};
+pub use mapper::{Col, FieldError, Mapper, MapperInfo, SqlTypeOf};
 pub use query::{delete, select, update, Delete, ScalarResult, Select, Update};
-pub use registry::{presets, FieldSpec, MapperBuilder, Mappers, MappingSpec, Registry};
+pub use registry::{
+    column_fn, presets, ColumnFn, FieldSpec, MapperBuilder, Mappers, MappingSpec, Model, Registry,
+};
 pub use relationship::{
     Cascade, ManyField, OneField, RelOptions, RelationKind, RelationshipDef, RelationshipInfo,
 };

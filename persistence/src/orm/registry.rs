@@ -7,28 +7,33 @@ use std::sync::{Arc, OnceLock};
 
 use dialects::{Column, Index, MetaData, SqlType, Table, UniqueConstraint, Value};
 
+use super::canon::Canon;
+use super::codec::Codec;
 use super::identity::FastMap;
-use super::mapper::{BuildFn, GetFn, Mapper, MapperInfo, SetFn, SqlTypeOf};
+use super::mapper::{BuildFn, GetFn, KeyFn, Mapper, MapperInfo, SqlTypeOf, WriteFn};
 use super::relationship::{RelAccess, RelationKind, RelationshipDef, RelationshipInfo, Resolved};
 use crate::error::Error;
 
-/// One mapped field: its name, column and Rust type.
+/// One mapped column: the field it belongs to, its name, and what the
+/// field's codec writes into it.
 #[derive(Debug, Clone)]
 pub struct FieldSpec {
-    /// The struct field.
+    /// The struct field (a composite field owns several columns).
     pub field: &'static str,
     /// The column it maps to.
     pub column: &'static str,
-    /// The Rust type's name, for messages.
+    /// The field's Rust type, for messages.
     pub rust_type: &'static str,
-    /// The column type the Rust type implies.
+    /// The column type the codec writes (what a table inferred from the
+    /// mapping declares; an explicit table's column must fit it).
     pub sql_type: SqlType,
-    /// Whether the Rust type is an `Option`.
+    /// Whether the codec writes NULL (an `Option` field).
     pub nullable: bool,
 }
 
 impl FieldSpec {
-    /// The spec of field `field: R` mapped to `column`.
+    /// The spec of field `field: R` mapped to `column` through `R`'s
+    /// native codec.
     pub fn of<R: SqlTypeOf + 'static>(field: &'static str, column: &'static str) -> Self {
         FieldSpec {
             field,
@@ -38,26 +43,148 @@ impl FieldSpec {
             nullable: R::nullable(),
         }
     }
+
+    /// The spec of the `i`-th column that `codec` writes for field
+    /// `field: F`.
+    pub fn from_codec<F, C: Codec<F>>(
+        field: &'static str,
+        column: &'static str,
+        codec: &C,
+        i: usize,
+    ) -> Self {
+        let shape = codec.shape(i);
+        FieldSpec {
+            field,
+            column,
+            rust_type: std::any::type_name::<F>(),
+            sql_type: shape.sql_type,
+            nullable: shape.nullable,
+        }
+    }
 }
 
-/// Everything [`mapping!`](crate::mapping) generates for a struct.
+/// Everything [`mapping!`](crate::mapping) or [`model!`](crate::model)
+/// generates for a struct: its columns and the closures that read,
+/// write and build it through the fields' codecs.
 pub struct MappingSpec<T> {
     pub(crate) fields: Vec<FieldSpec>,
     pub(crate) get: GetFn<T>,
-    pub(crate) set: SetFn<T>,
+    pub(crate) write: WriteFn<T>,
     pub(crate) build: BuildFn<T>,
+    pub(crate) key: KeyFn,
 }
 
 impl<T> MappingSpec<T> {
-    /// A spec from its parts (what the macro calls).
-    pub fn new(fields: Vec<FieldSpec>, get: GetFn<T>, set: SetFn<T>, build: BuildFn<T>) -> Self {
+    /// A spec from its parts (what the macros call).
+    pub fn new(
+        fields: Vec<FieldSpec>,
+        get: GetFn<T>,
+        write: WriteFn<T>,
+        build: BuildFn<T>,
+        key: KeyFn,
+    ) -> Self {
         MappingSpec {
             fields,
             get,
-            set,
+            write,
             build,
+            key,
         }
     }
+}
+
+/// Adjusts an inferred column (a preset, or a closure in a
+/// [`model!`](crate::model) declaration).
+pub type ColumnFn = Box<dyn FnOnce(Column) -> Column>;
+
+/// Boxes a column adjustment (what [`model!`](crate::model) calls for
+/// `= ...`).
+#[doc(hidden)]
+pub fn column_fn(f: impl FnOnce(Column) -> Column + 'static) -> ColumnFn {
+    Box::new(f)
+}
+
+/// The one declaration of a mapped struct, as [`model!`](crate::model)
+/// makes it: the table's name and columns, and the field mapping. Give it
+/// to [`Registry::map`], or take its Core [`Table`] with
+/// [`Model::table`].
+pub struct Model<T> {
+    table: &'static str,
+    spec: MappingSpec<T>,
+    columns: Vec<Option<ColumnFn>>,
+}
+
+impl<T> Model<T> {
+    /// A model from its parts (what [`model!`](crate::model) calls):
+    /// `columns` holds one optional adjustment per column of `spec`.
+    pub fn new(table: &'static str, spec: MappingSpec<T>, columns: Vec<Option<ColumnFn>>) -> Self {
+        Model {
+            table,
+            spec,
+            columns,
+        }
+    }
+
+    /// The table's name.
+    pub fn table_name(&self) -> &'static str {
+        self.table
+    }
+
+    /// The table the declaration describes, as Core sees it (without a
+    /// registry's type annotations).
+    pub fn table(self) -> Table {
+        let mut errors = Vec::new();
+        inferred_table::<T>(
+            self.table,
+            &self.spec.fields,
+            self.columns,
+            Vec::new(),
+            &HashMap::new(),
+            &mut errors,
+        )
+    }
+}
+
+/// The table inferred from a mapping's columns: each column's type and
+/// nullability from its codec (with `type_map` applied), then its own
+/// adjustment, then the builder's `.column(name, ...)` adjustments.
+fn inferred_table<T>(
+    name: &str,
+    fields: &[FieldSpec],
+    columns: Vec<Option<ColumnFn>>,
+    mut customize: Vec<(String, ColumnFn)>,
+    type_map: &HashMap<SqlType, SqlType>,
+    errors: &mut Vec<Error>,
+) -> Table {
+    let mut table = Table::new(name);
+    let mut adjust = columns.into_iter();
+    for f in fields {
+        let ty = type_map
+            .get(&f.sql_type)
+            .cloned()
+            .unwrap_or_else(|| f.sql_type.clone());
+        let mut c = Column::new(f.column, ty).nullable(f.nullable);
+        if let Some(Some(g)) = adjust.next() {
+            c = g(c);
+        }
+        while let Some(pos) = customize.iter().position(|(n, _)| n == f.column) {
+            let (_, g) = customize.remove(pos);
+            c = g(c);
+        }
+        if c.is_primary_key() {
+            // `Option<_>` keys are None until generated, never NULL.
+            c = c.nullable(false);
+        }
+        table = table.column(c);
+    }
+    for (col, _) in customize {
+        errors.push(Error::Mapping {
+            type_name: std::any::type_name::<T>(),
+            field: col,
+            message: "no mapped field has this column".into(),
+        });
+    }
+    table
 }
 
 /// Reusable column configurations (the seed's `intpk`, `created_at`,
@@ -83,32 +210,57 @@ pub mod presets {
     }
 }
 
-/// Adjusts an inferred column.
-type ColumnFn = Box<dyn FnOnce(Column) -> Column>;
-
 enum TableSource {
     Explicit(Table),
     Inferred {
         name: String,
+        columns: Vec<Option<ColumnFn>>,
         customize: Vec<(String, ColumnFn)>,
         indexes: Vec<Index>,
         uniques: Vec<UniqueConstraint>,
     },
 }
 
-/// Builds one mapping; [`MapperBuilder::finish`] adds it to the registry.
-pub struct MapperBuilder<'r, T> {
-    registry: &'r mut Registry,
+/// What a [`MapperBuilder`] collects before [`finish`](MapperBuilder::finish).
+struct BuilderState<T> {
     table: TableSource,
     spec: MappingSpec<T>,
     version: Option<String>,
+    handles: Vec<&'static str>,
+}
+
+/// Builds one mapping; [`MapperBuilder::finish`] adds it to the registry.
+/// A builder dropped without `finish()` makes
+/// [`Registry::configure`] fail, naming the struct.
+#[must_use = "a mapping is added to the registry by `.finish()`"]
+pub struct MapperBuilder<'r, T> {
+    registry: &'r mut Registry,
+    state: Option<BuilderState<T>>,
+}
+
+impl<T> Drop for MapperBuilder<'_, T> {
+    fn drop(&mut self) {
+        if self.state.is_some() {
+            self.registry.errors.push(Error::Mapping {
+                type_name: std::any::type_name::<T>(),
+                field: "(mapping)".into(),
+                message: "the mapper builder was dropped without `.finish()`".into(),
+            });
+        }
+    }
 }
 
 impl<T: Send + Sync + 'static> MapperBuilder<'_, T> {
+    fn state(&mut self) -> Option<&mut BuilderState<T>> {
+        self.state.as_mut()
+    }
+
     /// Uses `column` as an optimistic-concurrency version counter: every
     /// UPDATE increments it and requires the old value, else `StaleData`.
     pub fn version(mut self, column: &str) -> Self {
-        self.version = Some(column.to_owned());
+        if let Some(s) = self.state() {
+            s.version = Some(column.to_owned());
+        }
         self
     }
 
@@ -126,63 +278,78 @@ impl<T: Send + Sync + 'static> MapperBuilder<'_, T> {
         self
     }
 
-    /// Declarative mappings: adjusts the inferred column `column`
-    /// (`presets::intpk`, `.unique()`, a server default, ...).
+    /// Inferred tables ([`Registry::map`], [`Registry::map_declarative`]):
+    /// adjusts the column `column` (`presets::intpk`, `.unique()`, a
+    /// server default, ...).
     pub fn column(mut self, column: &str, f: impl FnOnce(Column) -> Column + 'static) -> Self {
-        if let TableSource::Inferred { customize, .. } = &mut self.table {
+        if let Some(BuilderState {
+            table: TableSource::Inferred { customize, .. },
+            ..
+        }) = self.state()
+        {
             customize.push((column.to_owned(), Box::new(f)));
         }
         self
     }
 
-    /// Declarative mappings: adds an index (the seed's `__table_args__`).
+    /// Inferred tables: adds an index (the seed's `__table_args__`).
     pub fn index(mut self, index: Index) -> Self {
-        if let TableSource::Inferred { indexes, .. } = &mut self.table {
+        if let Some(BuilderState {
+            table: TableSource::Inferred { indexes, .. },
+            ..
+        }) = self.state()
+        {
             indexes.push(index);
         }
         self
     }
 
-    /// Declarative mappings: adds a unique constraint.
+    /// Inferred tables: adds a unique constraint over columns
+    /// (`UniqueConstraint::new([post::publisher_id.name(), post::title.name()])`).
     pub fn unique(mut self, constraint: UniqueConstraint) -> Self {
-        if let TableSource::Inferred { uniques, .. } = &mut self.table {
+        if let Some(BuilderState {
+            table: TableSource::Inferred { uniques, .. },
+            ..
+        }) = self.state()
+        {
             uniques.push(constraint);
         }
         self
     }
 
+    /// Names columns that typed handles (a [`columns!`](crate::columns)
+    /// module's `COLUMNS`) refer to; `configure()` fails for one that the
+    /// mapping does not map.
+    pub fn handles(mut self, columns: &[&'static str]) -> Self {
+        if let Some(s) = self.state() {
+            s.handles.extend_from_slice(columns);
+        }
+        self
+    }
+
     /// Adds the mapping (and an inferred table) to the registry.
-    pub fn finish(self) -> Table {
-        let table = match self.table {
+    pub fn finish(mut self) -> Table {
+        let Some(state) = self.state.take() else {
+            return Table::new("");
+        };
+        let registry = &mut *self.registry;
+        let table = match state.table {
             TableSource::Explicit(t) => t,
             TableSource::Inferred {
                 name,
-                mut customize,
+                columns,
+                customize,
                 indexes,
                 uniques,
             } => {
-                let mut t = Table::new(name);
-                for f in &self.spec.fields {
-                    let ty = self
-                        .registry
-                        .type_map
-                        .get(f.rust_type)
-                        .cloned()
-                        .unwrap_or_else(|| f.sql_type.clone());
-                    let mut c = Column::new(f.column, ty).nullable(f.nullable);
-                    while let Some(pos) = customize.iter().position(|(n, _)| n == f.column) {
-                        let (_, g) = customize.remove(pos);
-                        c = g(c);
-                    }
-                    t = t.column(c);
-                }
-                for (col, _) in customize {
-                    self.registry.errors.push(Error::Mapping {
-                        type_name: std::any::type_name::<T>(),
-                        field: col,
-                        message: "no mapped field has this column".into(),
-                    });
-                }
+                let mut t = inferred_table::<T>(
+                    &name,
+                    &state.spec.fields,
+                    columns,
+                    customize,
+                    &registry.type_map,
+                    &mut registry.errors,
+                );
                 for i in indexes {
                     t = t.index(i);
                 }
@@ -192,11 +359,12 @@ impl<T: Send + Sync + 'static> MapperBuilder<'_, T> {
                 t
             }
         };
-        let table = self.registry.metadata.add(table);
-        self.registry.pending.push(Box::new(Pending {
+        let table = registry.metadata.add(table);
+        registry.pending.push(Box::new(Pending {
             table: table.clone(),
-            spec: self.spec,
-            version: self.version,
+            spec: state.spec,
+            version: state.version,
+            handles: state.handles,
         }));
         table
     }
@@ -206,6 +374,7 @@ struct Pending<T> {
     table: Table,
     spec: MappingSpec<T>,
     version: Option<String>,
+    handles: Vec<&'static str>,
 }
 
 trait PendingMapping {
@@ -226,11 +395,17 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
             message,
         };
         let table = self.table;
-        let mut seen_fields = Vec::new();
         let mut seen_columns = Vec::new();
+        let mut last_field = None;
+        let mut seen_fields = Vec::new();
         for f in &self.spec.fields {
-            if seen_fields.contains(&f.field) {
-                return Err(err(f.field, "field is mapped twice".into()));
+            // A composite field's columns come one after another.
+            if last_field != Some(f.field) {
+                if seen_fields.contains(&f.field) {
+                    return Err(err(f.field, "field is mapped twice".into()));
+                }
+                seen_fields.push(f.field);
+                last_field = Some(f.field);
             }
             if seen_columns.contains(&f.column) {
                 return Err(err(
@@ -238,7 +413,6 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
                     format!("column `{}` is mapped by two fields", f.column),
                 ));
             }
-            seen_fields.push(f.field);
             seen_columns.push(f.column);
             let Some(col) = table.get_column(f.column) else {
                 return Err(err(
@@ -246,14 +420,30 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
                     format!("table `{}` has no column `{}`", table.name(), f.column),
                 ));
             };
-            if !compatible(&f.sql_type, col.sql_type()) {
+            if let Some(why) = misfit(f, col) {
                 return Err(err(
                     f.field,
                     format!(
-                        "Rust type `{}` does not fit column `{}` of type {:?}",
+                        "Rust type `{}` cannot hold every value of column `{}` ({:?}{}): {why}",
                         f.rust_type,
                         f.column,
-                        col.sql_type()
+                        col.sql_type(),
+                        if col.is_nullable() {
+                            ", NULL"
+                        } else {
+                            ", NOT NULL"
+                        },
+                    ),
+                ));
+            }
+        }
+        for h in &self.handles {
+            if !seen_columns.contains(h) {
+                return Err(err(
+                    h,
+                    format!(
+                        "a typed column handle names `{h}`, which `{}` does not map",
+                        table.name()
                     ),
                 ));
             }
@@ -291,11 +481,13 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
         };
         let mut defaults = Vec::new();
         let mut onupdate = Vec::new();
+        let mut canon = Vec::new();
         let mut server_generated = Vec::new();
         for (i, c) in columns.iter().enumerate() {
             let col = table
                 .get_column(c)
                 .ok_or_else(|| err(c, "unknown column".into()))?;
+            canon.push(Canon::of(col.sql_type()));
             defaults.push(col.get_default().cloned());
             onupdate.push(col.get_onupdate().cloned());
             if col.get_server_default().is_some()
@@ -309,6 +501,7 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
             type_name,
             table,
             fields: self.spec.fields.iter().map(|f| f.field).collect(),
+            canon,
             columns,
             pk,
             version,
@@ -323,32 +516,119 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
         let mapper: Arc<dyn Any + Send + Sync> = Arc::new(Mapper {
             info: info.clone(),
             get: self.spec.get,
-            set: self.spec.set,
+            write: self.spec.write,
             build: self.spec.build,
+            key: self.spec.key,
         });
         Ok((info, mapper))
     }
 }
 
-/// Whether a field of Rust-implied type `field` may map a column of type `column`.
-fn compatible(field: &SqlType, column: &SqlType) -> bool {
+/// Why a field whose codec writes `field` cannot hold every value of
+/// `column`, or `None` when it can (lossless widenings are fine: an `i64`
+/// field on an INTEGER column, an `Option` field on a NOT NULL column).
+fn misfit(field: &FieldSpec, column: &Column) -> Option<&'static str> {
     use SqlType as S;
-    let family = |t: &SqlType| match t {
-        S::SmallInteger | S::Integer | S::BigInteger => 1,
-        S::Float | S::Double => 2,
-        S::Numeric(..) => 3,
-        S::String(_) | S::Text | S::Enum { .. } => 4,
-        S::Boolean => 5,
-        S::Date => 6,
-        S::Time => 7,
-        S::DateTime { .. } => 8,
-        S::Uuid => 9,
-        S::Json => 10,
-        S::Binary(_) => 11,
-        _ => 0,
+    if column.is_nullable() && !column.is_primary_key() && !field.nullable {
+        return Some("the column accepts NULL; make the field an `Option` or the column NOT NULL");
+    }
+    let int_rank = |t: &SqlType| match t {
+        S::SmallInteger => Some(1),
+        S::Integer => Some(2),
+        S::BigInteger => Some(3),
+        _ => None,
     };
-    let (f, c) = (family(field), family(column));
-    f == c || f == 0 || c == 0 || (f == 2 && c == 3) || (f == 3 && c == 2)
+    let text = |t: &SqlType| matches!(t, S::String(_) | S::Text | S::Enum { .. });
+    let (f, c) = (&field.sql_type, column.sql_type());
+    if let (Some(fr), Some(cr)) = (int_rank(f), int_rank(c)) {
+        return (fr < cr).then_some("the field's integer type is narrower than the column's");
+    }
+    let fits = match (f, c) {
+        (S::Float | S::Double, S::Float) | (S::Double, S::Double) => true,
+        (S::Float, S::Double) => {
+            return Some("an `f32` field cannot hold a DOUBLE column's values; use `f64`")
+        }
+        (S::Numeric(..), S::Numeric(..)) => true,
+        // An enum codec on a text column reads unknown text as a typed error.
+        (S::Enum { variants: fv, .. }, S::Enum { variants: cv, .. }) => {
+            return cv
+                .iter()
+                .any(|v| !fv.contains(v))
+                .then_some("the column's enum has values the field's enum does not");
+        }
+        (f, c) if text(f) && text(c) => true,
+        (S::Boolean, S::Boolean)
+        | (S::Date, S::Date)
+        | (S::Time, S::Time)
+        | (S::DateTime { .. }, S::DateTime { .. })
+        | (S::Uuid, S::Uuid)
+        | (S::Json, S::Json)
+        | (S::Binary(_), S::Binary(_)) => true,
+        _ => false,
+    };
+    (!fits).then_some("the types differ")
+}
+
+/// Every foreign key, unique constraint and index of the registry's tables
+/// names columns that exist (a misspelled `foreign_key("wroker.id")` fails
+/// here, not in the database).
+fn check_tables(
+    metadata: &MetaData,
+    infos: &FastMap<TypeId, Arc<MapperInfo>>,
+) -> Result<(), Error> {
+    for t in metadata.tables() {
+        let owner = infos
+            .values()
+            .find(|i| i.table.name() == t.name())
+            .map_or("(association table)", |i| i.type_name);
+        let err = |field: &str, message: String| Error::Mapping {
+            type_name: owner,
+            field: field.to_owned(),
+            message,
+        };
+        for fk in t.foreign_keys() {
+            let Some(target) = metadata.table(&fk.ref_table) else {
+                return Err(err(
+                    &fk.columns.join(", "),
+                    format!(
+                        "the foreign key of `{}` refers to table `{}`, which the registry does not have",
+                        t.name(),
+                        fk.ref_table
+                    ),
+                ));
+            };
+            for c in &fk.ref_columns {
+                if target.get_column(c).is_none() {
+                    return Err(err(
+                        &fk.columns.join(", "),
+                        format!(
+                            "the foreign key of `{}` refers to `{}.{c}`, which does not exist",
+                            t.name(),
+                            fk.ref_table
+                        ),
+                    ));
+                }
+            }
+        }
+        let mut named: Vec<String> = t
+            .unique_constraints()
+            .iter()
+            .flat_map(|u| u.columns.clone())
+            .collect();
+        named.extend(t.indexes().into_iter().flat_map(|i| i.columns));
+        for c in named {
+            if t.get_column(&c).is_none() {
+                return Err(err(
+                    &c,
+                    format!(
+                        "a unique constraint or index of `{}` names a column it does not have",
+                        t.name()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Mappings of plain structs to tables. Build it at start-up, then
@@ -356,7 +636,7 @@ fn compatible(field: &SqlType, column: &SqlType) -> bool {
 #[derive(Default)]
 pub struct Registry {
     metadata: MetaData,
-    type_map: HashMap<&'static str, SqlType>,
+    type_map: HashMap<SqlType, SqlType>,
     pending: Vec<Box<dyn PendingMapping>>,
     relationships: Vec<(TypeId, Arc<dyn RelAccess>)>,
     errors: Vec<Error>,
@@ -378,11 +658,63 @@ impl Registry {
         self.metadata.add(table)
     }
 
-    /// Overrides the column type inferred for Rust type `R` (the seed's
-    /// `type_annotation_map`, e.g. `String` as `String(256)`).
-    pub fn type_annotation<R: 'static>(&mut self, ty: SqlType) -> &mut Self {
-        self.type_map.insert(std::any::type_name::<R>(), ty);
+    /// Overrides the column type inferred for fields of Rust type `R`
+    /// (the seed's `type_annotation_map`, e.g. `String` as `String(256)`):
+    /// every inferred column of the type `R` maps to gets `ty` instead
+    /// (so `Option<String>` and a newtype over `String` too).
+    pub fn type_annotation<R: SqlTypeOf>(&mut self, ty: SqlType) -> &mut Self {
+        self.type_map.insert(R::sql_type(), ty);
         self
+    }
+
+    fn builder<T>(&mut self, table: TableSource, spec: MappingSpec<T>) -> MapperBuilder<'_, T> {
+        MapperBuilder {
+            registry: self,
+            state: Some(BuilderState {
+                table,
+                spec,
+                version: None,
+                handles: Vec::new(),
+            }),
+        }
+    }
+
+    /// Maps `T` as its one declaration says (a [`model!`](crate::model)
+    /// module's `model()`): the table with its columns, and the fields.
+    ///
+    /// ```
+    /// use persistence::orm::{presets, Registry};
+    /// #[derive(Debug, Clone)]
+    /// pub struct Tag { pub id: Option<i64>, pub name: String }
+    /// persistence::model!(pub mod tag for Tag in "tag" {
+    ///     id: Option<i64> = presets::intpk,
+    ///     name: String = |c| c.unique(),
+    /// });
+    ///
+    /// fn main() -> Result<(), persistence::Error> {
+    ///     let mut registry = Registry::new();
+    ///     registry.map(tag::model()).finish();
+    ///     let mappers = registry.configure()?;
+    ///     assert!(mappers.metadata().table("tag").is_some());
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn map<T: Send + Sync + 'static>(&mut self, model: Model<T>) -> MapperBuilder<'_, T> {
+        let Model {
+            table,
+            spec,
+            columns,
+        } = model;
+        self.builder(
+            TableSource::Inferred {
+                name: table.to_owned(),
+                columns,
+                customize: Vec::new(),
+                indexes: Vec::new(),
+                uniques: Vec::new(),
+            },
+            spec,
+        )
     }
 
     /// Maps `T` onto an explicit table (SQLAlchemy's `map_imperatively`, or a
@@ -392,32 +724,27 @@ impl Registry {
         table: &Table,
         spec: MappingSpec<T>,
     ) -> MapperBuilder<'_, T> {
-        MapperBuilder {
-            registry: self,
-            table: TableSource::Explicit(table.clone()),
-            spec,
-            version: None,
-        }
+        self.builder(TableSource::Explicit(table.clone()), spec)
     }
 
     /// Maps `T` onto a table named `table` whose columns are inferred from
-    /// the fields' Rust types (the seed's declarative `Mapped[...]`).
+    /// the fields' codecs (the seed's declarative `Mapped[...]`), adjusted
+    /// with [`MapperBuilder::column`].
     pub fn map_declarative<T: Send + Sync + 'static>(
         &mut self,
         table: &str,
         spec: MappingSpec<T>,
     ) -> MapperBuilder<'_, T> {
-        MapperBuilder {
-            registry: self,
-            table: TableSource::Inferred {
+        self.builder(
+            TableSource::Inferred {
                 name: table.to_owned(),
+                columns: Vec::new(),
                 customize: Vec::new(),
                 indexes: Vec::new(),
                 uniques: Vec::new(),
             },
             spec,
-            version: None,
-        }
+        )
     }
 
     /// Validates every mapping: an unknown column, a type mismatch, a
@@ -435,6 +762,7 @@ impl Registry {
             infos.insert(ty, info);
             mappers.insert(ty, mapper);
         }
+        check_tables(&self.metadata, &infos)?;
         self.metadata.sorted_tables()?;
         let mut relationships: FastMap<TypeId, Vec<Arc<dyn RelAccess>>> = FastMap::default();
         for (owner, access) in self.relationships {

@@ -17,7 +17,7 @@ use super::identity::IdentityKey;
 use super::loading::{self, Load};
 use super::mapper::MapperInfo;
 use super::registry::Mappers;
-use super::session::{ChangeRef, Session};
+use super::session::{ChangeRef, Session, Trail};
 use super::unit_of_work::{Change, Link, RefValue};
 use crate::error::Error;
 
@@ -148,12 +148,17 @@ impl RelationshipInfo {
 pub trait ManyField<C>: Send + Sync {
     /// The loaded items; `None` when the collection is known not loaded.
     fn loaded(&self) -> Option<&[C]>;
+    /// The loaded items, to write generated values into.
+    fn loaded_mut(&mut self) -> Option<&mut [C]>;
     /// Stores loaded items.
     fn set_loaded(&mut self, items: Vec<C>);
 }
 
 impl<C: Send + Sync> ManyField<C> for Vec<C> {
     fn loaded(&self) -> Option<&[C]> {
+        Some(self)
+    }
+    fn loaded_mut(&mut self) -> Option<&mut [C]> {
         Some(self)
     }
     fn set_loaded(&mut self, items: Vec<C>) {
@@ -165,6 +170,9 @@ impl<C: Send + Sync> ManyField<C> for domain::Related<Vec<C>> {
     fn loaded(&self) -> Option<&[C]> {
         self.get().map(Vec::as_slice)
     }
+    fn loaded_mut(&mut self) -> Option<&mut [C]> {
+        self.get_mut().map(Vec::as_mut_slice)
+    }
     fn set_loaded(&mut self, items: Vec<C>) {
         self.set(items);
     }
@@ -175,6 +183,8 @@ pub trait OneField<C>: Send + Sync {
     /// The loaded object: `None` when not loaded, `Some(None)` when loaded
     /// and absent.
     fn loaded(&self) -> Option<Option<&C>>;
+    /// The loaded object, to write generated values into.
+    fn loaded_mut(&mut self) -> Option<&mut C>;
     /// Stores the loaded object.
     fn set_loaded(&mut self, item: Option<C>);
 }
@@ -182,6 +192,9 @@ pub trait OneField<C>: Send + Sync {
 impl<C: Send + Sync> OneField<C> for Option<C> {
     fn loaded(&self) -> Option<Option<&C>> {
         Some(self.as_ref())
+    }
+    fn loaded_mut(&mut self) -> Option<&mut C> {
+        self.as_mut()
     }
     fn set_loaded(&mut self, item: Option<C>) {
         *self = item;
@@ -192,6 +205,9 @@ impl<C: Send + Sync> OneField<C> for Option<Box<C>> {
     fn loaded(&self) -> Option<Option<&C>> {
         Some(self.as_deref())
     }
+    fn loaded_mut(&mut self) -> Option<&mut C> {
+        self.as_deref_mut()
+    }
     fn set_loaded(&mut self, item: Option<C>) {
         *self = item.map(Box::new);
     }
@@ -200,6 +216,9 @@ impl<C: Send + Sync> OneField<C> for Option<Box<C>> {
 impl<C: Send + Sync> OneField<C> for domain::Related<Option<C>> {
     fn loaded(&self) -> Option<Option<&C>> {
         self.get().map(Option::as_ref)
+    }
+    fn loaded_mut(&mut self) -> Option<&mut C> {
+        self.get_mut().and_then(Option::as_mut)
     }
     fn set_loaded(&mut self, item: Option<C>) {
         self.set(item);
@@ -225,6 +244,16 @@ pub(crate) trait RelAccess: Send + Sync {
         owner: &dyn Any,
         owner_values: &[Value],
         owner_ref: &ChangeRef,
+    ) -> Result<(), Error>;
+
+    /// Writes what the last `add` staged or generated into the loaded
+    /// related objects of `owner`, in the order `cascade_add` met them.
+    fn write_back(
+        &self,
+        session: &mut Session,
+        owner: &mut dyn Any,
+        trail: &Trail,
+        at: &mut usize,
     ) -> Result<(), Error>;
 
     /// Follows the delete cascade of `owner`.
@@ -350,7 +379,7 @@ where
             let tref_pos = field_pos(&target, tref)?;
             for c in items {
                 let child_ref = session.add_linked(c, Vec::new(), &[])?;
-                let cv = mapper.values(c);
+                let cv = mapper.values(c)?;
                 let key = target.key_of(&cv);
                 if let Some(k) = &key {
                     current.push(k.clone());
@@ -406,7 +435,7 @@ where
                     (v, _) => (Vec::new(), vec![(fk_pos, v.clone())]),
                 };
                 session.add_linked(c, links, &overrides)?;
-                if let Some(k) = target.key_of(&mapper.values(c)) {
+                if let Some(k) = target.key_of(&mapper.values(c)?) {
                     current.push(k);
                 }
             }
@@ -425,6 +454,27 @@ where
         }
         if let Some(k) = owner_key {
             session.record_loaded(owner_info.type_id, k, self.info.name, current);
+        }
+        Ok(())
+    }
+
+    fn write_back(
+        &self,
+        session: &mut Session,
+        owner: &mut dyn Any,
+        trail: &Trail,
+        at: &mut usize,
+    ) -> Result<(), Error> {
+        let Some(owner) = owner.downcast_mut::<P>() else {
+            return Ok(());
+        };
+        let Some(items) = (self.get_mut)(owner).loaded_mut() else {
+            return Ok(());
+        };
+        let mappers = session.mappers().clone();
+        let mapper = mappers.mapper::<C>()?;
+        for c in items {
+            session.write_graph(mapper, &mappers, c, trail, at)?;
         }
         Ok(())
     }
@@ -560,6 +610,24 @@ where
         };
         session.add_linked(item, links, &overrides)?;
         Ok(())
+    }
+
+    fn write_back(
+        &self,
+        session: &mut Session,
+        owner: &mut dyn Any,
+        trail: &Trail,
+        at: &mut usize,
+    ) -> Result<(), Error> {
+        let Some(owner) = owner.downcast_mut::<P>() else {
+            return Ok(());
+        };
+        let Some(item) = (self.get_mut)(owner).loaded_mut() else {
+            return Ok(());
+        };
+        let mappers = session.mappers().clone();
+        let mapper = mappers.mapper::<C>()?;
+        session.write_graph(mapper, &mappers, item, trail, at)
     }
 
     fn cascade_delete(

@@ -20,7 +20,9 @@ use super::identity::{BlockBuilder, FastMap, IdentityKey, IdentityMap};
 use super::mapper::{Mapper, MapperInfo};
 use super::query::{Delete, ScalarResult, Select, Update};
 use super::registry::Mappers;
-use super::unit_of_work::{plan, Change, Link, RefValue, Staged, Step};
+use super::unit_of_work::{
+    plan, with_defaults, with_onupdate, Change, Link, RefValue, Staged, Step,
+};
 use crate::driver::RowParams;
 use crate::engine::connection::Connection;
 use crate::engine::engine::Engine;
@@ -94,6 +96,7 @@ impl SessionMaker {
             change_seq: 0,
             want_rows: std::collections::HashSet::new(),
             written: HashMap::new(),
+            trail: None,
         }
     }
 
@@ -134,6 +137,8 @@ pub struct Session {
     want_rows: std::collections::HashSet<usize>,
     /// The rows of `want_rows`, by change id, after a flush.
     written: HashMap<usize, Vec<Value>>,
+    /// What the `add` under way staged (for write-back).
+    trail: Option<Trail>,
 }
 
 /// Where the value that ties a loaded row to its owner comes from.
@@ -163,6 +168,38 @@ pub(crate) struct Loaded<T> {
 pub(crate) enum ChangeRef {
     Persistent(Vec<Value>),
     Pending(usize),
+}
+
+/// What one `add` met while staging, in traversal order (the object, then
+/// its loaded children relationship by relationship), so that generated
+/// values can be written back along the same path.
+#[derive(Debug, Default)]
+pub(crate) struct Trail {
+    pub visits: Vec<Visit>,
+    /// Whether a staged INSERT lacks a value only the database knows.
+    pub needs_flush: bool,
+}
+
+/// What staging did with one object of an `add`.
+#[derive(Debug)]
+pub(crate) enum Visit {
+    /// Staged an INSERT (its change id).
+    Insert(usize),
+    /// Staged an UPDATE; the values as they will be stored.
+    Update(Vec<Value>),
+    /// Nothing to write back.
+    Same,
+}
+
+/// Whether a staged INSERT lacks a value the database generates (a key, a
+/// server default) and no new parent provides.
+fn needs_server_values(info: &MapperInfo, change: &Change) -> bool {
+    let Change::Insert { values, links, .. } = change else {
+        return false;
+    };
+    info.server_generated
+        .iter()
+        .any(|&i| values.get(i).is_some_and(Value::is_null) && !links.iter().any(|l| l.field == i))
 }
 
 impl Session {
@@ -236,40 +273,95 @@ impl Session {
 
     // ------------------------------------------------------------ staging
 
-    /// Stages `obj`: an INSERT when its identity is new, an UPDATE of the
-    /// changed columns when it is known (nothing when unchanged). Loaded
-    /// relationships with the save-update cascade are staged too: new
-    /// children get their foreign key (from the parent's generated key
-    /// at flush when the parent is new), removed children are deleted
-    /// (delete-orphan) or get a NULL key, many-to-many edits become
-    /// association rows.
-    pub fn add<T: Send + Sync + 'static>(&mut self, obj: &T) -> Result<(), Error> {
-        self.check_usable()?;
-        self.add_linked(obj, Vec::new(), &[]).map(|_| ())
+    /// Adds `obj` to the unit of work and leaves it as it will be stored.
+    ///
+    /// - A new identity (no key yet, or a key the session does not know)
+    ///   stages an INSERT; a known one an UPDATE of the columns that differ
+    ///   from the identity map's snapshot, and nothing at all when none
+    ///   differs.
+    /// - Loaded relationships with the save-update cascade are added too:
+    ///   new children get their foreign key (from the parent's generated
+    ///   key when the parent is new), removed children are deleted
+    ///   (delete-orphan) or get a NULL key, many-to-many edits become
+    ///   association rows.
+    /// - **Write-back.** Values the client decides (column defaults,
+    ///   onupdate values, the next version number) are written into `obj`
+    ///   (and its loaded children) at once. When the database generates
+    ///   something an added row lacks (an autoincrement key, a server
+    ///   default), the session flushes now, in one batch with everything
+    ///   staged before, and writes the generated values back, as JPA does
+    ///   for identity keys. So after `add` returns, `obj` carries its key:
+    ///   changing it and adding it again updates its row, never inserts a
+    ///   second one. Rows whose values are all known wait for the next
+    ///   flush or commit (batched); use [`add_all`](Session::add_all) to
+    ///   insert many new rows in one statement.
+    ///
+    /// A value the mapping cannot write (a codec error, an integer out of
+    /// its column's range) is [`Error::Codec`] naming the field, and
+    /// nothing of `obj` is staged.
+    pub async fn add<T: Send + Sync + 'static>(&mut self, obj: &mut T) -> Result<(), Error> {
+        self.add_all(std::iter::once(obj)).await
     }
 
-    /// Stages every object (`add_all`).
-    pub fn add_all<'a, T: Send + Sync + 'static>(
+    /// [`add`](Session::add) for many objects, with one flush at most:
+    /// new rows of one table go in multi-row INSERTs (with RETURNING where
+    /// the backend has it), and each object gets its generated values.
+    pub async fn add_all<'a, T: Send + Sync + 'static>(
         &mut self,
-        objs: impl IntoIterator<Item = &'a T>,
+        objs: impl IntoIterator<Item = &'a mut T>,
     ) -> Result<(), Error> {
         self.check_usable()?;
         let mappers = self.mappers.clone();
-        let mut mapper = None;
-        let objs = objs.into_iter();
-        self.pending.reserve(objs.size_hint().0);
-        for obj in objs {
-            let m = match mapper {
-                Some(m) => m,
-                None => *mapper.insert(mappers.mapper::<T>()?),
-            };
-            self.add_with(m, &mappers, obj, Vec::new(), &[])?;
+        let mapper = mappers.mapper::<T>()?;
+        let mut objs: Vec<&'a mut T> = objs.into_iter().collect();
+        // Every object's values first: a codec error stages nothing.
+        let values = objs
+            .iter()
+            .map(|o| mapper.values(o))
+            .collect::<Result<Vec<_>, Error>>()?;
+        self.pending.reserve(objs.len());
+        self.trail = Some(Trail::default());
+        let mut staged = Ok(());
+        for (obj, values) in objs.iter().zip(values) {
+            if let Err(e) = self.add_values(mapper, &mappers, &**obj, values, Vec::new()) {
+                staged = Err(e);
+                break;
+            }
         }
-        Ok(())
+        let trail = self.trail.take().unwrap_or_default();
+        if let Err(e) = staged {
+            // A relationship's child failed after its parent was staged.
+            self.failed = Some(e.to_string());
+            return Err(e);
+        }
+        if trail.needs_flush {
+            self.want_rows
+                .extend(trail.visits.iter().filter_map(|v| match v {
+                    Visit::Insert(id) => Some(*id),
+                    _ => None,
+                }));
+            let flushed = self.flush().await;
+            self.want_rows.clear();
+            if let Err(e) = flushed {
+                self.written.clear();
+                return Err(e);
+            }
+        }
+        let mut at = 0;
+        let mut result = Ok(());
+        for obj in objs.iter_mut() {
+            result = self.write_graph(mapper, &mappers, &mut **obj, &trail, &mut at);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.written.clear();
+        result
     }
 
     /// Stages `obj` with `links` (foreign keys from new parents) and
-    /// cascades into its loaded relationships.
+    /// cascades into its loaded relationships (what cascades call for
+    /// children).
     pub(crate) fn add_linked<T: Send + Sync + 'static>(
         &mut self,
         obj: &T,
@@ -278,28 +370,31 @@ impl Session {
     ) -> Result<ChangeRef, Error> {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
-        self.add_with(mapper, &mappers, obj, links, overrides)
+        let mut values = mapper.values(obj)?;
+        for (i, v) in overrides {
+            if let Some(slot) = values.get_mut(*i) {
+                *slot = v.clone();
+                mapper.info().normalise_one(*i, slot)?;
+            }
+        }
+        self.add_values(mapper, &mappers, obj, values, links)
     }
 
-    /// [`Session::add_linked`] with the mapper looked up.
-    fn add_with<T: Send + Sync + 'static>(
+    /// Stages an object whose values are read, then its cascades.
+    fn add_values<T: Send + Sync + 'static>(
         &mut self,
         mapper: &Mapper<T>,
         mappers: &Mappers,
         obj: &T,
+        values: Vec<Value>,
         links: Vec<Link>,
-        overrides: &[(usize, Value)],
     ) -> Result<ChangeRef, Error> {
         let info = mapper.info();
-        let mut values = mapper.values(obj);
-        for (i, v) in overrides {
-            values[*i] = v.clone();
-        }
         let relationships = mappers.relationships_of(info.type_id);
         if !relationships.iter().any(|r| r.info().cascade.save_update) {
-            return Ok(self.stage(info, values, links));
+            return Ok(self.stage_visit(info, values, links));
         }
-        let this = self.stage(info, values.clone(), links);
+        let this = self.stage_visit(info, values.clone(), links);
         for access in relationships {
             if access.info().cascade.save_update {
                 access.cascade_add(self, obj, &values, &this)?;
@@ -308,14 +403,81 @@ impl Session {
         Ok(this)
     }
 
+    /// [`Session::stage`], noting what the current `add` must write back.
+    fn stage_visit(
+        &mut self,
+        info: &MapperInfo,
+        values: Vec<Value>,
+        links: Vec<Link>,
+    ) -> ChangeRef {
+        let (this, visit) = self.stage(info, values, links);
+        if let Some(trail) = self.trail.as_mut() {
+            if let (Visit::Insert(_), ChangeRef::Pending(id)) = (&visit, &this) {
+                let unknown = self
+                    .pending
+                    .insert_by_id(*id)
+                    .is_some_and(|c| needs_server_values(info, c));
+                trail.needs_flush |= unknown;
+            }
+            trail.visits.push(visit);
+        }
+        this
+    }
+
+    /// Writes what the last `add` decided or the flush generated into
+    /// `obj` and its loaded children, in the order staging met them.
+    pub(crate) fn write_graph<T: Send + Sync + 'static>(
+        &mut self,
+        mapper: &Mapper<T>,
+        mappers: &Mappers,
+        obj: &mut T,
+        trail: &Trail,
+        at: &mut usize,
+    ) -> Result<(), Error> {
+        let info = mapper.info();
+        match trail.visits.get(*at) {
+            Some(Visit::Insert(id)) => {
+                let row = match self.written.get(id) {
+                    Some(row) => Some(row.clone()),
+                    None => match self.pending.insert_by_id(*id) {
+                        Some(Change::Insert { values, .. }) => Some(values.clone()),
+                        _ => None,
+                    },
+                };
+                if let Some(row) = row {
+                    mapper.write_back(obj, &row)?;
+                }
+            }
+            Some(Visit::Update(values)) => mapper.write_back(obj, values)?,
+            Some(Visit::Same) | None => {}
+        }
+        *at += 1;
+        for access in mappers.relationships_of(info.type_id) {
+            if access.info().cascade.save_update {
+                access.write_back(self, obj, trail, at)?;
+            }
+        }
+        Ok(())
+    }
+
     fn next_change_id(&mut self) -> usize {
         self.change_seq += 1;
         self.change_seq
     }
 
-    fn stage(&mut self, info: &MapperInfo, values: Vec<Value>, links: Vec<Link>) -> ChangeRef {
+    /// Stages the row `values` (normalised) of a mapped object: an INSERT
+    /// with its column defaults for a new identity, an UPDATE of what
+    /// differs from the snapshot (with onupdate values) for a known one.
+    /// Returns what was staged and what the object looks like stored.
+    fn stage(
+        &mut self,
+        info: &MapperInfo,
+        mut values: Vec<Value>,
+        links: Vec<Link>,
+    ) -> (ChangeRef, Visit) {
         let ty = info.type_id;
         let Some(key) = info.key_of(&values) else {
+            with_defaults(info, &mut values);
             let id = self.next_change_id();
             self.pending.push(Change::Insert {
                 ty,
@@ -323,7 +485,7 @@ impl Session {
                 values,
                 links,
             });
-            return ChangeRef::Pending(id);
+            return (ChangeRef::Pending(id), Visit::Insert(id));
         };
         // Staged already (not flushed): replace what was staged.
         if let Some(Change::Insert {
@@ -333,9 +495,10 @@ impl Session {
             ..
         }) = self.pending.insert_by_key(ty, &key)
         {
+            with_defaults(info, &mut values);
             *v = values;
             *l = links;
-            return ChangeRef::Pending(*id);
+            return (ChangeRef::Pending(*id), Visit::Insert(*id));
         }
         match self.identity.get(ty, &key) {
             Some(entry) => {
@@ -350,10 +513,24 @@ impl Session {
                     .map(|(i, v)| (i, v.clone()))
                     .collect();
                 if set.is_empty() && links.is_empty() {
-                    return ChangeRef::Persistent(values);
+                    return (ChangeRef::Persistent(values), Visit::Same);
                 }
                 let version = info.version.map(|i| entry.value(i));
-                let pk = info.pk.iter().map(|&i| values[i].clone()).collect();
+                let set = if set.is_empty() {
+                    set
+                } else {
+                    with_onupdate(info, set)
+                };
+                let mut stored = values;
+                for (i, v) in &set {
+                    stored[*i] = v.clone();
+                }
+                if let (Some(i), Some(old)) = (info.version, &version) {
+                    let mut next = Value::BigInt(old.as_i64().unwrap_or(0) + 1);
+                    let _ = info.normalise_one(i, &mut next);
+                    stored[i] = next;
+                }
+                let pk = info.pk.iter().map(|&i| stored[i].clone()).collect();
                 self.pending.push_update(
                     ty,
                     key.clone(),
@@ -366,9 +543,10 @@ impl Session {
                         links,
                     },
                 );
-                ChangeRef::Persistent(values)
+                (ChangeRef::Persistent(stored.clone()), Visit::Update(stored))
             }
             None => {
+                with_defaults(info, &mut values);
                 let id = self.next_change_id();
                 self.pending.push_keyed_insert(
                     key,
@@ -379,7 +557,7 @@ impl Session {
                         links,
                     },
                 );
-                ChangeRef::Pending(id)
+                (ChangeRef::Pending(id), Visit::Insert(id))
             }
         }
     }
@@ -453,7 +631,8 @@ impl Session {
     ) {
         let mut values = snapshot;
         values[field] = value;
-        self.stage(info, values, Vec::new());
+        // Not part of the trail: an orphan is not in the object graph.
+        let _ = self.stage(info, values, Vec::new());
     }
 
     /// Stages the deletion of `obj`'s row, following the delete cascades
@@ -464,7 +643,7 @@ impl Session {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let info = mapper.info().clone();
-        let values = mapper.values(obj);
+        let values = mapper.values(obj)?;
         let Some(key) = info.key_of(&values) else {
             return Err(Error::Mapping {
                 type_name: info.type_name,
@@ -718,6 +897,7 @@ impl Session {
                     if let Some(back) = back_rows.as_mut().and_then(Iterator::next) {
                         for (&i, v) in returning.iter().zip(back) {
                             row[i] = std::mem::replace(v, Value::Null);
+                            info.normalise_one(i, &mut row[i])?;
                         }
                     }
                     // Only rows that later rows link to are kept by change id.
@@ -791,7 +971,8 @@ impl Session {
                 }
                 let mut stmt = dialects::update(&info.table);
                 if let (Some(v), Some(old)) = (info.version, &version) {
-                    let next = Value::BigInt(old.as_i64().unwrap_or(0) + 1);
+                    let mut next = Value::BigInt(old.as_i64().unwrap_or(0) + 1);
+                    info.normalise_one(v, &mut next)?;
                     set.push((v, next));
                 }
                 for (i, v) in &set {
@@ -910,15 +1091,25 @@ impl Session {
 
     /// The object of type `T` whose primary key is `id`: from the identity
     /// map without SQL when it is there and not expired, else one SELECT.
-    pub async fn get<T: 'static>(&mut self, id: impl Into<Value>) -> Result<Option<T>, Error> {
-        self.get_by_values(&[id.into()]).await
+    ///
+    /// `id` is the key field's type (`WorkerId` for an `Option<WorkerId>`
+    /// key field, encoded by its codec) or a plain value (`7`, `"abc"`, a
+    /// `Uuid`, a `Value`); a composite key is a `Vec<Value>` in
+    /// key-column order.
+    pub async fn get<T: 'static>(&mut self, id: impl std::any::Any) -> Result<Option<T>, Error> {
+        let mappers = self.mappers.clone();
+        let key = mappers.mapper::<T>()?.key_values(&id)?;
+        self.get_by_values(&key).await
     }
 
     /// Like [`Session::get`] for a composite key, values in key-column order.
     pub async fn get_by_key<T: 'static>(&mut self, key: Vec<Value>) -> Result<Option<T>, Error> {
+        let mappers = self.mappers.clone();
+        let key = mappers.mapper::<T>()?.key_values(&key)?;
         self.get_by_values(&key).await
     }
 
+    /// `get` by key values already normalised to the key columns' types.
     async fn get_by_values<T: 'static>(&mut self, key: &[Value]) -> Result<Option<T>, Error> {
         self.check_usable()?;
         let mappers = self.mappers.clone();
@@ -941,7 +1132,8 @@ impl Session {
                 self.identity.remove(info.type_id, &ident);
                 Ok(None)
             }
-            Some(values) => {
+            Some(mut values) => {
+                info.normalise(&mut values)?;
                 let obj = mapper.build_from(&values);
                 self.identity.insert(info.type_id, ident, values);
                 obj.map(Some)
@@ -949,70 +1141,12 @@ impl Session {
         }
     }
 
-    /// Flushes `obj` if staged, then writes every column the database holds
-    /// (generated keys, server defaults) back into it.
-    pub async fn persist<T: Send + Sync + 'static>(&mut self, obj: &mut T) -> Result<(), Error> {
-        self.persist_all(std::slice::from_mut(obj)).await
-    }
-
-    /// Stages every object of `objs`, flushes them together (new rows of
-    /// one table in multi-row INSERTs, with RETURNING where the backend has
-    /// it), then writes every column the database holds (generated keys,
-    /// server defaults) back into each: [`Session::persist`] for many, at
-    /// the cost of one flush.
-    pub async fn persist_all<T: Send + Sync + 'static>(
-        &mut self,
-        objs: &mut [T],
-    ) -> Result<(), Error> {
-        self.check_usable()?;
-        let mappers = self.mappers.clone();
-        let mapper = mappers.mapper::<T>()?;
-        let info = mapper.info().clone();
-        // Each object's key, or the change id of its INSERT when the
-        // database generates the key.
-        let mut fresh: Vec<Result<IdentityKey, usize>> = Vec::with_capacity(objs.len());
-        for obj in objs.iter() {
-            let values = mapper.values(obj);
-            match info.key_of(&values) {
-                Some(key) => {
-                    self.add(obj)?;
-                    fresh.push(Ok(key));
-                }
-                None => {
-                    let id = self.next_change_id();
-                    self.pending.push(Change::Insert {
-                        ty: info.type_id,
-                        id,
-                        values,
-                        links: Vec::new(),
-                    });
-                    self.want_rows.insert(id);
-                    fresh.push(Err(id));
-                }
-            }
-        }
-        let flushed = self.flush().await;
-        self.want_rows.clear();
-        let mut written = std::mem::take(&mut self.written);
-        flushed?;
-        for (obj, at) in objs.iter_mut().zip(fresh) {
-            let row = match at {
-                Ok(key) => self.identity.get(info.type_id, &key).map(|e| e.to_vec()),
-                Err(id) => written.remove(&id),
-            };
-            if let Some(row) = row {
-                mapper.write_back(obj, &row)?;
-            }
-        }
-        Ok(())
-    }
-
     /// Reloads `obj` from the database (flushing first).
     pub async fn refresh<T: 'static>(&mut self, obj: &mut T) -> Result<(), Error> {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let info = mapper.info().clone();
-        let values = mapper.values(obj);
+        let values = mapper.values(obj)?;
         let key = info.key_of(&values).ok_or_else(|| Error::Mapping {
             type_name: info.type_name,
             field: "(primary key)".into(),
@@ -1020,7 +1154,7 @@ impl Session {
         })?;
         self.identity.expire(info.type_id, &key);
         let pk: Vec<Value> = info.pk.iter().map(|&i| values[i].clone()).collect();
-        let fresh: Option<T> = self.get_by_key(pk).await?;
+        let fresh: Option<T> = self.get_by_values(&pk).await?;
         if fresh.is_none() {
             return Err(Error::NoResultFound);
         }
@@ -1034,7 +1168,7 @@ impl Session {
     /// Marks `obj` expired: the next `get` reloads it.
     pub fn expire<T: 'static>(&mut self, obj: &T) -> Result<(), Error> {
         let mapper = self.mappers.mapper::<T>()?;
-        let values = mapper.values(obj);
+        let values = mapper.values(obj)?;
         if let Some(key) = mapper.info().key_of(&values) {
             self.identity.expire(mapper.info().type_id, &key);
         }
@@ -1053,16 +1187,19 @@ impl Session {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let info = mapper.info().clone();
-        let values = mapper.values(obj);
+        let values = mapper.values(obj)?;
         if let Some(key) = info.key_of(&values) {
             let known = self.identity.fresh(info.type_id, &key).is_some();
             if !known {
                 let pk: Vec<Value> = info.pk.iter().map(|&i| values[i].clone()).collect();
-                let _: Option<T> = self.get_by_key(pk).await?;
+                let _: Option<T> = self.get_by_values(&pk).await?;
             }
         }
-        self.stage(&info, values.clone(), Vec::new());
-        mapper.build(values)
+        let (_, visit) = self.stage(&info, values.clone(), Vec::new());
+        match visit {
+            Visit::Update(stored) => mapper.build(stored),
+            _ => mapper.build(values),
+        }
     }
 
     /// Runs an ORM select and hydrates `T`s (SQLAlchemy's
@@ -1119,6 +1256,7 @@ impl Session {
             for row in rows.rows_mut() {
                 let cut = n.min(row.len());
                 let row = &mut row[..cut];
+                info.normalise(row)?;
                 let Some(key) = info.key_of(row) else {
                     continue;
                 };
@@ -1137,6 +1275,7 @@ impl Session {
             let mut index: FastMap<IdentityKey, usize> = FastMap::default();
             for mut all in rows.into_rows() {
                 let mut rest = all.split_off(n.min(all.len()));
+                info.normalise(&mut all)?;
                 let Some(key) = info.key_of(&all) else {
                     continue;
                 };
@@ -1157,7 +1296,8 @@ impl Session {
                 };
                 for (j, (_, target)) in joined.iter().enumerate() {
                     let tail = rest.split_off(target.columns.len().min(rest.len()));
-                    let part = std::mem::replace(&mut rest, tail);
+                    let mut part = std::mem::replace(&mut rest, tail);
+                    target.normalise(&mut part)?;
                     if let Some(k) = target.key_of(&part) {
                         let seen = related[at][j]
                             .iter()
@@ -1268,6 +1408,7 @@ impl Session {
                     row
                 }
             };
+            info.normalise(row)?;
             if keep_values {
                 out.values.push(mappers.loader_values(info.type_id, row));
             }
@@ -1596,6 +1737,8 @@ async fn insert_by_rowid(
     let write_keys = |rows: &mut [Vec<Value>], first: i64| {
         for (row, id) in rows.iter_mut().zip(first..) {
             row[pk] = Value::BigInt(id);
+            // The key column's width (an INTEGER key as `Int`).
+            let _ = info.normalise_one(pk, &mut row[pk]);
         }
     };
     let mut first = max + 1;

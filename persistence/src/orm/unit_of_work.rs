@@ -543,20 +543,29 @@ fn table_order(metadata: &MetaData) -> Result<Vec<String>, Error> {
 }
 
 /// Fills NULL fields that have an ORM-side default.
-fn with_defaults(info: &MapperInfo, values: &mut [Value]) {
+pub(crate) fn with_defaults(info: &MapperInfo, values: &mut [Value]) {
     for (i, d) in info.defaults.iter().enumerate() {
-        if let (Some(d), true) = (d, values[i].is_null()) {
-            values[i] = d.value();
+        if let (Some(d), Some(true)) = (d, values.get(i).map(Value::is_null)) {
+            let mut v = d.value();
+            // A default that does not fit its column is sent as it is
+            // (the database reports it).
+            let _ = info.normalise_one(i, &mut v);
+            values[i] = v;
         }
     }
 }
 
 /// Adds ORM-side onupdate values for fields the update does not set.
-fn with_onupdate(info: &MapperInfo, mut set: Vec<(usize, Value)>) -> Vec<(usize, Value)> {
+pub(crate) fn with_onupdate(
+    info: &MapperInfo,
+    mut set: Vec<(usize, Value)>,
+) -> Vec<(usize, Value)> {
     for (i, d) in info.onupdate.iter().enumerate() {
         if let Some(d) = d {
             if !set.iter().any(|(j, _)| *j == i) {
-                set.push((i, d.value()));
+                let mut v = d.value();
+                let _ = info.normalise_one(i, &mut v);
+                set.push((i, v));
             }
         }
     }

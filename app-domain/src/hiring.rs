@@ -2,6 +2,9 @@
 
 use chrono::NaiveDateTime;
 use domain::{DomainError, Entity, Related, Relation};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ResumeId, WorkerId};
 
 /// Longest worker name or resume title, in characters (the columns are
 /// `VARCHAR(256)`).
@@ -9,6 +12,9 @@ pub const MAX_NAME: usize = 256;
 
 /// How many resumes one worker may have.
 pub const MAX_RESUMES: usize = 5;
+
+/// How many skills one resume may list.
+pub const MAX_SKILLS: usize = 20;
 
 /// Largest raise [`Resume::raise`] grants at once, in percent.
 pub const MAX_RAISE_PCT: u32 = 50;
@@ -38,11 +44,64 @@ impl std::fmt::Display for Workload {
     }
 }
 
+/// The skills a resume lists: a value object (no identity), kept
+/// trimmed, lowercase, unique and sorted. Stored as one JSON array.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Skills(Vec<String>);
+
+impl Skills {
+    /// No skills.
+    pub fn none() -> Skills {
+        Skills(Vec::new())
+    }
+
+    /// Skills from names: each trimmed and lowercased, duplicates dropped;
+    /// an empty name, one over 32 characters, or more than [`MAX_SKILLS`]
+    /// is [`DomainError::Invalid`].
+    pub fn new<I, S>(names: I) -> Result<Skills, DomainError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let mut out: Vec<String> = Vec::new();
+        for name in names {
+            let name = name.as_ref().trim().to_lowercase();
+            if name.is_empty() || name.chars().count() > 32 {
+                return Err(DomainError::invalid(format!(
+                    "a skill has 1 to 32 characters, not `{name}`"
+                )));
+            }
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        if out.len() > MAX_SKILLS {
+            return Err(DomainError::invalid(format!(
+                "a resume lists at most {MAX_SKILLS} skills"
+            )));
+        }
+        out.sort();
+        Ok(Skills(out))
+    }
+
+    /// The skill names, sorted.
+    pub fn names(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Whether `name` is among them (case-insensitive).
+    pub fn has(&self, name: &str) -> bool {
+        let name = name.trim().to_lowercase();
+        self.0.contains(&name)
+    }
+}
+
 /// A person who can be hired (the seed's `WorkerModel`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Worker {
     /// `None` until the database assigns it.
-    pub id: Option<i64>,
+    pub id: Option<WorkerId>,
     /// Unique among workers.
     pub name: String,
     /// The worker's resumes, when loaded.
@@ -58,16 +117,25 @@ pub struct NewResume {
     pub compensation: Option<i32>,
     /// Part-time or full-time.
     pub workload: Workload,
+    /// The skills it lists.
+    pub skills: Skills,
 }
 
 impl NewResume {
-    /// A resume draft.
+    /// A resume draft (no skills listed).
     pub fn new(title: &str, compensation: Option<i32>, workload: Workload) -> Self {
         NewResume {
             title: title.to_owned(),
             compensation,
             workload,
+            skills: Skills::none(),
         }
+    }
+
+    /// The same draft listing `skills`.
+    pub fn with_skills(mut self, skills: Skills) -> Self {
+        self.skills = skills;
+        self
     }
 }
 
@@ -75,15 +143,17 @@ impl NewResume {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resume {
     /// `None` until the database assigns it.
-    pub id: Option<i64>,
+    pub id: Option<ResumeId>,
     /// The job title.
     pub title: String,
     /// Yearly compensation asked for, if stated.
     pub compensation: Option<i32>,
     /// Part-time or full-time.
     pub workload: Workload,
+    /// The skills it lists.
+    pub skills: Skills,
     /// The worker it belongs to.
-    pub worker_id: i64,
+    pub worker_id: WorkerId,
     /// Set by the database on insert.
     pub created_at: Option<NaiveDateTime>,
     /// Set by the database on insert and on every update.
@@ -161,6 +231,7 @@ impl Worker {
             title,
             compensation: draft.compensation,
             workload: draft.workload,
+            skills: draft.skills,
             worker_id,
             created_at: None,
             updated_at: None,
@@ -199,15 +270,15 @@ impl Resume {
 }
 
 impl Entity for Worker {
-    type Id = i64;
-    fn id(&self) -> Option<i64> {
+    type Id = WorkerId;
+    fn id(&self) -> Option<WorkerId> {
         self.id
     }
 }
 
 impl Entity for Resume {
-    type Id = i64;
-    fn id(&self) -> Option<i64> {
+    type Id = ResumeId;
+    fn id(&self) -> Option<ResumeId> {
         self.id
     }
 }
@@ -217,7 +288,7 @@ impl Entity for Resume {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompensationLine {
     /// The worker's id.
-    pub worker_id: i64,
+    pub worker_id: WorkerId,
     /// The worker's name.
     pub name: String,
     /// The resume's compensation.
@@ -232,7 +303,7 @@ mod tests {
 
     fn hired(id: i64) -> Result<Worker, DomainError> {
         let mut w = Worker::new("  Vlad ")?;
-        w.id = Some(id);
+        w.id = Some(WorkerId(id));
         Ok(w)
     }
 
@@ -261,7 +332,7 @@ mod tests {
         let r = w.add_resume(draft.clone())?;
         assert_eq!(
             (r.worker_id, r.id, r.title.as_str()),
-            (7, None, "Rust Developer")
+            (WorkerId(7), None, "Rust Developer")
         );
         assert!(w.add_resume(draft).is_err(), "same title twice");
         let bad = NewResume::new("Free", Some(0), Workload::PartTime);
@@ -305,6 +376,20 @@ mod tests {
             matches!(r.raise(5), Err(DomainError::Invalid(m)) if m.contains("no compensation"))
         );
         assert_eq!(Workload::PartTime.to_string(), "parttime");
+        Ok(())
+    }
+
+    #[test]
+    fn skills_are_normalised_and_stored_as_a_json_array() -> Result<(), DomainError> {
+        let s = Skills::new([" Rust", "sql", "rust ", "Async"])?;
+        assert_eq!(s.names(), ["async", "rust", "sql"]);
+        assert!(s.has("RUST") && !s.has("go"));
+        assert!(Skills::new([""]).is_err());
+        assert!(Skills::new((0..=MAX_SKILLS).map(|i| format!("s{i}"))).is_err());
+        let json = serde_json::to_string(&s).map_err(|e| DomainError::invalid(e.to_string()))?;
+        assert_eq!(json, r#"["async","rust","sql"]"#);
+        let draft = NewResume::new("Dev", None, Workload::PartTime).with_skills(s.clone());
+        assert_eq!(draft.skills, s);
         Ok(())
     }
 }

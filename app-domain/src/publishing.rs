@@ -3,6 +3,8 @@
 use chrono::NaiveDateTime;
 use domain::{DomainError, Entity, Related, Relation};
 
+use crate::ids::{PostId, PublisherId, TagId};
+
 /// Longest publisher name or post title, in characters.
 pub const MAX_TITLE: usize = 256;
 
@@ -13,7 +15,7 @@ pub const MAX_TAG: usize = 32;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Publisher {
     /// `None` until the database assigns it.
-    pub id: Option<i64>,
+    pub id: Option<PublisherId>,
     /// Unique among publishers.
     pub name: String,
     /// The publisher's posts, when loaded.
@@ -24,13 +26,13 @@ pub struct Publisher {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Post {
     /// `None` until the database assigns it.
-    pub id: Option<i64>,
+    pub id: Option<PostId>,
     /// The title, unique per publisher.
     pub title: String,
     /// Whether the post is still a draft.
     pub draft: bool,
     /// The publisher.
-    pub publisher_id: i64,
+    pub publisher_id: PublisherId,
     /// Set by the database on insert.
     pub created_at: Option<NaiveDateTime>,
     /// When it was published.
@@ -43,7 +45,7 @@ pub struct Post {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tag {
     /// `None` until the database assigns it.
-    pub id: Option<i64>,
+    pub id: Option<TagId>,
     /// The normalised name.
     pub name: String,
 }
@@ -105,7 +107,7 @@ impl Publisher {
     /// Publishes the post `post_id` of this publisher at `at` and returns it
     /// (store it with the post repository). Needs the posts loaded; a post
     /// of another publisher is [`DomainError::NotFound`].
-    pub fn publish(&mut self, post_id: i64, at: NaiveDateTime) -> Result<Post, DomainError> {
+    pub fn publish(&mut self, post_id: PostId, at: NaiveDateTime) -> Result<Post, DomainError> {
         let posts = self.posts.require_mut("posts")?;
         let post = posts
             .iter_mut()
@@ -187,22 +189,22 @@ impl Tag {
 }
 
 impl Entity for Publisher {
-    type Id = i64;
-    fn id(&self) -> Option<i64> {
+    type Id = PublisherId;
+    fn id(&self) -> Option<PublisherId> {
         self.id
     }
 }
 
 impl Entity for Post {
-    type Id = i64;
-    fn id(&self) -> Option<i64> {
+    type Id = PostId;
+    fn id(&self) -> Option<PostId> {
         self.id
     }
 }
 
 impl Entity for Tag {
-    type Id = i64;
-    fn id(&self) -> Option<i64> {
+    type Id = TagId;
+    fn id(&self) -> Option<TagId> {
         self.id
     }
 }
@@ -224,9 +226,9 @@ mod tests {
 
         let mut p = Publisher::new(" Manning ")?;
         assert_eq!(p.name, "Manning");
-        p.id = Some(3);
+        p.id = Some(PublisherId(3));
         let mut post = p.draft("Rust in Action")?;
-        assert!(post.draft && post.publisher_id == 3);
+        assert!(post.draft && post.publisher_id == PublisherId(3));
         assert!(p.draft("Rust in Action").is_err(), "titles are unique");
         assert_eq!(p.drafts()?.len(), 1);
 
@@ -239,15 +241,17 @@ mod tests {
 
         // Through the aggregate.
         if let Some(posts) = p.posts.get_mut() {
-            posts[0].id = Some(10);
+            posts[0].id = Some(PostId(10));
         }
-        let published = p.publish(10, noon())?;
-        assert_eq!(published.id, Some(10));
+        let published = p.publish(PostId(10), noon())?;
+        assert_eq!(published.id, Some(PostId(10)));
         assert!(p.drafts()?.is_empty());
-        assert!(p.publish(11, noon()).is_err_and(|e| e.is_not_found()));
+        assert!(p
+            .publish(PostId(11), noon())
+            .is_err_and(|e| e.is_not_found()));
         p.posts = Related::NotLoaded;
         assert_eq!(
-            p.publish(10, noon()),
+            p.publish(PostId(10), noon()),
             Err(DomainError::NotLoaded { relation: "posts" })
         );
         Ok(())
@@ -256,7 +260,7 @@ mod tests {
     #[test]
     fn tagging_skips_known_tags_and_needs_them_loaded() -> Result<(), DomainError> {
         let mut p = Publisher::new("Manning")?;
-        p.id = Some(1);
+        p.id = Some(PublisherId(1));
         let mut post = p.draft("Rust in Action")?;
         assert_eq!(post.tag([Tag::new("sql")?, Tag::new("Rust")?])?, 2);
         assert_eq!(post.tag([Tag::new("rust")?, Tag::new("orm")?])?, 1);

@@ -1,0 +1,205 @@
+//! Values normalised to their column's declared type, at the mapping's
+//! boundary.
+//!
+//! Drivers hand back what the backend stores: SQLite every integer as a
+//! 64-bit one, booleans as integers and timestamps as text, MariaDB JSON
+//! as bytes, PostgreSQL an `INTEGER` as 32 bits whatever the field's
+//! width. A field's codec writes what its Rust type holds (`i64` as
+//! `BigInt`). The mapping brings both to one form per column type, on read
+//! and on write, so the identity map's snapshot and an unchanged object
+//! compare equal and adding it again costs no statement.
+//!
+//! | column type | normal form |
+//! |---|---|
+//! | `SmallInteger` / `Integer` / `BigInteger` | `SmallInt` / `Int` / `BigInt` (range-checked) |
+//! | `Float` / `Double` | `Float` / `Double` |
+//! | `Numeric` | `Decimal` |
+//! | `String`, `Text`, `Enum` | `String` |
+//! | `Boolean` | `Bool` |
+//! | `Date`, `Time`, `DateTime` (naive / UTC) | `Date`, `Time`, `DateTime` / `DateTimeUtc` |
+//! | `Uuid`, `Json`, `Binary` | `Uuid`, `Json`, `Bytes` |
+
+use dialects::{SqlType, Value, ValueError};
+
+/// The normal form of one column's values; see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Canon {
+    /// 16-bit integers.
+    SmallInt,
+    /// 32-bit integers.
+    Int,
+    /// 64-bit integers.
+    BigInt,
+    /// Single-precision floats.
+    Float,
+    /// Double-precision floats.
+    Double,
+    /// Decimals.
+    Decimal,
+    /// Text.
+    Text,
+    /// Booleans.
+    Bool,
+    /// Dates.
+    Date,
+    /// Times of day.
+    Time,
+    /// Timestamps without time zone.
+    DateTime,
+    /// Timestamps in UTC.
+    DateTimeUtc,
+    /// UUIDs.
+    Uuid,
+    /// JSON documents.
+    Json,
+    /// Bytes.
+    Bytes,
+    /// Left as the driver gives it (a type without a normal form).
+    Any,
+}
+
+impl Canon {
+    /// The normal form of values of `ty`.
+    pub fn of(ty: &SqlType) -> Canon {
+        match ty {
+            SqlType::SmallInteger => Canon::SmallInt,
+            SqlType::Integer => Canon::Int,
+            SqlType::BigInteger => Canon::BigInt,
+            SqlType::Float => Canon::Float,
+            SqlType::Double => Canon::Double,
+            SqlType::Numeric(..) => Canon::Decimal,
+            SqlType::String(_) | SqlType::Text | SqlType::Enum { .. } => Canon::Text,
+            SqlType::Boolean => Canon::Bool,
+            SqlType::Date => Canon::Date,
+            SqlType::Time => Canon::Time,
+            SqlType::DateTime { timezone: false } => Canon::DateTime,
+            SqlType::DateTime { timezone: true } => Canon::DateTimeUtc,
+            SqlType::Uuid => Canon::Uuid,
+            SqlType::Json => Canon::Json,
+            SqlType::Binary(_) => Canon::Bytes,
+            _ => Canon::Any,
+        }
+    }
+
+    /// Whether `v` is already in this normal form (or NULL).
+    #[inline]
+    fn holds(self, v: &Value) -> bool {
+        matches!(
+            (self, v),
+            (_, Value::Null)
+                | (Canon::Any, _)
+                | (Canon::SmallInt, Value::SmallInt(_))
+                | (Canon::Int, Value::Int(_))
+                | (Canon::BigInt, Value::BigInt(_))
+                | (Canon::Float, Value::Float(_))
+                | (Canon::Double, Value::Double(_))
+                | (Canon::Decimal, Value::Decimal(_))
+                | (Canon::Text, Value::String(_))
+                | (Canon::Bool, Value::Bool(_))
+                | (Canon::Date, Value::Date(_))
+                | (Canon::Time, Value::Time(_))
+                | (Canon::DateTime, Value::DateTime(_))
+                | (Canon::DateTimeUtc, Value::DateTimeUtc(_))
+                | (Canon::Uuid, Value::Uuid(_))
+                | (Canon::Json, Value::Json(_))
+                | (Canon::Bytes, Value::Bytes(_))
+        )
+    }
+
+    /// Brings `v` to this normal form in place; a value that cannot be
+    /// (text in an integer column, an integer out of the column's range)
+    /// is an error and `v` is left as it was.
+    #[inline]
+    pub fn apply(self, v: &mut Value) -> Result<(), ValueError> {
+        if self.holds(v) {
+            return Ok(());
+        }
+        let taken = std::mem::replace(v, Value::Null);
+        match self.convert(taken) {
+            Ok(n) => {
+                *v = n;
+                Ok(())
+            }
+            Err((old, e)) => {
+                *v = old;
+                Err(e)
+            }
+        }
+    }
+
+    #[inline(never)]
+    fn convert(self, v: Value) -> Result<Value, (Value, ValueError)> {
+        fn conv<T: TryFrom<Value, Error = ValueError>>(
+            v: Value,
+            wrap: fn(T) -> Value,
+        ) -> Result<Value, (Value, ValueError)> {
+            T::try_from(v.clone()).map(wrap).map_err(|e| (v, e))
+        }
+        match self {
+            Canon::SmallInt => conv::<i16>(v, Value::SmallInt),
+            Canon::Int => conv::<i32>(v, Value::Int),
+            Canon::BigInt => conv::<i64>(v, Value::BigInt),
+            Canon::Float => match v {
+                // SQLite's REAL and MySQL's FLOAT read back as doubles.
+                #[allow(clippy::cast_possible_truncation)]
+                Value::Double(f) => Ok(Value::Float(f as f32)),
+                other => conv::<f64>(other, |f| {
+                    #[allow(clippy::cast_possible_truncation)]
+                    Value::Float(f as f32)
+                }),
+            },
+            Canon::Double => conv::<f64>(v, Value::Double),
+            Canon::Decimal => conv::<rust_decimal::Decimal>(v, Value::Decimal),
+            Canon::Text => conv::<String>(v, Value::String),
+            Canon::Bool => conv::<bool>(v, Value::Bool),
+            Canon::Date => conv::<chrono::NaiveDate>(v, Value::Date),
+            Canon::Time => conv::<chrono::NaiveTime>(v, Value::Time),
+            Canon::DateTime => conv::<chrono::NaiveDateTime>(v, Value::DateTime),
+            Canon::DateTimeUtc => conv::<chrono::DateTime<chrono::Utc>>(v, Value::DateTimeUtc),
+            Canon::Uuid => conv::<uuid::Uuid>(v, Value::Uuid),
+            Canon::Json => conv::<serde_json::Value>(v, Value::Json),
+            Canon::Bytes => conv::<Vec<u8>>(v, Value::Bytes),
+            Canon::Any => Ok(v),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_take_the_column_width() {
+        let mut v = Value::BigInt(7);
+        Canon::Int.apply(&mut v).unwrap();
+        assert_eq!(v, Value::Int(7));
+        let mut v = Value::Int(7);
+        Canon::BigInt.apply(&mut v).unwrap();
+        assert_eq!(v, Value::BigInt(7));
+        let mut v = Value::BigInt(1 << 40);
+        let err = Canon::Int.apply(&mut v).unwrap_err();
+        assert_eq!(err.found, "bigint");
+        assert_eq!(v, Value::BigInt(1 << 40), "left as it was");
+        let mut n = Value::Null;
+        Canon::SmallInt.apply(&mut n).unwrap();
+        assert_eq!(n, Value::Null);
+    }
+
+    #[test]
+    fn stored_forms_become_the_declared_type() {
+        let mut b = Value::BigInt(1);
+        Canon::Bool.apply(&mut b).unwrap();
+        assert_eq!(b, Value::Bool(true));
+        let mut t = Value::from("2024-01-02 03:04:05");
+        Canon::DateTime.apply(&mut t).unwrap();
+        assert!(matches!(t, Value::DateTime(_)));
+        let mut j = Value::Bytes(b"[1]".to_vec());
+        Canon::Json.apply(&mut j).unwrap();
+        assert_eq!(j, Value::Json(serde_json::json!([1])));
+        let mut f = Value::Double(0.5);
+        Canon::Float.apply(&mut f).unwrap();
+        assert_eq!(f, Value::Float(0.5));
+        let mut bad = Value::from("x");
+        assert!(Canon::Int.apply(&mut bad).is_err());
+    }
+}
