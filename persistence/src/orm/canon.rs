@@ -84,6 +84,16 @@ impl Canon {
     /// Whether `v` is already in this normal form (or NULL).
     #[inline]
     fn holds(self, v: &Value) -> bool {
+        use chrono::Timelike;
+        // Times and timestamps to the microsecond: what PostgreSQL and
+        // MySQL's DATETIME(6) keep, so a value read back equals the one
+        // written.
+        match (self, v) {
+            (Canon::Time, Value::Time(t)) => return t.nanosecond() % 1000 == 0,
+            (Canon::DateTime, Value::DateTime(t)) => return t.nanosecond() % 1000 == 0,
+            (Canon::DateTimeUtc, Value::DateTimeUtc(t)) => return t.nanosecond() % 1000 == 0,
+            _ => {}
+        }
         matches!(
             (self, v),
             (_, Value::Null)
@@ -97,9 +107,6 @@ impl Canon {
                 | (Canon::Text, Value::String(_))
                 | (Canon::Bool, Value::Bool(_))
                 | (Canon::Date, Value::Date(_))
-                | (Canon::Time, Value::Time(_))
-                | (Canon::DateTime, Value::DateTime(_))
-                | (Canon::DateTimeUtc, Value::DateTimeUtc(_))
                 | (Canon::Uuid, Value::Uuid(_))
                 | (Canon::Json, Value::Json(_))
                 | (Canon::Bytes, Value::Bytes(_))
@@ -153,15 +160,23 @@ impl Canon {
             Canon::Text => conv::<String>(v, Value::String),
             Canon::Bool => conv::<bool>(v, Value::Bool),
             Canon::Date => conv::<chrono::NaiveDate>(v, Value::Date),
-            Canon::Time => conv::<chrono::NaiveTime>(v, Value::Time),
-            Canon::DateTime => conv::<chrono::NaiveDateTime>(v, Value::DateTime),
-            Canon::DateTimeUtc => conv::<chrono::DateTime<chrono::Utc>>(v, Value::DateTimeUtc),
+            Canon::Time => conv::<chrono::NaiveTime>(v, |t| Value::Time(micros(t))),
+            Canon::DateTime => conv::<chrono::NaiveDateTime>(v, |t| Value::DateTime(micros(t))),
+            Canon::DateTimeUtc => {
+                conv::<chrono::DateTime<chrono::Utc>>(v, |t| Value::DateTimeUtc(micros(t)))
+            }
             Canon::Uuid => conv::<uuid::Uuid>(v, Value::Uuid),
             Canon::Json => conv::<serde_json::Value>(v, Value::Json),
             Canon::Bytes => conv::<Vec<u8>>(v, Value::Bytes),
             Canon::Any => Ok(v),
         }
     }
+}
+
+/// A time truncated to the microsecond.
+fn micros<T: chrono::Timelike + Copy>(t: T) -> T {
+    let ns = t.nanosecond();
+    t.with_nanosecond(ns - ns % 1000).unwrap_or(t)
 }
 
 #[cfg(test)]
@@ -201,5 +216,15 @@ mod tests {
         assert_eq!(f, Value::Float(0.5));
         let mut bad = Value::from("x");
         assert!(Canon::Int.apply(&mut bad).is_err());
+        let fine = chrono::DateTime::from_timestamp(1_700_000_000, 123_456_789)
+            .unwrap()
+            .naive_utc();
+        let mut t = Value::DateTime(fine);
+        Canon::DateTime.apply(&mut t).unwrap();
+        assert_eq!(
+            t.to_string(),
+            "2023-11-14 22:13:20.123456",
+            "to the microsecond"
+        );
     }
 }
