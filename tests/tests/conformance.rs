@@ -77,12 +77,33 @@ impl Harness for SqlHarness {
     }
 }
 
+/// Checks the SQL repository is known to fail today, each with its cause.
+/// The test fails when one of them starts passing (take it off the list)
+/// or when any other check fails.
+///
+/// - `get_sees_staged_update`: `SqlRepository::get_with` without load
+///   options answers from the session's identity map
+///   (`Session::get_by_key`) with the row as loaded, ignoring an UPDATE
+///   staged by `add` in the same unit of work; `list` (which autoflushes)
+///   sees the update. Fix: flush staged changes (or consult them) before
+///   answering from the identity map.
+const KNOWN_SQL_FAILURES: &[&str] = &["get_sees_staged_update"];
+
 async fn sql_repository_conforms(db: TestDb) {
     let harness = SqlHarness::new(db.engine.clone()).await;
-    let report = conformance::run(&harness)
-        .await
-        .unwrap_or_else(|failure| panic!("{:?}: {failure}", db.backend));
-    assert_eq!(report.passed.len(), 15, "{:?}", report.passed);
+    let outcome = conformance::run_all(&harness).await;
+    let failed: Vec<&str> = outcome.failed.iter().map(|f| f.check).collect();
+    assert_eq!(
+        failed, KNOWN_SQL_FAILURES,
+        "{:?}: {:#?}",
+        db.backend, outcome.failed
+    );
+    assert_eq!(
+        outcome.passed.len() + failed.len(),
+        16,
+        "{:?}",
+        outcome.passed
+    );
     drop(harness);
     db.close().await;
 }
@@ -94,5 +115,5 @@ async fn in_memory_fake_conforms() {
     let report = conformance::run(&FakeHarness::new())
         .await
         .unwrap_or_else(|failure| panic!("{failure}"));
-    assert_eq!(report.passed.len(), 15);
+    assert_eq!(report.passed.len(), 16);
 }
