@@ -178,6 +178,21 @@ impl<T: Entity, Own: Default> MockPort<T, Own> {
     }
 }
 
+/// The base methods' expectations read as on a `MockRepository<T>`:
+/// `mock.expect_get()` is `mock.base.expect_get()`.
+impl<T: Entity, Own> std::ops::Deref for MockPort<T, Own> {
+    type Target = MockRepository<T>;
+    fn deref(&self) -> &MockRepository<T> {
+        &self.base
+    }
+}
+
+impl<T: Entity, Own> std::ops::DerefMut for MockPort<T, Own> {
+    fn deref_mut(&mut self) -> &mut MockRepository<T> {
+        &mut self.base
+    }
+}
+
 #[async_trait]
 impl<T: Entity, Own: Send + Sync> Repository<T> for MockPort<T, Own> {
     async fn get(&self, id: &T::Id) -> Result<Option<T>, DomainError> {
@@ -412,8 +427,8 @@ mod tests {
             .with(eq("Vlad"))
             .times(1)
             .returning(|_| Ok(vec![vlad(Some(3))]));
-        repo.base
-            .expect_get_one()
+        // through Deref, as on a MockRepository
+        repo.expect_get_one()
             .with(eq(3_i64))
             .times(1)
             .returning(|id| Ok(vlad(Some(*id))));
