@@ -2,60 +2,47 @@
 //! domain's mockall mocks (`MockRepository<T>`, `MockUnitOfWork`) plus
 //! mocks of the application's own repository traits. No database.
 
-use domain::mock::{MockRepository, MockUnitOfWork};
-use domain::{async_trait, DomainError, ListSpec, Load, Page, Repository, UnitOfWork};
+use domain::mock::{MockPort, MockRepository, MockUnitOfWork};
+use domain::{async_trait, DomainError, Repository, UnitOfWork};
 use mockall::mock;
 
 use crate::repositories::{HiringUow, PublisherRepository, PublishingUow, ResumeRepository};
 use app_domain::hiring::{CompensationLine, Resume, Worker};
 use app_domain::publishing::{Post, Publisher, Tag};
-use app_domain::{PublisherId, ResumeId};
+use app_domain::PublisherId;
 
 mock! {
-    /// A mock of `Repository<Resume>` and `ResumeRepository`.
-    pub Resumes {}
-
-    #[async_trait]
-    impl Repository<Resume> for Resumes {
-        async fn get(&self, id: &ResumeId) -> Result<Option<Resume>, DomainError>;
-        async fn get_one(&self, id: &ResumeId) -> Result<Resume, DomainError>;
-        async fn get_with(&self, id: &ResumeId, load: &[Load<Resume>]) -> Result<Option<Resume>, DomainError>;
-        async fn list(&self, spec: &ListSpec) -> Result<Vec<Resume>, DomainError>;
-        async fn list_with(&self, spec: &ListSpec, load: &[Load<Resume>]) -> Result<Vec<Resume>, DomainError>;
-        async fn count(&self, spec: &ListSpec) -> Result<u64, DomainError>;
-        async fn page(&self, spec: &ListSpec) -> Result<Page<Resume>, DomainError>;
-        async fn add(&self, entity: Resume) -> Result<Resume, DomainError>;
-        async fn add_all(&self, entities: Vec<Resume>) -> Result<Vec<Resume>, DomainError>;
-        async fn remove(&self, entity: &Resume) -> Result<(), DomainError>;
-    }
-
-    #[async_trait]
-    impl ResumeRepository for Resumes {
-        async fn compensation_report(&self) -> Result<Vec<CompensationLine>, DomainError>;
+    /// `ResumeRepository`'s own methods.
+    pub ResumeQueries {
+        pub async fn compensation_report(&self) -> Result<Vec<CompensationLine>, DomainError>;
     }
 }
 
 mock! {
-    /// A mock of `Repository<Publisher>` and `PublisherRepository`.
-    pub Publishers {}
-
-    #[async_trait]
-    impl Repository<Publisher> for Publishers {
-        async fn get(&self, id: &PublisherId) -> Result<Option<Publisher>, DomainError>;
-        async fn get_one(&self, id: &PublisherId) -> Result<Publisher, DomainError>;
-        async fn get_with(&self, id: &PublisherId, load: &[Load<Publisher>]) -> Result<Option<Publisher>, DomainError>;
-        async fn list(&self, spec: &ListSpec) -> Result<Vec<Publisher>, DomainError>;
-        async fn list_with(&self, spec: &ListSpec, load: &[Load<Publisher>]) -> Result<Vec<Publisher>, DomainError>;
-        async fn count(&self, spec: &ListSpec) -> Result<u64, DomainError>;
-        async fn page(&self, spec: &ListSpec) -> Result<Page<Publisher>, DomainError>;
-        async fn add(&self, entity: Publisher) -> Result<Publisher, DomainError>;
-        async fn add_all(&self, entities: Vec<Publisher>) -> Result<Vec<Publisher>, DomainError>;
-        async fn remove(&self, entity: &Publisher) -> Result<(), DomainError>;
+    /// `PublisherRepository`'s own methods.
+    pub PublisherQueries {
+        pub async fn get_with_posts(&self, id: PublisherId) -> Result<Publisher, DomainError>;
     }
+}
 
-    #[async_trait]
-    impl PublisherRepository for Publishers {
-        async fn get_with_posts(&self, id: PublisherId) -> Result<Publisher, DomainError>;
+/// A mock of `Repository<Resume>` (its expectations through `Deref`) and
+/// `ResumeRepository` (in `own`).
+pub type MockResumes = MockPort<Resume, MockResumeQueries>;
+
+/// A mock of `Repository<Publisher>` and `PublisherRepository`.
+pub type MockPublishers = MockPort<Publisher, MockPublisherQueries>;
+
+#[async_trait]
+impl ResumeRepository for MockResumes {
+    async fn compensation_report(&self) -> Result<Vec<CompensationLine>, DomainError> {
+        self.own.compensation_report().await
+    }
+}
+
+#[async_trait]
+impl PublisherRepository for MockPublishers {
+    async fn get_with_posts(&self, id: PublisherId) -> Result<Publisher, DomainError> {
+        self.own.get_with_posts(id).await
     }
 }
 
@@ -133,6 +120,7 @@ mod tests {
     async fn report_service_passes_the_lines_through() -> Result<(), DomainError> {
         let mut uow = FakeHiringUow::default();
         uow.resumes
+            .own
             .expect_compensation_report()
             .times(1)
             .returning(|| {

@@ -25,7 +25,11 @@
 //! - [`DomainError`]: the errors a domain sees, with
 //!   [`is_retryable`](DomainError::is_retryable).
 //! - `mock` (feature `mock`): mockall mocks `MockRepository<T>` and
-//!   `MockUnitOfWork`.
+//!   `MockUnitOfWork`, and `MockPort<T, Own>` for ports that extend
+//!   `Repository<T>`.
+//! - `fake` (feature `fake`): an in-memory `InMemoryRepository<T>` and
+//!   `FakeUnitOfWork` with real commit and rollback, and `conformance`,
+//!   the suite every repository implementation should pass.
 //!
 //! The persistence layer implements [`Repository`] and [`UnitOfWork`] once,
 //! generically, on its session; domain services are written against the
@@ -68,8 +72,12 @@
 //! # fn main() {}
 //! ```
 
+#[cfg(feature = "fake")]
+pub mod conformance;
 pub mod entity;
 pub mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
 pub mod filter;
 pub mod load;
 #[cfg(feature = "mock")]

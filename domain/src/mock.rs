@@ -64,6 +64,59 @@
 //! }
 //! ```
 
+//! # Ports that extend `Repository<T>`
+//!
+//! An application port such as `trait ResumeRepository: Repository<Resume>`
+//! cannot use `MockRepository<Resume>` alone: the mock must implement both
+//! traits. [`MockPort<T, Own>`] does the base half: its `base` field is a
+//! `MockRepository<T>` it delegates the ten base methods to, and its `own`
+//! field is a mock of the port's own methods only (a mockall mock of a
+//! struct with those methods). The port is then implemented on it with one
+//! delegating line per own method:
+//!
+//! ```
+//! use domain::mock::MockPort;
+//! use domain::{async_trait, DomainError, Entity, ListSpec, Repository};
+//! use mockall::mock;
+//!
+//! #[derive(Debug, Clone, PartialEq)]
+//! pub struct Resume { pub id: Option<i64>, pub title: String }
+//! impl Entity for Resume {
+//!     type Id = i64;
+//!     fn id(&self) -> Option<i64> { self.id }
+//! }
+//!
+//! #[async_trait]
+//! pub trait ResumeRepository: Repository<Resume> {
+//!     async fn titles(&self) -> Result<Vec<String>, DomainError>;
+//! }
+//!
+//! mock! {
+//!     /// The port's own methods.
+//!     pub ResumeQueries {
+//!         pub async fn titles(&self) -> Result<Vec<String>, DomainError>;
+//!     }
+//! }
+//!
+//! /// A mock of `Repository<Resume>` and `ResumeRepository`.
+//! pub type MockResumes = MockPort<Resume, MockResumeQueries>;
+//!
+//! #[async_trait]
+//! impl ResumeRepository for MockResumes {
+//!     async fn titles(&self) -> Result<Vec<String>, DomainError> { self.own.titles().await }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), DomainError> {
+//! let mut resumes = MockResumes::new();
+//! resumes.base.expect_count().returning(|_| Ok(2));                 // a base method
+//! resumes.own.expect_titles().returning(|| Ok(vec!["Rust".into()])); // the port's own
+//! let port: &dyn ResumeRepository = &resumes;
+//! assert_eq!(port.count(&ListSpec::new()).await?, 2);
+//! assert_eq!(port.titles().await?, ["Rust"]);
+//! # Ok(()) }
+//! ```
+
 use async_trait::async_trait;
 use mockall::mock;
 
@@ -92,6 +145,85 @@ mock! {
         async fn add(&self, entity: T) -> Result<T, DomainError>;
         async fn add_all(&self, entities: Vec<T>) -> Result<Vec<T>, DomainError>;
         async fn remove(&self, entity: &T) -> Result<(), DomainError>;
+    }
+}
+
+/// A mock of a port that extends [`Repository<T>`]
+/// (`trait ResumeRepository: Repository<Resume>`), without redeclaring the
+/// base methods: [`base`](MockPort::base) is a [`MockRepository<T>`] that
+/// answers the ten base methods, [`own`](MockPort::own) a mock of the
+/// port's own methods. The port is implemented on it by delegating each of
+/// its own methods to `own`, one line each (allowed by the orphan rule:
+/// the port trait is the application's). See the [module docs](crate::mock).
+pub struct MockPort<T: Entity, Own> {
+    /// Expectations of the [`Repository<T>`] methods.
+    pub base: MockRepository<T>,
+    /// Expectations of the port's own methods.
+    pub own: Own,
+}
+
+impl<T: Entity, Own: Default> Default for MockPort<T, Own> {
+    fn default() -> Self {
+        MockPort {
+            base: MockRepository::new(),
+            own: Own::default(),
+        }
+    }
+}
+
+impl<T: Entity, Own: Default> MockPort<T, Own> {
+    /// A mock with no expectations.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// The base methods' expectations read as on a `MockRepository<T>`:
+/// `mock.expect_get()` is `mock.base.expect_get()`.
+impl<T: Entity, Own> std::ops::Deref for MockPort<T, Own> {
+    type Target = MockRepository<T>;
+    fn deref(&self) -> &MockRepository<T> {
+        &self.base
+    }
+}
+
+impl<T: Entity, Own> std::ops::DerefMut for MockPort<T, Own> {
+    fn deref_mut(&mut self) -> &mut MockRepository<T> {
+        &mut self.base
+    }
+}
+
+#[async_trait]
+impl<T: Entity, Own: Send + Sync> Repository<T> for MockPort<T, Own> {
+    async fn get(&self, id: &T::Id) -> Result<Option<T>, DomainError> {
+        self.base.get(id).await
+    }
+    async fn get_one(&self, id: &T::Id) -> Result<T, DomainError> {
+        self.base.get_one(id).await
+    }
+    async fn get_with(&self, id: &T::Id, load: &[Load<T>]) -> Result<Option<T>, DomainError> {
+        self.base.get_with(id, load).await
+    }
+    async fn list(&self, spec: &ListSpec) -> Result<Vec<T>, DomainError> {
+        self.base.list(spec).await
+    }
+    async fn list_with(&self, spec: &ListSpec, load: &[Load<T>]) -> Result<Vec<T>, DomainError> {
+        self.base.list_with(spec, load).await
+    }
+    async fn count(&self, spec: &ListSpec) -> Result<u64, DomainError> {
+        self.base.count(spec).await
+    }
+    async fn page(&self, spec: &ListSpec) -> Result<Page<T>, DomainError> {
+        self.base.page(spec).await
+    }
+    async fn add(&self, entity: T) -> Result<T, DomainError> {
+        self.base.add(entity).await
+    }
+    async fn add_all(&self, entities: Vec<T>) -> Result<Vec<T>, DomainError> {
+        self.base.add_all(entities).await
+    }
+    async fn remove(&self, entity: &T) -> Result<(), DomainError> {
+        self.base.remove(entity).await
     }
 }
 
@@ -244,6 +376,105 @@ mod tests {
         uow.expect_commit()
             .returning(|| Err(DomainError::concurrency("could not serialize access")));
         assert!(matches!(uow.commit().await, Err(e) if e.is_retryable()));
+        Ok(())
+    }
+
+    // A port extending Repository<T>, mocked with the macro: base and own
+    // expectations on one mock, used through both traits.
+
+    #[async_trait]
+    trait WorkerRepository: Repository<Worker> {
+        async fn by_name(&self, name: &str) -> Result<Vec<Worker>, DomainError>;
+        async fn rename_all(&self, from: &str, to: &str) -> Result<u64, DomainError>;
+    }
+
+    mock! {
+        WorkerQueries {
+            async fn by_name(&self, name: &str) -> Result<Vec<Worker>, DomainError>;
+            async fn rename_all(&self, from: &str, to: &str) -> Result<u64, DomainError>;
+        }
+    }
+
+    type MockWorkers = MockPort<Worker, MockWorkerQueries>;
+
+    #[async_trait]
+    impl WorkerRepository for MockWorkers {
+        async fn by_name(&self, name: &str) -> Result<Vec<Worker>, DomainError> {
+            self.own.by_name(name).await
+        }
+        async fn rename_all(&self, from: &str, to: &str) -> Result<u64, DomainError> {
+            self.own.rename_all(from, to).await
+        }
+    }
+
+    async fn promote(repo: &dyn WorkerRepository, name: &str) -> Result<Worker, DomainError> {
+        let found = repo.by_name(name).await?;
+        let first = found
+            .into_iter()
+            .next()
+            .ok_or_else(|| DomainError::invalid(format!("no worker `{name}`")))?;
+        let id = first.id.unwrap_or_default();
+        let mut worker = repo.get_one(&id).await?;
+        worker.name = format!("{} (lead)", worker.name);
+        repo.add(worker).await
+    }
+
+    #[tokio::test]
+    async fn extended_port_mock_has_base_and_own_methods() -> Result<(), DomainError> {
+        let mut repo = MockWorkers::new();
+        repo.own
+            .expect_by_name()
+            .with(eq("Vlad"))
+            .times(1)
+            .returning(|_| Ok(vec![vlad(Some(3))]));
+        // through Deref, as on a MockRepository
+        repo.expect_get_one()
+            .with(eq(3_i64))
+            .times(1)
+            .returning(|id| Ok(vlad(Some(*id))));
+        repo.base
+            .expect_add()
+            .withf(|w| w.name == "Vlad (lead)")
+            .times(1)
+            .returning(Ok);
+        repo.own.expect_rename_all().never();
+        let promoted = promote(&repo, "Vlad").await?;
+        assert_eq!(promoted.name, "Vlad (lead)");
+
+        let mut repo = MockWorkers::new();
+        repo.own.expect_by_name().returning(|_| Ok(vec![]));
+        repo.base.expect_get_one().never();
+        let missing = promote(&repo, "Ann").await;
+        assert!(matches!(missing, Err(DomainError::Invalid(m)) if m.contains("Ann")));
+
+        // Every base method is there, default-bodied ones included.
+        let mut repo = MockWorkers::new();
+        repo.base.expect_get().returning(|_| Ok(None));
+        repo.base.expect_get_with().returning(|_, _| Ok(None));
+        repo.base.expect_list().returning(|_| Ok(vec![]));
+        repo.base.expect_list_with().returning(|_, _| Ok(vec![]));
+        repo.base.expect_count().returning(|_| Ok(5));
+        repo.base.expect_page().returning(|spec| {
+            Ok(Page {
+                items: vec![],
+                total: 5,
+                offset: spec.offset.unwrap_or(0),
+                limit: spec.limit,
+            })
+        });
+        repo.base.expect_add_all().returning(Ok);
+        repo.base.expect_remove().returning(|_| Ok(()));
+        repo.own.expect_rename_all().returning(|_, _| Ok(2));
+        let base: &dyn Repository<Worker> = &repo;
+        assert_eq!(base.get(&1).await?, None);
+        assert_eq!(base.get_with(&1, &[Load::selectin(RESUMES)]).await?, None);
+        assert!(base.list(&ListSpec::new()).await?.is_empty());
+        assert!(base.list_with(&ListSpec::new(), &[]).await?.is_empty());
+        assert_eq!(base.count(&ListSpec::new()).await?, 5);
+        assert_eq!(base.page(&ListSpec::new().page(2, 2)).await?.offset, 2);
+        assert_eq!(base.add_all(vec![vlad(Some(1))]).await?.len(), 1);
+        base.remove(&vlad(Some(1))).await?;
+        assert_eq!(repo.rename_all("a", "b").await?, 2);
         Ok(())
     }
 

@@ -31,6 +31,8 @@ pub mod error;
 pub(crate) mod free_list;
 pub mod orm;
 pub mod repository;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use dialects;
 pub use engine::connection::{Connection, RowStream};

@@ -1,10 +1,14 @@
 //! Test fixtures: one connected engine per backend, each test in its own
-//! clean database.
+//! clean database, on top of the testing kit ([`persistence::testing`]).
 //!
-//! A server is chosen in this order: `TEST_POSTGRES_URL` / `TEST_MYSQL_URL`
-//! when set; testcontainers when a Docker engine answers; otherwise the
-//! test fails with a message saying how to get a server (`scripts/test.sh`
-//! starts throwaway ones). SQLite is embedded and always there.
+//! A server is chosen once per test process, in this order (see
+//! [`persistence::testing::ServerSource::Auto`]): `TEST_POSTGRES_URL` /
+//! `TEST_MYSQL_URL` when set; testcontainers when a Docker engine answers
+//! and the image (`TEST_POSTGRES_IMAGE` / `TEST_MYSQL_IMAGE`, built by
+//! `scripts/docker-images.sh`) is present; otherwise a throwaway server
+//! from the machine's binaries. `TEST_DATABASE_SOURCE=url|container|local`
+//! forces one. When none can be had the test fails, saying what was tried.
+//! SQLite is embedded and always there.
 //!
 //! Write a test once as `async fn name(db: TestDb)` and generate one test
 //! per backend with [`on_all_backends!`]: the names are `name::sqlite`,
@@ -12,12 +16,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
-use persistence::{create_engine, create_engine_with, Engine, EngineOptions};
+use persistence::testing::TestDatabase;
+use persistence::{Backend, Engine, EngineOptions};
 
 pub mod capture;
-mod docker;
+
+pub use persistence::testing::with_database;
 
 /// The backends under test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,11 +35,12 @@ pub enum TestBackend {
 }
 
 impl TestBackend {
-    fn tag(self) -> &'static str {
+    /// The engine's name for this backend.
+    pub fn backend(self) -> Backend {
         match self {
-            TestBackend::Sqlite => "sqlite",
-            TestBackend::Postgres => "pg",
-            TestBackend::MySql => "my",
+            TestBackend::Sqlite => Backend::Sqlite,
+            TestBackend::Postgres => Backend::Postgres,
+            TestBackend::MySql => Backend::MySql,
         }
     }
 }
@@ -49,69 +54,7 @@ pub struct TestDb {
     /// The URL of the test database (with its password), for tests that
     /// need to build more engines on it.
     pub url: String,
-    cleanup: Option<(String, String)>,
-}
-
-static SEQ: AtomicU32 = AtomicU32::new(0);
-
-/// A database name from the test's name: lowercase, short, unique per process.
-fn database_name(backend: TestBackend, test: &str) -> String {
-    let mut name: String = test
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    name.truncate(40);
-    let n = SEQ.fetch_add(1, Ordering::Relaxed);
-    format!("t_{}_{}_{}_{}", backend.tag(), name, std::process::id(), n)
-}
-
-/// `url` with its database (path) replaced by `db`.
-pub fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let host_end = base[scheme_end..]
-        .find('/')
-        .map_or(base.len(), |i| scheme_end + i);
-    let mut out = format!("{}/{}", &base[..host_end], db);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-/// The admin URL of a server for `backend`: the environment, then Docker.
-async fn server_url(backend: TestBackend) -> String {
-    let var = match backend {
-        TestBackend::Postgres => "TEST_POSTGRES_URL",
-        TestBackend::MySql => "TEST_MYSQL_URL",
-        TestBackend::Sqlite => return "sqlite::memory:".to_owned(),
-    };
-    if let Ok(url) = std::env::var(var) {
-        if !url.is_empty() {
-            return url;
-        }
-    }
-    if docker::available() {
-        match docker::server_url(backend).await {
-            Ok(url) => return url,
-            Err(e) => panic!("{var} is not set and starting a {backend:?} container failed: {e}"),
-        }
-    }
-    panic!(
-        "no {backend:?} server for this test: set {var} to a server URL whose user may create \
-         databases, start a Docker engine (testcontainers is used then), or run `scripts/test.sh`, \
-         which installs and starts throwaway PostgreSQL and MariaDB servers"
-    );
+    database: TestDatabase,
 }
 
 impl TestDb {
@@ -122,67 +65,33 @@ impl TestDb {
 
     /// A fresh database with engine options.
     pub async fn with_options(backend: TestBackend, test: &str, options: EngineOptions) -> TestDb {
-        if backend == TestBackend::Sqlite {
-            let url = "sqlite::memory:".to_owned();
-            let engine = create_engine_with(&url, options)
-                .await
-                .expect("open SQLite in memory");
-            return TestDb {
-                engine,
-                backend,
-                url,
-                cleanup: None,
-            };
-        }
-        let admin_url = server_url(backend).await;
-        let name = database_name(backend, test);
-        let admin = create_engine(&admin_url)
+        let database = TestDatabase::builder(backend.backend(), test)
+            .engine_options(options)
+            .create()
             .await
-            .unwrap_or_else(|e| panic!("cannot reach the {backend:?} test server: {e}"));
-        let mut conn = admin.connect().await.expect("admin connection");
-        conn.execute(&persistence::dialects::text(&format!(
-            "DROP DATABASE IF EXISTS {name}"
-        )))
-        .await
-        .expect("drop stale test database");
-        conn.execute(&persistence::dialects::text(&format!(
-            "CREATE DATABASE {name}"
-        )))
-        .await
-        .expect("create test database");
-        drop(conn);
-        admin.dispose().await;
-        let url = with_database(&admin_url, &name);
-        let engine = create_engine_with(&url, options)
-            .await
-            .unwrap_or_else(|e| panic!("cannot connect to the test database: {e}"));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{e}\n(set TEST_POSTGRES_URL / TEST_MYSQL_URL to a server whose user may \
+                     create databases, run `scripts/test.sh`, which starts throwaway servers, or \
+                     start a Docker engine with images from `scripts/docker-images.sh`)"
+                )
+            });
         TestDb {
-            engine,
+            engine: database.engine().clone(),
             backend,
-            url,
-            cleanup: Some((admin_url, name)),
+            url: database.url().to_owned(),
+            database,
         }
+    }
+
+    /// Where the test's database lives.
+    pub fn source(&self) -> &persistence::testing::ServerKind {
+        self.database.source()
     }
 
     /// Closes the engine and drops the test database.
     pub async fn close(self) {
-        self.engine.dispose().await;
-        if let Some((admin_url, name)) = self.cleanup {
-            let admin = create_engine(&admin_url).await.expect("admin engine");
-            let mut conn = admin.connect().await.expect("admin connection");
-            let force = if self.backend == TestBackend::Postgres {
-                " WITH (FORCE)"
-            } else {
-                ""
-            };
-            conn.execute(&persistence::dialects::text(&format!(
-                "DROP DATABASE IF EXISTS {name}{force}"
-            )))
-            .await
-            .expect("drop test database");
-            drop(conn);
-            admin.dispose().await;
-        }
+        self.database.close().await.expect("drop the test database");
     }
 }
 

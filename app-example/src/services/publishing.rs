@@ -195,6 +195,7 @@ mod tests {
     async fn draft_post_goes_through_the_aggregate() -> Result<(), DomainError> {
         let mut uow = FakePublishingUow::default();
         uow.publishers
+            .own
             .expect_get_with_posts()
             .returning(|id| Ok(publisher(id.0, vec![post(1, id.0, "Old", false)])));
         uow.posts
@@ -219,6 +220,7 @@ mod tests {
     async fn publish_post_publishes_a_draft() -> Result<(), DomainError> {
         let mut uow = FakePublishingUow::default();
         uow.publishers
+            .own
             .expect_get_with_posts()
             .returning(|id| Ok(publisher(id.0, vec![post(5, id.0, "Draft", true)])));
         uow.posts
@@ -237,6 +239,7 @@ mod tests {
     async fn publishing_twice_or_elsewhere_fails() {
         let mut uow = FakePublishingUow::default();
         uow.publishers
+            .own
             .expect_get_with_posts()
             .returning(|id| Ok(publisher(id.0, vec![post(5, id.0, "Done", false)])));
         uow.posts.expect_add().never();

@@ -220,6 +220,27 @@ impl Engine {
         &*self.inner.dialect
     }
 
+    #[cfg(feature = "testing")]
+    /// The pool (for the testing kit's pinned engines).
+    pub(crate) fn pool(&self) -> &Arc<Pool> {
+        &self.inner.pool
+    }
+
+    #[cfg(feature = "testing")]
+    /// An engine like this one (URL, dialect, options) on another pool:
+    /// the testing kit's engine inside an outer transaction.
+    pub(crate) fn with_pool(&self, pool: Arc<Pool>) -> Engine {
+        Engine {
+            inner: Arc::new(EngineInner {
+                url: self.inner.url.clone(),
+                pool,
+                dialect: self.inner.dialect.clone(),
+                options: self.inner.options.clone(),
+                buffers: FreeList::default(),
+            }),
+        }
+    }
+
     /// The reusable row buffers of ORM loads.
     pub(crate) fn buffers(&self) -> &FreeList<Vec<Value>> {
         &self.inner.buffers

@@ -15,6 +15,13 @@
 //!   turn, never closed while the engine lives: what an in-memory SQLite
 //!   database needs, since it vanishes with its last connection.
 //!
+//! A fourth kind is internal: a *pinned* pool ([`Pool::pinned`]) over one
+//! connection that already holds a transaction, for the testing kit's
+//! savepoint fixture (`persistence::testing::TestTransaction`). Every
+//! checkout shares that connection; a transaction begun on it is a
+//! savepoint; on release it is rolled back to the pinned depth, never
+//! below; the pool never opens or closes a connection of its own.
+//!
 //! A `PooledConnection` goes back on drop, also when the future using it
 //! was cancelled. One dropped in the middle of an operation is discarded
 //! (its protocol state is unknown); one with a transaction still open has
@@ -146,6 +153,29 @@ pub(crate) struct Pool {
     open: AtomicUsize,
     waiting: AtomicUsize,
     closed: AtomicBool,
+    /// The transaction depth a released connection is rolled back to: 0,
+    /// or the depth of the outer transaction of a pinned pool.
+    baseline: usize,
+    /// Whether this pool only lends the connection it was given
+    /// ([`Pool::pinned`]).
+    pinned: bool,
+}
+
+#[cfg(feature = "testing")]
+/// What [`PooledConnection::take_raw`] takes out: the raw connection with
+/// its creation time and runtime token.
+pub(crate) struct TakenConnection {
+    conn: RawConnection,
+    created: Instant,
+    runtime: Option<RuntimeToken>,
+}
+
+#[cfg(feature = "testing")]
+impl TakenConnection {
+    /// The connection's transaction depth.
+    pub(crate) fn transaction_depth(&self) -> usize {
+        self.conn.transaction_depth()
+    }
 }
 
 /// Counts a waiting checkout for as long as it lives (cancel-safe).
@@ -192,7 +222,72 @@ impl Pool {
             open: AtomicUsize::new(0),
             waiting: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
+            baseline: 0,
+            pinned: false,
         })
+    }
+
+    #[cfg(feature = "testing")]
+    /// A pool that lends only `taken`, a connection inside a transaction
+    /// (the testing kit's outer transaction): one checkout at a time, a
+    /// transaction begun on it is a savepoint, a release rolls back to the
+    /// depth it had here. It never opens a connection, and closing it does
+    /// not close this one: [`Pool::unpin`] hands it back.
+    pub(crate) fn pinned(like: &Pool, taken: TakenConnection) -> Arc<Self> {
+        let mut options = like.options.clone();
+        options.size = 1;
+        options.max_connections = 1;
+        options.pre_ping = false;
+        options.recycle = None;
+        options.idle_timeout = None;
+        let baseline = taken.conn.transaction_depth();
+        let pool = Pool {
+            kind: PoolKind::Static,
+            config: like.config.clone(),
+            url: like.url.clone(),
+            permits: Arc::new(Semaphore::new(1)),
+            options,
+            idle: Mutex::new(VecDeque::new()),
+            open: AtomicUsize::new(1),
+            waiting: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            baseline,
+            pinned: true,
+        };
+        pool.idle_queue().push_back(Idle {
+            conn: taken.conn,
+            created: taken.created,
+            since: Instant::now(),
+            runtime: taken.runtime,
+        });
+        Arc::new(pool)
+    }
+
+    #[cfg(feature = "testing")]
+    /// Takes the connection of a pinned pool back, once no checkout holds
+    /// it (waiting at most the acquire timeout). Later checkouts fail with
+    /// [`Error::PoolClosed`]. `None` when the connection was lost (a
+    /// broken or cancelled statement discarded it).
+    pub(crate) async fn unpin(&self) -> Result<Option<TakenConnection>, Error> {
+        self.closed.store(true, Ordering::SeqCst);
+        let permit = tokio::time::timeout(
+            self.options.acquire_timeout,
+            self.permits.clone().acquire_owned(),
+        )
+        .await
+        .map_err(|_| Error::PoolTimeout)?
+        .map_err(|_| Error::PoolClosed)?;
+        let idle = self.idle_queue().pop_back();
+        self.permits.close();
+        drop(permit);
+        Ok(idle.map(|i| {
+            self.open.fetch_sub(1, Ordering::SeqCst);
+            TakenConnection {
+                conn: i.conn,
+                created: i.created,
+                runtime: i.runtime,
+            }
+        }))
     }
 
     /// The pool kind in effect (`Auto` resolved).
@@ -260,6 +355,10 @@ impl Pool {
                 Err(_) => return Err(Error::PoolTimeout),
             }
         };
+        if self.pinned && self.idle_queue().is_empty() {
+            // Its one connection was lost: never open another.
+            return Err(Error::PoolClosed);
+        }
         loop {
             let candidate = self.idle_queue().pop_back();
             let Some(idle) = candidate else { break };
@@ -315,6 +414,9 @@ impl Pool {
 
     /// Drops a connection from the pool's accounting and closes it.
     fn forget(&self, conn: RawConnection) {
+        if self.pinned {
+            self.closed.store(true, Ordering::SeqCst);
+        }
         self.open.fetch_sub(1, Ordering::SeqCst);
         discard(conn, true);
     }
@@ -336,9 +438,11 @@ impl Pool {
             self.forget_dead(conn);
             return;
         }
+        // A pinned pool keeps its connection even when closed: it goes back
+        // to the fixture that lent it.
         let keep = reusable
             && self.kind != PoolKind::Null
-            && !self.closed.load(Ordering::SeqCst)
+            && (self.pinned || !self.closed.load(Ordering::SeqCst))
             && self.options.recycle.is_none_or(|r| created.elapsed() < r);
         if keep {
             let mut idle = self.idle_queue();
@@ -357,6 +461,10 @@ impl Pool {
 
     pub(crate) async fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
+        if self.pinned {
+            // The connection is the fixture's, handed back by `unpin`.
+            return;
+        }
         self.permits.close();
         let idle: Vec<Idle> = self.idle_queue().drain(..).collect();
         for i in idle {
@@ -460,6 +568,36 @@ impl PooledConnection {
     pub(crate) fn raw_ref(&self) -> Option<&RawConnection> {
         self.conn.as_ref()
     }
+
+    #[cfg(feature = "testing")]
+    /// Takes the raw connection out, leaving this checkout empty (it keeps
+    /// its pool permit) until [`PooledConnection::restore_raw`]; for
+    /// [`Pool::pinned`].
+    pub(crate) fn take_raw(&mut self) -> Option<TakenConnection> {
+        let conn = self.conn.take()?;
+        Some(TakenConnection {
+            conn,
+            created: self.created,
+            runtime: self.runtime.take(),
+        })
+    }
+
+    #[cfg(feature = "testing")]
+    /// Puts back a connection taken with [`PooledConnection::take_raw`].
+    pub(crate) fn restore_raw(&mut self, taken: TakenConnection) {
+        self.conn = Some(taken.conn);
+        self.created = taken.created;
+        self.runtime = taken.runtime;
+    }
+
+    #[cfg(feature = "testing")]
+    /// Gives up a connection taken with [`PooledConnection::take_raw`] that
+    /// was lost, so its pool stops counting it.
+    pub(crate) fn lost_raw(&mut self) {
+        if self.conn.is_none() {
+            self.pool.open.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
 }
 
 impl Drop for PooledConnection {
@@ -478,7 +616,9 @@ impl Drop for PooledConnection {
             }
             return;
         }
-        let depth = conn.transaction_depth();
+        // Roll back to the pool's baseline (0, or a pinned pool's outer
+        // transaction).
+        let depth = conn.transaction_depth().saturating_sub(self.pool.baseline);
         if depth > 0 {
             // Roll back now, on the runtime, so an idle connection never
             // holds locks (MySQL's metadata locks would block DDL); the

@@ -673,6 +673,25 @@ impl Session {
         Ok(())
     }
 
+    /// The values of object `key` as a staged INSERT or UPDATE will store
+    /// them, when one is staged.
+    fn staged_values(&mut self, info: &MapperInfo, key: &IdentityKey) -> Option<Vec<Value>> {
+        if let Some(Change::Insert { values, .. }) = self.pending.insert_by_key(info.type_id, key) {
+            return Some(values.clone());
+        }
+        let set = match self.pending.update_by_key(info.type_id, key) {
+            Some(Change::Update { set, .. }) if !set.is_empty() => set.clone(),
+            _ => return None,
+        };
+        let mut values = self.identity.get(info.type_id, key)?.to_vec();
+        for (i, v) in set {
+            if let Some(slot) = values.get_mut(i) {
+                *slot = v;
+            }
+        }
+        Some(values)
+    }
+
     /// Whether changes are staged and not yet flushed.
     pub fn is_dirty(&self) -> bool {
         !self.pending.is_empty()
@@ -1120,6 +1139,11 @@ impl Session {
             field: "(primary key)".into(),
             message: "a key value is NULL".into(),
         })?;
+        // A staged change of this object is what `get` answers (as
+        // SQLAlchemy's identity map holds the changed object), without SQL.
+        if let Some(values) = self.staged_values(info, &ident) {
+            return mapper.build(values).map(Some);
+        }
         if let Some(entry) = self.identity.fresh(info.type_id, &ident) {
             return mapper.build(entry.to_vec()).map(Some);
         }
