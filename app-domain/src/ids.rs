@@ -14,6 +14,13 @@ macro_rules! entity_id {
             }
         }
 
+        /// A filter value (`ListSpec::new().filter_eq("worker_id", id)`).
+        impl From<$name> for domain::FilterValue {
+            fn from(id: $name) -> Self {
+                domain::FilterValue::Int(id.0)
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(f, "{}", self.0)

@@ -32,18 +32,13 @@ pub const WORKLOAD: TextEnum<Workload> = codec::text_enum(
     ],
 );
 
-/// The id newtypes, stored as their integers.
-pub mod ids {
+// The id newtypes, stored as their integers.
+mod ids {
     use super::*;
-    /// `WorkerId` as an integer.
     pub const WORKER: Newtype<WorkerId, i64> = codec::newtype(WorkerId, |w| w.0);
-    /// `ResumeId` as an integer.
     pub const RESUME: Newtype<ResumeId, i64> = codec::newtype(ResumeId, |r| r.0);
-    /// `PublisherId` as an integer.
     pub const PUBLISHER: Newtype<PublisherId, i64> = codec::newtype(PublisherId, |p| p.0);
-    /// `PostId` as an integer.
     pub const POST: Newtype<PostId, i64> = codec::newtype(PostId, |p| p.0);
-    /// `TagId` as an integer.
     pub const TAG: Newtype<TagId, i64> = codec::newtype(TagId, |t| t.0);
 }
 
@@ -153,16 +148,4 @@ pub fn start_mappers() -> Result<Mappers, Error> {
         .finish();
     registry.map(tag::model()).finish();
     registry.configure()
-}
-
-/// A mapped or association table by name, as an error when missing (a
-/// programming error: [`start_mappers`] registers all of them).
-pub fn table(mappers: &Mappers, name: &str) -> Result<Table, Error> {
-    mappers
-        .metadata()
-        .table(name)
-        .cloned()
-        .ok_or_else(|| Error::NoSuchTable {
-            table: name.to_owned(),
-        })
 }

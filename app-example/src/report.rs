@@ -6,7 +6,7 @@ use persistence::dialects::{
 };
 use persistence::Error;
 
-use crate::mapping::{start_mappers, table};
+use crate::mapping::{resume, worker};
 
 /// The seed's query: for each resume, the worker, the compensation and its
 /// difference to the average compensation of the same workload.
@@ -23,8 +23,8 @@ use crate::mapping::{start_mappers, table};
 /// select(helper2).order_by(helper2.c.compensation_diff.desc())
 /// ```
 ///
-/// `worker` and `resume` are the mapped tables (see
-/// [`mapping::table`](crate::mapping::table)).
+/// `worker` and `resume` are the mapped tables (`mapping::worker::table()`,
+/// `mapping::resume::table()`).
 pub fn compensation_report(worker: &Table, resume: &Table) -> Select {
     let w = worker;
     let r = resume.alias("r");
@@ -55,8 +55,7 @@ pub fn compensation_report(worker: &Table, resume: &Table) -> Select {
 /// The report's SQL and parameters compiled for PostgreSQL, SQLite and
 /// MySQL / MariaDB, as `cargo run -p app-example -- sql` prints them.
 pub fn sql_for_all_dialects() -> Result<String, Error> {
-    let mappers = start_mappers()?;
-    let query = compensation_report(&table(&mappers, "worker")?, &table(&mappers, "resume")?);
+    let query = compensation_report(&worker::table(), &resume::table());
     let dialects: [(&str, &dyn Dialect); 3] = [
         ("PostgreSQL", &Postgres),
         ("SQLite", &Sqlite),

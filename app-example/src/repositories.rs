@@ -28,7 +28,7 @@ use persistence::orm::{self, SessionMaker};
 use persistence::repository::to_domain;
 use persistence::{Error, SqlRepository, SqlUnitOfWork};
 
-use crate::mapping::{self, publisher};
+use crate::mapping::{publisher, resume, worker};
 use crate::report;
 use app_domain::hiring::{CompensationLine, Resume, Worker};
 use app_domain::publishing::{Post, Publisher, Tag};
@@ -95,12 +95,8 @@ fn int_of(row: &persistence::Row, column: &str) -> Result<Option<i64>, DomainErr
 #[async_trait]
 impl ResumeRepository for SqlRepository<Resume> {
     async fn compensation_report(&self) -> Result<Vec<CompensationLine>, DomainError> {
-        let worker = mapping::table(self.mappers(), "worker").map_err(to_domain)?;
-        let resume = mapping::table(self.mappers(), "resume").map_err(to_domain)?;
-        let rows = self
-            .execute(&report::compensation_report(&worker, &resume))
-            .await?
-            .all();
+        let report = report::compensation_report(&worker::table(), &resume::table());
+        let rows = self.execute(&report).await?.all();
         rows.iter()
             .map(|row| {
                 Ok(CompensationLine {

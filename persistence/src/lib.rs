@@ -56,7 +56,7 @@ pub use repository::{SqlRepository, SqlUnitOfWork};
 pub mod prelude {
     pub use crate::engine::schema::SchemaExt;
     pub use crate::orm::{
-        self, codec, presets, Cascade, Col, Mappers, Registry, RelOptions, RelationshipDef,
+        self, codec, presets, Cascade, Col, Mappers, Model, Registry, RelOptions, RelationshipDef,
         Session, SessionMaker, SessionOptions, SqlTypeOf,
     };
     pub use crate::{

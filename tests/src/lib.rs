@@ -116,3 +116,9 @@ macro_rules! on_all_backends {
         }
     )+};
 }
+
+/// The README's code blocks, compiled (and, where they need no server,
+/// run) as this crate's doc tests: `cargo test -p tests --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
