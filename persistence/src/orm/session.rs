@@ -117,28 +117,28 @@ impl SessionMaker {
 /// rolls back.
 #[derive(Debug)]
 pub struct Session {
-    engine: Engine,
-    mappers: Mappers,
-    options: SessionOptions,
-    conn: Option<Connection>,
-    in_tx: bool,
-    identity: IdentityMap,
+    pub(crate) engine: Engine,
+    pub(crate) mappers: Mappers,
+    pub(crate) options: SessionOptions,
+    pub(crate) conn: Option<Connection>,
+    pub(crate) in_tx: bool,
+    pub(crate) identity: IdentityMap,
     /// Where the identity map goes when the session ends.
-    spare: Option<Arc<FreeList<IdentityMap>>>,
-    pending: Staged,
-    failed: Option<String>,
+    pub(crate) spare: Option<Arc<FreeList<IdentityMap>>>,
+    pub(crate) pending: Staged,
+    pub(crate) failed: Option<String>,
     /// Collections loaded per (owner type, owner key, relationship): the
     /// keys of the children loaded, to tell removals from "never loaded".
-    loaded: FastMap<(TypeId, IdentityKey, &'static str), Vec<IdentityKey>>,
-    change_seq: usize,
+    pub(crate) loaded: FastMap<(TypeId, IdentityKey, &'static str), Vec<IdentityKey>>,
+    pub(crate) change_seq: usize,
     /// Staged inserts whose rows, as written (generated keys and defaults
     /// included), the next flush keeps in `written` (what `persist_all`
     /// writes back).
-    want_rows: std::collections::HashSet<usize>,
+    pub(crate) want_rows: std::collections::HashSet<usize>,
     /// The rows of `want_rows`, by change id, after a flush.
-    written: HashMap<usize, Vec<Value>>,
+    pub(crate) written: HashMap<usize, Vec<Value>>,
     /// What the `add` under way staged (for write-back).
-    trail: Option<Trail>,
+    pub(crate) trail: Option<Trail>,
 }
 
 /// Where the value that ties a loaded row to its owner comes from.
@@ -213,7 +213,7 @@ impl Session {
         &self.engine
     }
 
-    fn check_usable(&self) -> Result<(), Error> {
+    pub(crate) fn check_usable(&self) -> Result<(), Error> {
         match &self.failed {
             Some(cause) => Err(Error::PendingRollback {
                 cause: cause.clone(),
@@ -223,7 +223,7 @@ impl Session {
     }
 
     /// The session's connection, in its transaction.
-    async fn connection(&mut self) -> Result<&mut Connection, Error> {
+    pub(crate) async fn connection(&mut self) -> Result<&mut Connection, Error> {
         self.check_usable()?;
         if self.conn.is_none() {
             self.conn = Some(self.engine.connect().await?);
@@ -704,7 +704,7 @@ impl Session {
 
     // ------------------------------------------------------------ flush
 
-    async fn autoflush(&mut self) -> Result<(), Error> {
+    pub(crate) async fn autoflush(&mut self) -> Result<(), Error> {
         if self.options.autoflush && !self.pending.is_empty() {
             self.flush().await?;
         }
@@ -1451,7 +1451,7 @@ impl Session {
     }
 
     /// Hands a load's row buffer back to the engine for the next load.
-    fn recycle(&self, rows: crate::driver::ValueRows) {
+    pub(crate) fn recycle(&self, rows: crate::driver::ValueRows) {
         if let Some(conn) = &self.conn {
             conn.recycle(rows);
         }
