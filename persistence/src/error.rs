@@ -152,6 +152,9 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+    /// A savepoint's `commit` after a failed flush inside it rolled it back.
+    #[error("this savepoint was rolled back after a failed flush inside it; its work is gone")]
+    InactiveSavepoint,
     /// A row changed or vanished underneath the session (a version column
     /// did not match, or an UPDATE/DELETE matched no row).
     #[error("stale data in `{table}`: {message}")]

@@ -207,6 +207,8 @@ fn load_plan<T: Entity>(
                         name: step.relation.to_owned(),
                         strategy,
                         children: Vec::new(),
+                        criteria: Vec::new(),
+                        inner: false,
                     });
                     level.len() - 1
                 }

@@ -552,7 +552,13 @@ pub(crate) struct IdentityMap {
     /// Entries written before this epoch are expired ([`IdentityMap::expire_all`]
     /// moves it on instead of visiting every entry).
     epoch: u64,
+    /// One level per open savepoint: each entry's values before the level
+    /// first changed it (`None`: it was absent), to restore on rollback.
+    journal: Vec<Journal>,
 }
+
+/// What a savepoint level changed: the previous values per identity.
+type Journal = FastMap<(TypeId, IdentityKey), Option<Vec<Value>>>;
 
 impl Default for IdentityMap {
     fn default() -> Self {
@@ -560,6 +566,7 @@ impl Default for IdentityMap {
             entries: Vec::new(),
             blocks: Blocks::default(),
             epoch: 1,
+            journal: Vec::new(),
         }
     }
 }
@@ -569,6 +576,24 @@ pub(crate) struct TypeMapMut<'a> {
     map: &'a mut TypeMap,
     blocks: &'a mut Blocks,
     epoch: u64,
+    ty: TypeId,
+    /// The innermost savepoint's journal, when one is open.
+    journal: Option<&'a mut Journal>,
+}
+
+/// Notes in `journal` what `key` held before a write (`old`), the first
+/// time the level changes it.
+fn note(
+    journal: &mut Option<&mut Journal>,
+    blocks: &Blocks,
+    ty: TypeId,
+    key: &IdentityKey,
+    old: Option<&Entry>,
+) {
+    if let Some(j) = journal.as_deref_mut() {
+        j.entry((ty, key.clone()))
+            .or_insert_with(|| old.map(|e| blocks.snapshot(e).to_vec()));
+    }
 }
 
 impl TypeMapMut<'_> {
@@ -587,6 +612,7 @@ impl TypeMapMut<'_> {
                 epoch: self.epoch,
             },
         );
+        note(&mut self.journal, self.blocks, self.ty, key, old.as_ref());
         self.blocks.forget(old);
     }
 
@@ -610,6 +636,7 @@ impl TypeMapMut<'_> {
                     epoch: self.epoch,
                 },
             );
+            note(&mut self.journal, self.blocks, self.ty, key, old.as_ref());
             self.blocks.forget(old);
         }
         // A block no entry points into (no row had a key) goes at once.
@@ -662,13 +689,69 @@ impl IdentityMap {
             map: &mut self.entries[at].1,
             blocks: &mut self.blocks,
             epoch: self.epoch,
+            ty,
+            journal: self.journal.last_mut(),
         }
     }
 
     pub fn remove(&mut self, ty: TypeId, key: &IdentityKey) {
         let old = self.map_mut(ty).and_then(|m| m.remove(key));
+        let mut journal = self.journal.last_mut();
+        note(&mut journal, &self.blocks, ty, key, old.as_ref());
         self.blocks.forget(old);
     }
+
+    /// Opens a savepoint level: changes from now on can be undone.
+    pub fn begin_level(&mut self) {
+        self.journal.push(Journal::default());
+    }
+
+    /// Keeps the innermost level's changes (a released savepoint): the
+    /// level before takes over what it must undo.
+    pub fn release_level(&mut self) {
+        let Some(top) = self.journal.pop() else {
+            return;
+        };
+        if let Some(outer) = self.journal.last_mut() {
+            for (k, v) in top {
+                outer.entry(k).or_insert(v);
+            }
+        }
+    }
+
+    /// Undoes the innermost level's changes (a savepoint rolled back):
+    /// every identity it touched gets its values back, expired (the next
+    /// access reads the database), or goes when it was not there before.
+    pub fn rollback_level(&mut self) {
+        let Some(top) = self.journal.pop() else {
+            return;
+        };
+        // Undone without journalling; an outer level then notes, for what
+        // it had not seen, the values it saw before (those restored now).
+        let outer = std::mem::take(&mut self.journal);
+        for ((ty, key), old) in &top {
+            match old {
+                Some(values) => {
+                    self.of_type(*ty).put(key, values.clone());
+                    self.expire(*ty, key);
+                }
+                None => self.remove(*ty, key),
+            }
+        }
+        self.journal = outer;
+        if let Some(o) = self.journal.last_mut() {
+            for (k, v) in top {
+                o.entry(k).or_insert(v);
+            }
+        }
+    }
+
+    /// Ends every savepoint level, keeping the changes (the transaction
+    /// commits).
+    pub fn release_all_levels(&mut self) {
+        self.journal.clear();
+    }
+
 
     pub fn expire(&mut self, ty: TypeId, key: &IdentityKey) {
         if let Some(e) = self.map_mut(ty).and_then(|m| m.get_mut(key)) {
@@ -690,6 +773,7 @@ impl IdentityMap {
     pub fn clear(&mut self) {
         self.entries.clear();
         self.blocks = Blocks::default();
+        self.journal.clear();
     }
 
     pub fn len(&self) -> usize {

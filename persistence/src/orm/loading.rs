@@ -39,14 +39,21 @@ pub enum Strategy {
 
 /// A loader option: a relationship, its strategy, and options for the
 /// relationships of the objects it loads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Load {
-    /// The relationship's name.
+    /// The relationship's name (`"*"`: every relationship not named by
+    /// another option, as in `raiseload("*")`).
     pub name: String,
     /// The strategy.
     pub strategy: Strategy,
     /// Options one level down.
     pub children: Vec<Load>,
+    /// Extra conditions on the related rows (SQLAlchemy's
+    /// `selectinload(rel.and_(...))`).
+    pub criteria: Vec<Expr>,
+    /// A joined load as an INNER JOIN (SQLAlchemy's `innerjoin=True`):
+    /// owners without a related row are not returned.
+    pub inner: bool,
 }
 
 impl Load {
@@ -55,18 +62,27 @@ impl Load {
             name: name.to_owned(),
             strategy,
             children: Vec::new(),
+            criteria: Vec::new(),
+            inner: false,
         }
     }
 
+    /// Only related rows that also match `cond` are loaded (in the IN
+    /// query of a selectin load, in the ON clause of a joined one):
+    /// `selectinload("posts").and_(post::draft.eq(false))`.
+    pub fn and_(mut self, cond: impl Into<Expr>) -> Self {
+        leaf(&mut self).criteria.push(cond.into());
+        self
+    }
+
+    /// A joined load by INNER JOIN: owners without a related row are
+    /// left out (SQLAlchemy's `joinedload(..., innerjoin=True)`).
+    pub fn innerjoin(mut self) -> Self {
+        leaf(&mut self).inner = true;
+        self
+    }
+
     fn chain(mut self, next: Load) -> Self {
-        fn leaf(l: &mut Load) -> &mut Load {
-            if l.children.is_empty() {
-                l
-            } else {
-                let last = l.children.len() - 1;
-                leaf(&mut l.children[last])
-            }
-        }
         leaf(&mut self).children.push(next);
         self
     }
@@ -96,6 +112,16 @@ impl Load {
     pub fn and(mut self, child: Load) -> Self {
         self.children.push(child);
         self
+    }
+}
+
+/// The last option of a chain (what `.and_()` / `.innerjoin()` apply to).
+fn leaf(l: &mut Load) -> &mut Load {
+    if l.children.is_empty() {
+        l
+    } else {
+        let last = l.children.len() - 1;
+        leaf(&mut l.children[last])
     }
 }
 
@@ -157,6 +183,8 @@ pub(crate) fn merge(loads: &[Load]) -> Vec<Load> {
         match out.iter_mut().find(|o| o.name == l.name) {
             Some(o) => {
                 o.children.extend(l.children.iter().cloned());
+                o.criteria.extend(l.criteria.iter().cloned());
+                o.inner |= l.inner;
                 if o.strategy == Strategy::Default {
                     o.strategy = l.strategy;
                 }
@@ -168,6 +196,27 @@ pub(crate) fn merge(loads: &[Load]) -> Vec<Load> {
         o.children = merge(&o.children);
     }
     out
+}
+
+/// The relationships of `ty` that load by default (`RelOptions::lazy`),
+/// added to `options` unless named there or turned off by a `"*"` option
+/// (`raiseload("*")`, `noload("*")`); the wildcard itself is dropped.
+pub(crate) fn with_lazy_defaults(
+    mappers: &super::registry::Mappers,
+    ty: std::any::TypeId,
+    mut options: Vec<Load>,
+) -> Vec<Load> {
+    if let Some(at) = options.iter().position(|l| l.name == "*") {
+        options.remove(at);
+        return options;
+    }
+    for access in mappers.relationships_of(ty) {
+        let rel = access.info();
+        if rel.lazy != Strategy::NoLoad && !options.iter().any(|l| l.name == rel.name) {
+            options.push(Load::new(rel.name, rel.lazy));
+        }
+    }
+    options
 }
 
 /// Keys for one `IN (...)` list: as many as the backend binds in one
@@ -204,8 +253,9 @@ pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
     session: &mut Session,
     rel: &RelationshipInfo,
     owner_values: &[Vec<Value>],
-    nested: &[Load],
+    load: &Load,
 ) -> Result<Vec<Vec<C>>, Error> {
+    let nested = &load.children[..];
     let r = rel.resolved()?.clone();
     let mappers = session.mappers().clone();
     let target = mappers.mapper::<C>()?.info().clone();
@@ -254,11 +304,18 @@ pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
                     .where_(target.table.c(&r.fk).in_(chunk.to_vec()))
             }
         };
-        let order: Vec<Expr> = target
-            .pk
+        let core = load
+            .criteria
             .iter()
-            .map(|&i| target.table.c(&target.columns[i]))
-            .collect();
+            .chain(&rel.criteria)
+            .fold(core, |core, c| core.where_(c.clone()));
+        let mut order: Vec<dialects::OrderBy> = rel.order_by.clone();
+        order.extend(
+            target
+                .pk
+                .iter()
+                .map(|&i| target.table.c(&target.columns[i]).asc()),
+        );
         let from = fk_field.map_or(LinkFrom::Extra, LinkFrom::Field);
         let loaded = session
             .load_objects::<C>(core.order_by(order), from, keep_values)
@@ -357,8 +414,9 @@ pub(crate) async fn select_parents<C: Clone + Send + Sync + 'static>(
     session: &mut Session,
     rel: &RelationshipInfo,
     owner_values: &[Vec<Value>],
-    nested: &[Load],
+    load: &Load,
 ) -> Result<Vec<Option<C>>, Error> {
+    let nested = &load.children[..];
     let r = rel.resolved()?.clone();
     let mappers = session.mappers().clone();
     let target = mappers.mapper::<C>()?.info().clone();
@@ -385,6 +443,11 @@ pub(crate) async fn select_parents<C: Clone + Send + Sync + 'static>(
         let core = dialects::select(target.column_exprs().to_vec())
             .select_from(&target.table)
             .where_(target.table.c(&r.referred).in_(chunk.to_vec()));
+        let core = load
+            .criteria
+            .iter()
+            .chain(&rel.criteria)
+            .fold(core, |core, c| core.where_(c.clone()));
         let loaded = session
             .load_objects::<C>(core, LinkFrom::Field(ref_pos), keep_values)
             .await?;
@@ -436,11 +499,11 @@ pub(crate) async fn apply_selectin<T: Send + Sync + 'static>(
     loads: &[Load],
 ) -> Result<(), Error> {
     for l in &merge(loads) {
-        if matches!(l.strategy, Strategy::Raise | Strategy::NoLoad) {
+        if matches!(l.strategy, Strategy::Raise | Strategy::NoLoad) || l.name == "*" {
             continue;
         }
         let access = session.mappers().relationship::<T>(&l.name)?;
-        access.load(session, objs, values, &l.children).await?;
+        access.load(session, objs, values, l).await?;
     }
     Ok(())
 }

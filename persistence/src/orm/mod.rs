@@ -41,6 +41,7 @@ pub mod mapper;
 pub mod query;
 pub mod registry;
 pub mod relationship;
+pub mod savepoint;
 pub mod session;
 pub(crate) mod unit_of_work;
 
@@ -56,4 +57,5 @@ pub use registry::{
 pub use relationship::{
     Cascade, ManyField, OneField, RelOptions, RelationKind, RelationshipDef, RelationshipInfo,
 };
+pub use savepoint::Savepoint;
 pub use session::{Session, SessionMaker, SessionOptions};

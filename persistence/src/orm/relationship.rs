@@ -130,6 +130,19 @@ pub struct RelationshipInfo {
     pub secondary: Option<Table>,
     /// The cascade settings.
     pub cascade: Cascade,
+    /// The order of a loaded collection (SQLAlchemy's `order_by=`); the
+    /// target's primary key breaks ties.
+    pub order_by: Vec<dialects::OrderBy>,
+    /// Conditions every load of this relationship adds on the target rows
+    /// (a custom join condition: SQLAlchemy's `primaryjoin=and_(...)`).
+    pub criteria: Vec<dialects::Expr>,
+    /// Read-only: loaded, never written (no cascade, no foreign keys set).
+    pub viewonly: bool,
+    /// How the relationship loads when a query does not say (SQLAlchemy's
+    /// `lazy=`): `NoLoad` (the default here: nothing is loaded unasked),
+    /// `Selectin` or `Joined`. Only the top level of a query applies it;
+    /// `raiseload("*")` / `noload("*")` turn it off.
+    pub lazy: super::loading::Strategy,
     pub(crate) resolved: OnceLock<Resolved>,
 }
 
@@ -150,6 +163,9 @@ pub trait ManyField<C>: Send + Sync {
     fn loaded(&self) -> Option<&[C]>;
     /// The loaded items, to write generated values into.
     fn loaded_mut(&mut self) -> Option<&mut [C]>;
+    /// Takes the loaded items out (left loaded and empty); `None` when not
+    /// loaded.
+    fn take_loaded(&mut self) -> Option<Vec<C>>;
     /// Stores loaded items.
     fn set_loaded(&mut self, items: Vec<C>);
 }
@@ -160,6 +176,9 @@ impl<C: Send + Sync> ManyField<C> for Vec<C> {
     }
     fn loaded_mut(&mut self) -> Option<&mut [C]> {
         Some(self)
+    }
+    fn take_loaded(&mut self) -> Option<Vec<C>> {
+        Some(std::mem::take(self))
     }
     fn set_loaded(&mut self, items: Vec<C>) {
         *self = items;
@@ -172,6 +191,9 @@ impl<C: Send + Sync> ManyField<C> for domain::Related<Vec<C>> {
     }
     fn loaded_mut(&mut self) -> Option<&mut [C]> {
         self.get_mut().map(Vec::as_mut_slice)
+    }
+    fn take_loaded(&mut self) -> Option<Vec<C>> {
+        self.get_mut().map(std::mem::take)
     }
     fn set_loaded(&mut self, items: Vec<C>) {
         self.set(items);
@@ -187,6 +209,14 @@ pub trait OneField<C>: Send + Sync {
     fn loaded_mut(&mut self) -> Option<&mut C>;
     /// Stores the loaded object.
     fn set_loaded(&mut self, item: Option<C>);
+    /// Takes the loaded object out; `None` when not loaded or absent.
+    fn take_loaded(&mut self) -> Option<C>;
+    /// Whether the field says "loaded, and there is none" (a
+    /// `Related::Loaded(None)`: adding the owner sets its foreign key to
+    /// NULL). A plain `None` says nothing: it may never have been loaded.
+    fn explicitly_absent(&self) -> bool {
+        false
+    }
 }
 
 impl<C: Send + Sync> OneField<C> for Option<C> {
@@ -195,6 +225,9 @@ impl<C: Send + Sync> OneField<C> for Option<C> {
     }
     fn loaded_mut(&mut self) -> Option<&mut C> {
         self.as_mut()
+    }
+    fn take_loaded(&mut self) -> Option<C> {
+        self.take()
     }
     fn set_loaded(&mut self, item: Option<C>) {
         *self = item;
@@ -208,6 +241,9 @@ impl<C: Send + Sync> OneField<C> for Option<Box<C>> {
     fn loaded_mut(&mut self) -> Option<&mut C> {
         self.as_deref_mut()
     }
+    fn take_loaded(&mut self) -> Option<C> {
+        self.take().map(|b| *b)
+    }
     fn set_loaded(&mut self, item: Option<C>) {
         *self = item.map(Box::new);
     }
@@ -219,6 +255,12 @@ impl<C: Send + Sync> OneField<C> for domain::Related<Option<C>> {
     }
     fn loaded_mut(&mut self) -> Option<&mut C> {
         self.get_mut().and_then(Option::as_mut)
+    }
+    fn take_loaded(&mut self) -> Option<C> {
+        self.get_mut().and_then(Option::take)
+    }
+    fn explicitly_absent(&self) -> bool {
+        matches!(self.get(), Some(None))
     }
     fn set_loaded(&mut self, item: Option<C>) {
         self.set(item);
@@ -234,8 +276,25 @@ pub(crate) trait RelAccess: Send + Sync {
         session: &'a mut Session,
         owners: &'a mut (dyn Any + Send),
         owner_values: &'a [Vec<Value>],
+        load: &'a Load,
+    ) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Applies `nested` (by selectin) to the related objects already
+    /// loaded into `owners` (the options under a joined load).
+    fn load_nested<'a>(
+        &'a self,
+        session: &'a mut Session,
+        owners: &'a mut (dyn Any + Send),
         nested: &'a [Load],
     ) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Columns of `owner` that this relationship decides before `owner`
+    /// is staged: a many-to-one's foreign key from the loaded parent's key
+    /// (or NULL for a parent loaded as absent). Empty for other kinds.
+    fn owner_overrides(&self, mappers: &Mappers, owner: &dyn Any) -> Result<Vec<(usize, Value)>, Error> {
+        let _ = (mappers, owner);
+        Ok(Vec::new())
+    }
 
     /// Stages the loaded related objects of `owner` (save-update cascade).
     fn cascade_add(
@@ -310,14 +369,40 @@ where
         session: &'a mut Session,
         owners: &'a mut (dyn Any + Send),
         owner_values: &'a [Vec<Value>],
-        nested: &'a [Load],
+        load: &'a Load,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let groups =
-                loading::select_children::<C>(session, &self.info, owner_values, nested).await?;
+                loading::select_children::<C>(session, &self.info, owner_values, load).await?;
             let owners = owners_of::<P>(owners)?;
             for (owner, items) in owners.iter_mut().zip(groups) {
                 (self.get_mut)(owner).set_loaded(items);
+            }
+            Ok(())
+        })
+    }
+
+    fn load_nested<'a>(
+        &'a self,
+        session: &'a mut Session,
+        owners: &'a mut (dyn Any + Send),
+        nested: &'a [Load],
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let owners = owners_of::<P>(owners)?;
+            let mut all: Vec<C> = Vec::new();
+            let mut counts = Vec::with_capacity(owners.len());
+            for owner in owners.iter_mut() {
+                let items = (self.get_mut)(owner).take_loaded();
+                counts.push(items.as_ref().map(Vec::len));
+                all.extend(items.into_iter().flatten());
+            }
+            nested_selectin(session, &self.info, &mut all, nested).await?;
+            let mut rest = all.into_iter();
+            for (owner, n) in owners.iter_mut().zip(counts) {
+                if let Some(n) = n {
+                    (self.get_mut)(owner).set_loaded(rest.by_ref().take(n).collect());
+                }
             }
             Ok(())
         })
@@ -485,6 +570,9 @@ where
         owner: &dyn Any,
         owner_values: &[Value],
     ) -> Result<(), Error> {
+        if self.info.viewonly {
+            return Ok(());
+        }
         let mappers = session.mappers().clone();
         let (owner_info, target) = infos(&mappers, &self.info)?;
         let r = self.info.resolved()?.clone();
@@ -500,7 +588,18 @@ where
             }
             return Ok(());
         }
-        if !self.info.cascade.delete || self.info.cascade.passive_deletes {
+        if self.info.cascade.passive_deletes {
+            return Ok(());
+        }
+        if !self.info.cascade.delete {
+            // SQLAlchemy's default: the children stay, with a NULL key
+            // (an integrity error at flush when the key is NOT NULL,
+            // before anything is deleted).
+            session.push_change(Change::NullifyWhere {
+                table: target.table.clone(),
+                column: r.fk.clone(),
+                value: parent_value,
+            });
             return Ok(());
         }
         let loaded = owner
@@ -537,13 +636,13 @@ where
         session: &'a mut Session,
         owners: &'a mut (dyn Any + Send),
         owner_values: &'a [Vec<Value>],
-        nested: &'a [Load],
+        load: &'a Load,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let found: Vec<Option<C>> = if self.info.kind == RelationKind::ManyToOne {
-                loading::select_parents::<C>(session, &self.info, owner_values, nested).await?
+                loading::select_parents::<C>(session, &self.info, owner_values, load).await?
             } else {
-                loading::select_children::<C>(session, &self.info, owner_values, nested)
+                loading::select_children::<C>(session, &self.info, owner_values, load)
                     .await?
                     .into_iter()
                     .map(|mut v| v.pop())
@@ -555,6 +654,62 @@ where
             }
             Ok(())
         })
+    }
+
+    fn load_nested<'a>(
+        &'a self,
+        session: &'a mut Session,
+        owners: &'a mut (dyn Any + Send),
+        nested: &'a [Load],
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let owners = owners_of::<P>(owners)?;
+            let mut all: Vec<C> = Vec::new();
+            let mut had = Vec::with_capacity(owners.len());
+            for owner in owners.iter_mut() {
+                let item = (self.get_mut)(owner).take_loaded();
+                had.push(item.is_some());
+                all.extend(item);
+            }
+            nested_selectin(session, &self.info, &mut all, nested).await?;
+            let mut rest = all.into_iter();
+            for (owner, had) in owners.iter_mut().zip(had) {
+                if had {
+                    (self.get_mut)(owner).set_loaded(rest.next());
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn owner_overrides(&self, mappers: &Mappers, owner: &dyn Any) -> Result<Vec<(usize, Value)>, Error> {
+        if self.info.kind != RelationKind::ManyToOne {
+            return Ok(Vec::new());
+        }
+        let Some(owner) = owner.downcast_ref::<P>() else {
+            return Ok(Vec::new());
+        };
+        let field = (self.get)(owner);
+        let (owner_info, target) = infos(mappers, &self.info)?;
+        let r = self.info.resolved()?;
+        let fk_pos = field_pos(&owner_info, &r.fk)?;
+        if field.explicitly_absent() {
+            return Ok(vec![(fk_pos, Value::Null)]);
+        }
+        let Some(Some(parent)) = field.loaded() else {
+            return Ok(Vec::new());
+        };
+        let ref_pos = field_pos(&target, &r.referred)?;
+        let values = mappers.mapper::<C>()?.values(parent)?;
+        match values.get(ref_pos) {
+            // A new parent's key reaches the owner at flush (a link).
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(v) => {
+                let mut v = v.clone();
+                owner_info.normalise_one(fk_pos, &mut v)?;
+                Ok(vec![(fk_pos, v)])
+            }
+        }
     }
 
     fn cascade_add(
@@ -637,8 +792,8 @@ where
         owner_values: &[Value],
     ) -> Result<(), Error> {
         if self.info.kind != RelationKind::OneToOne
-            || !self.info.cascade.delete
             || self.info.cascade.passive_deletes
+            || self.info.viewonly
         {
             return Ok(());
         }
@@ -646,6 +801,15 @@ where
         let (owner_info, target) = infos(&mappers, &self.info)?;
         let r = self.info.resolved()?.clone();
         let ref_pos = field_pos(&owner_info, &r.referred)?;
+        if !self.info.cascade.delete {
+            // The child stays, with a NULL key (SQLAlchemy's default).
+            session.push_change(Change::NullifyWhere {
+                table: target.table.clone(),
+                column: r.fk.clone(),
+                value: owner_values[ref_pos].clone(),
+            });
+            return Ok(());
+        }
         match owner
             .downcast_ref::<P>()
             .and_then(|o| (self.get)(o).loaded())
@@ -697,6 +861,10 @@ fn info<P: 'static, C: 'static>(name: &'static str, kind: RelationKind) -> Relat
         foreign_key: None,
         secondary: None,
         cascade: Cascade::default(),
+        order_by: Vec::new(),
+        criteria: Vec::new(),
+        viewonly: false,
+        lazy: super::loading::Strategy::NoLoad,
         resolved: OnceLock::new(),
     }
 }
@@ -710,6 +878,14 @@ pub struct RelOptions {
     pub secondary: Option<Table>,
     /// Cascades.
     pub cascade: Cascade,
+    /// The order of a loaded collection.
+    pub order_by: Vec<dialects::OrderBy>,
+    /// Extra join conditions on the target rows.
+    pub criteria: Vec<dialects::Expr>,
+    /// Read-only.
+    pub viewonly: bool,
+    /// The default loader.
+    pub lazy: Option<super::loading::Strategy>,
 }
 
 impl RelOptions {
@@ -730,12 +906,54 @@ impl RelOptions {
         self.cascade = cascade;
         self
     }
+
+    /// Orders a loaded collection (SQLAlchemy's `order_by=`):
+    /// `RelOptions::default().order_by([post::title.asc()])`.
+    pub fn order_by<O: Into<dialects::OrderBy>>(mut self, terms: impl IntoIterator<Item = O>) -> Self {
+        self.order_by.extend(terms.into_iter().map(Into::into));
+        self
+    }
+
+    /// A custom join condition: the related rows must also match `cond`
+    /// (SQLAlchemy's `primaryjoin=and_(Post.publisher_id == Publisher.id,
+    /// Post.draft == False)`); usually with [`viewonly`](RelOptions::viewonly).
+    pub fn join_and(mut self, cond: impl Into<dialects::Expr>) -> Self {
+        self.criteria.push(cond.into());
+        self
+    }
+
+    /// Read-only: the relationship loads, but adding or deleting its owner
+    /// never writes through it (SQLAlchemy's `viewonly=True`).
+    pub fn viewonly(mut self) -> Self {
+        self.viewonly = true;
+        self
+    }
+
+    /// How the relationship loads when a query does not say (SQLAlchemy's
+    /// `lazy="selectin"` / `"joined"`); see [`RelationshipInfo::lazy`].
+    pub fn lazy(mut self, strategy: super::loading::Strategy) -> Self {
+        self.lazy = Some(strategy);
+        self
+    }
 }
 
 fn with_options(mut i: RelationshipInfo, o: RelOptions) -> RelationshipInfo {
     i.foreign_key = o.foreign_key;
     i.secondary = o.secondary;
-    i.cascade = o.cascade;
+    i.cascade = if o.viewonly {
+        Cascade {
+            save_update: false,
+            delete: false,
+            delete_orphan: false,
+            passive_deletes: true,
+        }
+    } else {
+        o.cascade
+    };
+    i.order_by = o.order_by;
+    i.criteria = o.criteria;
+    i.viewonly = o.viewonly;
+    i.lazy = o.lazy.unwrap_or(super::loading::Strategy::NoLoad);
     i
 }
 
@@ -881,6 +1099,26 @@ impl<P: Send + Sync + 'static> RelationshipDef<P> {
         }));
         self
     }
+}
+
+/// Loads `nested` for related objects already in hand (their loader
+/// values read from them), by selectin.
+async fn nested_selectin<C: Clone + Send + Sync + 'static>(
+    session: &mut Session,
+    rel: &RelationshipInfo,
+    items: &mut Vec<C>,
+    nested: &[Load],
+) -> Result<(), Error> {
+    if items.is_empty() || nested.is_empty() {
+        return Ok(());
+    }
+    let mappers = session.mappers().clone();
+    let mapper = mappers.mapper::<C>()?;
+    let values = items
+        .iter()
+        .map(|c| mapper.values(c).map(|v| mappers.loader_values(rel.target, &v)))
+        .collect::<Result<Vec<_>, Error>>()?;
+    loading::apply_selectin::<C>(session, items, &values, nested).await
 }
 
 /// The owner's and the target's mapper descriptions.

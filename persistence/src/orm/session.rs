@@ -97,6 +97,8 @@ impl SessionMaker {
             want_rows: std::collections::HashSet::new(),
             written: HashMap::new(),
             trail: None,
+            savepoints: 0,
+            dropped_savepoints: 0,
         }
     }
 
@@ -139,6 +141,11 @@ pub struct Session {
     pub(crate) written: HashMap<usize, Vec<Value>>,
     /// What the `add` under way staged (for write-back).
     pub(crate) trail: Option<Trail>,
+    /// Open savepoints (`begin_nested`).
+    pub(crate) savepoints: usize,
+    /// Savepoint guards dropped without commit or rollback: rolled back
+    /// before the next statement.
+    pub(crate) dropped_savepoints: usize,
 }
 
 /// Where the value that ties a loaded row to its owner comes from.
@@ -225,6 +232,9 @@ impl Session {
     /// The session's connection, in its transaction.
     pub(crate) async fn connection(&mut self) -> Result<&mut Connection, Error> {
         self.check_usable()?;
+        if self.dropped_savepoints > 0 {
+            Box::pin(self.settle_savepoints()).await?;
+        }
         if self.conn.is_none() {
             self.conn = Some(self.engine.connect().await?);
         }
@@ -393,6 +403,17 @@ impl Session {
         let relationships = mappers.relationships_of(info.type_id);
         if !relationships.iter().any(|r| r.info().cascade.save_update) {
             return Ok(self.stage_visit(info, values, links));
+        }
+        // A loaded parent decides the foreign key (many-to-one).
+        let mut values = values;
+        for access in relationships {
+            if access.info().cascade.save_update {
+                for (i, v) in access.owner_overrides(mappers, obj)? {
+                    if let Some(slot) = values.get_mut(i) {
+                        *slot = v;
+                    }
+                }
+            }
         }
         let this = self.stage_visit(info, values.clone(), links);
         for access in relationships {
@@ -716,12 +737,21 @@ impl Session {
     /// nothing staged survives, and the session needs `rollback()`.
     pub async fn flush(&mut self) -> Result<(), Error> {
         self.check_usable()?;
+        if self.dropped_savepoints > 0 {
+            self.settle_savepoints().await?;
+        }
         if self.pending.is_empty() {
             return Ok(());
         }
         let changes = self.pending.take();
         let result = self.flush_changes(changes).await;
         if let Err(e) = &result {
+            if self.savepoints > 0 {
+                // Inside a savepoint only the savepoint is lost: the
+                // outer transaction and the session go on.
+                let _ = self.rollback_savepoint().await;
+                return result;
+            }
             if let Some(conn) = self.conn.as_mut() {
                 if self.in_tx {
                     let _ = rollback_raw(conn).await;
@@ -969,13 +999,36 @@ impl Session {
                 )
                 .await?;
             }
-            Step::DeleteWhere { table, conditions } => {
-                let conds: Vec<Expr> = conditions
-                    .into_iter()
-                    .map(|(c, v)| table.c(&c).eq(v))
-                    .collect();
-                conn.execute(&dialects::delete(&table).where_(and_(conds)))
-                    .await?;
+            Step::DeleteWhere {
+                table,
+                columns,
+                rows,
+            } => {
+                let cond = match columns.as_slice() {
+                    [one] => table.c(one).in_(rows.into_iter().flatten().collect::<Vec<_>>()),
+                    _ => tuple(columns.iter().map(|c| table.c(c))).in_(
+                        rows.into_iter()
+                            .map(|r| tuple(r.into_iter().map(Expr::Value)))
+                            .collect::<Vec<_>>(),
+                    ),
+                };
+                conn.execute(&dialects::delete(&table).where_(cond)).await?;
+            }
+            Step::NullifyWhere {
+                table,
+                column,
+                values,
+            } => {
+                conn.execute(
+                    &dialects::update(&table)
+                        .set(&column, Value::Null)
+                        .where_(table.c(&column).in_(values)),
+                )
+                .await?;
+                // The children's snapshots hold the old key: reload them.
+                if let Some(child) = self.mappers.info_for_table(table.name()) {
+                    self.identity.expire_type(child.type_id);
+                }
             }
             Step::Update {
                 info,
@@ -1064,6 +1117,14 @@ impl Session {
     /// marked expired and reloaded on next access.
     pub async fn commit(&mut self) -> Result<(), Error> {
         self.flush().await?;
+        // Savepoints still open are released with the transaction.
+        while self.savepoints > 0 {
+            self.savepoints -= 1;
+            if let Some(conn) = self.conn.as_mut() {
+                commit_raw(conn).await?;
+            }
+        }
+        self.identity.release_all_levels();
         if self.in_tx {
             if let Some(conn) = self.conn.as_mut() {
                 let result = commit_raw(conn).await;
@@ -1088,6 +1149,8 @@ impl Session {
         self.pending.take();
         self.identity.clear();
         self.failed = None;
+        self.savepoints = 0;
+        self.dropped_savepoints = 0;
         if self.in_tx {
             self.in_tx = false;
             if let Some(mut conn) = self.conn.take() {
@@ -1237,10 +1300,9 @@ impl Session {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let info = mapper.info().clone();
-        let options = loading::merge(&stmt.options);
-        let mut core = core_select(&info, stmt)?;
-        // Joined and contains-eager loads add the related columns (and,
-        // for joined, the outer join) to this statement.
+        let options = loading::with_lazy_defaults(&mappers, info.type_id, loading::merge(&stmt.options));
+        // The loads that join in this statement (joined, contains_eager,
+        // the default for to-one).
         let mut joined = Vec::new();
         for l in &options {
             let access = mappers.relationship::<T>(&l.name)?;
@@ -1251,16 +1313,32 @@ impl Session {
                 .ok_or(Error::UnmappedType {
                     type_name: rel.target_name,
                 })?;
-            let self_ref = rel.owner == rel.target;
-            if !loading::joins_in_statement(l, rel.kind, self_ref) {
-                continue;
+            if loading::joins_in_statement(l, rel.kind, rel.owner == rel.target) {
+                joined.push((access, target, l.clone()));
             }
-            if l.strategy != loading::Strategy::ContainsEager {
-                core = join_related(core, &info, &target, &rel)?;
-            }
-            core = core.add_columns(target.column_exprs().to_vec());
-            joined.push((access, target));
         }
+        // A joined collection under LIMIT / OFFSET: the limit applies to
+        // the parents, so they are selected in a subquery the collection
+        // joins to (SQLAlchemy does the same).
+        let wrap = (stmt.limit.is_some() || stmt.offset.is_some())
+            && joined
+                .iter()
+                .any(|(a, _, l)| a.info().kind.is_collection() && l.strategy != loading::Strategy::ContainsEager);
+        let mut core = if wrap {
+            limited_parents(&info, stmt)?
+        } else {
+            let core = core_select(&info, stmt)?;
+            (core, OwnerCols::Table)
+        };
+        for (access, target, l) in &joined {
+            let rel = access.info();
+            if l.strategy != loading::Strategy::ContainsEager {
+                let criteria: Vec<Expr> = l.criteria.iter().chain(&rel.criteria).cloned().collect();
+                core.0 = join_related(core.0, &info, &core.1, target, rel, l.inner, &criteria)?;
+            }
+            core.0 = core.0.add_columns(target.column_exprs().to_vec());
+        }
+        let (core, _) = core;
         let keep_values = options.len() > joined.len();
         let conn = self.connection().await?;
         let compiled = conn.compile(&core)?;
@@ -1318,7 +1396,7 @@ impl Session {
                         i
                     }
                 };
-                for (j, (_, target)) in joined.iter().enumerate() {
+                for (j, (_, target, _)) in joined.iter().enumerate() {
                     let tail = rest.split_off(target.columns.len().min(rest.len()));
                     let mut part = std::mem::replace(&mut rest, tail);
                     target.normalise(&mut part)?;
@@ -1333,7 +1411,7 @@ impl Session {
                 }
             }
         }
-        for (j, (access, target)) in joined.iter().enumerate() {
+        for (j, (access, target, _)) in joined.iter().enumerate() {
             for (i, rel_rows) in related.iter_mut().enumerate() {
                 let rows = std::mem::take(&mut rel_rows[j]);
                 let child_keys: Vec<IdentityKey> =
@@ -1356,10 +1434,16 @@ impl Session {
         }
         let rest: Vec<Load> = options
             .into_iter()
-            .filter(|l| !joined.iter().any(|(a, _)| a.info().name == l.name))
+            .filter(|l| !joined.iter().any(|(a, _, _)| a.info().name == l.name))
             .collect();
         loading::apply_selectin::<T>(self, &mut objs, &values, &rest).await?;
-        // Nested options under joined loads run by selectin on the joined objects.
+        // Options under a joined load run by selectin on the joined objects
+        // (one statement per level).
+        for (access, _, l) in &joined {
+            if !l.children.is_empty() {
+                access.load_nested(self, &mut objs, &l.children).await?;
+            }
+        }
         Ok(ScalarResult { keys, items: objs })
     }
 
@@ -1381,6 +1465,37 @@ impl Session {
             .filter_by(&pk, id.into())
             .options(loads.to_vec());
         self.scalars(stmt).await?.one_or_none()
+    }
+
+    /// Loads relationships for objects already in hand, without selecting
+    /// them again (SQLAlchemy's `selectinload` on a loaded list, or
+    /// `session.refresh(obj, ["posts"])`): each option costs one statement
+    /// per level for the whole list.
+    ///
+    /// ```no_run
+    /// # use persistence::orm::{self, Session};
+    /// # #[derive(Clone)] struct Publisher;
+    /// # async fn demo(session: &mut Session, mut publishers: Vec<Publisher>) -> Result<(), persistence::Error> {
+    /// session.load_related(&mut publishers, &[orm::selectinload("posts")]).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn load_related<T: Send + Sync + 'static>(
+        &mut self,
+        objs: &mut Vec<T>,
+        loads: &[Load],
+    ) -> Result<(), Error> {
+        self.autoflush().await?;
+        let mappers = self.mappers.clone();
+        let mapper = mappers.mapper::<T>()?;
+        let values = objs
+            .iter()
+            .map(|o| {
+                mapper
+                    .values(o)
+                    .map(|v| mappers.loader_values(mapper.info().type_id, &v))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        loading::apply_selectin::<T>(self, objs, &values, loads).await
     }
 
     /// Runs `core` (whose first columns are `T`'s mapped columns, in field
@@ -1548,23 +1663,54 @@ fn where_of(info: &MapperInfo, where_: Vec<Expr>, filter_by: Vec<(String, Value)
     out
 }
 
-/// `LEFT OUTER JOIN` of a relationship's target onto an ORM select.
+/// Where the owner's columns come from in a statement with joined loads:
+/// its table, or the subquery of its limited rows.
+enum OwnerCols {
+    Table,
+    Subquery(dialects::sql::alias::Subquery),
+}
+
+impl OwnerCols {
+    fn c(&self, owner: &MapperInfo, column: &str) -> Expr {
+        match self {
+            OwnerCols::Table => owner.table.c(column),
+            OwnerCols::Subquery(sub) => sub.c(column),
+        }
+    }
+}
+
+/// `LEFT OUTER JOIN` (or `JOIN` with `inner`) of a relationship's target
+/// onto an ORM select.
 fn join_related(
     core: dialects::Select,
     owner: &MapperInfo,
+    cols: &OwnerCols,
     target: &MapperInfo,
     rel: &super::relationship::RelationshipInfo,
+    inner: bool,
+    criteria: &[Expr],
 ) -> Result<dialects::Select, Error> {
     use super::relationship::RelationKind;
     let r = rel.resolved()?;
+    // The loader's and the relationship's conditions join the target's ON.
+    let with = |on: Expr| criteria.iter().fold(on, |on, c| on.and(c.clone()));
+    let join = |core: dialects::Select, t: &dialects::Table, on: Expr| {
+        if inner {
+            core.join(t, on)
+        } else {
+            core.outerjoin(t, on)
+        }
+    };
     Ok(match rel.kind {
-        RelationKind::OneToMany | RelationKind::OneToOne => core.outerjoin(
+        RelationKind::OneToMany | RelationKind::OneToOne => join(
+            core,
             &target.table,
-            target.table.c(&r.fk).eq(owner.table.c(&r.referred)),
+            with(target.table.c(&r.fk).eq(cols.c(owner, &r.referred))),
         ),
-        RelationKind::ManyToOne => core.outerjoin(
+        RelationKind::ManyToOne => join(
+            core,
             &target.table,
-            owner.table.c(&r.fk).eq(target.table.c(&r.referred)),
+            with(cols.c(owner, &r.fk).eq(target.table.c(&r.referred))),
         ),
         RelationKind::ManyToMany => {
             let (Some(sec), Some(tfk), Some(tref)) =
@@ -1576,10 +1722,34 @@ fn join_related(
                     message: "many-to-many without its secondary table".into(),
                 });
             };
-            core.outerjoin(sec, sec.c(&r.fk).eq(owner.table.c(&r.referred)))
-                .outerjoin(&target.table, target.table.c(tref).eq(sec.c(tfk)))
+            let core = join(core, sec, sec.c(&r.fk).eq(cols.c(owner, &r.referred)));
+            join(core, &target.table, with(target.table.c(tref).eq(sec.c(tfk))))
         }
     })
+}
+
+/// The parents of a joined collection load under LIMIT / OFFSET, limited
+/// in a subquery (`SELECT anon_1.* , child.* FROM (SELECT ... LIMIT n) AS
+/// anon_1 LEFT OUTER JOIN child ...`): each ORDER BY term is a labelled
+/// column of the subquery, so the outer statement sorts the same way.
+fn limited_parents<T>(info: &MapperInfo, mut stmt: Select<T>) -> Result<(dialects::Select, OwnerCols), Error> {
+    let order = std::mem::take(&mut stmt.order_by);
+    let mut inner = core_select(info, stmt)?;
+    let mut labels = Vec::with_capacity(order.len());
+    for (k, o) in order.iter().enumerate() {
+        let name = format!("_order_{k}");
+        inner = inner.add_columns(vec![o.expr.clone().label(&name)]);
+        labels.push(name);
+    }
+    let sub = inner.order_by(order.clone()).subquery("anon_1");
+    let outer = dialects::select(info.columns.iter().map(|c| sub.c(c)).collect::<Vec<_>>())
+        .select_from(&sub)
+        .order_by(order.iter().zip(&labels).map(|(o, l)| dialects::OrderBy {
+            expr: sub.c(l),
+            desc: o.desc,
+            nulls: o.nulls,
+        }));
+    Ok((outer, OwnerCols::Subquery(sub)))
 }
 
 /// The Core select for an ORM select: the mapped columns of `T`'s table.

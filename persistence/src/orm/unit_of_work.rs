@@ -62,6 +62,14 @@ pub(crate) enum Change {
         table: dialects::Table,
         conditions: Vec<(String, Value)>,
     },
+    /// Rows of a child table whose foreign key `column` is `value` get a
+    /// NULL key (children of a parent deleted without a delete cascade,
+    /// SQLAlchemy's default): before the parent's DELETE.
+    NullifyWhere {
+        table: dialects::Table,
+        column: String,
+        value: Value,
+    },
     /// A persistent row to delete.
     Delete {
         ty: TypeId,
@@ -218,10 +226,18 @@ pub(crate) enum Step {
         columns: [String; 2],
         rows: Vec<[RefValue; 2]>,
     },
-    /// `DELETE FROM t WHERE ...`.
+    /// `DELETE FROM t WHERE (columns) IN (rows)`: the rows of one table
+    /// matched by the same columns, in one statement.
     DeleteWhere {
         table: dialects::Table,
-        conditions: Vec<(String, Value)>,
+        columns: Vec<String>,
+        rows: Vec<Vec<Value>>,
+    },
+    /// `UPDATE t SET column = NULL WHERE column IN (values)`.
+    NullifyWhere {
+        table: dialects::Table,
+        column: String,
+        values: Vec<Value>,
     },
     /// `UPDATE t SET ... WHERE pk = ... [AND version = ...]`.
     Update {
@@ -275,6 +291,7 @@ pub(crate) fn plan(
     let mut tables: Vec<TypeChanges> = Vec::new();
     let mut assoc: Vec<(dialects::Table, [String; 2], Vec<[RefValue; 2]>)> = Vec::new();
     let mut delete_where: Vec<Step> = Vec::new();
+    let mut nullify: Vec<Step> = Vec::new();
     // The tables in order of first appearance, with room for their
     // inserts made once.
     let mut counts: Vec<(TypeId, usize)> = Vec::new();
@@ -355,7 +372,49 @@ pub(crate) fn plan(
                 None => assoc.push((table, columns, vec![values])),
             },
             Change::DeleteWhere { table, conditions } => {
-                delete_where.push(Step::DeleteWhere { table, conditions });
+                let (columns, row): (Vec<String>, Vec<Value>) = conditions.into_iter().unzip();
+                let same = delete_where.iter_mut().find_map(|s| match s {
+                    Step::DeleteWhere {
+                        table: t,
+                        columns: c,
+                        rows,
+                    } if t.name() == table.name() && *c == columns => Some(rows),
+                    _ => None,
+                });
+                match same {
+                    Some(rows) => {
+                        if !rows.contains(&row) {
+                            rows.push(row);
+                        }
+                    }
+                    None => delete_where.push(Step::DeleteWhere {
+                        table,
+                        columns,
+                        rows: vec![row],
+                    }),
+                }
+            }
+            Change::NullifyWhere {
+                table,
+                column,
+                value,
+            } => {
+                let same = nullify.iter_mut().find_map(|s| match s {
+                    Step::NullifyWhere {
+                        table: t,
+                        column: c,
+                        values,
+                    } if t.name() == table.name() && *c == column => Some(values),
+                    _ => None,
+                });
+                match same {
+                    Some(values) => values.push(value),
+                    None => nullify.push(Step::NullifyWhere {
+                        table,
+                        column,
+                        values: vec![value],
+                    }),
+                }
             }
             Change::Removed => {}
         }
@@ -383,7 +442,9 @@ pub(crate) fn plan(
             rows,
         });
     }
-    // Association rows and children deleted through their parent go first.
+    // Children losing a deleted parent, association rows and children
+    // deleted through their parent go first.
+    steps.extend(nullify);
     steps.extend(delete_where);
     for (info, type_deletes) in deletes.into_iter().rev() {
         let mut keys = Vec::new();
