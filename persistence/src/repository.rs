@@ -1093,18 +1093,7 @@ mod tests {
                 Load::selectin(RESUMES),
             ],
         )?;
-        assert_eq!(
-            options,
-            [orm::Load {
-                name: "resumes".into(),
-                strategy: orm::Strategy::Selectin,
-                children: vec![orm::Load {
-                    name: "skills".into(),
-                    strategy: orm::Strategy::Joined,
-                    children: Vec::new(),
-                }],
-            }]
-        );
+        assert_eq!(options, [orm::selectinload("resumes").joinedload("skills")]);
         Ok(())
     }
 

@@ -92,13 +92,16 @@ fn mappers() -> Mappers {
     );
     r.map(publisher::model())
         // The default cascade (save-update): deleting a publisher keeps its
-        // posts, with a NULL key.
-        .relationship(RelationshipDef::many(
-            "posts",
-            |p: &Publisher| &p.posts,
-            |p| &mut p.posts,
-            RelOptions::default(),
-        ))
+        // posts, with a NULL key. Its backref is `Post::publisher`.
+        .relationship(
+            RelationshipDef::many(
+                "posts",
+                |p: &Publisher| &p.posts,
+                |p| &mut p.posts,
+                RelOptions::default(),
+            )
+            .backref_one("publisher", |c: &Post| &c.publisher, |c| &mut c.publisher),
+        )
         // A custom join condition, an order, read-only.
         .relationship(RelationshipDef::many(
             "published",
@@ -112,12 +115,6 @@ fn mappers() -> Mappers {
         ))
         .finish();
     r.map(post::model())
-        .relationship(RelationshipDef::parent(
-            "publisher",
-            |p: &Post| &p.publisher,
-            |p| &mut p.publisher,
-            RelOptions::default(),
-        ))
         .relationship(RelationshipDef::many(
             "comments",
             |p: &Post| &p.comments,
@@ -356,10 +353,18 @@ async fn deleting_a_parent_with_the_default_cascade(db: TestDb) {
     session.commit().await.unwrap();
     let sent = log.take();
     assert_eq!(sent.len(), 2, "{sent:?}");
-    assert!(sent[0].starts_with("UPDATE post SET publisher_id = "), "{}", sent[0]);
+    assert!(
+        sent[0].starts_with("UPDATE post SET publisher_id = "),
+        "{}",
+        sent[0]
+    );
     assert!(sent[1].starts_with("DELETE FROM publisher"), "{}", sent[1]);
     drop(guard);
-    assert_eq!(count(&db, "SELECT count(*) FROM post").await, 6, "posts kept");
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM post").await,
+        6,
+        "posts kept"
+    );
     assert_eq!(
         count(&db, "SELECT count(*) FROM post WHERE publisher_id IS NULL").await,
         2
@@ -376,7 +381,10 @@ async fn deleting_a_parent_with_the_default_cascade(db: TestDb) {
     let err = session.commit().await.unwrap_err();
     assert!(err.is_integrity(), "{err:?}");
     session.rollback().await.unwrap();
-    assert_eq!(count(&db, "SELECT count(*) FROM post WHERE title = 'b1'").await, 1);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM post WHERE title = 'b1'").await,
+        1
+    );
     assert_eq!(count(&db, "SELECT count(*) FROM comment").await, 6);
     let still: Post = session.get(b1.id.unwrap()).await.unwrap().unwrap();
     assert_eq!(still.title, "b1");
@@ -429,7 +437,10 @@ async fn loader_criteria_order_and_viewonly(db: TestDb) {
         .unwrap();
     let published = c.published.require("published").unwrap();
     assert_eq!(
-        published.iter().map(|p| p.title.as_str()).collect::<Vec<_>>(),
+        published
+            .iter()
+            .map(|p| p.title.as_str())
+            .collect::<Vec<_>>(),
         ["c1"]
     );
     log.take();
@@ -457,11 +468,17 @@ async fn default_loaders_raiseload_star_and_innerjoin(db: TestDb) {
     session.commit().await.unwrap();
     let (log, _guard) = SqlLog::start();
     let posts = session.scalars(orm::select::<Post>()).await.unwrap().all();
-    assert_eq!(log.take().len(), 2, "posts, then their tags (lazy selectin)");
-    assert!(posts
-        .iter()
-        .filter(|p| p.title != "orphan")
-        .all(|p| p.tags.require("tags").unwrap().len() == 1));
+    assert_eq!(
+        log.take().len(),
+        2,
+        "posts, then their tags (lazy selectin)"
+    );
+    assert!(posts.iter().filter(|p| p.title != "orphan").all(|p| p
+        .tags
+        .require("tags")
+        .unwrap()
+        .len()
+        == 1));
     let bare = session
         .scalars(orm::select::<Post>().options([raiseload("*")]))
         .await
@@ -601,7 +618,11 @@ async fn savepoints_keep_or_restore_the_work(db: TestDb) {
     .await;
     assert_eq!(names, 4);
     assert_eq!(
-        count(&db, "SELECT count(*) FROM publisher WHERE name IN ('e', 'f', 'renamed')").await,
+        count(
+            &db,
+            "SELECT count(*) FROM publisher WHERE name IN ('e', 'f', 'renamed')"
+        )
+        .await,
         0
     );
     assert_eq!(count(&db, "SELECT count(*) FROM comment").await, 6);
@@ -609,7 +630,124 @@ async fn savepoints_keep_or_restore_the_work(db: TestDb) {
     db.close().await;
 }
 
+/// Graph writes reach the caller (the new posts' ids came back through
+/// the cascade in `seed`); loading one side of a bidirectional
+/// relationship fills the other in memory (no statement), and adding a
+/// child filled that way writes only the child.
+async fn the_other_side_of_a_loaded_relationship_is_filled(db: TestDb) {
+    let db = echo_db(db, "beh_backref").await;
+    let sessions = setup(&db).await;
+    let mut session = sessions.session();
+    seed(&mut session).await;
+    let (log, guard) = SqlLog::start();
+    let a = session
+        .scalars(
+            orm::select::<Publisher>()
+                .where_(publisher::name.eq("a"))
+                .options([selectinload("posts")]),
+        )
+        .await
+        .unwrap()
+        .one()
+        .unwrap();
+    assert_eq!(log.take().len(), 2);
+    let mut posts = a.posts.get().unwrap().clone();
+    for p in &posts {
+        let parent = p.publisher.get().unwrap().as_ref().unwrap();
+        assert_eq!(parent.name, "a");
+        assert_eq!(
+            parent.posts,
+            Related::NotLoaded,
+            "no copy of the collection"
+        );
+    }
+    posts[0].title = "a1 (2nd ed.)".into();
+    session.add(&mut posts[0]).await.unwrap();
+    session.commit().await.unwrap();
+    let sent = log.take();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        sent[0].starts_with("UPDATE post SET title = "),
+        "{}",
+        sent[0]
+    );
+    drop(guard);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM post WHERE publisher_id IS NOT NULL"
+        )
+        .await,
+        6
+    );
+    drop(session);
+    db.close().await;
+}
+
+/// Association rows: the same tag twice in a loaded collection links once
+/// (no integrity error: the collection is a set of links); removing two
+/// tags deletes their rows in one statement.
+async fn association_edits(db: TestDb) {
+    let db = echo_db(db, "beh_assoc").await;
+    let sessions = setup(&db).await;
+    let mut session = sessions.session();
+    seed(&mut session).await;
+    let mut sql = Tag {
+        id: None,
+        name: "sql".into(),
+    };
+    let mut orm_tag = Tag {
+        id: None,
+        name: "orm".into(),
+    };
+    session.add_all([&mut sql, &mut orm_tag]).await.unwrap();
+    let mut a1 = session
+        .scalars(orm::select::<Post>().where_(post::title.eq("a1")))
+        .await
+        .unwrap()
+        .one()
+        .unwrap();
+    let tags = a1.tags.get_mut().unwrap();
+    tags.push(sql.clone());
+    tags.push(sql.clone());
+    tags.push(orm_tag.clone());
+    session.add(&mut a1).await.unwrap();
+    session.commit().await.unwrap();
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM post_tag WHERE post_id = (SELECT id FROM post WHERE title = 'a1')").await,
+        3,
+        "rust, sql once, orm"
+    );
+    let (log, guard) = SqlLog::start();
+    let mut a1 = session
+        .scalars(orm::select::<Post>().where_(post::title.eq("a1")))
+        .await
+        .unwrap()
+        .one()
+        .unwrap();
+    log.take();
+    a1.tags.get_mut().unwrap().retain(|t| t.name == "rust");
+    session.add(&mut a1).await.unwrap();
+    session.commit().await.unwrap();
+    let sent = log.take();
+    assert_eq!(sent.len(), 1, "one DELETE for both rows: {sent:?}");
+    assert!(
+        sent[0].starts_with("DELETE FROM post_tag WHERE"),
+        "{}",
+        sent[0]
+    );
+    drop(guard);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM post_tag WHERE post_id = (SELECT id FROM post WHERE title = 'a1')").await,
+        1
+    );
+    drop(session);
+    db.close().await;
+}
+
 on_all_backends!(
+    the_other_side_of_a_loaded_relationship_is_filled,
+    association_edits,
     savepoints_keep_or_restore_the_work,
     joinedload_with_limit_limits_the_parents,
     nested_joinedload_loads_every_level,
@@ -619,4 +757,3 @@ on_all_backends!(
     default_loaders_raiseload_star_and_innerjoin,
     loading_relationships_of_objects_in_hand
 );
-

@@ -752,7 +752,6 @@ impl IdentityMap {
         self.journal.clear();
     }
 
-
     pub fn expire(&mut self, ty: TypeId, key: &IdentityKey) {
         if let Some(e) = self.map_mut(ty).and_then(|m| m.get_mut(key)) {
             e.epoch = 0;

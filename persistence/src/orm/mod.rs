@@ -3,34 +3,42 @@
 //!
 //! ```no_run
 //! use persistence::prelude::*;
-//! use persistence::orm::{self, Registry, SessionMaker};
 //!
 //! #[derive(Debug, Clone)]
-//! struct Worker { id: Option<i64>, name: String }
+//! pub struct Worker { pub id: Option<i64>, pub name: String }
+//!
+//! // One declaration: the table, the fields' codecs, typed column handles.
+//! model!(pub mod worker for Worker in "worker" {
+//!     id: Option<i64> = presets::intpk,
+//!     name: String = |c| c.of_type(SqlType::string(256)).unique(),
+//! });
 //!
 //! # async fn demo() -> Result<(), persistence::Error> {
 //! let mut registry = Registry::new();
-//! let worker = Table::new("worker")
-//!     .column(Column::new("id", SqlType::BigInteger).primary_key())
-//!     .column(Column::new("name", SqlType::string(256)).not_null());
-//! registry
-//!     .map_imperatively(&worker, persistence::mapping!(Worker { id: Option<i64> = "id", name: String = "name" }))
-//!     .finish();
-//! let mappers = registry.configure()?;
+//! registry.map(worker::model()).finish();
+//! let mappers = registry.configure()?;     // misfits and misspellings fail here
 //!
 //! let engine = create_engine("sqlite::memory:").await?;
 //! mappers.metadata().create_all(&mut engine.connect().await?).await?;
 //! let sessions = SessionMaker::new(engine, mappers);
 //! let mut session = sessions.session();
 //! let mut vlad = Worker { id: None, name: "Vlad".into() };
-//! session.persist(&mut vlad).await?;            // INSERT, id written back
+//! session.add(&mut vlad).await?;           // INSERT ... RETURNING: the id is written back
 //! vlad.name = "Vladimir".into();
-//! session.add(&vlad)?;                          // UPDATE worker SET name = ? WHERE id = ?
+//! session.add(&mut vlad).await?;           // UPDATE worker SET name = ? WHERE id = ? (at flush)
 //! session.commit().await?;
-//! let found = session.scalars(orm::select::<Worker>().filter_by("name", "Vladimir")).await?.one()?;
+//! let found = session.scalars(orm::select::<Worker>().where_(worker::name.eq("Vladimir"))).await?.one()?;
 //! assert_eq!(found.id, vlad.id);
 //! # Ok(()) }
+//! # fn main() {}
 //! ```
+//!
+//! The modules, from what is mapped to what runs: [`codec`] and [`canon`]
+//! (how a field becomes column values), [`mapper`] and [`registry`] (what
+//! is mapped, validated once), [`relationship`] (how structs relate),
+//! [`identity`] (what the session remembers), `unit_of_work` (the flush
+//! plan, pure), [`session`] (state and statements) with [`savepoint`],
+//! and [`loading`] (the loader strategies).
 
 pub mod canon;
 pub mod codec;

@@ -143,6 +143,9 @@ pub struct RelationshipInfo {
     /// `Selectin` or `Joined`. Only the top level of a query applies it;
     /// `raiseload("*")` / `noload("*")` turn it off.
     pub lazy: super::loading::Strategy,
+    /// The mirror relationship on the target, when declared with
+    /// `backref_one` / `backref_many`.
+    pub(crate) backref: OnceLock<&'static str>,
     pub(crate) resolved: OnceLock<Resolved>,
 }
 
@@ -166,6 +169,11 @@ pub trait ManyField<C>: Send + Sync {
     /// Takes the loaded items out (left loaded and empty); `None` when not
     /// loaded.
     fn take_loaded(&mut self) -> Option<Vec<C>>;
+    /// Marks the collection not loaded, when the field can say so (a
+    /// `Related`); whether it could.
+    fn mark_not_loaded(&mut self) -> bool {
+        false
+    }
     /// Stores loaded items.
     fn set_loaded(&mut self, items: Vec<C>);
 }
@@ -194,6 +202,10 @@ impl<C: Send + Sync> ManyField<C> for domain::Related<Vec<C>> {
     }
     fn take_loaded(&mut self) -> Option<Vec<C>> {
         self.get_mut().map(std::mem::take)
+    }
+    fn mark_not_loaded(&mut self) -> bool {
+        *self = domain::Related::NotLoaded;
+        true
     }
     fn set_loaded(&mut self, items: Vec<C>) {
         self.set(items);
@@ -291,7 +303,11 @@ pub(crate) trait RelAccess: Send + Sync {
     /// Columns of `owner` that this relationship decides before `owner`
     /// is staged: a many-to-one's foreign key from the loaded parent's key
     /// (or NULL for a parent loaded as absent). Empty for other kinds.
-    fn owner_overrides(&self, mappers: &Mappers, owner: &dyn Any) -> Result<Vec<(usize, Value)>, Error> {
+    fn owner_overrides(
+        &self,
+        mappers: &Mappers,
+        owner: &dyn Any,
+    ) -> Result<Vec<(usize, Value)>, Error> {
         let _ = (mappers, owner);
         Ok(Vec::new())
     }
@@ -314,6 +330,18 @@ pub(crate) trait RelAccess: Send + Sync {
         trail: &Trail,
         at: &mut usize,
     ) -> Result<(), Error>;
+
+    /// Keeps `P::clone` (a `fn(&P) -> P`, boxed) for filling a backref in
+    /// memory; only collections use it.
+    fn set_owner_clone(&self, f: Box<dyn Any>) {
+        let _ = f;
+    }
+
+    /// Stores `item` (a clone) as `owner`'s loaded single object: the
+    /// many-to-one side of a collection just loaded, filled in memory.
+    fn assign_one(&self, owner: &mut dyn Any, item: &dyn Any) {
+        let _ = (owner, item);
+    }
 
     /// Follows the delete cascade of `owner`.
     fn cascade_delete(
@@ -338,6 +366,8 @@ pub(crate) struct ToMany<P, C, F> {
     pub info: Arc<RelationshipInfo>,
     pub get: fn(&P) -> &F,
     pub get_mut: fn(&mut P) -> &mut F,
+    /// `P::clone`, when a backref on the children is filled in memory.
+    pub clone_owner: OnceLock<fn(&P) -> P>,
     pub _m: PhantomData<fn() -> C>,
 }
 
@@ -346,6 +376,38 @@ pub(crate) struct ToOne<P, C, F> {
     pub get: fn(&P) -> &F,
     pub get_mut: fn(&mut P) -> &mut F,
     pub _m: PhantomData<fn() -> C>,
+}
+
+impl<P: 'static, C: 'static, F: ManyField<C> + 'static> ToMany<P, C, F> {
+    /// A one-to-many with a backref fills the children's many-to-one side
+    /// in memory with a copy of their owner (its own collection marked not
+    /// loaded, so that adding a child never takes it for emptied). Only
+    /// for owners whose collection field can say "not loaded" (`Related`).
+    fn fill_backref(&self, mappers: &Mappers, owners: &[P], groups: &mut [Vec<C>]) {
+        let (Some(back), Some(clone), RelationKind::OneToMany) = (
+            self.info.backref.get(),
+            self.clone_owner.get(),
+            self.info.kind,
+        ) else {
+            return;
+        };
+        let Some(back) = mappers
+            .relationships_of(self.info.target)
+            .iter()
+            .find(|r| r.info().name == *back)
+        else {
+            return;
+        };
+        for (owner, items) in owners.iter().zip(groups.iter_mut()) {
+            let mut parent = clone(owner);
+            if !(self.get_mut)(&mut parent).mark_not_loaded() {
+                return;
+            }
+            for item in items.iter_mut() {
+                back.assign_one(item, &parent);
+            }
+        }
+    }
 }
 
 fn owners_of<P: 'static>(owners: &mut dyn Any) -> Result<&mut Vec<P>, Error> {
@@ -364,6 +426,12 @@ where
         &self.info
     }
 
+    fn set_owner_clone(&self, f: Box<dyn Any>) {
+        if let Ok(f) = f.downcast::<fn(&P) -> P>() {
+            let _ = self.clone_owner.set(*f);
+        }
+    }
+
     fn load<'a>(
         &'a self,
         session: &'a mut Session,
@@ -372,9 +440,20 @@ where
         load: &'a Load,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            let groups =
+            let mut groups =
                 loading::select_children::<C>(session, &self.info, owner_values, load).await?;
             let owners = owners_of::<P>(owners)?;
+            // `raiseload` / `noload` of the backref below keeps it unloaded.
+            let kept_unloaded = load.children.iter().any(|l| {
+                Some(&l.name.as_str()) == self.info.backref.get()
+                    && matches!(
+                        l.strategy,
+                        loading::Strategy::Raise | loading::Strategy::NoLoad
+                    )
+            });
+            if !kept_unloaded {
+                self.fill_backref(session.mappers(), owners, &mut groups);
+            }
             for (owner, items) in owners.iter_mut().zip(groups) {
                 (self.get_mut)(owner).set_loaded(items);
             }
@@ -466,12 +545,16 @@ where
                 let child_ref = session.add_linked(c, Vec::new(), &[])?;
                 let cv = mapper.values(c)?;
                 let key = target.key_of(&cv);
+                // The same persistent object twice in the collection links
+                // once (a collection of links is a set): no integrity error.
+                let twice = key.as_ref().is_some_and(|k| current.contains(k));
                 if let Some(k) = &key {
                     current.push(k.clone());
                 }
-                let is_new = key
-                    .as_ref()
-                    .is_none_or(|k| recorded.as_ref().is_none_or(|r| !r.contains(k)));
+                let is_new = !twice
+                    && key
+                        .as_ref()
+                        .is_none_or(|k| recorded.as_ref().is_none_or(|r| !r.contains(k)));
                 if is_new {
                     let owner_side = match (&parent_value, owner_ref) {
                         (Value::Null, ChangeRef::Pending(id)) => RefValue::Linked {
@@ -656,6 +739,12 @@ where
         })
     }
 
+    fn assign_one(&self, owner: &mut dyn Any, item: &dyn Any) {
+        if let (Some(owner), Some(item)) = (owner.downcast_mut::<P>(), item.downcast_ref::<C>()) {
+            (self.get_mut)(owner).set_loaded(Some(item.clone()));
+        }
+    }
+
     fn load_nested<'a>(
         &'a self,
         session: &'a mut Session,
@@ -682,7 +771,11 @@ where
         })
     }
 
-    fn owner_overrides(&self, mappers: &Mappers, owner: &dyn Any) -> Result<Vec<(usize, Value)>, Error> {
+    fn owner_overrides(
+        &self,
+        mappers: &Mappers,
+        owner: &dyn Any,
+    ) -> Result<Vec<(usize, Value)>, Error> {
         if self.info.kind != RelationKind::ManyToOne {
             return Ok(Vec::new());
         }
@@ -865,6 +958,7 @@ fn info<P: 'static, C: 'static>(name: &'static str, kind: RelationKind) -> Relat
         criteria: Vec::new(),
         viewonly: false,
         lazy: super::loading::Strategy::NoLoad,
+        backref: OnceLock::new(),
         resolved: OnceLock::new(),
     }
 }
@@ -909,7 +1003,10 @@ impl RelOptions {
 
     /// Orders a loaded collection (SQLAlchemy's `order_by=`):
     /// `RelOptions::default().order_by([post::title.asc()])`.
-    pub fn order_by<O: Into<dialects::OrderBy>>(mut self, terms: impl IntoIterator<Item = O>) -> Self {
+    pub fn order_by<O: Into<dialects::OrderBy>>(
+        mut self,
+        terms: impl IntoIterator<Item = O>,
+    ) -> Self {
         self.order_by.extend(terms.into_iter().map(Into::into));
         self
     }
@@ -980,6 +1077,7 @@ impl<P: Send + Sync + 'static> RelationshipDef<P> {
                 info: Arc::new(with_options(info::<P, C>(name, kind), options)),
                 get,
                 get_mut,
+                clone_owner: OnceLock::new(),
                 _m: PhantomData,
             }),
             backref: None,
@@ -1052,9 +1150,13 @@ impl<P: Send + Sync + 'static> RelationshipDef<P> {
         F: OneField<P> + 'static,
         P: Clone,
     {
+        let _ = self.access.info().backref.set(name);
+        self.access
+            .set_owner_clone(Box::new(<P as Clone>::clone as fn(&P) -> P));
         self.backref = Some(Box::new(move |forward: &Arc<RelationshipInfo>| {
             let mut i = info::<C, P>(name, RelationKind::ManyToOne);
             i.foreign_key = forward.foreign_key.clone();
+            let _ = i.backref.set(forward.name);
             let access: Arc<dyn RelAccess> = Arc::new(ToOne::<C, P, F> {
                 info: Arc::new(i),
                 get,
@@ -1080,6 +1182,7 @@ impl<P: Send + Sync + 'static> RelationshipDef<P> {
         F: ManyField<P> + 'static,
         P: Clone,
     {
+        let _ = self.access.info().backref.set(name);
         self.backref = Some(Box::new(move |forward: &Arc<RelationshipInfo>| {
             let kind = if forward.kind == RelationKind::ManyToMany {
                 RelationKind::ManyToMany
@@ -1089,10 +1192,12 @@ impl<P: Send + Sync + 'static> RelationshipDef<P> {
             let mut i = info::<C, P>(name, kind);
             i.foreign_key = forward.foreign_key.clone();
             i.secondary = forward.secondary.clone();
+            let _ = i.backref.set(forward.name);
             let access: Arc<dyn RelAccess> = Arc::new(ToMany::<C, P, F> {
                 info: Arc::new(i),
                 get,
                 get_mut,
+                clone_owner: OnceLock::new(),
                 _m: PhantomData,
             });
             (TypeId::of::<C>(), access)
@@ -1116,7 +1221,11 @@ async fn nested_selectin<C: Clone + Send + Sync + 'static>(
     let mapper = mappers.mapper::<C>()?;
     let values = items
         .iter()
-        .map(|c| mapper.values(c).map(|v| mappers.loader_values(rel.target, &v)))
+        .map(|c| {
+            mapper
+                .values(c)
+                .map(|v| mappers.loader_values(rel.target, &v))
+        })
         .collect::<Result<Vec<_>, Error>>()?;
     loading::apply_selectin::<C>(session, items, &values, nested).await
 }

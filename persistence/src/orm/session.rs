@@ -1005,7 +1005,9 @@ impl Session {
                 rows,
             } => {
                 let cond = match columns.as_slice() {
-                    [one] => table.c(one).in_(rows.into_iter().flatten().collect::<Vec<_>>()),
+                    [one] => table
+                        .c(one)
+                        .in_(rows.into_iter().flatten().collect::<Vec<_>>()),
                     _ => tuple(columns.iter().map(|c| table.c(c))).in_(
                         rows.into_iter()
                             .map(|r| tuple(r.into_iter().map(Expr::Value)))
@@ -1300,7 +1302,8 @@ impl Session {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let info = mapper.info().clone();
-        let options = loading::with_lazy_defaults(&mappers, info.type_id, loading::merge(&stmt.options));
+        let options =
+            loading::with_lazy_defaults(&mappers, info.type_id, loading::merge(&stmt.options));
         // The loads that join in this statement (joined, contains_eager,
         // the default for to-one).
         let mut joined = Vec::new();
@@ -1321,9 +1324,9 @@ impl Session {
         // the parents, so they are selected in a subquery the collection
         // joins to (SQLAlchemy does the same).
         let wrap = (stmt.limit.is_some() || stmt.offset.is_some())
-            && joined
-                .iter()
-                .any(|(a, _, l)| a.info().kind.is_collection() && l.strategy != loading::Strategy::ContainsEager);
+            && joined.iter().any(|(a, _, l)| {
+                a.info().kind.is_collection() && l.strategy != loading::Strategy::ContainsEager
+            });
         let mut core = if wrap {
             limited_parents(&info, stmt)?
         } else {
@@ -1723,7 +1726,11 @@ fn join_related(
                 });
             };
             let core = join(core, sec, sec.c(&r.fk).eq(cols.c(owner, &r.referred)));
-            join(core, &target.table, with(target.table.c(tref).eq(sec.c(tfk))))
+            join(
+                core,
+                &target.table,
+                with(target.table.c(tref).eq(sec.c(tfk))),
+            )
         }
     })
 }
@@ -1732,7 +1739,10 @@ fn join_related(
 /// in a subquery (`SELECT anon_1.* , child.* FROM (SELECT ... LIMIT n) AS
 /// anon_1 LEFT OUTER JOIN child ...`): each ORDER BY term is a labelled
 /// column of the subquery, so the outer statement sorts the same way.
-fn limited_parents<T>(info: &MapperInfo, mut stmt: Select<T>) -> Result<(dialects::Select, OwnerCols), Error> {
+fn limited_parents<T>(
+    info: &MapperInfo,
+    mut stmt: Select<T>,
+) -> Result<(dialects::Select, OwnerCols), Error> {
     let order = std::mem::take(&mut stmt.order_by);
     let mut inner = core_select(info, stmt)?;
     let mut labels = Vec::with_capacity(order.len());
