@@ -35,11 +35,14 @@
 //!
 //! The modules, from what is mapped to what runs: [`codec`] and [`canon`]
 //! (how a field becomes column values), [`mapper`] and [`registry`] (what
-//! is mapped, validated once), [`relationship`] (how structs relate),
-//! [`identity`] (what the session remembers), `unit_of_work` (the flush
-//! plan, pure), [`session`] (state and statements) with [`savepoint`],
-//! and [`loading`] (the loader strategies).
+//! is mapped, validated once), [`relationship`] (how structs relate: the
+//! declarations), [`identity`] (what the session remembers),
+//! `unit_of_work` (the flush plan, pure), [`session`] (state and
+//! statements) with [`savepoint`], and what works on a session: `accessor`
+//! (each relationship's loading, cascades and write-back) and [`loading`]
+//! (the loader strategies).
 
+pub(crate) mod accessor;
 pub mod canon;
 pub mod codec;
 pub mod identity;

@@ -7,11 +7,12 @@ use std::sync::{Arc, OnceLock};
 
 use dialects::{Column, Index, MetaData, SqlType, Table, UniqueConstraint, Value};
 
+use super::accessor::RelAccess;
 use super::canon::Canon;
 use super::codec::Codec;
 use super::identity::FastMap;
 use super::mapper::{BuildFn, GetFn, KeyFn, Mapper, MapperInfo, SqlTypeOf, WriteFn};
-use super::relationship::{RelAccess, RelationKind, RelationshipDef, RelationshipInfo, Resolved};
+use super::relationship::{RelationKind, RelationshipDef, RelationshipInfo, Resolved};
 use crate::error::Error;
 
 /// One mapped column: the field it belongs to, its name, and what the
