@@ -542,9 +542,11 @@ impl ColumnDef {
                 (None, Some(f), None) => c.server_default(match f.as_str() {
                     "utc_now" => func::utc_now(),
                     "now" => func::now(),
-                    other => return Err(format!(
+                    other => {
+                        return Err(format!(
                         "unknown default function `{other}` of `{name}` (expected utc_now or now)"
-                    )),
+                    ))
+                    }
                 }),
                 (None, None, Some(s)) => c.server_default(literal_column(&s)),
                 _ => {

@@ -317,12 +317,12 @@ fn tokens(sql: &str) -> Vec<Token> {
         let (start, c) = chars[i];
         if c.is_whitespace() {
             i += 1;
-        } else if matches!(c, '\'' | '"' | '`' | '[') {
-            let close = if c == '[' { ']' } else { c };
+        } else if matches!(c, '\'' | '"' | '`') {
+            let close = c;
             let mut j = i + 1;
             while j < chars.len() {
                 if chars[j].1 == close {
-                    if chars.get(j + 1).is_some_and(|n| n.1 == close) && close != ']' {
+                    if chars.get(j + 1).is_some_and(|n| n.1 == close) {
                         j += 2;
                         continue;
                     }
@@ -360,7 +360,7 @@ fn tokens(sql: &str) -> Vec<Token> {
 
 fn unquote(name: &str) -> String {
     let b = name.as_bytes();
-    if b.len() >= 2 && matches!(b[0], b'"' | b'`' | b'[') {
+    if b.len() >= 2 && matches!(b[0], b'"' | b'`') {
         name[1..name.len() - 1].to_owned()
     } else {
         name.to_owned()
@@ -568,6 +568,25 @@ mod tests {
                 (None, "id > 0".to_owned()),
             ]
         );
+    }
+
+    #[test]
+    fn postgres_enum_checks_are_enums() {
+        let cols = vec![persistence::ReflectedColumn {
+            name: "mood".into(),
+            type_name: "character varying(5)".into(),
+            nullable: false,
+            default: None,
+        }];
+        let sql = "mood::text = ANY (ARRAY['happy'::character varying, 'sad'::character varying]::text[])";
+        assert_eq!(
+            enum_check("ticket", Some("ck_ticket_mood"), sql, &cols),
+            Some((
+                "mood".to_owned(),
+                SqlType::enumeration("mood", ["happy", "sad"])
+            ))
+        );
+        assert_eq!(enum_check("ticket", Some("other"), sql, &cols), None);
     }
 
     #[test]

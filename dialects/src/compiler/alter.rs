@@ -356,7 +356,22 @@ fn rebuild(
 ) -> R {
     let temp = rebuild_temp_name(to.name());
     let new = renamed_table(to, &temp);
-    out.push(CreateTable::new(&new).compile(d)?.sql);
+    let mut create = CreateTable::new(&new).compile(d)?.sql;
+    // The checks `CREATE TABLE` writes for enum columns are named after
+    // the table: name them after the table the copy becomes.
+    for c in to.columns() {
+        if let SqlType::Enum { name, .. } = c.sql_type() {
+            let ident = |table: &str| {
+                stmt(d, |w| {
+                    w.push("CONSTRAINT ");
+                    w.ident(&enum_check_name(table, name));
+                    Ok(())
+                })
+            };
+            create = create.replace(&ident(&temp)?, &ident(to.name())?);
+        }
+    }
+    out.push(create);
     for (target, source) in copy {
         if to.get_column(target).is_none() || from.get_column(source).is_none() {
             return Err(CompileError::UnknownColumn {

@@ -293,8 +293,13 @@ impl AlterOp {
                 })
             }
             AlterOp::AlterColumn { from, to, .. } => {
-                find_column(t, from.name())?;
-                replace_column(t, from.name(), to.clone())
+                // Type, nullability and default change; keys, unique,
+                // index and references stay as they are.
+                let mut c = find_column(t, from.name())?;
+                c.ty = to.ty.clone();
+                c.nullable = to.nullable;
+                c.server_default = to.server_default.clone();
+                replace_column(t, from.name(), c)
             }
             AlterOp::RenameColumn { from, to, .. } => {
                 let c = find_column(t, from)?;
@@ -353,7 +358,9 @@ impl AlterOp {
                     let before = d.uniques.len();
                     d.uniques.retain(|u| {
                         !(u.columns == *cols
-                            && (constraint.name.is_none() || u.name == constraint.name))
+                            && (constraint.name.is_none()
+                                || u.name.is_none()
+                                || u.name == constraint.name))
                     });
                     if d.uniques.len() == before && cols.len() == 1 {
                         for c in &mut d.columns {
