@@ -736,10 +736,13 @@ fn strip_outer_parens(s: &str) -> String {
     s[1..s.len() - 1].to_owned()
 }
 
+/// An enum type's values and the `(table, column)` pairs of that type.
+type EnumUse = (Vec<String>, Vec<(String, String)>);
+
 /// Named enum types: created, extended, replaced or dropped.
 fn compare_enums(target: &MetaData, database: &MetaData, up: &mut Plan, down: &mut Plan) {
     let collect = |md: &MetaData| {
-        let mut out: BTreeMap<String, (Vec<String>, Vec<(String, String)>)> = BTreeMap::new();
+        let mut out: BTreeMap<String, EnumUse> = BTreeMap::new();
         for t in md.tables() {
             for c in t.columns() {
                 if let SqlType::Enum { name, variants } = c.sql_type() {

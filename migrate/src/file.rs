@@ -43,7 +43,7 @@ use std::collections::BTreeMap;
 use dialects::schema::alter::AlterOp;
 use dialects::schema::table::TableForeignKey;
 use dialects::{
-    func, literal_column, CheckConstraint, Column, Index, ReferentialAction, SqlType, Table,
+    func, literal_column, CheckConstraint, Column, Index, ReferentialAction, Table,
     UniqueConstraint, Value,
 };
 use serde::Deserialize;
@@ -96,6 +96,7 @@ pub struct Step {
 }
 
 /// What a step does.
+#[allow(clippy::large_enum_variant)] // a handful per migration
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// A schema operation, compiled for the backend.
@@ -150,6 +151,7 @@ struct FileDef {
     downgrade: Option<Vec<Spanned<StepDef>>>,
 }
 
+#[allow(clippy::large_enum_variant)] // parsed once, converted at once
 #[derive(Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 enum StepDef {
@@ -624,9 +626,4 @@ pub fn action(text: &str) -> Result<ReferentialAction, String> {
             ))
         }
     })
-}
-
-/// The SQL type a step's column has, for callers that need it.
-pub fn column_type(c: &Column) -> &SqlType {
-    c.sql_type()
 }

@@ -30,6 +30,9 @@ use super::types::SqlType;
 use crate::error::CompileError;
 
 /// One schema change.
+// A migration holds a few dozen of these at most: matching on plain
+// columns beats boxing them.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum AlterOp {
