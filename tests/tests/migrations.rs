@@ -1206,3 +1206,50 @@ async fn cli_on_a_sqlite_file() {
     assert_eq!(run(&["current"], false).await.unwrap(), "base\n");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+async fn the_example_migrations_build_the_mapped_schema(db: TestDb) {
+    let e = &db.engine;
+    let m = app_example::schema::migrations().unwrap();
+    let target = app_example::mapping::start_mappers()
+        .unwrap()
+        .metadata()
+        .clone();
+    let done = migrate::upgrade(e, &m).await.unwrap();
+    assert_eq!(done.ran.len(), m.all().len());
+    migrate::check(e, &m, &target).await.unwrap();
+    down(e, &m, "base").await;
+    assert!(!has_table(e, "worker").await);
+    db.close().await;
+}
+
+on_all_backends!(the_example_migrations_build_the_mapped_schema);
+
+#[test]
+fn the_example_embeds_every_file_of_its_migrations_folder() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../app-example/migrations");
+    let on_disk = Migrations::from_dir(dir).unwrap();
+    let embedded = app_example::schema::migrations().unwrap();
+    let names = |m: &Migrations| {
+        m.all()
+            .iter()
+            .map(|m| (m.revision.clone(), m.checksum.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&embedded), names(&on_disk));
+}
+
+/// The demo on a SQLite file: migrated, and runnable again on the same file.
+#[tokio::test]
+async fn the_demo_runs_twice_on_a_migrated_sqlite_file() {
+    let dir = temp_dir("demo");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("app.db").display());
+    for _ in 0..2 {
+        let engine = persistence::create_engine(&url).await.unwrap();
+        let sessions = app_example::demo::prepare(engine.clone()).await.unwrap();
+        let out = app_example::demo::run(&sessions).await.unwrap();
+        assert!(out.contains("Hiring Vlad twice"), "{out}");
+        assert_eq!(versions(&engine).await.len(), 1);
+        engine.dispose().await;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
