@@ -90,8 +90,8 @@ pub enum MigrateError {
     /// An applied migration's file changed since it was applied.
     #[error(
         "{at}: migration `{revision}` was edited after it was applied on {applied_at} \
-         (this line differs from the applied text; checksum {applied} in the database, \
-         {now} now); restore the file, or write a new migration for the change"
+         (this line differs from the applied text; checksum {applied} in the database); \
+         restore the file, or write a new migration for the change"
     )]
     ChecksumMismatch {
         /// The file and the first line that differs.
@@ -102,8 +102,6 @@ pub enum MigrateError {
         applied_at: String,
         /// The checksum recorded when it was applied.
         applied: String,
-        /// The checksum of the file now.
-        now: String,
     },
     /// The database records a revision no migration file has.
     #[error(
@@ -156,12 +154,14 @@ pub enum MigrateError {
         source: Box<MigrateError>,
     },
     /// A step failed on a backend whose DDL is not transactional (MySQL,
-    /// MariaDB): the steps before it stay applied and are recorded.
+    /// MariaDB): the steps before it stay applied and are recorded (state
+    /// `up:N` / `down:N` with N = `step - 1`).
     #[error(
         "{at}: step {step} of {total} of migration `{revision}` ({direction}) failed: {source}; \
-         steps 1 to {done} are applied and recorded in the version table (state `{state}`). \
+         steps 1 to {} are applied and recorded in the version table (state `{}:{}`). \
          Fix the cause (or the step) and run `{direction}` again to resume at step {step}, \
-         or undo steps 1 to {done} by hand and run `stamp {before}`"
+         or undo steps 1 to {} by hand and run `stamp {before}`",
+        step - 1, if *direction == "upgrade" { "up" } else { "down" }, step - 1, step - 1
     )]
     StepStopped {
         /// The file and the line of the failing step.
@@ -172,12 +172,8 @@ pub enum MigrateError {
         direction: &'static str,
         /// The failing step, 1-based.
         step: usize,
-        /// Steps done.
-        done: usize,
         /// Steps in that direction.
         total: usize,
-        /// The recorded state (`up:2`).
-        state: String,
         /// The revision before this migration (`base` for none).
         before: String,
         /// The database's error.

@@ -50,17 +50,14 @@ pub fn generate(metadata: &MetaData) -> String {
     out.push_str("pub fn start_mappers() -> Result<Mappers, Error> {\n");
     out.push_str("    let mut registry = Registry::new();\n");
     for t in &tables {
-        out.push_str(&format!(
-            "    registry\n        .map({}::model())\n",
-            module_name(t.name())
-        ));
+        let mut calls = Vec::new();
         for u in t
             .unique_constraints()
             .iter()
             .filter(|u| u.columns.len() > 1)
         {
-            out.push_str(&format!(
-                "        .unique(UniqueConstraint::new({}))\n",
+            calls.push(format!(
+                "unique(UniqueConstraint::new({}))",
                 str_array(&u.columns)
             ));
         }
@@ -69,13 +66,23 @@ pub fn generate(metadata: &MetaData) -> String {
             .filter(|i| !is_column_index(t, i))
         {
             let unique = if i.unique { ".unique()" } else { "" };
-            out.push_str(&format!(
-                "        .index(Index::new({:?}, {}){unique})\n",
+            calls.push(format!(
+                "index(Index::new({:?}, {}){unique})",
                 i.name,
                 str_array(&i.columns)
             ));
         }
-        out.push_str("        .finish();\n");
+        let model = format!("map({}::model())", module_name(t.name()));
+        // Laid out as rustfmt lays it out, so that the output is formatted.
+        if calls.is_empty() {
+            out.push_str(&format!("    registry.{model}.finish();\n"));
+        } else {
+            out.push_str(&format!("    registry\n        .{model}\n"));
+            for c in calls {
+                out.push_str(&format!("        .{c}\n"));
+            }
+            out.push_str("        .finish();\n");
+        }
     }
     out.push_str("    registry.configure()\n}\n");
     out

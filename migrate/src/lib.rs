@@ -20,10 +20,6 @@
 //! per backend when they run; SQLite's missing `ALTER TABLE` forms become
 //! table rebuilds that keep every row and foreign key.
 
-// Migration errors carry the file, line and revision they are about; they
-// are returned once per command, never in a hot loop.
-#![allow(clippy::result_large_err)]
-
 pub mod autogenerate;
 pub mod cli;
 pub mod diff;

@@ -304,9 +304,7 @@ async fn apply_stepwise(
                 revision: m.revision.clone(),
                 direction: direction.command(),
                 step: k + 1,
-                done: k,
                 total: steps.len(),
-                state: format!("{tag}:{k}"),
                 before: before.to_owned(),
                 source: Box::new(e),
             });

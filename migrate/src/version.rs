@@ -177,7 +177,6 @@ pub fn verify(m: &Migration, row: &Applied) -> Result<(), MigrateError> {
         revision: m.revision.clone(),
         applied_at: row.applied_at.clone(),
         applied: row.checksum.clone(),
-        now: m.checksum.clone(),
     })
 }
 

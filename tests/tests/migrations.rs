@@ -810,11 +810,11 @@ async fn a_failing_migration_is_rolled_back_or_recorded(db: TestDb) {
                 MigrateError::StepStopped {
                     at,
                     step,
-                    done,
-                    state,
+                    total,
+                    direction,
                     ..
                 } => {
-                    assert_eq!((at.line, *step, *done, state.as_str()), (9, 2, 1, "up:1"));
+                    assert_eq!((at.line, *step, *total, *direction), (9, 2, 2, "upgrade"));
                 }
                 other => panic!("{other}"),
             }
