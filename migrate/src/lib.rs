@@ -11,7 +11,8 @@
 //!
 //! ```no_run
 //! # async fn demo(engine: persistence::Engine) -> Result<(), migrate::MigrateError> {
-//! let migrations = migrate::embed_migrations!("migrations", ["20240601120000_initial.toml"])?;
+//! // or embedded in the binary: migrate::embed_migrations!("migrations", ["20240601120000_initial.toml"])
+//! let migrations = migrate::Migrations::from_dir("migrations")?;
 //! migrate::upgrade(&engine, &migrations).await?;     // to head, each migration atomic where DDL is
 //! # Ok(()) }
 //! ```

@@ -91,7 +91,7 @@ pub fn parse_type(text: &str) -> Result<SqlType, String> {
         ("json", None) => SqlType::Json,
         ("binary", None) => SqlType::Binary(None),
         ("binary", Some(a)) => SqlType::Binary(Some(number(a)?)),
-        (h, Some(a)) if h.starts_with("enum ") => {
+        (h, Some(a)) if h == "enum" || h.starts_with("enum ") => {
             let name = t[5..t.find('(').unwrap_or(t.len())].trim().to_owned();
             if name.is_empty() {
                 return Err(format!("enum type `{t}` needs a name"));
