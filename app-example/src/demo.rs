@@ -2,7 +2,7 @@
 //! a fresh schema, and the results as text tables.
 
 use persistence::orm::SessionMaker;
-use persistence::{Engine, SchemaExt};
+use persistence::Engine;
 
 use crate::error::AppError;
 use crate::mapping::start_mappers;
@@ -11,15 +11,14 @@ use crate::services::{hiring, publishing, reports};
 use crate::table::render_text;
 use app_domain::hiring::{NewResume, Workload};
 
-/// Maps the structs, drops and recreates their tables on `engine`, and
-/// returns a session maker for them (the seed's `create_async_engine`,
-/// `run_sync(drop_all)`, `run_sync(create_all)` and `async_sessionmaker`).
+/// Maps the structs, brings their tables on `engine` to the mappings
+/// (migrations for a file or server database, `drop_all` + `create_all`
+/// in memory: [`crate::schema::prepare`]) with no rows, and returns a
+/// session maker for them (the seed's `create_async_engine`,
+/// `run_sync(create_all)` and `async_sessionmaker`).
 pub async fn prepare(engine: Engine) -> Result<SessionMaker, AppError> {
     let mappers = start_mappers()?;
-    let mut conn = engine.connect().await?;
-    mappers.metadata().drop_all(&mut conn).await?;
-    mappers.metadata().create_all(&mut conn).await?;
-    drop(conn);
+    crate::schema::prepare(&engine, &mappers).await?;
     Ok(SessionMaker::new(engine, mappers))
 }
 

@@ -10,6 +10,9 @@ pub enum AppError {
     /// Connecting, mapping or creating the schema failed.
     #[error(transparent)]
     Persistence(#[from] persistence::Error),
+    /// A migration failed (see `migrate::MigrateError`).
+    #[error(transparent)]
+    Migration(#[from] migrate::MigrateError),
     /// A service failed.
     #[error(transparent)]
     Domain(#[from] DomainError),

@@ -15,6 +15,8 @@
 //!   work (unit-tested with mocks, integration-tested on SQLite, PostgreSQL
 //!   and MySQL/MariaDB);
 //! - [`report`]: the seed's analytic query in Core;
+//! - [`schema`]: migrations for a file or server database (`migrations/`),
+//!   `create_all` in memory;
 //! - [`demo`] and [`table`]: what `cargo run -p app-example` prints.
 
 pub mod demo;
@@ -22,6 +24,7 @@ pub mod error;
 pub mod mapping;
 pub mod report;
 pub mod repositories;
+pub mod schema;
 pub mod services;
 pub mod table;
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! Each default body lives in a free function of [`ansi`] so that an
 //! override can call it for the cases it does not change.
 
+pub mod alter;
 pub mod ansi;
 pub mod ddl;
 pub mod features;

@@ -1,5 +1,6 @@
 //! The schema model: tables, columns, types, constraints and indexes.
 
+pub mod alter;
 pub mod column;
 pub mod constraint;
 pub mod metadata;
