@@ -696,6 +696,52 @@ impl IdentityMap {
         self.entries.iter().map(|(_, m)| m.len()).sum()
     }
 
+    /// Every identity of mapper `ty`, with its snapshot and whether it is
+    /// fresh (not expired), in no particular order.
+    pub fn entries_of(&self, ty: TypeId) -> Vec<(IdentityKey, SnapshotRef<'_>, bool)> {
+        fn view<'a>(blocks: &'a Blocks, e: &'a Entry, epoch: u64) -> (SnapshotRef<'a>, bool) {
+            (blocks.snapshot(e), e.epoch >= epoch)
+        }
+        let (blocks, epoch) = (&self.blocks, self.epoch);
+        match self.map(ty) {
+            Some(TypeMap::Int(m)) => m
+                .iter()
+                .map(|(n, e)| {
+                    let (s, fresh) = view(blocks, e, epoch);
+                    (IdentityKey(Parts::One(KeyPart::Int(*n))), s, fresh)
+                })
+                .collect(),
+            Some(TypeMap::Keys(m)) => m
+                .iter()
+                .map(|(k, e)| {
+                    let (s, fresh) = view(blocks, e, epoch);
+                    (k.clone(), s, fresh)
+                })
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// How many identities of mapper `ty` are held.
+    pub fn len_of(&self, ty: TypeId) -> usize {
+        self.map(ty).map_or(0, TypeMap::len)
+    }
+
+    /// Every identity held, with its mapper.
+    pub fn all_keys(&self) -> Vec<(TypeId, IdentityKey)> {
+        let mut out = Vec::with_capacity(self.len());
+        for (ty, m) in &self.entries {
+            match m {
+                TypeMap::Int(m) => out.extend(
+                    m.keys()
+                        .map(|n| (*ty, IdentityKey(Parts::One(KeyPart::Int(*n))))),
+                ),
+                TypeMap::Keys(m) => out.extend(m.keys().map(|k| (*ty, k.clone()))),
+            }
+        }
+        out
+    }
+
     /// How many blocks are held (for tests).
     #[cfg(test)]
     fn blocks_held(&self) -> usize {

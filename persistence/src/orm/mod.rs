@@ -34,6 +34,7 @@
 
 pub mod canon;
 pub mod codec;
+pub(crate) mod evaluate;
 pub mod identity;
 pub mod loading;
 pub mod macros;
@@ -42,6 +43,8 @@ pub mod query;
 pub mod registry;
 pub mod relationship;
 pub mod session;
+pub mod state;
+pub mod synchronize;
 pub(crate) mod unit_of_work;
 
 pub use identity::{IdentityKey, KeyPart};
@@ -57,3 +60,5 @@ pub use relationship::{
     Cascade, ManyField, OneField, RelOptions, RelationKind, RelationshipDef, RelationshipInfo,
 };
 pub use session::{Session, SessionMaker, SessionOptions};
+pub use state::{NoAutoflush, ObjectState};
+pub use synchronize::SynchronizeSession;

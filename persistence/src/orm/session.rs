@@ -97,6 +97,7 @@ impl SessionMaker {
             want_rows: std::collections::HashSet::new(),
             written: HashMap::new(),
             trail: None,
+            states: super::state::States::default(),
         }
     }
 
@@ -139,6 +140,8 @@ pub struct Session {
     pub(crate) written: HashMap<usize, Vec<Value>>,
     /// What the `add` under way staged (for write-back).
     pub(crate) trail: Option<Trail>,
+    /// Deleted and detached objects (`orm::state`).
+    pub(crate) states: super::state::States,
 }
 
 /// Where the value that ties a loaded row to its owner comes from.
@@ -319,6 +322,9 @@ impl Session {
             .iter()
             .map(|o| mapper.values(o))
             .collect::<Result<Vec<_>, Error>>()?;
+        for v in &values {
+            self.check_addable(mapper.info(), v)?;
+        }
         self.pending.reserve(objs.len());
         self.trail = Some(Trail::default());
         let mut staged = Ok(());
@@ -720,7 +726,11 @@ impl Session {
             return Ok(());
         }
         let changes = self.pending.take();
+        let deleted = super::state::deleted_keys(&changes);
         let result = self.flush_changes(changes).await;
+        if result.is_ok() {
+            self.states.flushed_deletes(deleted);
+        }
         if let Err(e) = &result {
             if let Some(conn) = self.conn.as_mut() {
                 if self.in_tx {
@@ -1076,6 +1086,7 @@ impl Session {
                 }
             }
         }
+        self.states.committed();
         if self.options.expire_on_commit {
             self.identity.expire_all();
         }
@@ -1086,6 +1097,7 @@ impl Session {
     /// a session that failed a flush becomes usable again.
     pub async fn rollback(&mut self) -> Result<(), Error> {
         self.pending.take();
+        self.states.rolled_back(self.identity.all_keys());
         self.identity.clear();
         self.failed = None;
         if self.in_tx {
@@ -1480,39 +1492,20 @@ impl Session {
         conn.execute(stmt).await
     }
 
-    /// Runs a bulk UPDATE of `T`'s table without loading objects; objects
-    /// of `T` in the identity map are expired. Returns the rows changed.
+    /// Runs a bulk UPDATE of `T`'s table without loading objects; the
+    /// identity map follows as the statement's
+    /// [`synchronize_session`](super::synchronize::SynchronizeSession) says
+    /// (`orm::synchronize`). Returns the rows changed.
     pub async fn execute_update<T: 'static>(&mut self, stmt: Update<T>) -> Result<u64, Error> {
-        self.autoflush().await?;
-        let mappers = self.mappers.clone();
-        let info = mappers.mapper::<T>()?.info().clone();
-        let mut core = dialects::update(&info.table);
-        for (c, v) in stmt.values {
-            core = core.set(&c, v);
-        }
-        for cond in where_of(&info, stmt.where_, stmt.filter_by) {
-            core = core.where_(cond);
-        }
-        let conn = self.connection().await?;
-        let n = conn.execute(&core).await?.rows_affected();
-        self.identity.expire_type(info.type_id);
-        Ok(n)
+        self.update_synchronized(stmt).await
     }
 
-    /// Runs a bulk DELETE from `T`'s table without loading objects; objects
-    /// of `T` in the identity map are expired. Returns the rows deleted.
+    /// Runs a bulk DELETE from `T`'s table without loading objects; the
+    /// identity map follows as the statement's
+    /// [`synchronize_session`](super::synchronize::SynchronizeSession) says
+    /// (`orm::synchronize`). Returns the rows deleted.
     pub async fn execute_delete<T: 'static>(&mut self, stmt: Delete<T>) -> Result<u64, Error> {
-        self.autoflush().await?;
-        let mappers = self.mappers.clone();
-        let info = mappers.mapper::<T>()?.info().clone();
-        let mut core = dialects::delete(&info.table);
-        for cond in where_of(&info, stmt.where_, stmt.filter_by) {
-            core = core.where_(cond);
-        }
-        let conn = self.connection().await?;
-        let n = conn.execute(&core).await?.rows_affected();
-        self.identity.expire_type(info.type_id);
-        Ok(n)
+        self.delete_synchronized(stmt).await
     }
 
     /// The mapper of `T` (for custom queries in repositories).

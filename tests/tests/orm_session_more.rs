@@ -1,0 +1,598 @@
+//! More of SQLAlchemy's session on every backend (issue 12, items 6, 7, 9
+//! and 14): UPDATE / DELETE by criteria with `synchronize_session`,
+//! INSERT / UPDATE ... RETURNING objects, streaming, bulk UPDATE by key and
+//! bulk INSERT from plain values, the relationship operators `any` / `has`
+//! / `contains` and joins along relationships, object states, `expunge`
+//! and `no_autoflush`. Each test checks the rows in the tables afterwards,
+//! the objects returned and the statements sent (counted on an engine
+//! with echo on; the count is in a comment, never more than SQLAlchemy
+//! sends for the same work).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use persistence::dialects::{text, SqlType};
+use persistence::orm::{self, presets, Mappers, ObjectState, Registry, SessionMaker};
+use persistence::orm::{Session, SynchronizeSession};
+use persistence::{EngineOptions, Error, SchemaExt};
+use tests::capture::SqlLog;
+use tests::{on_all_backends, TestDb};
+
+#[derive(Debug, Clone, PartialEq)]
+struct Worker {
+    id: Option<i64>,
+    name: String,
+    rank: i32,
+    nickname: Option<String>,
+}
+
+persistence::model!(mod worker for Worker in "more_worker" {
+    id: Option<i64> = presets::intpk,
+    name: String = |c| c.of_type(SqlType::string(100)).unique(),
+    rank: i32,
+    nickname: Option<String> = |c| c.of_type(SqlType::string(100)),
+});
+
+/// A key the domain chooses: an `add` stages it without a flush.
+#[derive(Debug, Clone, PartialEq)]
+struct Account {
+    id: i64,
+    owner: String,
+}
+
+persistence::model!(mod account for Account in "more_account" {
+    id: i64 = |c| c.primary_key().autoincrement(false),
+    owner: String = |c| c.of_type(SqlType::string(100)),
+});
+
+fn registry() -> Mappers {
+    let mut registry = Registry::new();
+    registry.map(worker::model()).finish();
+    registry.map(account::model()).finish();
+    registry.configure().unwrap()
+}
+
+/// The test's database on an engine with echo on (the statements are
+/// counted), its tables created.
+async fn setup(db: TestDb, name: &str) -> (TestDb, SessionMaker) {
+    let backend = db.backend;
+    db.close().await;
+    let db = TestDb::with_options(backend, name, EngineOptions::default().echo(true)).await;
+    let mappers = registry();
+    let mut conn = db.engine.connect().await.unwrap();
+    mappers.metadata().drop_all(&mut conn).await.unwrap();
+    mappers.metadata().create_all(&mut conn).await.unwrap();
+    drop(conn);
+    let sessions = SessionMaker::new(db.engine.clone(), mappers);
+    (db, sessions)
+}
+
+fn w(name: &str, rank: i32) -> Worker {
+    Worker {
+        id: None,
+        name: name.into(),
+        rank,
+        nickname: None,
+    }
+}
+
+/// Three committed workers a (rank 1), b (2), c (3), all held by the
+/// session (loaded after the commit).
+async fn three_workers(session: &mut Session) -> Vec<Worker> {
+    let mut crew = vec![w("a", 1), w("b", 2), w("c", 3)];
+    session.add_all(&mut crew).await.unwrap();
+    session.commit().await.unwrap();
+    session
+        .scalars(orm::select::<Worker>().order_by([worker::id.asc()]))
+        .await
+        .unwrap()
+        .all()
+}
+
+/// The table's rows as (name, rank, nickname), by name, read on a
+/// connection of its own.
+async fn worker_rows(db: &TestDb) -> Vec<(String, i64, Option<String>)> {
+    let mut conn = db.engine.connect().await.unwrap();
+    conn.execute(&text(
+        "SELECT name, rank, nickname FROM more_worker ORDER BY name",
+    ))
+    .await
+    .unwrap()
+    .all()
+    .into_iter()
+    .map(|r| (r.get(0).unwrap(), r.get(1).unwrap(), r.get(2).unwrap()))
+    .collect()
+}
+
+fn row(name: &str, rank: i64, nickname: Option<&str>) -> (String, i64, Option<String>) {
+    (name.into(), rank, nickname.map(Into::into))
+}
+
+/// Whether the backend has UPDATE ... RETURNING (MariaDB has not).
+fn update_returning(db: &TestDb) -> bool {
+    db.engine.dialect().features().update_returning
+}
+
+// ------------------------------------------------------------ item 6
+
+/// `Evaluate`: the criteria and the SET expression are computed on the
+/// held objects in memory; one UPDATE is all that is sent (SQLAlchemy:
+/// the same one), and the objects read back without SQL.
+async fn update_evaluate_changes_held_objects(db: TestDb) {
+    let (db, sessions) = setup(db, "more_update_evaluate").await;
+    let mut session = sessions.session();
+    let crew = three_workers(&mut session).await;
+    let (log, _guard) = SqlLog::start();
+    let n = session
+        .execute_update(
+            orm::update::<Worker>()
+                .value("rank", worker::rank.expr() + 10)
+                .where_(worker::rank.ge(2))
+                .synchronize_session(SynchronizeSession::Evaluate),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let sent = log.take();
+    assert_eq!(sent.len(), 1, "one UPDATE: {sent:?}");
+    assert!(sent[0].starts_with("UPDATE more_worker SET "), "{sent:?}");
+    let ranks = [
+        session
+            .get::<Worker>(crew[0].id.unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .rank,
+        session
+            .get::<Worker>(crew[1].id.unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .rank,
+        session
+            .get::<Worker>(crew[2].id.unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .rank,
+    ];
+    assert_eq!(ranks, [1, 12, 13]);
+    assert!(log.take().is_empty(), "synchronized in memory: no SELECT");
+    session.commit().await.unwrap();
+    assert_eq!(
+        worker_rows(&db).await,
+        [row("a", 1, None), row("b", 12, None), row("c", 13, None)]
+    );
+    drop(session);
+    db.close().await;
+}
+
+/// `Fetch`: the database says which rows changed. PostgreSQL and SQLite:
+/// `UPDATE ... RETURNING` the key and the new values, one statement;
+/// MariaDB (no UPDATE ... RETURNING): `SELECT key ... FOR UPDATE`, then the
+/// UPDATE, two (SQLAlchemy sends the same SELECT first there).
+async fn update_fetch_changes_held_objects(db: TestDb) {
+    let (db, sessions) = setup(db, "more_update_fetch").await;
+    let mut session = sessions.session();
+    let crew = three_workers(&mut session).await;
+    let (log, _guard) = SqlLog::start();
+    // LIKE is not evaluated in memory (backends differ on case): Fetch.
+    let n = session
+        .execute_update(
+            orm::update::<Worker>()
+                .value("nickname", "bee")
+                .where_(worker::name.like("b%"))
+                .synchronize_session(SynchronizeSession::Fetch),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let sent = log.take();
+    if update_returning(&db) {
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert!(sent[0].contains(" RETURNING "), "{sent:?}");
+    } else {
+        assert_eq!(sent.len(), 2, "{sent:?}");
+        assert!(
+            sent[0].starts_with("SELECT ") && sent[0].ends_with("FOR UPDATE"),
+            "{sent:?}"
+        );
+    }
+    let b: Worker = session.get(crew[1].id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(b.nickname.as_deref(), Some("bee"));
+    let a: Worker = session.get(crew[0].id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(a.nickname, None);
+    assert!(log.take().is_empty(), "synchronized: no SELECT");
+
+    // Auto with text in the criteria: fetched as well (collations decide
+    // text comparisons); the same statements.
+    session
+        .execute_update(
+            orm::update::<Worker>()
+                .value("rank", 7)
+                .filter_by("name", "c"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.take().len(), if update_returning(&db) { 1 } else { 2 });
+    let c: Worker = session.get(crew[2].id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(c.rank, 7);
+    assert!(log.take().is_empty());
+    session.commit().await.unwrap();
+    assert_eq!(
+        worker_rows(&db).await,
+        [
+            row("a", 1, None),
+            row("b", 2, Some("bee")),
+            row("c", 7, None)
+        ]
+    );
+    drop(session);
+    db.close().await;
+}
+
+/// `Auto` with nothing held: the plain statement (no RETURNING, no SELECT);
+/// `None`: the plain statement, and every held object of the type expires
+/// (the next `get` reloads it).
+async fn update_auto_and_none(db: TestDb) {
+    let (db, sessions) = setup(db, "more_update_auto").await;
+    let mut session = sessions.session();
+    let crew = three_workers(&mut session).await;
+    session.expunge_all();
+    let (log, _guard) = SqlLog::start();
+    let n = session
+        .execute_update(
+            orm::update::<Worker>()
+                .value("rank", 5)
+                .filter_by("name", "a"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let sent = log.take();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(!sent[0].contains("RETURNING"), "{sent:?}");
+
+    let _: Worker = session.get(crew[1].id.unwrap()).await.unwrap().unwrap();
+    log.take();
+    session
+        .execute_update(
+            orm::update::<Worker>()
+                .value("rank", 6)
+                .filter_by("name", "b")
+                .synchronize_session(SynchronizeSession::None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(log.take().len(), 1);
+    let b: Worker = session.get(crew[1].id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(b.rank, 6);
+    assert_eq!(log.take().len(), 1, "expired: one SELECT");
+    session.commit().await.unwrap();
+    assert_eq!(
+        worker_rows(&db).await,
+        [row("a", 5, None), row("b", 6, None), row("c", 3, None)]
+    );
+    drop(session);
+    db.close().await;
+}
+
+/// DELETE by criteria: evaluated (one DELETE) or fetched (one
+/// `DELETE ... RETURNING` on all three backends: MariaDB has that one);
+/// the deleted objects leave the identity map and are `Deleted`, and a
+/// change to one is refused with a typed error naming the mapper and key.
+async fn delete_synchronized(db: TestDb) {
+    let (db, sessions) = setup(db, "more_delete_sync").await;
+    let mut session = sessions.session();
+    let crew = three_workers(&mut session).await;
+    let (log, _guard) = SqlLog::start();
+    let n = session
+        .execute_delete(
+            orm::delete::<Worker>()
+                .where_(worker::rank.eq(1))
+                .synchronize_session(SynchronizeSession::Evaluate),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(log.take().len(), 1);
+    assert_eq!(session.state_of(&crew[0]).unwrap(), ObjectState::Deleted);
+    assert_eq!(session.state_of(&crew[1]).unwrap(), ObjectState::Persistent);
+
+    let n = session
+        .execute_delete(
+            orm::delete::<Worker>()
+                .where_(worker::name.like("b%"))
+                .synchronize_session(SynchronizeSession::Fetch),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let sent = log.take();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains(" RETURNING "), "{sent:?}");
+    assert_eq!(session.state_of(&crew[1]).unwrap(), ObjectState::Deleted);
+
+    // Changing a deleted object: refused, nothing staged or sent.
+    let mut stale = crew[1].clone();
+    stale.rank = 99;
+    let err = session.add(&mut stale).await.unwrap_err();
+    match &err {
+        Error::InvalidRequest {
+            type_name, field, ..
+        } => {
+            assert!(type_name.ends_with("Worker"), "{err}");
+            assert_eq!(field, "id");
+        }
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    }
+    assert!(!session.is_dirty());
+    assert!(log.take().is_empty());
+    // A get of a deleted row: one SELECT, nothing found.
+    assert_eq!(
+        session.get::<Worker>(crew[0].id.unwrap()).await.unwrap(),
+        None
+    );
+    session.commit().await.unwrap();
+    assert_eq!(session.state_of(&crew[1]).unwrap(), ObjectState::Detached);
+    assert_eq!(worker_rows(&db).await, [row("c", 3, None)]);
+    drop(session);
+    db.close().await;
+}
+
+/// Bad input: an unknown field in a criteria or a SET, a column the table
+/// lacks, criteria `Evaluate` cannot compute, a value that does not fit:
+/// typed errors naming the mapper and the field, nothing sent; the session
+/// stays usable after `rollback()`.
+async fn bad_criteria_get_typed_errors(db: TestDb) {
+    let (db, sessions) = setup(db, "more_bad_criteria").await;
+    let mut session = sessions.session();
+    let crew = three_workers(&mut session).await;
+    let (log, _guard) = SqlLog::start();
+    let invalid = |e: Error| match e {
+        Error::InvalidRequest {
+            type_name, field, ..
+        } => {
+            assert!(type_name.ends_with("Worker"), "{type_name}");
+            field
+        }
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    };
+    let e = session
+        .execute_update(
+            orm::update::<Worker>()
+                .value("rank", 1)
+                .filter_by("nmae", "a"),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("`nmae`"), "{e}");
+    assert_eq!(invalid(e), "nmae");
+    let e = session
+        .execute_update(orm::update::<Worker>().value("rnak", 1))
+        .await
+        .unwrap_err();
+    assert_eq!(invalid(e), "rnak");
+    let e = session
+        .execute_delete(orm::delete::<Worker>().where_(worker::table().c("bogus").eq(1)))
+        .await
+        .unwrap_err();
+    assert_eq!(invalid(e), "bogus");
+    let e = session
+        .execute_delete(
+            orm::delete::<Worker>()
+                .where_(worker::name.like("a%"))
+                .synchronize_session(SynchronizeSession::Evaluate),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(invalid(e), "LIKE");
+    // "x" is no integer: the field's codec error, naming field and column.
+    let e = session
+        .execute_update(orm::update::<Worker>().value("rank", "x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Codec { field: "rank", .. }), "{e:?}");
+    assert!(log.take().is_empty(), "nothing was sent");
+
+    session.rollback().await.unwrap();
+    let n = session
+        .execute_update(
+            orm::update::<Worker>()
+                .value("rank", 4)
+                .filter_by("name", "a"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let a: Worker = session.get(crew[0].id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(a.rank, 4);
+    session.commit().await.unwrap();
+    assert_eq!(
+        worker_rows(&db).await,
+        [row("a", 4, None), row("b", 2, None), row("c", 3, None)]
+    );
+    drop(session);
+    db.close().await;
+}
+
+on_all_backends!(
+    update_evaluate_changes_held_objects,
+    update_fetch_changes_held_objects,
+    update_auto_and_none,
+    delete_synchronized,
+    bad_criteria_get_typed_errors,
+);
+
+// ------------------------------------------------------------ item 14
+
+/// Every state, as SQLAlchemy names them, through a unit of work, with no
+/// SQL for the questions.
+async fn object_states(db: TestDb) {
+    let (db, sessions) = setup(db, "more_states").await;
+    let mut session = sessions.session();
+    let mut acct = Account {
+        id: 7,
+        owner: "Ann".into(),
+    };
+    let mut vlad = w("Vlad", 1);
+    let (log, _guard) = SqlLog::start();
+    assert_eq!(session.state_of(&acct).unwrap(), ObjectState::Transient);
+    assert_eq!(session.state_of(&vlad).unwrap(), ObjectState::Transient);
+    session.add(&mut acct).await.unwrap(); // a known key: staged, no SQL
+    assert_eq!(session.state_of(&acct).unwrap(), ObjectState::Pending);
+    assert!(log.take().is_empty());
+    // A generated key: INSERT now (with the pending account in one flush).
+    session.add(&mut vlad).await.unwrap();
+    assert_eq!(log.take().len(), 2, "one INSERT per table");
+    assert_eq!(session.state_of(&acct).unwrap(), ObjectState::Persistent);
+    assert_eq!(session.state_of(&vlad).unwrap(), ObjectState::Persistent);
+    session.commit().await.unwrap();
+    assert_eq!(
+        session.state_of(&vlad).unwrap(),
+        ObjectState::Persistent,
+        "expired, still held"
+    );
+
+    session.delete(&acct).unwrap();
+    assert_eq!(
+        session.state_of(&acct).unwrap(),
+        ObjectState::Persistent,
+        "until the flush"
+    );
+    session.flush().await.unwrap();
+    assert_eq!(session.state_of(&acct).unwrap(), ObjectState::Deleted);
+    session.commit().await.unwrap();
+    assert_eq!(session.state_of(&acct).unwrap(), ObjectState::Detached);
+    log.take();
+
+    // After a rollback every object the session held is detached: the
+    // database may hold other values now.
+    let _: Worker = session.get(vlad.id.unwrap()).await.unwrap().unwrap();
+    session.rollback().await.unwrap();
+    assert_eq!(session.state_of(&vlad).unwrap(), ObjectState::Detached);
+    let again: Worker = session.get(vlad.id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(session.state_of(&again).unwrap(), ObjectState::Persistent);
+    assert_eq!(log.take().len(), 2, "BEGIN is not logged: two SELECTs");
+    session.commit().await.unwrap();
+    let mut conn = db.engine.connect().await.unwrap();
+    let accounts = conn
+        .execute(&text("SELECT count(*) FROM more_account"))
+        .await
+        .unwrap()
+        .scalar()
+        .unwrap();
+    assert_eq!(accounts.as_i64(), Some(0));
+    drop(conn);
+    drop(session);
+    db.close().await;
+}
+
+/// `expunge`: the object leaves the session (its staged changes too) and
+/// the next `get` loads it again; `expunge_all` forgets everything staged
+/// and held, and nothing of it reaches the tables.
+async fn expunge_and_expunge_all(db: TestDb) {
+    let (db, sessions) = setup(db, "more_expunge").await;
+    let mut session = sessions.session();
+    let crew = three_workers(&mut session).await;
+    let (log, _guard) = SqlLog::start();
+    let mut a = crew[0].clone();
+    a.rank = 50;
+    session.add(&mut a).await.unwrap(); // UPDATE staged
+    assert!(session.is_dirty());
+    session.expunge(&a).unwrap();
+    assert!(!session.is_dirty(), "its UPDATE is forgotten");
+    assert_eq!(session.state_of(&a).unwrap(), ObjectState::Detached);
+    assert_eq!(session.state_of(&crew[1]).unwrap(), ObjectState::Persistent);
+    assert!(log.take().is_empty());
+    let back: Worker = session.get(a.id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(back.rank, 1);
+    assert_eq!(log.take().len(), 1, "loaded again: one SELECT");
+
+    // A pending object expunged is transient: its INSERT is never sent.
+    let mut acct = Account {
+        id: 1,
+        owner: "Bob".into(),
+    };
+    session.add(&mut acct).await.unwrap();
+    session.expunge(&acct).unwrap();
+    assert_eq!(session.state_of(&acct).unwrap(), ObjectState::Transient);
+
+    let mut b = crew[1].clone();
+    b.nickname = Some("gone".into());
+    session.add(&mut b).await.unwrap();
+    session
+        .add(&mut Account {
+            id: 2,
+            owner: "Eve".into(),
+        })
+        .await
+        .unwrap();
+    session.expunge_all();
+    assert!(!session.is_dirty());
+    assert_eq!(session.identity_count(), 0);
+    for o in &crew {
+        assert_eq!(session.state_of(o).unwrap(), ObjectState::Detached);
+    }
+    session.commit().await.unwrap();
+    assert!(log.take().is_empty(), "nothing was sent");
+    assert_eq!(
+        worker_rows(&db).await,
+        [row("a", 1, None), row("b", 2, None), row("c", 3, None)]
+    );
+    let mut conn = db.engine.connect().await.unwrap();
+    let accounts = conn
+        .execute(&text("SELECT count(*) FROM more_account"))
+        .await
+        .unwrap()
+        .scalar()
+        .unwrap();
+    assert_eq!(accounts.as_i64(), Some(0));
+    drop(conn);
+    drop(session);
+    db.close().await;
+}
+
+/// `no_autoflush`: a query inside the guard sees the database without the
+/// staged UPDATE (one SELECT, no UPDATE); after the guard the setting is
+/// back and the next query flushes first (UPDATE, SELECT).
+async fn no_autoflush_scope(db: TestDb) {
+    let (db, sessions) = setup(db, "more_no_autoflush").await;
+    let mut session = sessions.session();
+    let crew = three_workers(&mut session).await;
+    let mut a = crew[0].clone();
+    a.name = "alpha".into();
+    session.add(&mut a).await.unwrap();
+    let (log, _guard) = SqlLog::start();
+    {
+        let mut s = session.no_autoflush();
+        assert!(!s.autoflush_enabled());
+        let found = s
+            .scalars(orm::select::<Worker>().filter_by("name", "alpha"))
+            .await
+            .unwrap();
+        assert!(found.is_empty(), "the UPDATE is not sent");
+        assert!(s.is_dirty());
+    }
+    let sent = log.take();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].starts_with("SELECT"));
+    assert!(session.autoflush_enabled());
+    let found = session
+        .scalars(orm::select::<Worker>().filter_by("name", "alpha"))
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(found.len(), 1);
+    let sent = log.take();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent[0].starts_with("UPDATE") && sent[1].starts_with("SELECT"));
+    session.commit().await.unwrap();
+    assert_eq!(
+        worker_rows(&db).await,
+        [row("alpha", 1, None), row("b", 2, None), row("c", 3, None)]
+    );
+    drop(session);
+    db.close().await;
+}
+
+on_all_backends!(object_states, expunge_and_expunge_all, no_autoflush_scope);
