@@ -10,7 +10,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use persistence::dialects::{text, SqlType};
+use persistence::dialects::{text, SqlType, Value};
 use persistence::orm::{self, presets, Mappers, ObjectState, Registry, SessionMaker};
 use persistence::orm::{Session, SynchronizeSession};
 use persistence::{EngineOptions, Error, SchemaExt};
@@ -596,3 +596,313 @@ async fn no_autoflush_scope(db: TestDb) {
 }
 
 on_all_backends!(object_states, expunge_and_expunge_all, no_autoflush_scope);
+
+// ------------------------------------------------------------ item 7
+
+fn plain(name: &str, rank: i64) -> Vec<(&'static str, Value)> {
+    vec![("name", Value::from(name)), ("rank", Value::from(rank))]
+}
+
+/// `INSERT ... RETURNING` objects: one statement per batch of rows naming
+/// the same columns (SQLAlchemy batches by key set too); the objects carry
+/// their generated keys and are persistent (a `get` costs nothing).
+async fn insert_returning_gives_objects(db: TestDb) {
+    let (db, sessions) = setup(db, "more_insert_returning").await;
+    let mut session = sessions.session();
+    let (log, _guard) = SqlLog::start();
+    let mut with_nick = plain("c", 3);
+    with_nick.push(("nickname", Value::from("cee")));
+    let crew: Vec<Worker> = session
+        .insert_returning(orm::insert::<Worker>().rows([plain("a", 1), plain("b", 2), with_nick]))
+        .await
+        .unwrap();
+    let sent = log.take();
+    assert_eq!(sent.len(), 2, "two shapes, two INSERTs: {sent:?}");
+    assert!(sent
+        .iter()
+        .all(|s| s.starts_with("INSERT INTO more_worker") && s.contains(" RETURNING ")));
+    assert_eq!(
+        crew.iter()
+            .map(|w| (w.name.as_str(), w.rank, w.nickname.as_deref()))
+            .collect::<Vec<_>>(),
+        [("a", 1, None), ("b", 2, None), ("c", 3, Some("cee"))]
+    );
+    assert!(
+        crew.windows(2).all(|p| p[0].id.unwrap() < p[1].id.unwrap()),
+        "{crew:?}"
+    );
+    for w in &crew {
+        assert_eq!(session.state_of(w).unwrap(), ObjectState::Persistent);
+        assert_eq!(
+            session.get::<Worker>(w.id.unwrap()).await.unwrap().as_ref(),
+            Some(w)
+        );
+    }
+    assert!(log.take().is_empty(), "held: no SELECT");
+    session.commit().await.unwrap();
+    assert_eq!(
+        worker_rows(&db).await,
+        [
+            row("a", 1, None),
+            row("b", 2, None),
+            row("c", 3, Some("cee"))
+        ]
+    );
+    drop(session);
+    db.close().await;
+}
+
+/// `UPDATE ... RETURNING` objects. PostgreSQL and SQLite: one statement.
+/// MariaDB (no UPDATE ... RETURNING): SELECT the keys FOR UPDATE, UPDATE
+/// them, SELECT their rows: three (one when nothing matches).
+async fn update_returning_gives_objects(db: TestDb) {
+    let (db, sessions) = setup(db, "more_update_returning").await;
+    let mut session = sessions.session();
+    let crew = three_workers(&mut session).await;
+    let (log, _guard) = SqlLog::start();
+    let mut changed: Vec<Worker> = session
+        .execute_update_returning(
+            orm::update::<Worker>()
+                .value("rank", worker::rank.expr() + 10)
+                .where_(worker::rank.ge(2)),
+        )
+        .await
+        .unwrap();
+    let sent = log.take();
+    assert_eq!(
+        sent.len(),
+        if update_returning(&db) { 1 } else { 3 },
+        "{sent:?}"
+    );
+    changed.sort_by_key(|w| w.id);
+    assert_eq!(
+        changed
+            .iter()
+            .map(|w| (w.name.as_str(), w.rank))
+            .collect::<Vec<_>>(),
+        [("b", 12), ("c", 13)]
+    );
+    let b: Worker = session.get(crew[1].id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(b, changed[0]);
+    assert!(log.take().is_empty(), "the returned rows are the snapshots");
+
+    let none: Vec<Worker> = session
+        .execute_update_returning(
+            orm::update::<Worker>()
+                .value("rank", 0)
+                .where_(worker::rank.gt(100)),
+        )
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    assert_eq!(log.take().len(), 1);
+    session.commit().await.unwrap();
+    assert_eq!(
+        worker_rows(&db).await,
+        [row("a", 1, None), row("b", 12, None), row("c", 13, None)]
+    );
+    drop(session);
+    db.close().await;
+}
+
+/// Bulk INSERT from plain values: 500 rows in one INSERT, no object built
+/// or held; then a bulk UPDATE by key of all 500 in one statement.
+async fn bulk_insert_and_update_plain_values(db: TestDb) {
+    let (db, sessions) = setup(db, "more_bulk_plain").await;
+    let mut session = sessions.session();
+    let (log, _guard) = SqlLog::start();
+    let n = session
+        .execute_insert(
+            orm::insert::<Worker>().rows((0..500).map(|i| plain(&format!("w{i:03}"), i))),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 500);
+    let sent = log.take();
+    assert_eq!(sent.len(), 1, "one multi-row INSERT");
+    assert_eq!(session.identity_count(), 0, "no objects held");
+    let ids: Vec<i64> = session
+        .execute(&text("SELECT id FROM more_worker ORDER BY name"))
+        .await
+        .unwrap()
+        .all()
+        .into_iter()
+        .map(|r| r.get(0).unwrap())
+        .collect();
+    log.take();
+    let n = session
+        .bulk_update::<Worker, _, _, _>(ids.iter().enumerate().map(|(i, id)| {
+            vec![
+                ("id", Value::from(*id)),
+                ("rank", Value::from(i as i64 * 2)),
+            ]
+        }))
+        .await
+        .unwrap();
+    assert_eq!(n, 500);
+    assert_eq!(log.take().len(), 1, "one joined UPDATE for 500 rows");
+
+    // Bad input: an unknown field, nothing sent.
+    let e = session
+        .execute_insert(orm::insert::<Worker>().values([("nmae", Value::from("x"))]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, .. } if field == "nmae"),
+        "{e:?}"
+    );
+    assert!(log.take().is_empty());
+    session.commit().await.unwrap();
+    let rows = worker_rows(&db).await;
+    assert_eq!(rows.len(), 500);
+    assert!(rows
+        .iter()
+        .enumerate()
+        .all(|(i, r)| r.0 == format!("w{i:03}") && r.1 == i as i64 * 2));
+    drop(session);
+    db.close().await;
+}
+
+/// Bulk UPDATE by primary key: one statement per shape of row, the held
+/// objects' snapshots follow; a key that matches no row is stale data, a
+/// missing key, a repeated key or a deleted object's key a typed error,
+/// and the session recovers with `rollback()`.
+async fn bulk_update_by_primary_key(db: TestDb) {
+    let (db, sessions) = setup(db, "more_bulk_update").await;
+    let mut session = sessions.session();
+    let crew = three_workers(&mut session).await;
+    let id = |i: usize| Value::from(crew[i].id.unwrap());
+    let (log, _guard) = SqlLog::start();
+    let n = session
+        .bulk_update::<Worker, _, _, _>([
+            vec![("id", id(0)), ("rank", Value::from(10))],
+            vec![("id", id(1)), ("rank", Value::from(20))],
+            vec![("id", id(2)), ("nickname", Value::from("cee"))],
+        ])
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    let sent = log.take();
+    assert_eq!(sent.len(), 2, "two shapes: {sent:?}");
+    let joined = if db.engine.dialect().features().update_from {
+        "WITH orm_changes "
+    } else {
+        "UPDATE more_worker INNER JOIN (SELECT "
+    };
+    assert!(sent.iter().all(|s| s.starts_with(joined)), "{sent:?}");
+    let a: Worker = session.get(crew[0].id.unwrap()).await.unwrap().unwrap();
+    let c: Worker = session.get(crew[2].id.unwrap()).await.unwrap().unwrap();
+    assert_eq!((a.rank, c.nickname.as_deref()), (10, Some("cee")));
+    assert!(log.take().is_empty(), "snapshots follow: no SELECT");
+    session.commit().await.unwrap();
+
+    let missing = |field: &str, e: Error| match e {
+        Error::InvalidRequest {
+            type_name,
+            field: f,
+            ..
+        } => {
+            assert!(type_name.ends_with("Worker"));
+            assert_eq!(f, field);
+        }
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    };
+    let e = session
+        .bulk_update::<Worker, _, _, _>([vec![("rank", Value::from(1))]])
+        .await
+        .unwrap_err();
+    missing("id", e);
+    let e = session
+        .bulk_update::<Worker, _, _, _>([
+            vec![("id", id(0)), ("rank", Value::from(1))],
+            vec![("id", id(0)), ("rank", Value::from(2))],
+        ])
+        .await
+        .unwrap_err();
+    missing("id", e);
+    assert!(log.take().is_empty());
+
+    let e = session
+        .bulk_update::<Worker, _, _, _>([
+            vec![("id", id(0)), ("rank", Value::from(1))],
+            vec![("id", Value::from(999_999)), ("rank", Value::from(2))],
+        ])
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::StaleData { .. }), "{e:?}");
+    session.rollback().await.unwrap();
+
+    session.delete(&crew[1]).unwrap();
+    session.flush().await.unwrap();
+    let e = session
+        .bulk_update::<Worker, _, _, _>([vec![("id", id(1)), ("rank", Value::from(5))]])
+        .await
+        .unwrap_err();
+    missing("id", e);
+    session.rollback().await.unwrap();
+    session
+        .bulk_update::<Worker, _, _, _>([vec![("id", id(1)), ("rank", Value::from(7))]])
+        .await
+        .unwrap();
+    session.commit().await.unwrap();
+    assert_eq!(
+        worker_rows(&db).await,
+        [
+            row("a", 10, None),
+            row("b", 7, None),
+            row("c", 3, Some("cee"))
+        ]
+    );
+    drop(session);
+    db.close().await;
+}
+
+/// Streaming: the objects come one at a time from one SELECT and are not
+/// held; loader options are refused. (Constant memory is measured in
+/// `orm_stream_memory.rs`.)
+async fn stream_objects(db: TestDb) {
+    use futures_util::TryStreamExt;
+    let (db, sessions) = setup(db, "more_stream").await;
+    let mut session = sessions.session();
+    let loaded = three_workers(&mut session).await;
+    session.expunge_all();
+    let (log, _guard) = SqlLog::start();
+    let mut streamed = Vec::new();
+    {
+        let mut s = session
+            .stream(orm::select::<Worker>().order_by([worker::id.asc()]))
+            .await
+            .unwrap();
+        while let Some(w) = s.try_next().await.unwrap() {
+            streamed.push(w);
+        }
+    }
+    assert_eq!(streamed, loaded);
+    assert_eq!(log.take().len(), 1);
+    assert_eq!(session.identity_count(), 0);
+    assert_eq!(
+        session.state_of(&streamed[0]).unwrap(),
+        ObjectState::Detached
+    );
+    let e = session
+        .stream(orm::select::<Worker>().options([orm::selectinload("posts")]))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, .. } if field == "posts"),
+        "{e:?}"
+    );
+    session.commit().await.unwrap();
+    assert_eq!(worker_rows(&db).await.len(), 3);
+    drop(session);
+    db.close().await;
+}
+
+on_all_backends!(
+    insert_returning_gives_objects,
+    update_returning_gives_objects,
+    bulk_insert_and_update_plain_values,
+    bulk_update_by_primary_key,
+    stream_objects,
+);

@@ -32,6 +32,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bulk;
 pub mod canon;
 pub mod codec;
 pub(crate) mod evaluate;
@@ -42,11 +43,14 @@ pub mod mapper;
 pub mod query;
 pub mod registry;
 pub mod relationship;
+pub mod returning;
 pub mod session;
 pub mod state;
+pub mod stream;
 pub mod synchronize;
 pub(crate) mod unit_of_work;
 
+pub use bulk::{insert, Insert};
 pub use identity::{IdentityKey, KeyPart};
 pub use loading::{
     contains_eager, joinedload, load, noload, raiseload, selectinload, Load, Strategy,
@@ -61,4 +65,5 @@ pub use relationship::{
 };
 pub use session::{Session, SessionMaker, SessionOptions};
 pub use state::{NoAutoflush, ObjectState};
+pub use stream::ObjectStream;
 pub use synchronize::SynchronizeSession;

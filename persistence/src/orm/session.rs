@@ -1576,7 +1576,10 @@ fn join_related(
 }
 
 /// The Core select for an ORM select: the mapped columns of `T`'s table.
-fn core_select<T>(info: &MapperInfo, stmt: Select<T>) -> Result<dialects::Select, Error> {
+pub(crate) fn core_select<T>(
+    info: &MapperInfo,
+    stmt: Select<T>,
+) -> Result<dialects::Select, Error> {
     let mut core = dialects::select(info.column_exprs().to_vec()).select_from(&info.table);
     for (target, on, kind) in stmt.joins {
         core = match kind {

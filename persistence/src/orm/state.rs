@@ -165,12 +165,12 @@ impl Session {
         if self.pending.has_insert(ty, &key) {
             return ObjectState::Pending;
         }
+        if self.identity.get(ty, &key).is_some() {
+            return ObjectState::Persistent;
+        }
         let k = (ty, key);
         if self.states.deleted.contains(&k) {
             return ObjectState::Deleted;
-        }
-        if self.identity.get(k.0, &k.1).is_some() {
-            return ObjectState::Persistent;
         }
         if self.states.detached.contains_key(&k) {
             return ObjectState::Detached;
@@ -192,6 +192,9 @@ impl Session {
         let Some(key) = info.key_of(values) else {
             return Ok(());
         };
+        if self.identity.get(info.type_id, &key).is_some() {
+            return Ok(()); // inserted again since
+        }
         if self.states.deleted.contains(&(info.type_id, key)) {
             return Err(Error::InvalidRequest {
                 type_name: info.type_name,
