@@ -906,3 +906,443 @@ on_all_backends!(
     bulk_update_by_primary_key,
     stream_objects,
 );
+
+// ------------------------------------------------------------ item 9
+
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Publisher {
+    id: Option<i64>,
+    name: String,
+    posts: Vec<Post>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Post {
+    id: Option<i64>,
+    title: String,
+    publisher_id: Option<i64>,
+    publisher: Option<Publisher>,
+    tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Tag {
+    id: Option<i64>,
+    name: String,
+}
+
+/// A self-referential relationship: managers and their reports.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Employee {
+    id: Option<i64>,
+    name: String,
+    manager_id: Option<i64>,
+    reports: Vec<Employee>,
+    manager: Option<Box<Employee>>,
+}
+
+persistence::model!(mod publisher for Publisher in "more_publisher" {
+    id: Option<i64> = presets::intpk,
+    name: String = |c| c.of_type(SqlType::string(100)),
+    ..{ posts }
+});
+
+persistence::model!(mod post for Post in "more_post" {
+    id: Option<i64> = presets::intpk,
+    title: String = |c| c.of_type(SqlType::string(100)),
+    publisher_id: Option<i64> = |c| c.foreign_key("more_publisher.id"),
+    ..{ publisher, tags }
+});
+
+persistence::model!(mod tag for Tag in "more_tag" {
+    id: Option<i64> = presets::intpk,
+    name: String = |c| c.of_type(SqlType::string(100)),
+});
+
+persistence::model!(mod employee for Employee in "more_employee" {
+    id: Option<i64> = presets::intpk,
+    name: String = |c| c.of_type(SqlType::string(100)),
+    manager_id: Option<i64> = |c| c.foreign_key("more_employee.id"),
+    ..{ reports, manager }
+});
+
+fn graph_registry() -> Mappers {
+    use persistence::dialects::{Column, Table};
+    use persistence::orm::{RelOptions, RelationshipDef};
+    let mut registry = Registry::new();
+    let post_tag = registry.add_table(
+        Table::new("more_post_tag")
+            .column(
+                Column::new("post_id", SqlType::BigInteger)
+                    .primary_key()
+                    .foreign_key("more_post.id"),
+            )
+            .column(
+                Column::new("tag_id", SqlType::BigInteger)
+                    .primary_key()
+                    .foreign_key("more_tag.id"),
+            ),
+    );
+    registry
+        .map(publisher::model())
+        .relationship(RelationshipDef::many(
+            "posts",
+            |p: &Publisher| &p.posts,
+            |p| &mut p.posts,
+            RelOptions::default(),
+        ))
+        .finish();
+    registry
+        .map(post::model())
+        .relationship(RelationshipDef::parent(
+            "publisher",
+            |p: &Post| &p.publisher,
+            |p| &mut p.publisher,
+            RelOptions::default(),
+        ))
+        .relationship(RelationshipDef::many(
+            "tags",
+            |p: &Post| &p.tags,
+            |p| &mut p.tags,
+            RelOptions::default().secondary(&post_tag),
+        ))
+        .finish();
+    registry.map(tag::model()).finish();
+    registry
+        .map(employee::model())
+        .relationship(RelationshipDef::many(
+            "reports",
+            |e: &Employee| &e.reports,
+            |e| &mut e.reports,
+            RelOptions::default(),
+        ))
+        .relationship(RelationshipDef::parent::<Employee, _>(
+            "manager",
+            |e: &Employee| &e.manager,
+            |e| &mut e.manager,
+            RelOptions::default(),
+        ))
+        .finish();
+    registry.configure().unwrap()
+}
+
+/// Manning: "Rust in Action" (rust, systems), "Kafka Streams" (java);
+/// O'Reilly: "Programming Rust" (rust); No Starch: no posts. Employees:
+/// boss <- ann, bob; bob <- cid.
+async fn graph_setup(db: TestDb, name: &str) -> (TestDb, SessionMaker) {
+    let backend = db.backend;
+    db.close().await;
+    let db = TestDb::with_options(backend, name, EngineOptions::default().echo(true)).await;
+    let mappers = graph_registry();
+    let mut conn = db.engine.connect().await.unwrap();
+    mappers.metadata().drop_all(&mut conn).await.unwrap();
+    mappers.metadata().create_all(&mut conn).await.unwrap();
+    drop(conn);
+    let sessions = SessionMaker::new(db.engine.clone(), mappers);
+    let mut s = sessions.session();
+    let rows = |pairs: &[&[(&'static str, Value)]]| -> Vec<Vec<(&'static str, Value)>> {
+        pairs.iter().map(|r| r.to_vec()).collect()
+    };
+    fn v(x: impl Into<Value>) -> Value {
+        x.into()
+    }
+    s.execute_insert(orm::insert::<Publisher>().rows(rows(&[
+        &[("id", v(1)), ("name", v("Manning"))],
+        &[("id", v(2)), ("name", v("O'Reilly"))],
+        &[("id", v(3)), ("name", v("No Starch"))],
+    ])))
+    .await
+    .unwrap();
+    s.execute_insert(orm::insert::<Post>().rows(rows(&[
+        &[
+            ("id", v(1)),
+            ("title", v("Rust in Action")),
+            ("publisher_id", v(1)),
+        ],
+        &[
+            ("id", v(2)),
+            ("title", v("Kafka Streams")),
+            ("publisher_id", v(1)),
+        ],
+        &[
+            ("id", v(3)),
+            ("title", v("Programming Rust")),
+            ("publisher_id", v(2)),
+        ],
+    ])))
+    .await
+    .unwrap();
+    s.execute_insert(orm::insert::<Tag>().rows(rows(&[
+        &[("id", v(1)), ("name", v("rust"))],
+        &[("id", v(2)), ("name", v("systems"))],
+        &[("id", v(3)), ("name", v("java"))],
+    ])))
+    .await
+    .unwrap();
+    s.execute(&text(
+        "INSERT INTO more_post_tag (post_id, tag_id) VALUES (1, 1), (1, 2), (2, 3), (3, 1)",
+    ))
+    .await
+    .unwrap();
+    for (id, name, manager) in [
+        (1, "boss", None),
+        (2, "ann", Some(1)),
+        (3, "bob", Some(1)),
+        (4, "cid", Some(3)),
+    ] {
+        s.execute_insert(orm::insert::<Employee>().values([
+            ("id", v(id)),
+            ("name", v(name)),
+            ("manager_id", manager.map_or(Value::Null, Value::from)),
+        ]))
+        .await
+        .unwrap();
+    }
+    s.commit().await.unwrap();
+    (db, sessions)
+}
+
+fn names_of<T>(items: &[T], name: fn(&T) -> &str) -> Vec<String> {
+    let mut out: Vec<String> = items.iter().map(|i| name(i).to_owned()).collect();
+    out.sort();
+    out
+}
+
+/// `any` / `has` / `contains` in WHERE: one SELECT each, with an EXISTS
+/// subquery built from the relationship's join columns (SQLAlchemy sends
+/// the same one statement).
+async fn relationship_operators(db: TestDb) {
+    let (db, sessions) = graph_setup(db, "more_rel_operators").await;
+    let mut session = sessions.session();
+    let posts = session.rel::<Publisher>("posts").unwrap();
+    let tags = session.rel::<Post>("tags").unwrap();
+    let pub_of = session.rel::<Post>("publisher").unwrap();
+    let pname: fn(&Publisher) -> &str = |p| &p.name;
+    let title: fn(&Post) -> &str = |p| &p.title;
+    let (log, _guard) = SqlLog::start();
+
+    let with_posts = session
+        .scalars(orm::select::<Publisher>().where_(posts.any().unwrap()))
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(names_of(&with_posts, pname), ["Manning", "O'Reilly"]);
+    let sent = log.take();
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].contains("WHERE EXISTS (SELECT 1 FROM more_post WHERE"),
+        "{sent:?}"
+    );
+
+    let none = session
+        .scalars(
+            orm::select::<Publisher>().where_(persistence::dialects::not_(posts.any().unwrap())),
+        )
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(names_of(&none, pname), ["No Starch"]);
+    let kafka = session
+        .scalars(
+            orm::select::<Publisher>().where_(posts.any_where(post::title.like("Kafka%")).unwrap()),
+        )
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(names_of(&kafka, pname), ["Manning"]);
+    let by_manning = session
+        .scalars(
+            orm::select::<Post>().where_(pub_of.has_where(publisher::name.eq("Manning")).unwrap()),
+        )
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(
+        names_of(&by_manning, title),
+        ["Kafka Streams", "Rust in Action"]
+    );
+    let java = session
+        .scalars(orm::select::<Post>().where_(tags.any_where(tag::name.eq("java")).unwrap()))
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(names_of(&java, title), ["Kafka Streams"]);
+    let rust_tag = Tag {
+        id: Some(1),
+        name: "rust".into(),
+    };
+    let rusty = session
+        .scalars(orm::select::<Post>().where_(tags.contains(&rust_tag).unwrap()))
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(
+        names_of(&rusty, title),
+        ["Programming Rust", "Rust in Action"]
+    );
+    let programming_rust = rusty.iter().find(|p| p.id == Some(3)).unwrap().clone();
+    let holder = session
+        .scalars(orm::select::<Publisher>().where_(posts.contains(&programming_rust).unwrap()))
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(names_of(&holder, pname), ["O'Reilly"]);
+    assert_eq!(log.take().len(), 6, "one SELECT per query");
+
+    // Wrong use: typed errors naming the mapper and the relationship.
+    let e = session.rel::<Publisher>("psots").unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { type_name, field, .. }
+        if type_name.ends_with("Publisher") && field == "psots"),
+        "{e:?}"
+    );
+    let e = pub_of.any().unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, .. } if field == "publisher"),
+        "{e:?}"
+    );
+    let e = posts.contains(&rust_tag).unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, .. } if field == "posts"),
+        "{e:?}"
+    );
+    session.commit().await.unwrap();
+    drop(session);
+    db.close().await;
+}
+
+/// Joins along relationships, also through the secondary table and to an
+/// aliased target; a self-referential relationship's subqueries read the
+/// table through an alias.
+async fn joins_along_relationships(db: TestDb) {
+    let (db, sessions) = graph_setup(db, "more_rel_joins").await;
+    let mut session = sessions.session();
+    let posts = session.rel::<Publisher>("posts").unwrap();
+    let tags = session.rel::<Post>("tags").unwrap();
+    let pname: fn(&Publisher) -> &str = |p| &p.name;
+    let (log, _guard) = SqlLog::start();
+    let rust_publishers = session
+        .scalars(
+            orm::select::<Publisher>()
+                .join_rel(&posts)
+                .join_rel(&tags)
+                .where_(tag::name.eq("rust"))
+                .distinct(),
+        )
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(names_of(&rust_publishers, pname), ["Manning", "O'Reilly"]);
+    let p = post::table().alias("p");
+    let kafka = session
+        .scalars(
+            orm::select::<Publisher>()
+                .join_rel(&posts.of_type(&p))
+                .where_(p.c("title").eq("Kafka Streams")),
+        )
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(names_of(&kafka, pname), ["Manning"]);
+    let outer = session
+        .scalars(
+            orm::select::<Publisher>()
+                .outerjoin_rel(&posts)
+                .where_(post::id.is_null()),
+        )
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(names_of(&outer, pname), ["No Starch"]);
+    let sent = log.take();
+    assert_eq!(sent.len(), 3);
+    assert!(
+        sent[1].contains("JOIN more_post AS p ON p.publisher_id = more_publisher.id"),
+        "{sent:?}"
+    );
+
+    let ename: fn(&Employee) -> &str = |e| &e.name;
+    let reports = session.rel::<Employee>("reports").unwrap();
+    let manager = session.rel::<Employee>("manager").unwrap();
+    let managers = session
+        .scalars(orm::select::<Employee>().where_(reports.any().unwrap()))
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(names_of(&managers, ename), ["bob", "boss"]);
+    // The criterion names the table; it is moved onto the subquery's alias.
+    let under_boss = session
+        .scalars(
+            orm::select::<Employee>().where_(manager.has_where(employee::name.eq("boss")).unwrap()),
+        )
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(names_of(&under_boss, ename), ["ann", "bob"]);
+    let boss = employee::table().alias("boss");
+    let bobs_team = session
+        .scalars(
+            orm::select::<Employee>()
+                .join_rel(&manager.of_type(&boss))
+                .where_(boss.c("name").eq("bob")),
+        )
+        .await
+        .unwrap()
+        .all();
+    assert_eq!(names_of(&bobs_team, ename), ["cid"]);
+    assert_eq!(log.take().len(), 3);
+    session.commit().await.unwrap();
+    drop(session);
+    db.close().await;
+}
+
+/// The operators in an ORM DELETE by criteria: `Auto` cannot evaluate a
+/// subquery, so it fetches the keys (one `DELETE ... RETURNING` on all
+/// three backends) and the deleted object leaves the identity map.
+async fn operators_in_bulk_delete(db: TestDb) {
+    let (db, sessions) = graph_setup(db, "more_rel_delete").await;
+    let mut session = sessions.session();
+    let posts = session.rel::<Publisher>("posts").unwrap();
+    let all = session
+        .scalars(orm::select::<Publisher>().order_by([publisher::id.asc()]))
+        .await
+        .unwrap()
+        .all();
+    let (log, _guard) = SqlLog::start();
+    let n = session
+        .execute_delete(
+            orm::delete::<Publisher>().where_(persistence::dialects::not_(posts.any().unwrap())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let sent = log.take();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(
+        sent[0].starts_with("DELETE FROM more_publisher WHERE NOT (EXISTS")
+            || sent[0].starts_with("DELETE FROM more_publisher WHERE NOT EXISTS"),
+        "{sent:?}"
+    );
+    assert_eq!(session.state_of(&all[2]).unwrap(), ObjectState::Deleted);
+    assert_eq!(session.state_of(&all[0]).unwrap(), ObjectState::Persistent);
+    session.commit().await.unwrap();
+    let mut conn = db.engine.connect().await.unwrap();
+    let names: Vec<String> = conn
+        .execute(&text("SELECT name FROM more_publisher ORDER BY id"))
+        .await
+        .unwrap()
+        .all()
+        .into_iter()
+        .map(|r| r.get(0).unwrap())
+        .collect();
+    assert_eq!(names, ["Manning", "O'Reilly"]);
+    drop(conn);
+    drop(session);
+    db.close().await;
+}
+
+on_all_backends!(
+    relationship_operators,
+    joins_along_relationships,
+    operators_in_bulk_delete
+);

@@ -40,6 +40,7 @@ pub mod identity;
 pub mod loading;
 pub mod macros;
 pub mod mapper;
+pub mod operators;
 pub mod query;
 pub mod registry;
 pub mod relationship;
@@ -56,6 +57,7 @@ pub use loading::{
     contains_eager, joinedload, load, noload, raiseload, selectinload, Load, Strategy,
 };
 pub use mapper::{Col, FieldError, Mapper, MapperInfo, SqlTypeOf};
+pub use operators::Rel;
 pub use query::{delete, select, update, Delete, ScalarResult, Select, Update};
 pub use registry::{
     column_fn, presets, ColumnFn, FieldSpec, MapperBuilder, Mappers, MappingSpec, Model, Registry,
