@@ -7,7 +7,7 @@
 //! [`SynchronizeSession`]:
 //!
 //! - `Evaluate`: the criteria are evaluated in memory on each object of
-//!   the type the identity map holds ([`evaluate`](super::evaluate)); the
+//!   the type the identity map holds (see `orm::evaluate`); the
 //!   matching ones get the new values (SET values that cannot be computed
 //!   in memory expire the object instead) or, for a DELETE, leave the
 //!   identity map and become [`Deleted`](super::ObjectState::Deleted).
