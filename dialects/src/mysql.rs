@@ -45,6 +45,7 @@ const MYSQL: Features = Features {
     native_bool: false,
     native_enum: true,
     index_if_exists: false,
+    update_join: true,
     max_bind_params: 65_535,
     ..ANSI
 };

@@ -23,6 +23,7 @@ const FEATURES: Features = Features {
     distinct_on: true,
     ilike: true,
     max_bind_params: 65_535,
+    update_from: true,
     ..ANSI
 };
 

@@ -23,6 +23,7 @@ const FEATURES: Features = Features {
     for_update: false,
     lock_modifiers: false,
     native_bool: false,
+    update_from: true,
     ..ANSI
 };
 

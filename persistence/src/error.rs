@@ -171,6 +171,20 @@ pub enum Error {
         /// The error that failed the flush.
         cause: String,
     },
+    /// An ORM operation was asked for something the mapping or an
+    /// object's state does not allow (SQLAlchemy's `InvalidRequestError`):
+    /// an unknown field in a criteria, a change to an object deleted in
+    /// this session, criteria that cannot be evaluated in memory. Nothing
+    /// was sent or staged.
+    #[error("invalid request on `{type_name}` at `{field}`: {message}")]
+    InvalidRequest {
+        /// The mapped struct.
+        type_name: &'static str,
+        /// The field, column or relationship concerned.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 fn fmt_params(params: &Option<Vec<Value>>) -> String {

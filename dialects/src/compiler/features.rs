@@ -34,6 +34,12 @@ pub struct Features {
     /// A `WITH` clause before `UPDATE` / `DELETE` (when false, the
     /// subqueries that use CTEs carry their own `WITH`).
     pub cte_in_dml: bool,
+    /// `UPDATE t SET ... FROM other WHERE ...` (PostgreSQL; SQLite 3.33+):
+    /// what the ORM's bulk UPDATE by primary key joins its rows with.
+    pub update_from: bool,
+    /// `UPDATE t JOIN other ON ... SET ...` (MySQL, MariaDB): the same,
+    /// spelled as a multi-table UPDATE.
+    pub update_join: bool,
     /// The most bound parameters one statement may carry.
     pub max_bind_params: usize,
 }
@@ -55,5 +61,7 @@ pub const ANSI: Features = Features {
     native_enum: false,
     index_if_exists: true,
     cte_in_dml: true,
+    update_from: false,
+    update_join: false,
     max_bind_params: 32_766,
 };

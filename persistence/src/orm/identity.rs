@@ -722,10 +722,15 @@ impl IdentityMap {
     /// Undoes the innermost level's changes (a savepoint rolled back):
     /// every identity it touched gets its values back, expired (the next
     /// access reads the database), or goes when it was not there before.
-    pub fn rollback_level(&mut self) {
+    pub fn rollback_level(&mut self) -> Vec<(TypeId, IdentityKey)> {
         let Some(top) = self.journal.pop() else {
-            return;
+            return Vec::new();
         };
+        let restored: Vec<(TypeId, IdentityKey)> = top
+            .iter()
+            .filter(|(_, old)| old.is_some())
+            .map(|(k, _)| k.clone())
+            .collect();
         // Undone without journalling; an outer level then notes, for what
         // it had not seen, the values it saw before (those restored now).
         let outer = std::mem::take(&mut self.journal);
@@ -744,6 +749,7 @@ impl IdentityMap {
                 o.entry(k).or_insert(v);
             }
         }
+        restored
     }
 
     /// Ends every savepoint level, keeping the changes (the transaction
@@ -777,6 +783,52 @@ impl IdentityMap {
 
     pub fn len(&self) -> usize {
         self.entries.iter().map(|(_, m)| m.len()).sum()
+    }
+
+    /// Every identity of mapper `ty`, with its snapshot and whether it is
+    /// fresh (not expired), in no particular order.
+    pub fn entries_of(&self, ty: TypeId) -> Vec<(IdentityKey, SnapshotRef<'_>, bool)> {
+        fn view<'a>(blocks: &'a Blocks, e: &'a Entry, epoch: u64) -> (SnapshotRef<'a>, bool) {
+            (blocks.snapshot(e), e.epoch >= epoch)
+        }
+        let (blocks, epoch) = (&self.blocks, self.epoch);
+        match self.map(ty) {
+            Some(TypeMap::Int(m)) => m
+                .iter()
+                .map(|(n, e)| {
+                    let (s, fresh) = view(blocks, e, epoch);
+                    (IdentityKey(Parts::One(KeyPart::Int(*n))), s, fresh)
+                })
+                .collect(),
+            Some(TypeMap::Keys(m)) => m
+                .iter()
+                .map(|(k, e)| {
+                    let (s, fresh) = view(blocks, e, epoch);
+                    (k.clone(), s, fresh)
+                })
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// How many identities of mapper `ty` are held.
+    pub fn len_of(&self, ty: TypeId) -> usize {
+        self.map(ty).map_or(0, TypeMap::len)
+    }
+
+    /// Every identity held, with its mapper.
+    pub fn all_keys(&self) -> Vec<(TypeId, IdentityKey)> {
+        let mut out = Vec::with_capacity(self.len());
+        for (ty, m) in &self.entries {
+            match m {
+                TypeMap::Int(m) => out.extend(
+                    m.keys()
+                        .map(|n| (*ty, IdentityKey(Parts::One(KeyPart::Int(*n))))),
+                ),
+                TypeMap::Keys(m) => out.extend(m.keys().map(|k| (*ty, k.clone()))),
+            }
+        }
+        out
     }
 
     /// How many blocks are held (for tests).

@@ -43,24 +43,33 @@
 //! (the loader strategies).
 
 pub(crate) mod accessor;
+pub mod bulk;
 pub mod canon;
 pub mod codec;
+pub(crate) mod evaluate;
 pub mod identity;
 pub mod loading;
 pub mod macros;
 pub mod mapper;
+pub mod operators;
 pub mod query;
 pub mod registry;
 pub mod relationship;
+pub mod returning;
 pub mod savepoint;
 pub mod session;
+pub mod state;
+pub mod stream;
+pub mod synchronize;
 pub(crate) mod unit_of_work;
 
+pub use bulk::{insert, Insert};
 pub use identity::{IdentityKey, KeyPart};
 pub use loading::{
     contains_eager, joinedload, load, noload, raiseload, selectinload, Load, Strategy,
 };
 pub use mapper::{Col, FieldError, Mapper, MapperInfo, SqlTypeOf};
+pub use operators::Rel;
 pub use query::{delete, select, update, Delete, ScalarResult, Select, Update};
 pub use registry::{
     column_fn, presets, ColumnFn, FieldSpec, MapperBuilder, Mappers, MappingSpec, Model, Registry,
@@ -70,3 +79,6 @@ pub use relationship::{
 };
 pub use savepoint::Savepoint;
 pub use session::{Session, SessionMaker, SessionOptions};
+pub use state::{NoAutoflush, ObjectState};
+pub use stream::ObjectStream;
+pub use synchronize::SynchronizeSession;

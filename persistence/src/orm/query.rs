@@ -176,6 +176,8 @@ pub struct Update<T> {
     pub(crate) values: Vec<(String, Expr)>,
     pub(crate) where_: Vec<Expr>,
     pub(crate) filter_by: Vec<(String, Value)>,
+    /// How the identity map follows (`orm::synchronize`).
+    pub(crate) sync: super::synchronize::SynchronizeSession,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -185,6 +187,7 @@ pub fn update<T>() -> Update<T> {
         values: Vec::new(),
         where_: Vec::new(),
         filter_by: Vec::new(),
+        sync: Default::default(),
         _t: PhantomData,
     }
 }
@@ -223,6 +226,8 @@ impl<T> Update<T> {
 pub struct Delete<T> {
     pub(crate) where_: Vec<Expr>,
     pub(crate) filter_by: Vec<(String, Value)>,
+    /// How the identity map follows (`orm::synchronize`).
+    pub(crate) sync: super::synchronize::SynchronizeSession,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -231,6 +236,7 @@ pub fn delete<T>() -> Delete<T> {
     Delete {
         where_: Vec::new(),
         filter_by: Vec::new(),
+        sync: Default::default(),
         _t: PhantomData,
     }
 }

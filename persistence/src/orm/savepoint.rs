@@ -86,7 +86,8 @@ impl Session {
         }
         self.savepoints -= 1;
         self.pending.take();
-        self.identity.rollback_level();
+        let restored = self.identity.rollback_level();
+        self.states.restored(restored);
         match self.conn.as_mut() {
             Some(conn) => rollback_raw(conn).await,
             None => Ok(()),

@@ -99,6 +99,7 @@ impl SessionMaker {
             trail: None,
             savepoints: 0,
             dropped_savepoints: 0,
+            states: super::state::States::default(),
         }
     }
 
@@ -146,6 +147,8 @@ pub struct Session {
     /// Savepoint guards dropped without commit or rollback: rolled back
     /// before the next statement.
     pub(crate) dropped_savepoints: usize,
+    /// Deleted and detached objects (`orm::state`).
+    pub(crate) states: super::state::States,
 }
 
 /// Where the value that ties a loaded row to its owner comes from.
@@ -329,6 +332,9 @@ impl Session {
             .iter()
             .map(|o| mapper.values(o))
             .collect::<Result<Vec<_>, Error>>()?;
+        for v in &values {
+            self.check_addable(mapper.info(), v)?;
+        }
         self.pending.reserve(objs.len());
         self.trail = Some(Trail::default());
         let mut staged = Ok(());
@@ -744,7 +750,11 @@ impl Session {
             return Ok(());
         }
         let changes = self.pending.take();
+        let deleted = super::state::deleted_keys(&changes);
         let result = self.flush_changes(changes).await;
+        if result.is_ok() {
+            self.states.flushed_deletes(deleted);
+        }
         if let Err(e) = &result {
             if self.savepoints > 0 {
                 // Inside a savepoint only the savepoint is lost: the
@@ -1139,6 +1149,7 @@ impl Session {
                 }
             }
         }
+        self.states.committed();
         if self.options.expire_on_commit {
             self.identity.expire_all();
         }
@@ -1149,6 +1160,7 @@ impl Session {
     /// a session that failed a flush becomes usable again.
     pub async fn rollback(&mut self) -> Result<(), Error> {
         self.pending.take();
+        self.states.rolled_back(self.identity.all_keys());
         self.identity.clear();
         self.failed = None;
         self.savepoints = 0;
@@ -1598,39 +1610,20 @@ impl Session {
         conn.execute(stmt).await
     }
 
-    /// Runs a bulk UPDATE of `T`'s table without loading objects; objects
-    /// of `T` in the identity map are expired. Returns the rows changed.
+    /// Runs a bulk UPDATE of `T`'s table without loading objects; the
+    /// identity map follows as the statement's
+    /// [`synchronize_session`](super::synchronize::SynchronizeSession) says
+    /// (`orm::synchronize`). Returns the rows changed.
     pub async fn execute_update<T: 'static>(&mut self, stmt: Update<T>) -> Result<u64, Error> {
-        self.autoflush().await?;
-        let mappers = self.mappers.clone();
-        let info = mappers.mapper::<T>()?.info().clone();
-        let mut core = dialects::update(&info.table);
-        for (c, v) in stmt.values {
-            core = core.set(&c, v);
-        }
-        for cond in where_of(&info, stmt.where_, stmt.filter_by) {
-            core = core.where_(cond);
-        }
-        let conn = self.connection().await?;
-        let n = conn.execute(&core).await?.rows_affected();
-        self.identity.expire_type(info.type_id);
-        Ok(n)
+        self.update_synchronized(stmt).await
     }
 
-    /// Runs a bulk DELETE from `T`'s table without loading objects; objects
-    /// of `T` in the identity map are expired. Returns the rows deleted.
+    /// Runs a bulk DELETE from `T`'s table without loading objects; the
+    /// identity map follows as the statement's
+    /// [`synchronize_session`](super::synchronize::SynchronizeSession) says
+    /// (`orm::synchronize`). Returns the rows deleted.
     pub async fn execute_delete<T: 'static>(&mut self, stmt: Delete<T>) -> Result<u64, Error> {
-        self.autoflush().await?;
-        let mappers = self.mappers.clone();
-        let info = mappers.mapper::<T>()?.info().clone();
-        let mut core = dialects::delete(&info.table);
-        for cond in where_of(&info, stmt.where_, stmt.filter_by) {
-            core = core.where_(cond);
-        }
-        let conn = self.connection().await?;
-        let n = conn.execute(&core).await?.rows_affected();
-        self.identity.expire_type(info.type_id);
-        Ok(n)
+        self.delete_synchronized(stmt).await
     }
 
     /// The mapper of `T` (for custom queries in repositories).
@@ -1763,7 +1756,10 @@ fn limited_parents<T>(
 }
 
 /// The Core select for an ORM select: the mapped columns of `T`'s table.
-fn core_select<T>(info: &MapperInfo, stmt: Select<T>) -> Result<dialects::Select, Error> {
+pub(crate) fn core_select<T>(
+    info: &MapperInfo,
+    stmt: Select<T>,
+) -> Result<dialects::Select, Error> {
     let mut core = dialects::select(info.column_exprs().to_vec()).select_from(&info.table);
     for (target, on, kind) in stmt.joins {
         core = match kind {

@@ -178,6 +178,35 @@ impl Staged {
         }
     }
 
+    /// Whether an insert of the object `key` is staged.
+    pub fn has_insert(&self, ty: TypeId, key: &IdentityKey) -> bool {
+        self.inserts_by_key.contains_key(&(ty, key.clone()))
+    }
+
+    /// Takes back every change staged for the object `key` (its insert,
+    /// its update, its delete: what `expunge` forgets); whether there was one.
+    pub fn remove_object(&mut self, ty: TypeId, key: &IdentityKey) -> bool {
+        let mut found = self.remove_insert_by_key(ty, key);
+        if let Some(at) = self.updates_by_key.remove(&(ty, key.clone())) {
+            self.remove_at(at);
+            found = true;
+        }
+        let deletes: Vec<usize> = self
+            .changes
+            .iter()
+            .enumerate()
+            .filter(
+                |(_, c)| matches!(c, Change::Delete { ty: t, key: k, .. } if *t == ty && k == key),
+            )
+            .map(|(at, _)| at)
+            .collect();
+        for at in deletes {
+            self.remove_at(at);
+            found = true;
+        }
+        found
+    }
+
     /// The staged update of the object `key`.
     pub fn update_by_key(&mut self, ty: TypeId, key: &IdentityKey) -> Option<&mut Change> {
         let at = *self.updates_by_key.get(&(ty, key.clone()))?;
