@@ -745,7 +745,60 @@ async fn association_edits(db: TestDb) {
     db.close().await;
 }
 
+/// UPDATEs of one table setting the same columns go as one statement (a
+/// join with the rows' values); SQLAlchemy sends one per row (an
+/// executemany) on the same backends.
+async fn updates_of_one_shape_are_batched(db: TestDb) {
+    let db = echo_db(db, "beh_batch").await;
+    let sessions = setup(&db).await;
+    let mut session = sessions.session();
+    seed(&mut session).await;
+    let mut posts = session
+        .scalars(
+            orm::select::<Post>()
+                .options([raiseload("*")])
+                .order_by([post::title.asc()]),
+        )
+        .await
+        .unwrap()
+        .all();
+    let (log, guard) = SqlLog::start();
+    for p in posts.iter_mut() {
+        p.title = format!("{} v2", p.title);
+    }
+    posts[0].draft = true;
+    session.add_all(posts.iter_mut()).await.unwrap();
+    session.commit().await.unwrap();
+    let sent = log.take();
+    // 5 posts change only their title (one statement), a1 its title and
+    // draft flag (one plain UPDATE).
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(
+        sent.iter()
+            .any(|s| s.starts_with("WITH orm_changes") || s.starts_with("UPDATE post INNER JOIN")),
+        "{sent:?}"
+    );
+    drop(guard);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM post WHERE title LIKE '% v2'").await,
+        6
+    );
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM post WHERE draft = TRUE").await,
+        4
+    );
+    // The snapshots follow: adding them again sends nothing.
+    let (log, guard) = SqlLog::start();
+    session.add_all(posts.iter_mut()).await.unwrap();
+    session.commit().await.unwrap();
+    assert_eq!(log.take(), Vec::<String>::new());
+    drop(guard);
+    drop(session);
+    db.close().await;
+}
+
 on_all_backends!(
+    updates_of_one_shape_are_batched,
     the_other_side_of_a_loaded_relationship_is_filled,
     association_edits,
     savepoints_keep_or_restore_the_work,

@@ -387,7 +387,7 @@ impl Session {
 
 /// How a backend joins a table with rows of values in an UPDATE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Form {
+pub(crate) enum Form {
     /// `WITH c (...) AS (VALUES ...) UPDATE t SET ... FROM c WHERE ...`.
     From,
     /// `UPDATE t INNER JOIN (SELECT ... UNION ALL ...) AS c ON ... SET ...`.
@@ -397,15 +397,29 @@ enum Form {
 /// The name the changes go by in the statement.
 const CHANGES: &str = "orm_changes";
 
-/// One batch of a bulk UPDATE by primary key.
-struct BulkUpdate<'a> {
-    info: &'a MapperInfo,
+impl Form {
+    /// The form a backend has, if any.
+    pub(crate) fn of(features: &dialects::Features) -> Option<Form> {
+        if features.update_from {
+            Some(Form::From)
+        } else if features.update_join {
+            Some(Form::Join)
+        } else {
+            None
+        }
+    }
+}
+
+/// One batch of a bulk UPDATE by primary key (also what a flush sends for
+/// UPDATEs of one shape).
+pub(crate) struct BulkUpdate<'a> {
+    pub(crate) info: &'a MapperInfo,
     /// The positions of the values of each row (key columns among them).
-    columns: &'a [usize],
+    pub(crate) columns: &'a [usize],
     /// The positions of the key columns.
-    keys: &'a [usize],
-    rows: &'a [Vec<Value>],
-    form: Form,
+    pub(crate) keys: &'a [usize],
+    pub(crate) rows: &'a [Vec<Value>],
+    pub(crate) form: Form,
 }
 
 impl BulkUpdate<'_> {

@@ -1089,6 +1089,52 @@ impl Session {
                     self.identity.insert(info.type_id, key, snapshot);
                 }
             }
+            Step::UpdateBatch {
+                info,
+                columns,
+                rows,
+            } => {
+                let Some(form) = super::bulk::Form::of(self.engine.dialect().features()) else {
+                    return Err(Error::Compile(dialects::CompileError::Unsupported {
+                        dialect: self.engine.dialect().name(),
+                        construct: "UPDATE joined with a list of rows",
+                    }));
+                };
+                let (keys, values): (Vec<IdentityKey>, Vec<Vec<Value>>) = rows.into_iter().unzip();
+                let stmt = super::bulk::BulkUpdate {
+                    info: &info,
+                    columns: &columns,
+                    keys: &info.pk,
+                    rows: &values,
+                    form,
+                };
+                let compiled = conn.compile(&stmt)?;
+                let done = conn
+                    .execute_values(&compiled.sql, &compiled.params, StatementKind::Dml)
+                    .await?;
+                // MySQL counts rows whose values did not change as not
+                // affected; only more matches than rows is wrong there.
+                let expected = values.len() as u64;
+                if done.affected > expected {
+                    return Err(Error::StaleData {
+                        table: info.table.name().to_owned(),
+                        message: format!(
+                            "a batched UPDATE expected to match {expected} row(s); {} matched",
+                            done.affected
+                        ),
+                    });
+                }
+                let width = info.pk.len();
+                for (key, row) in keys.into_iter().zip(values) {
+                    if let Some(entry) = self.identity.get(info.type_id, &key) {
+                        let mut snapshot = entry.to_vec();
+                        for (&i, v) in columns[width..].iter().zip(row.into_iter().skip(width)) {
+                            snapshot[i] = v;
+                        }
+                        self.identity.insert(info.type_id, key, snapshot);
+                    }
+                }
+            }
             Step::Delete {
                 info,
                 keys,

@@ -277,6 +277,16 @@ pub(crate) enum Step {
         version: Option<Value>,
         links: Vec<Link>,
     },
+    /// UPDATEs of rows of one table setting the same columns, in one
+    /// statement joined with the rows' values (`UPDATE ... FROM (VALUES
+    /// ...)` / `UPDATE ... JOIN (SELECT ... UNION ALL ...)`).
+    UpdateBatch {
+        info: Arc<MapperInfo>,
+        /// Key positions first, then the set positions (ascending).
+        columns: Vec<usize>,
+        /// Each row's identity and its values at `columns`.
+        rows: Vec<(IdentityKey, Vec<Value>)>,
+    },
     /// `DELETE FROM t WHERE pk IN (...)` (one row per statement when versioned).
     Delete {
         info: Arc<MapperInfo>,
@@ -460,7 +470,7 @@ pub(crate) fn plan(
             deletes: type_deletes,
         } = t;
         insert_steps(&info, inserts, features, &mut steps);
-        steps.extend(updates);
+        update_steps(&info, updates, features, &mut steps);
         deletes.push((info, type_deletes));
     }
     // Association rows once both sides exist.
@@ -506,6 +516,80 @@ pub(crate) fn plan(
         }
     }
     Ok(steps)
+}
+
+/// An updated row's identity and its values (key, then set columns).
+type KeyedRow = (IdentityKey, Vec<Value>);
+
+/// The UPDATE steps of one table: updates without links or a version
+/// that set the same columns go as one batched statement (two or more,
+/// where the backend can join an UPDATE with rows of values); the others
+/// one statement each, in staging order.
+fn update_steps(
+    info: &Arc<MapperInfo>,
+    updates: Vec<Step>,
+    features: &Features,
+    steps: &mut Vec<Step>,
+) {
+    if updates.len() < 2 || super::bulk::Form::of(features).is_none() {
+        steps.extend(updates);
+        return;
+    }
+    let mut shapes: Vec<(Vec<usize>, Vec<KeyedRow>)> = Vec::new();
+    let mut single = Vec::new();
+    for u in updates {
+        match u {
+            Step::Update {
+                key,
+                pk,
+                mut set,
+                version: None,
+                links,
+                ..
+            } if links.is_empty() && !set.is_empty() => {
+                set.sort_by_key(|(i, _)| *i);
+                let positions: Vec<usize> = set.iter().map(|(i, _)| *i).collect();
+                let mut row = pk;
+                row.extend(set.into_iter().map(|(_, v)| v));
+                match shapes.iter_mut().find(|(p, _)| *p == positions) {
+                    Some((_, rows)) => rows.push((key, row)),
+                    None => shapes.push((positions, vec![(key, row)])),
+                }
+            }
+            other => single.push(other),
+        }
+    }
+    steps.extend(single);
+    for (positions, rows) in shapes {
+        let mut columns = info.pk.clone();
+        columns.extend(&positions);
+        if rows.len() == 1 {
+            // One row: a plain UPDATE.
+            for (key, mut row) in rows {
+                let set_values = row.split_off(info.pk.len());
+                steps.push(Step::Update {
+                    info: info.clone(),
+                    key,
+                    pk: row,
+                    set: positions.iter().copied().zip(set_values).collect(),
+                    version: None,
+                    links: Vec::new(),
+                });
+            }
+            continue;
+        }
+        let per_statement = (features.max_bind_params / columns.len().max(1)).clamp(1, 10_000);
+        let mut rows = rows;
+        while !rows.is_empty() {
+            let rest = rows.split_off(rows.len().min(per_statement));
+            steps.push(Step::UpdateBatch {
+                info: info.clone(),
+                columns: columns.clone(),
+                rows,
+            });
+            rows = rest;
+        }
+    }
 }
 
 /// The changes of mapper `ty` (added in order of first appearance).
