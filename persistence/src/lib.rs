@@ -41,11 +41,13 @@ pub use engine::inspect::{
 };
 pub use engine::pool::{PoolKind, PoolOptions, PoolStatus};
 pub use engine::result::QueryResult;
+pub use engine::retry::{RetryPolicy, Retryable};
 pub use engine::row::{FromRow, Row, RowIndex};
 pub use engine::schema::SchemaExt;
+pub use engine::sqlite_options::{JournalMode, SqliteOptions, Synchronous};
 pub use engine::transaction::{IsolationLevel, Transaction};
 pub use engine::url::{Backend, DatabaseUrl};
-pub use error::{Error, ErrorKind, IntegrityKind};
+pub use error::{DatabaseDetail, Error, ErrorKind, IntegrityKind};
 pub use repository::{SqlRepository, SqlUnitOfWork};
 
 /// The names an application needs, in one import.

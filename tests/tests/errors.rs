@@ -73,6 +73,7 @@ async fn expect_failure<S: Statement>(
             message,
             sql,
             params,
+            ..
         } => {
             assert_eq!(
                 *found, kind,

@@ -244,8 +244,7 @@ pub(crate) fn decode_stream<'a, D: Driver>(
     use futures_util::StreamExt;
     let mut state: Option<Labelled<D>> = None;
     rows.map(move |item| {
-        let row =
-            item.map_err(|e| map_sqlx_error(e, D::NAME, D::classify).into_error(compiled, redact))?;
+        let row = item.map_err(|e| map_sqlx_error::<D>(e).into_error(compiled, redact))?;
         let (columns, decoder) = state.get_or_insert_with(|| (labels(&row), RowDecoder::new(&row)));
         Ok(Row::new(columns.clone(), decoder.decode(&row)?))
     })

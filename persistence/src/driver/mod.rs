@@ -12,6 +12,7 @@
 mod decode;
 mod errors;
 mod exec;
+mod messages;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 mod params;
@@ -27,13 +28,13 @@ use dialects::{Compiled, Dialect, StatementKind, Value};
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 
+use crate::engine::engine::EngineOptions;
 use crate::engine::result::QueryResult;
 use crate::engine::row::Row;
 use crate::engine::url::{Backend, DatabaseUrl};
-use crate::error::{Error, ErrorKind};
+use crate::error::{DatabaseDetail, Error, ErrorKind};
 
 pub(crate) use decode::{decode_stream, PositionalRow, RowDecoder, RowSink, ValueRows, ValueSink};
-use errors::statement_error;
 pub(crate) use errors::{connect_error, map_sqlx_error, DriverError, RunError};
 pub(crate) use params::{Params, RowParams};
 
@@ -111,15 +112,17 @@ macro_rules! dispatch {
 }
 
 impl ConnectConfig {
-    /// Parses `url` into connect options for its backend.
-    pub(crate) fn from_url(url: &DatabaseUrl) -> Result<Self, Error> {
+    /// Parses `url` into connect options for its backend, with the
+    /// engine's `options` (SQLite's pragmas).
+    pub(crate) fn from_url(url: &DatabaseUrl, options: &EngineOptions) -> Result<Self, Error> {
+        let _ = options;
         match url.backend() {
             #[cfg(feature = "postgres")]
-            Backend::Postgres => parse_options(url).map(ConnectConfig::Postgres),
+            Backend::Postgres => parse_options(url, url.as_str()).map(ConnectConfig::Postgres),
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite => sqlite::options(url).map(ConnectConfig::Sqlite),
+            Backend::Sqlite => sqlite::options(url, &options.sqlite).map(ConnectConfig::Sqlite),
             #[cfg(feature = "mysql")]
-            Backend::MySql => parse_options(url).map(ConnectConfig::MySql),
+            Backend::MySql => parse_options(url, url.as_str()).map(ConnectConfig::MySql),
             #[allow(unreachable_patterns)]
             other => Err(Error::UnsupportedScheme {
                 scheme: format!("{} (feature not enabled in this build)", other.name()),
@@ -210,25 +213,61 @@ impl RawConnection {
     }
 
     /// Begins a transaction (with `statement` instead of `BEGIN` when
-    /// given), or a savepoint inside an open one.
+    /// given), or a savepoint inside an open one. A failure is classified
+    /// like any statement's.
     pub(crate) async fn begin(&mut self, statement: Option<String>) -> Result<(), Error> {
-        let backend_name = self.backend_name();
-        dispatch!(self, c => exec::begin::<DB>(c, statement).await)
-            .map_err(|e| statement_error(e, backend_name, "BEGIN"))
+        let sql = match (&statement, self.transaction_depth()) {
+            (Some(s), _) => s.clone(),
+            (None, 0) => "BEGIN".to_owned(),
+            (None, _) => "SAVEPOINT".to_owned(),
+        };
+        dispatch!(self, c => {
+            exec::begin::<DB>(c, statement).await.map_err(map_sqlx_error::<BackendDriver>)
+        })
+        .map_err(|e| e.into_error_parts(&sql, &[], false))
     }
 
     /// Commits the innermost transaction or savepoint.
+    ///
+    /// A `COMMIT` that fails (a serialization failure, `SQLITE_BUSY`) is
+    /// followed by a rollback, so that the connection is out of the
+    /// transaction whatever the server did with it (PostgreSQL ends it,
+    /// SQLite keeps it open); when that rollback fails too, the error says
+    /// the connection is invalidated and the pool discards it.
     pub(crate) async fn commit(&mut self) -> Result<(), Error> {
-        let backend_name = self.backend_name();
-        dispatch!(self, c => exec::commit::<DB>(c).await)
-            .map_err(|e| statement_error(e, backend_name, "COMMIT"))
+        let depth = self.transaction_depth();
+        let sql = if depth > 1 {
+            "RELEASE SAVEPOINT"
+        } else {
+            "COMMIT"
+        };
+        let result = dispatch!(self, c => {
+            exec::commit::<DB>(c).await.map_err(map_sqlx_error::<BackendDriver>)
+        });
+        let Err(e) = result else { return Ok(()) };
+        let settled = e.is_invalidated()
+            || self.transaction_depth() < depth
+            || self.rollback_driver().await.is_ok();
+        let e = if settled { e } else { e.invalidated() };
+        Err(e.into_error_parts(sql, &[], false))
     }
 
     /// Rolls back the innermost transaction or savepoint.
     pub(crate) async fn rollback(&mut self) -> Result<(), Error> {
-        let backend_name = self.backend_name();
-        dispatch!(self, c => exec::rollback::<DB>(c).await)
-            .map_err(|e| statement_error(e, backend_name, "ROLLBACK"))
+        let sql = if self.transaction_depth() > 1 {
+            "ROLLBACK TO SAVEPOINT"
+        } else {
+            "ROLLBACK"
+        };
+        self.rollback_driver()
+            .await
+            .map_err(|e| e.into_error_parts(sql, &[], false))
+    }
+
+    async fn rollback_driver(&mut self) -> Result<(), DriverError> {
+        dispatch!(self, c => {
+            exec::rollback::<DB>(c).await.map_err(map_sqlx_error::<BackendDriver>)
+        })
     }
 
     /// Queues a rollback of the innermost transaction, sent before the next statement.
@@ -266,11 +305,6 @@ impl RawConnection {
             #[allow(unreachable_patterns)]
             _ => false,
         }
-    }
-
-    /// The backend's name.
-    pub(crate) fn backend_name(&self) -> &'static str {
-        dispatch!(self, _c => BackendDriver::NAME)
     }
 }
 
@@ -351,6 +385,16 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
     ) -> Result<Value, Error>;
     /// The error kind of a database error, from the backend's codes.
     fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind;
+    /// What a database error names (constraint, table, column), whether
+    /// it means the connection is gone, and whether concurrent work got
+    /// in the way. By default, what sqlx reads generically.
+    fn detail(db: &dyn sqlx::error::DatabaseError) -> DatabaseDetail {
+        DatabaseDetail {
+            constraint: db.constraint().map(str::to_owned),
+            table: db.table().map(str::to_owned),
+            ..DatabaseDetail::default()
+        }
+    }
     /// How many rows a statement's summary says it changed.
     fn rows_affected(done: &<Self::Db as sqlx::Database>::QueryResult) -> u64;
     /// The rowid of the last row inserted, where the backend reports it.
@@ -359,14 +403,15 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
     }
 }
 
-/// The connect options `url` spells, with sqlx's own statement logging off.
-pub(crate) fn parse_options<O: sqlx::ConnectOptions>(url: &DatabaseUrl) -> Result<O, Error> {
-    let options: O = url
-        .as_str()
-        .parse()
-        .map_err(|e: sqlx::Error| Error::InvalidUrl {
-            url: url.redacted(),
-            reason: e.to_string(),
-        })?;
+/// The connect options `text` (the driver's form of `url`) spells, with
+/// sqlx's own statement logging off.
+pub(crate) fn parse_options<O: sqlx::ConnectOptions>(
+    url: &DatabaseUrl,
+    text: &str,
+) -> Result<O, Error> {
+    let options: O = text.parse().map_err(|e: sqlx::Error| Error::InvalidUrl {
+        url: url.redacted(),
+        reason: url.scrub(&e.to_string()),
+    })?;
     Ok(options.log_statements(tracing::log::LevelFilter::Off))
 }

@@ -18,7 +18,10 @@ use sqlx::Arguments;
 
 use super::decode::column_decode_err;
 use super::{Args, Driver, DriverError, Params};
-use crate::error::{kind_from_sqlstate, Error, ErrorKind};
+use crate::error::{
+    kind_from_sqlstate, sqlstate_is_conflict, sqlstate_is_disconnect, DatabaseDetail, Error,
+    ErrorKind,
+};
 use param_types::{NullOf, ParamTypes};
 
 /// A PostgreSQL connection with the parameter types of the statements it
@@ -174,6 +177,30 @@ impl Driver for PostgresDriver {
     fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {
         db.code()
             .map_or(ErrorKind::Other, |c| kind_from_sqlstate(&c))
+    }
+
+    /// PostgreSQL's own fields: constraint, table, column, DETAIL, HINT;
+    /// a `FATAL` or `PANIC` (the server ends the session) or a connection
+    /// SQLSTATE means the connection is gone.
+    fn detail(db: &dyn sqlx::error::DatabaseError) -> DatabaseDetail {
+        use sqlx::postgres::{PgDatabaseError, PgSeverity};
+        let code = db.code();
+        let code = code.as_deref().unwrap_or("");
+        let mut detail = DatabaseDetail {
+            conflict: sqlstate_is_conflict(code),
+            connection_invalidated: sqlstate_is_disconnect(code),
+            ..DatabaseDetail::default()
+        };
+        if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
+            detail.constraint = pg.constraint().map(str::to_owned);
+            detail.table = pg.table().map(str::to_owned);
+            detail.column = pg.column().map(str::to_owned);
+            detail.detail = pg.detail().map(str::to_owned);
+            detail.hint = pg.hint().map(str::to_owned);
+            detail.connection_invalidated |=
+                matches!(pg.severity(), PgSeverity::Fatal | PgSeverity::Panic);
+        }
+        detail
     }
 
     fn rows_affected(done: &PgQueryResult) -> u64 {

@@ -6,9 +6,12 @@ pub mod connection;
 #[allow(clippy::module_inception)]
 pub mod engine;
 pub mod inspect;
+pub(crate) mod observe;
 pub mod pool;
 pub mod result;
+pub mod retry;
 pub mod row;
 pub mod schema;
+pub mod sqlite_options;
 pub mod transaction;
 pub mod url;
