@@ -59,12 +59,12 @@ pub(crate) struct RowDecoder<D: Driver> {
 impl<D: Driver> RowDecoder<D> {
     /// The decoder for the result whose first row is `first`.
     pub(crate) fn new(first: &SqlxRow<D>) -> Self {
-        use sqlx::{Column, Row as _, TypeInfo};
+        use sqlx::{Column, Row as _};
         RowDecoder {
             kinds: first
                 .columns()
                 .iter()
-                .map(|c| D::kind_of(c.type_info().name()))
+                .map(|c| D::kind_of(c.type_info()))
                 .collect(),
         }
     }
@@ -93,11 +93,11 @@ impl<D: Driver> RowDecoder<D> {
 
     /// The values of the only row wanted (no decoder is kept for more).
     pub(crate) fn decode_single(row: &SqlxRow<D>) -> Result<Vec<Value>, Error> {
-        use sqlx::{Column, Row as _, TypeInfo};
+        use sqlx::{Column, Row as _};
         let columns = row.columns();
         let mut out = Vec::with_capacity(columns.len());
         for (i, c) in columns.iter().enumerate() {
-            out.push(decode_value::<D>(row, i, D::kind_of(c.type_info().name()))?);
+            out.push(decode_value::<D>(row, i, D::kind_of(c.type_info()))?);
         }
         Ok(out)
     }

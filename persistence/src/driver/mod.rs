@@ -374,8 +374,8 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
         args: &mut <Self::Db as sqlx::Database>::Arguments<'q>,
         value: &Value,
     ) -> Result<(), sqlx::error::BoxDynError>;
-    /// What the values of a column of type `type_name` decode as.
-    fn kind_of(type_name: &str) -> Self::Kind;
+    /// What the values of a column of type `type_info` decode as.
+    fn kind_of(type_info: &<Self::Db as sqlx::Database>::TypeInfo) -> Self::Kind;
     /// Decodes `raw`, the value (never NULL) of column `i` of `row`.
     fn decode(
         kind: Self::Kind,

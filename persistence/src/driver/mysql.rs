@@ -82,8 +82,9 @@ impl Driver for MySqlDriver {
         }
     }
 
-    fn kind_of(type_name: &str) -> Kind {
-        match type_name {
+    fn kind_of(type_info: &sqlx::mysql::MySqlTypeInfo) -> Kind {
+        use sqlx::TypeInfo as _;
+        match type_info.name() {
             "BOOLEAN" => Kind::Bool,
             "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => Kind::Int,
             t if t.ends_with("UNSIGNED") => Kind::Unsigned,

@@ -108,8 +108,8 @@ impl Driver for SqliteDriver {
         }
     }
 
-    fn kind_of(type_name: &str) -> Declared {
-        match type_name {
+    fn kind_of(type_info: &sqlx::sqlite::SqliteTypeInfo) -> Declared {
+        match type_info.name() {
             "BOOLEAN" => Declared::Boolean,
             "DATETIME" => Declared::DateTime,
             "DATE" => Declared::Date,
