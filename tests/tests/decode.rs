@@ -48,8 +48,14 @@ async fn unrepresentable_values_are_decode_errors(db: TestDb) {
                 ("SELECT '-infinity'::timestamp AS d", "`-infinity`"),
                 ("SELECT 'infinity'::timestamptz AS d", "`infinity`"),
                 // PostgreSQL's range is wider than chrono's (262143 AD).
-                ("SELECT '294276-12-31 23:59:59'::timestamp AS d", "outside chrono's range"),
-                ("SELECT '5874897-12-31'::date AS d", "outside chrono's range"),
+                (
+                    "SELECT '294276-12-31 23:59:59'::timestamp AS d",
+                    "outside chrono's range",
+                ),
+                (
+                    "SELECT '5874897-12-31'::date AS d",
+                    "outside chrono's range",
+                ),
                 ("SELECT '24:00:00'::time AS d", "no chrono representation"),
                 ("SELECT 1e40::numeric AS d", "28"),
                 ("SELECT 'NaN'::numeric AS d", "`NaN`"),
@@ -58,9 +64,8 @@ async fn unrepresentable_values_are_decode_errors(db: TestDb) {
                 decode_error(&mut conn, sql, "d", needle).await;
             }
             // Streamed rows too, and a good row before the bad one arrives.
-            let query = text(
-                "SELECT d FROM (VALUES ('2024-01-02'::date), ('infinity'::date)) AS v(d)",
-            );
+            let query =
+                text("SELECT d FROM (VALUES ('2024-01-02'::date), ('infinity'::date)) AS v(d)");
             let rows: Vec<_> = conn.stream(&query).collect().await;
             assert_eq!(rows.len(), 2);
             assert!(rows[0].is_ok(), "{:?}", rows[0]);
@@ -78,11 +83,15 @@ async fn unrepresentable_values_are_decode_errors(db: TestDb) {
                 .await
                 .unwrap();
             assert_eq!(v, Value::Decimal("12345.678".parse().unwrap()));
-            let v = scalar(&mut conn, "SELECT -0.0001::numeric AS d").await.unwrap();
+            let v = scalar(&mut conn, "SELECT -0.0001::numeric AS d")
+                .await
+                .unwrap();
             assert_eq!(v, Value::Decimal("-0.0001".parse().unwrap()));
         }
         TestBackend::MySql => {
-            conn.execute(&text("SET SESSION sql_mode = ''")).await.unwrap();
+            conn.execute(&text("SET SESSION sql_mode = ''"))
+                .await
+                .unwrap();
             conn.execute(&text(
                 "CREATE TABLE odd (d DATE, t DATETIME, h TIME, n DECIMAL(65, 0))",
             ))
@@ -196,7 +205,10 @@ async fn postgres_common_types() {
     let db = TestDb::new(TestBackend::Postgres, "decode_pg_types").await;
     let mut conn = db.engine.connect().await.unwrap();
     let cases: Vec<(&str, Value)> = vec![
-        ("SELECT ARRAY[1, 2, NULL, 4]::int4[] AS v", Value::Json(json!([1, 2, null, 4]))),
+        (
+            "SELECT ARRAY[1, 2, NULL, 4]::int4[] AS v",
+            Value::Json(json!([1, 2, null, 4])),
+        ),
         ("SELECT ARRAY[]::int8[] AS v", Value::Json(json!([]))),
         (
             "SELECT ARRAY[[1, 2], [3, 4]]::int2[] AS v",
@@ -234,15 +246,27 @@ async fn postgres_common_types() {
             "SELECT '-1 day -00:00:01'::interval AS v",
             Value::String("P-1DT-1S".into()),
         ),
-        ("SELECT '192.168.0.1'::inet AS v", Value::String("192.168.0.1".into())),
-        ("SELECT '10.1.0.0/16'::cidr AS v", Value::String("10.1.0.0/16".into())),
+        (
+            "SELECT '192.168.0.1'::inet AS v",
+            Value::String("192.168.0.1".into()),
+        ),
+        (
+            "SELECT '10.1.0.0/16'::cidr AS v",
+            Value::String("10.1.0.0/16".into()),
+        ),
         ("SELECT '::1/128'::inet AS v", Value::String("::1".into())),
         (
             "SELECT '08:00:2b:01:02:03'::macaddr AS v",
             Value::String("08:00:2b:01:02:03".into()),
         ),
-        ("SELECT B'10110'::varbit AS v", Value::String("10110".into())),
-        ("SELECT '12:30:00+02'::timetz AS v", Value::String("12:30:00+02".into())),
+        (
+            "SELECT B'10110'::varbit AS v",
+            Value::String("10110".into()),
+        ),
+        (
+            "SELECT '12:30:00+02'::timetz AS v",
+            Value::String("12:30:00+02".into()),
+        ),
         (
             r#"SELECT '{"b": [1, "x"]}'::jsonb AS v"#,
             Value::Json(json!({"b": [1, "x"]})),
@@ -264,7 +288,9 @@ async fn postgres_common_types() {
     conn.execute(&text("CREATE DOMAIN positive AS int4 CHECK (VALUE > 0)"))
         .await
         .unwrap();
-    let v = scalar(&mut conn, "SELECT 'happy'::mood AS v").await.unwrap();
+    let v = scalar(&mut conn, "SELECT 'happy'::mood AS v")
+        .await
+        .unwrap();
     assert_eq!(v, Value::String("happy".into()));
     let v = scalar(&mut conn, "SELECT ARRAY['sad', 'happy']::mood[] AS v")
         .await

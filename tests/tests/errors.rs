@@ -430,7 +430,9 @@ async fn errors_name_constraint_table_and_column(db: TestDb) {
         .await
         .unwrap_err();
     let foreign = conn
-        .execute(&insert(&entry).values([("account_id", Value::Int(999)), ("amount", Value::Int(1))]))
+        .execute(
+            &insert(&entry).values([("account_id", Value::Int(999)), ("amount", Value::Int(1))]),
+        )
         .await
         .unwrap_err();
     let not_null = conn
@@ -469,7 +471,9 @@ async fn errors_name_constraint_table_and_column(db: TestDb) {
     };
     assert_eq!(found, expected, "{:?}", db.backend);
     // The error's text (the next link of its source chain) names them too.
-    let detail = std::error::Error::source(&unique).expect("a source").to_string();
+    let detail = std::error::Error::source(&unique)
+        .expect("a source")
+        .to_string();
     for name in expected[0].0.iter().chain(&expected[0].1) {
         assert!(detail.contains(name.as_str()), "{detail}");
     }
@@ -516,7 +520,11 @@ fn people() -> persistence::orm::Mappers {
     let mut registry = persistence::orm::Registry::new();
     let person = Table::new("person")
         .column(Column::new("id", SqlType::BigInteger).primary_key())
-        .column(Column::new("email", SqlType::string(64)).not_null().unique())
+        .column(
+            Column::new("email", SqlType::string(64))
+                .not_null()
+                .unique(),
+        )
         .column(Column::new("note", SqlType::string(200)).not_null());
     registry
         .map_imperatively(
@@ -573,11 +581,17 @@ async fn failed_bulk_flush_error_is_small(db: TestDb) {
     let params = params.as_ref().expect("parameters kept");
     assert!(params.len() >= 3_000, "{}", params.len());
     assert!(sql.len() > shown.len());
-    assert!(format!("{err:?}").len() > 10 * shown.len(), "Debug keeps the data");
+    assert!(
+        format!("{err:?}").len() > 10 * shown.len(),
+        "Debug keeps the data"
+    );
     // A domain error carries no bound value, redaction or not.
     let domain = persistence::repository::to_domain(err);
     let text = domain.to_string();
-    assert!(matches!(domain, domain::DomainError::Conflict(_)), "{domain:?}");
+    assert!(
+        matches!(domain, domain::DomainError::Conflict(_)),
+        "{domain:?}"
+    );
     assert!(text.len() < 2_000, "{text}");
     assert!(!text.contains("private note"), "{text}");
     assert!(!text.contains("person-4242"), "{text}");

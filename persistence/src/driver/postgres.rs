@@ -206,12 +206,13 @@ fn element_reader(scalar: Scalar) -> wire::ElementReader {
         S::Date => |b| wire::infinite_as_text(wire::date(b)),
         S::Time => |b| wire::time(b).map(|t| J::String(t.to_string())),
         S::TimeTz => |b| wire::timetz(b).map(J::String),
-        S::Timestamp => |b| {
-            wire::infinite_as_text(wire::timestamp(b).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.f")))
-        },
+        S::Timestamp => {
+            |b| wire::infinite_as_text(wire::timestamp(b).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.f")))
+        }
         S::Timestamptz => |b| {
             wire::infinite_as_text(
-                wire::timestamptz(b).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+                wire::timestamptz(b)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
             )
         },
         S::Interval => |b| wire::interval(b).map(J::String),

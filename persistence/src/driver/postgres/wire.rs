@@ -278,9 +278,13 @@ pub(crate) fn macaddr(buf: &[u8]) -> Result<String> {
 pub(crate) fn bits(buf: &[u8]) -> Result<String> {
     let mut buf = buf;
     let count = i32::from_be_bytes(take::<4>(&mut buf)?);
-    let count = usize::try_from(count).map_err(|_| WireError::Malformed("negative bit count".into()))?;
+    let count =
+        usize::try_from(count).map_err(|_| WireError::Malformed("negative bit count".into()))?;
     if buf.len().saturating_mul(8) < count {
-        return Err(WireError::Malformed(format!("{count} bits in {} bytes", buf.len())));
+        return Err(WireError::Malformed(format!(
+            "{count} bits in {} bytes",
+            buf.len()
+        )));
     }
     Ok((0..count)
         .map(|i| {
@@ -311,7 +315,11 @@ pub(crate) fn numeric(buf: &[u8]) -> Result<Decimal> {
     let negative = match sign {
         POSITIVE => false,
         NEGATIVE => true,
-        NAN => return Err(WireError::OutOfRange("the value is `NaN`, which `Decimal` has no form of".into())),
+        NAN => {
+            return Err(WireError::OutOfRange(
+                "the value is `NaN`, which `Decimal` has no form of".into(),
+            ))
+        }
         PINF => return Err(WireError::Infinity { positive: true }),
         NINF => return Err(WireError::Infinity { positive: false }),
         other => return Err(WireError::Malformed(format!("numeric sign {other:#x}"))),
@@ -384,9 +392,13 @@ pub(crate) fn array(buf: &[u8], element: ElementReader) -> Result<serde_json::Va
     for _ in 0..dims {
         let len = i32::from_be_bytes(take::<4>(&mut buf)?);
         let _lower = take::<4>(&mut buf)?;
-        lengths.push(usize::try_from(len).map_err(|_| WireError::Malformed("negative length".into()))?);
+        lengths.push(
+            usize::try_from(len).map_err(|_| WireError::Malformed("negative length".into()))?,
+        );
     }
-    let total = lengths.iter().try_fold(1usize, |acc, n| acc.checked_mul(*n));
+    let total = lengths
+        .iter()
+        .try_fold(1usize, |acc, n| acc.checked_mul(*n));
     let total = total.ok_or_else(|| WireError::Malformed("array too large".into()))?;
     let mut elements = Vec::with_capacity(total.min(buf.len() / 4 + 1));
     for _ in 0..total {
@@ -406,7 +418,10 @@ pub(crate) fn array(buf: &[u8], element: ElementReader) -> Result<serde_json::Va
 }
 
 /// The flat `elements` as nested arrays of `lengths`.
-fn nest(lengths: &[usize], elements: &mut impl Iterator<Item = serde_json::Value>) -> serde_json::Value {
+fn nest(
+    lengths: &[usize],
+    elements: &mut impl Iterator<Item = serde_json::Value>,
+) -> serde_json::Value {
     match lengths.split_first() {
         None => elements.next().unwrap_or(serde_json::Value::Null),
         Some((n, inner)) => {
@@ -434,9 +449,18 @@ mod tests {
 
     #[test]
     fn infinity_and_out_of_range_dates_are_errors_not_panics() {
-        assert_eq!(date(&i32::MAX.to_be_bytes()), Err(WireError::Infinity { positive: true }));
-        assert_eq!(date(&i32::MIN.to_be_bytes()), Err(WireError::Infinity { positive: false }));
-        assert!(matches!(date(&(i32::MAX - 1).to_be_bytes()), Err(WireError::OutOfRange(_))));
+        assert_eq!(
+            date(&i32::MAX.to_be_bytes()),
+            Err(WireError::Infinity { positive: true })
+        );
+        assert_eq!(
+            date(&i32::MIN.to_be_bytes()),
+            Err(WireError::Infinity { positive: false })
+        );
+        assert!(matches!(
+            date(&(i32::MAX - 1).to_be_bytes()),
+            Err(WireError::OutOfRange(_))
+        ));
         assert_eq!(
             timestamp(&i64::MAX.to_be_bytes()),
             Err(WireError::Infinity { positive: true })
@@ -461,7 +485,10 @@ mod tests {
         for n in [3u16, 1, 0, 3, 1, 2345, 6780] {
             b.extend_from_slice(&n.to_be_bytes());
         }
-        assert_eq!(numeric(&b), Ok(Decimal::from_str("12345.678").unwrap_or_default()));
+        assert_eq!(
+            numeric(&b),
+            Ok(Decimal::from_str("12345.678").unwrap_or_default())
+        );
         // 10^40: one digit 1 with weight 10.
         let mut b = Vec::new();
         for n in [1u16, 10, 0, 0, 1] {
@@ -490,7 +517,10 @@ mod tests {
     #[test]
     fn inet_and_cidr() {
         assert_eq!(inet(&[2, 32, 0, 4, 10, 0, 0, 1]), Ok("10.0.0.1".to_owned()));
-        assert_eq!(inet(&[2, 8, 1, 4, 10, 0, 0, 0]), Ok("10.0.0.0/8".to_owned()));
+        assert_eq!(
+            inet(&[2, 8, 1, 4, 10, 0, 0, 0]),
+            Ok("10.0.0.0/8".to_owned())
+        );
         assert!(inet(&[2, 8, 1, 16, 10]).is_err());
     }
 
