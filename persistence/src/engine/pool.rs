@@ -14,8 +14,9 @@
 //! * **Static** (`StaticPool`): one connection every checkout shares in
 //!   turn, never closed while the engine lives: what an in-memory SQLite
 //!   database needs, since it vanishes with its last connection. A
-//!   checkout from the task that already holds it fails at once with
-//!   [`Error::ConnectionInUse`] (it would wait for itself).
+//!   checkout from the task that already holds it fails after half a
+//!   second with [`Error::ConnectionInUse`] (it would wait for itself),
+//!   not after the acquire timeout.
 //!
 //! # Lost connections
 //!
@@ -74,6 +75,10 @@ use crate::error::Error;
 /// How long settling a returned connection (a rollback) may take before
 /// the connection is closed instead.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a checkout from the task that holds a static pool's only
+/// connection waits before failing with [`Error::ConnectionInUse`].
+const SAME_TASK_GRACE: Duration = Duration::from_millis(500);
 
 /// Which pool an engine uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -326,20 +331,7 @@ impl Pool {
         let permit = match self.permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(tokio::sync::TryAcquireError::Closed) => return Err(Error::PoolClosed),
-            Err(tokio::sync::TryAcquireError::NoPermits) => {
-                self.check_not_held_by_this_task()?;
-                let _waiting = Waiting::new(&self.waiting);
-                match tokio::time::timeout(
-                    self.options.acquire_timeout,
-                    self.permits.clone().acquire_owned(),
-                )
-                .await
-                {
-                    Ok(Ok(permit)) => permit,
-                    Ok(Err(_)) => return Err(Error::PoolClosed),
-                    Err(_) => return Err(Error::PoolTimeout),
-                }
-            }
+            Err(tokio::sync::TryAcquireError::NoPermits) => self.wait_for_permit().await?,
         };
         if self.kind == PoolKind::Static {
             self.idle_state().holder = tokio::task::try_id();
@@ -419,25 +411,46 @@ impl Pool {
         ))
     }
 
-    /// A static pool's connection asked for by the task that holds it
-    /// would wait for itself: [`Error::ConnectionInUse`] at once.
-    fn check_not_held_by_this_task(&self) -> Result<(), Error> {
-        if self.kind != PoolKind::Static {
-            return Ok(());
+    /// Waits for a connection to be given back, at most `acquire_timeout`.
+    ///
+    /// A static pool's only connection, held by the very task that asks for
+    /// it again (two live sessions on an in-memory SQLite database, one
+    /// after the other in the same code), would be waited for forever: when
+    /// it is still held by this task after [`SAME_TASK_GRACE`] (futures of
+    /// one task run concurrently with `join!` may give it back meanwhile),
+    /// the checkout fails with [`Error::ConnectionInUse`], naming the cause.
+    async fn wait_for_permit(&self) -> Result<OwnedSemaphorePermit, Error> {
+        let _waiting = Waiting::new(&self.waiting);
+        let me = tokio::task::try_id();
+        let same_task =
+            self.kind == PoolKind::Static && me.is_some() && self.idle_state().holder == me;
+        let acquire = self.permits.clone().acquire_owned();
+        tokio::pin!(acquire);
+        if same_task {
+            let grace = SAME_TASK_GRACE.min(self.options.acquire_timeout);
+            match tokio::time::timeout(grace, &mut acquire).await {
+                Ok(Ok(permit)) => return Ok(permit),
+                Ok(Err(_)) => return Err(Error::PoolClosed),
+                Err(_) if self.idle_state().holder == me => {
+                    return Err(Error::ConnectionInUse {
+                        reason: format!(
+                            "the engine on `{}` has a single connection (an in-memory SQLite \
+                             database lives in one connection), and the task asking for it \
+                             already holds it, for example in another live session or \
+                             connection: the wait would never end. Finish or drop the other \
+                             session first, or use a database file (`sqlite:app.db?mode=rwc`) \
+                             with a queue pool",
+                            self.url.redacted()
+                        ),
+                    });
+                }
+                Err(_) => {}
+            }
         }
-        let holder = self.idle_state().holder;
-        match (holder, tokio::task::try_id()) {
-            (Some(holder), Some(me)) if holder == me => Err(Error::ConnectionInUse {
-                reason: format!(
-                    "the engine on `{}` has a single connection (in-memory SQLite shares one \
-                     database through one connection) and this task already holds it, for \
-                     example in another live session or connection: waiting would never end. \
-                     Finish or drop the other session first, or use a database file \
-                     (`sqlite:app.db?mode=rwc`) with a queue pool",
-                    self.url.redacted()
-                ),
-            }),
-            _ => Ok(()),
+        match tokio::time::timeout(self.options.acquire_timeout, acquire).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(Error::PoolClosed),
+            Err(_) => Err(Error::PoolTimeout),
         }
     }
 
