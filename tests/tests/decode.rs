@@ -276,6 +276,7 @@ async fn postgres_common_types() {
             Value::Json(json!({"b": 2})),
         ),
         ("SELECT 'pg_class'::regclass AS v", Value::BigInt(1259)),
+        ("SELECT pg_sleep(0) AS v", Value::Null),
     ];
     for (sql, expected) in cases {
         let got = scalar(&mut conn, sql).await;

@@ -85,6 +85,8 @@ pub(crate) enum Scalar {
     /// Text: `text`, `varchar`, `char(n)`, `name`, `"char"`, `xml`,
     /// `unknown`, enums, `citext`.
     Text,
+    /// `void` (what `pg_sleep()` returns): NULL.
+    Void,
 }
 
 /// What a column's values become, from its type (the same for every row).
@@ -104,7 +106,7 @@ fn scalar_of_oid(oid: u32) -> Option<Scalar> {
     Some(match oid {
         16 => S::Bool,
         17 => S::Bytea,
-        18 | 19 | 25 | 142 | 705 | 1042 | 1043 => S::Text,
+        18 | 19 | 25 | 142 | 705 | 1042 | 1043 | 1790 => S::Text,
         20 => S::Int8,
         21 => S::Int2,
         23 => S::Int4,
@@ -126,6 +128,7 @@ fn scalar_of_oid(oid: u32) -> Option<Scalar> {
         1700 => S::Numeric,
         2950 => S::Uuid,
         3802 => S::Jsonb,
+        2278 => S::Void,
         _ => return None,
     })
 }
@@ -180,6 +183,7 @@ fn scalar(scalar: Scalar, b: &[u8]) -> Result<Value, WireError> {
         S::MacAddr => Value::String(wire::macaddr(b)?),
         S::Bits => Value::String(wire::bits(b)?),
         S::Text => Value::String(wire::text(b)?.to_owned()),
+        S::Void => Value::Null,
     })
 }
 
@@ -223,6 +227,7 @@ fn element_reader(scalar: Scalar) -> wire::ElementReader {
         S::MacAddr => |b| wire::macaddr(b).map(J::String),
         S::Bits => |b| wire::bits(b).map(J::String),
         S::Text => |b| wire::text(b).map(|t| J::String(t.to_owned())),
+        S::Void => |_| Ok(J::Null),
     }
 }
 

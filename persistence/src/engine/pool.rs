@@ -192,7 +192,7 @@ struct IdleState {
     /// idle since before then is checked before it is handed out.
     suspect_before: Option<Instant>,
     /// The task holding a static pool's connection.
-    holder: Option<tokio::task::Id>,
+    holder: Option<Holder>,
 }
 
 pub(crate) struct Pool {
@@ -205,6 +205,21 @@ pub(crate) struct Pool {
     open: AtomicUsize,
     waiting: AtomicUsize,
     closed: AtomicBool,
+}
+
+/// Who holds a connection: a tokio task, or the future a thread runs with
+/// `block_on` (`#[tokio::main]`, `#[tokio::test]`), which has no task id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    Task(tokio::task::Id),
+    Thread(std::thread::ThreadId),
+}
+
+impl Holder {
+    fn current() -> Self {
+        tokio::task::try_id()
+            .map_or_else(|| Holder::Thread(std::thread::current().id()), Holder::Task)
+    }
 }
 
 /// Counts a waiting checkout for as long as it lives (cancel-safe).
@@ -334,7 +349,7 @@ impl Pool {
             Err(tokio::sync::TryAcquireError::NoPermits) => self.wait_for_permit().await?,
         };
         if self.kind == PoolKind::Static {
-            self.idle_state().holder = tokio::task::try_id();
+            self.idle_state().holder = Some(Holder::current());
         }
         loop {
             let (candidate, suspect_before) = {
@@ -421,9 +436,8 @@ impl Pool {
     /// the checkout fails with [`Error::ConnectionInUse`], naming the cause.
     async fn wait_for_permit(&self) -> Result<OwnedSemaphorePermit, Error> {
         let _waiting = Waiting::new(&self.waiting);
-        let me = tokio::task::try_id();
-        let same_task =
-            self.kind == PoolKind::Static && me.is_some() && self.idle_state().holder == me;
+        let me = Some(Holder::current());
+        let same_task = self.kind == PoolKind::Static && self.idle_state().holder == me;
         let acquire = self.permits.clone().acquire_owned();
         tokio::pin!(acquire);
         if same_task {
