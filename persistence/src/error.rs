@@ -9,6 +9,22 @@
 //! any bound value, for messages that leave the process (HTTP responses,
 //! domain errors).
 
+// No panic reachable from server data or user input: these lints keep
+// `unwrap`, `expect`, indexing and slicing out of this module (tests aside).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::string_slice
+    )
+)]
+
 mod codes;
 mod redact;
 

@@ -7,6 +7,7 @@
 
 use crate::error::DatabaseDetail;
 
+#[cfg(feature = "mysql")]
 /// The text between the quote that follows `marker` in `message` (one of
 /// `'`, `` ` ``, `"`) and the same quote closing it.
 fn quoted_after<'m>(message: &'m str, marker: &str) -> Option<&'m str> {
@@ -21,6 +22,7 @@ fn quoted_after<'m>(message: &'m str, marker: &str) -> Option<&'m str> {
     rest.get(..end)
 }
 
+#[cfg(feature = "mysql")]
 /// The names of a dotted, backquoted path after `marker`: `` `db`.`t`.`c` ``.
 fn backquoted_path_after<'m>(message: &'m str, marker: &str) -> Vec<&'m str> {
     let Some(start) = message.find(marker).map(|i| i + marker.len()) else {

@@ -9,9 +9,26 @@
 //! [`Row`]: crate::Row
 //! [`ErrorKind`]: crate::ErrorKind
 
+// No panic reachable from server data or user input: these lints keep
+// `unwrap`, `expect`, indexing and slicing out of this module (tests aside).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::string_slice
+    )
+)]
+
 mod decode;
 mod errors;
 mod exec;
+#[cfg(any(feature = "mysql", feature = "sqlite"))]
 mod messages;
 #[cfg(feature = "mysql")]
 pub mod mysql;
@@ -47,6 +64,10 @@ pub(crate) enum ConnectConfig {
     Sqlite(sqlx::sqlite::SqliteConnectOptions),
     #[cfg(feature = "mysql")]
     MySql(sqlx::mysql::MySqlConnectOptions),
+    /// A build without any backend has no connect options.
+    #[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+    #[allow(dead_code)]
+    None(std::convert::Infallible),
 }
 
 /// One live connection of any backend.
@@ -58,6 +79,10 @@ pub(crate) enum RawConnection {
     Sqlite(sqlx::SqliteConnection),
     #[cfg(feature = "mysql")]
     MySql(sqlx::MySqlConnection),
+    /// A build without any backend has no connections.
+    #[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+    #[allow(dead_code)]
+    None(std::convert::Infallible),
 }
 
 /// Runs `$body` with `$c` bound to the backend's sqlx connection, `$s`
@@ -107,8 +132,16 @@ macro_rules! dispatch {
                 type DB = sqlx::MySql;
                 $body
             }
+            #[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+            RawConnection::None(never) => no_backend(never),
         }
     };
+}
+
+/// The value of a connection that cannot exist (a build without backends).
+#[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+fn no_backend<T>(never: impl std::borrow::Borrow<std::convert::Infallible>) -> T {
+    match *never.borrow() {}
 }
 
 impl ConnectConfig {
@@ -143,6 +176,8 @@ impl ConnectConfig {
                 ConnectConfig::Sqlite(o) => RawConnection::Sqlite(o.connect().await?),
                 #[cfg(feature = "mysql")]
                 ConnectConfig::MySql(o) => RawConnection::MySql(o.connect().await?),
+                #[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+                ConnectConfig::None(never) => no_backend(never),
             })
         };
         match tokio::time::timeout(timeout, fut).await {
@@ -169,7 +204,7 @@ impl RawConnection {
         kind: StatementKind,
         redact: bool,
     ) -> Result<QueryResult, Error> {
-        let result =
+        let result: Result<_, DriverError> =
             dispatch!(self, c, s => exec::execute::<BackendDriver>(c, s, compiled, kind).await);
         result.map_err(|e| e.into_error(compiled, redact))
     }
@@ -184,7 +219,7 @@ impl RawConnection {
         redact: bool,
         buffer: Vec<Value>,
     ) -> Result<ValueRows, Error> {
-        let result = dispatch!(self, c, s => {
+        let result: Result<_, DriverError> = dispatch!(self, c, s => {
             exec::execute_values::<BackendDriver, P>(c, s, sql, params, kind, buffer).await
         });
         result.map_err(|e| e.into_error_parts(sql, &params.to_vec(), redact))
@@ -198,7 +233,7 @@ impl RawConnection {
         params: &[Value],
         redact: bool,
     ) -> Result<Option<Vec<Value>>, Error> {
-        let result =
+        let result: Result<_, DriverError> =
             dispatch!(self, c, s => exec::query_one::<BackendDriver>(c, s, sql, params).await);
         result.map_err(|e| e.into_error_parts(sql, params, redact))
     }
@@ -221,10 +256,10 @@ impl RawConnection {
             (None, 0) => "BEGIN".to_owned(),
             (None, _) => "SAVEPOINT".to_owned(),
         };
-        dispatch!(self, c => {
+        let result: Result<(), DriverError> = dispatch!(self, c => {
             exec::begin::<DB>(c, statement).await.map_err(map_sqlx_error::<BackendDriver>)
-        })
-        .map_err(|e| e.into_error_parts(&sql, &[], false))
+        });
+        result.map_err(|e| e.into_error_parts(&sql, &[], false))
     }
 
     /// Commits the innermost transaction or savepoint.
@@ -241,7 +276,7 @@ impl RawConnection {
         } else {
             "COMMIT"
         };
-        let result = dispatch!(self, c => {
+        let result: Result<(), DriverError> = dispatch!(self, c => {
             exec::commit::<DB>(c).await.map_err(map_sqlx_error::<BackendDriver>)
         });
         let Err(e) = result else { return Ok(()) };

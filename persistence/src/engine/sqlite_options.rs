@@ -74,6 +74,7 @@ pub struct SqliteOptions {
 }
 
 /// The URL parameters this module reads (the driver would refuse them).
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) const URL_PARAMS: [&str; 4] = [
     "journal_mode",
     "synchronous",
@@ -83,6 +84,7 @@ pub(crate) const URL_PARAMS: [&str; 4] = [
 
 impl SqliteOptions {
     /// `self`, overridden by what `url`'s query says.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) fn with_url(&self, url: &DatabaseUrl) -> Result<SqliteOptions, Error> {
         let invalid = |name: &str, value: &str, expected: &str| Error::InvalidUrl {
             url: url.redacted(),

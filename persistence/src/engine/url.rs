@@ -218,6 +218,7 @@ impl DatabaseUrl {
 
     /// The URL without the query parameters named in `names` (for options
     /// the engine reads itself, which the driver would refuse).
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) fn without_params(&self, names: &[&str]) -> String {
         let kept: Vec<(String, String)> = self
             .params

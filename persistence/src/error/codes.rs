@@ -34,7 +34,7 @@ pub(crate) fn kind_from_sqlstate(code: &str) -> ErrorKind {
 /// exceptions (class `08`), administrator or crash shutdown, a server not
 /// accepting connections yet, the database dropped, an idle session
 /// timed out (PostgreSQL reports these with severity `FATAL`).
-#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn sqlstate_is_disconnect(code: &str) -> bool {
     code.starts_with("08")
         || matches!(
@@ -46,6 +46,7 @@ pub(crate) fn sqlstate_is_disconnect(code: &str) -> bool {
 /// Whether a SQLSTATE says concurrent work got in the way: a serialization
 /// failure, a deadlock, a lock that was not available. Running the whole
 /// transaction again may succeed.
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) fn sqlstate_is_conflict(code: &str) -> bool {
     matches!(code, "40001" | "40P01" | "55P03")
 }

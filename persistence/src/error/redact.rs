@@ -167,14 +167,24 @@ fn redact_duplicate_entry(message: &str, needles: &[String]) -> String {
     let Some(start) = message.find(PREFIX).map(|i| i + PREFIX.len()) else {
         return message.to_owned();
     };
-    let Some(end) = message[start..].rfind(SUFFIX).map(|i| start + i) else {
+    let Some(end) = message
+        .get(start..)
+        .and_then(|rest| rest.rfind(SUFFIX))
+        .map(|i| start + i)
+    else {
         return message.to_owned();
     };
-    let entry = &message[start..end];
-    if needles.iter().any(|n| entry.contains(n.as_str())) {
-        format!("{}***{}", &message[..start], &message[end..])
-    } else {
-        message.to_owned()
+    match (
+        message.get(..start),
+        message.get(start..end),
+        message.get(end..),
+    ) {
+        (Some(head), Some(entry), Some(tail))
+            if needles.iter().any(|n| entry.contains(n.as_str())) =>
+        {
+            format!("{head}***{tail}")
+        }
+        _ => message.to_owned(),
     }
 }
 
