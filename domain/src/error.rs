@@ -16,6 +16,13 @@ use crate::entity::Entity;
 /// comparable in tests and free of persistence types; an implementation that
 /// wants the original cause logs it before converting.
 ///
+/// The texts carry no bound values (no parameter of the failed statement,
+/// no value a server quoted in its message): a `DomainError` may end up in
+/// an HTTP response, and those values are often personal data. An
+/// implementation builds them from its errors' value-free form (the
+/// persistence crate's `Error::redacted`); the values stay in its own
+/// error, for the log, when the application asks for them there.
+///
 /// New variants may be added, so matches need a wildcard arm.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

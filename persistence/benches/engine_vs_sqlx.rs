@@ -128,7 +128,7 @@ async fn fill(engine: &Engine, metadata: &MetaData, table: &Table) {
 async fn sqlite_fixture() -> Fixture {
     let path = std::env::temp_dir().join(format!("engine_vs_sqlx_{}.db", std::process::id()));
     let _ = std::fs::remove_file(&path);
-    let url = format!("sqlite://{}", path.display());
+    let url = format!("sqlite://{}?mode=rwc", path.display());
     SQLITE_FILE.lock().expect("path").replace(path);
     let engine = create_engine(&url).await.expect("SQLite engine");
     let (metadata, table) = table();

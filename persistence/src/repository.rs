@@ -101,7 +101,8 @@ pub type SharedSession = Arc<Mutex<Session>>;
 /// The message keeps the engine's text, which names the statement;
 /// parameters appear only when the engine does not redact them.
 pub fn to_domain(e: Error) -> DomainError {
-    let message = e.to_string();
+    // No bound values: domain errors leave the process (HTTP responses).
+    let message = e.redacted().to_string();
     match &e {
         Error::Database {
             kind,
@@ -1129,6 +1130,7 @@ mod tests {
             message: message.to_owned(),
             sql: "INSERT INTO worker (name) VALUES (?)".to_owned(),
             params: None,
+            detail: Default::default(),
         };
         let cases = [
             (

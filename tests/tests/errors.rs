@@ -73,6 +73,7 @@ async fn expect_failure<S: Statement>(
             message,
             sql,
             params,
+            ..
         } => {
             assert_eq!(
                 *found, kind,
@@ -407,3 +408,209 @@ macro_rules! on_all_backends_redacted {
 }
 
 on_all_backends_redacted!(redacts_unique_violation, redacts_bad_value);
+
+/// The constraint, table and column a violation concerns, where the
+/// backend reports them (PostgreSQL in fields of its own, MySQL, MariaDB
+/// and SQLite in their messages).
+async fn errors_name_constraint_table_and_column(db: TestDb) {
+    let (mut conn, account, entry) = setup(&db).await;
+    conn.execute(&insert(&account).values(account_row("ann@example.com", 1)))
+        .await
+        .unwrap();
+    let named = |e: &Error| {
+        (
+            e.constraint().map(str::to_owned),
+            e.table().map(str::to_owned),
+            e.column().map(str::to_owned),
+        )
+    };
+    let some = |s: &str| Some(s.to_owned());
+    let unique = conn
+        .execute(&insert(&account).values(account_row("ann@example.com", 1)))
+        .await
+        .unwrap_err();
+    let foreign = conn
+        .execute(
+            &insert(&entry).values([("account_id", Value::Int(999)), ("amount", Value::Int(1))]),
+        )
+        .await
+        .unwrap_err();
+    let not_null = conn
+        .execute(&insert(&account).values([("email", Value::Null), ("balance", Value::Int(1))]))
+        .await
+        .unwrap_err();
+    let check = conn
+        .execute(&insert(&account).values(account_row("neg@example.com", -5)))
+        .await
+        .unwrap_err();
+    let found = [
+        named(&unique),
+        named(&foreign),
+        named(&not_null),
+        named(&check),
+    ];
+    let expected = match db.backend {
+        TestBackend::Postgres => [
+            (some("account_email_key"), some("account"), None),
+            (some("entry_account_id_fkey"), some("entry"), None),
+            (None, some("account"), some("email")),
+            (some("ck_account_balance"), some("account"), None),
+        ],
+        TestBackend::MySql => [
+            (some("email"), None, None),
+            (some("entry_ibfk_1"), some("entry"), some("account_id")),
+            (None, None, some("email")),
+            (some("ck_account_balance"), some("account"), None),
+        ],
+        TestBackend::Sqlite => [
+            (None, some("account"), some("email")),
+            (None, None, None),
+            (None, some("account"), some("email")),
+            (some("ck_account_balance"), None, None),
+        ],
+    };
+    assert_eq!(found, expected, "{:?}", db.backend);
+    // The error's text (the next link of its source chain) names them too.
+    let detail = std::error::Error::source(&unique)
+        .expect("a source")
+        .to_string();
+    for name in expected[0].0.iter().chain(&expected[0].1) {
+        assert!(detail.contains(name.as_str()), "{detail}");
+    }
+    assert!(!unique.connection_invalidated() && !unique.is_conflict());
+    drop(conn);
+    db.close().await;
+}
+
+/// Errors chain to the driver's error through their detail (kept only
+/// when parameters are not redacted: it quotes values).
+async fn errors_chain_to_the_driver_error(db: TestDb) {
+    let (mut conn, account, _) = setup(&db).await;
+    conn.execute(&insert(&account).values(account_row("ann@example.com", 1)))
+        .await
+        .unwrap();
+    let err = conn
+        .execute(&insert(&account).values(account_row("ann@example.com", 1)))
+        .await
+        .unwrap_err();
+    let detail = std::error::Error::source(&err).expect("the detail");
+    let driver = detail.source().expect("the driver's error");
+    assert!(
+        driver.to_string().contains("error returned from database"),
+        "{driver}"
+    );
+    drop(conn);
+    db.close().await;
+}
+
+on_all_backends!(
+    errors_name_constraint_table_and_column,
+    errors_chain_to_the_driver_error
+);
+
+/// A plain struct for the bulk tests.
+#[derive(Debug, Clone, PartialEq)]
+struct Person {
+    id: Option<i64>,
+    email: String,
+    note: String,
+}
+
+fn people() -> persistence::orm::Mappers {
+    let mut registry = persistence::orm::Registry::new();
+    let person = Table::new("person")
+        .column(Column::new("id", SqlType::BigInteger).primary_key())
+        .column(
+            Column::new("email", SqlType::string(64))
+                .not_null()
+                .unique(),
+        )
+        .column(Column::new("note", SqlType::string(200)).not_null());
+    registry
+        .map_imperatively(
+            &person,
+            persistence::mapping!(Person {
+                id: Option<i64> = "id",
+                email: String = "email",
+                note: String = "note",
+            }),
+        )
+        .finish();
+    registry.configure().unwrap()
+}
+
+/// Flushes 10,000 new people, one of them a duplicate of a stored one, and
+/// returns the commit's error.
+async fn failed_bulk_flush(db: &TestDb) -> Error {
+    let mappers = people();
+    let mut conn = db.engine.connect().await.unwrap();
+    mappers.metadata().create_all(&mut conn).await.unwrap();
+    conn.execute(&text(
+        "INSERT INTO person (email, note) VALUES ('person-4242@example.com', 'first')",
+    ))
+    .await
+    .unwrap();
+    drop(conn);
+    let sessions = persistence::orm::SessionMaker::new(db.engine.clone(), mappers);
+    let mut session = sessions.session();
+    let mut all: Vec<Person> = (0..10_000)
+        .map(|i| Person {
+            id: None,
+            email: format!("person-{i}@example.com"),
+            note: format!("private note {i}"),
+        })
+        .collect();
+    // New rows need their generated keys: `add_all` flushes at once.
+    let err = session.add_all(all.iter_mut()).await.unwrap_err();
+    session.rollback().await.unwrap();
+    drop(session);
+    err
+}
+
+/// The error of a failed 10,000-row flush is a few hundred bytes: the SQL
+/// is cut and ten parameters are shown; the fields keep everything.
+async fn failed_bulk_flush_error_is_small(db: TestDb) {
+    let err = failed_bulk_flush(&db).await;
+    let shown = err.to_string();
+    assert!(shown.len() < 3_000, "{} bytes: {shown}", shown.len());
+    assert!(shown.contains("more characters)"), "{shown}");
+    assert!(shown.contains("more]"), "{shown}");
+    let Error::Database { sql, params, .. } = &err else {
+        panic!("{err:?}");
+    };
+    let params = params.as_ref().expect("parameters kept");
+    assert!(params.len() >= 3_000, "{}", params.len());
+    assert!(sql.len() > shown.len());
+    assert!(
+        format!("{err:?}").len() > 10 * shown.len(),
+        "Debug keeps the data"
+    );
+    // A domain error carries no bound value, redaction or not.
+    let domain = persistence::repository::to_domain(err);
+    let text = domain.to_string();
+    assert!(
+        matches!(domain, domain::DomainError::Conflict(_)),
+        "{domain:?}"
+    );
+    assert!(text.len() < 2_000, "{text}");
+    assert!(!text.contains("private note"), "{text}");
+    assert!(!text.contains("person-4242"), "{text}");
+    db.close().await;
+}
+
+/// The same with redaction: no value anywhere in the text or Debug.
+async fn failed_bulk_flush_error_is_redacted(db: TestDb) {
+    let err = failed_bulk_flush(&db).await;
+    let shown = err.to_string();
+    let debug = format!("{err:?}");
+    assert!(shown.len() < 3_000, "{} bytes: {shown}", shown.len());
+    for text in [&shown, &debug] {
+        assert!(!text.contains("private note"), "{text}");
+        assert!(!text.contains("person-4242"), "{text}");
+    }
+    assert!(shown.contains("[parameters redacted]"), "{shown}");
+    db.close().await;
+}
+
+on_all_backends!(failed_bulk_flush_error_is_small);
+on_all_backends_redacted!(failed_bulk_flush_error_is_redacted);

@@ -181,18 +181,33 @@ async fn killed_connection_is_discarded(backend: TestBackend) {
     let second = session_id(&db.engine).await;
     assert_ne!(first, second, "a new session replaces the killed one");
 
-    // Without pre-ping: the first statement fails as operational, the
-    // connection is dropped from the pool, and the next statement succeeds.
+    // Without pre-ping: the first statement of the next checkout finds the
+    // connection lost and runs again on a new one; nothing fails.
     let options = queue(1).pre_ping(false);
     let db2 = TestDb::with_options(backend, "pool_killed_noping", options).await;
     let first = session_id(&db2.engine).await;
     kill(&admin, first).await;
-    let err = select_one(&db2.engine).await.unwrap_err();
+    let second = session_id(&db2.engine).await;
+    assert_ne!(first, second, "a new session replaces the killed one");
+    assert_eq!(db2.engine.pool_status().size, 1);
+
+    // Killed in the middle of a transaction: the next statement fails as a
+    // lost connection (nothing is run twice), the connection is dropped
+    // from the pool, and the next checkout gets a new one.
+    let mut conn = db2.engine.connect().await.unwrap();
+    let tx = conn.begin().await.unwrap();
+    kill(&admin, second).await;
+    let mut tx = tx;
+    let err = tx.execute(&text("SELECT 1 + 1 AS two")).await.unwrap_err();
     assert_eq!(
         err.kind(),
         Some(persistence::ErrorKind::Operational),
         "{err:?}"
     );
+    assert!(err.connection_invalidated(), "{err:?}");
+    assert!(err.is_retryable(), "{err:?}");
+    drop(tx);
+    drop(conn);
     assert_eq!(select_one(&db2.engine).await.unwrap(), 2);
     assert_eq!(db2.engine.pool_status().size, 1);
     admin.dispose().await;

@@ -59,12 +59,12 @@ pub(crate) struct RowDecoder<D: Driver> {
 impl<D: Driver> RowDecoder<D> {
     /// The decoder for the result whose first row is `first`.
     pub(crate) fn new(first: &SqlxRow<D>) -> Self {
-        use sqlx::{Column, Row as _, TypeInfo};
+        use sqlx::{Column, Row as _};
         RowDecoder {
             kinds: first
                 .columns()
                 .iter()
-                .map(|c| D::kind_of(c.type_info().name()))
+                .map(|c| D::kind_of(c.type_info()))
                 .collect(),
         }
     }
@@ -93,11 +93,11 @@ impl<D: Driver> RowDecoder<D> {
 
     /// The values of the only row wanted (no decoder is kept for more).
     pub(crate) fn decode_single(row: &SqlxRow<D>) -> Result<Vec<Value>, Error> {
-        use sqlx::{Column, Row as _, TypeInfo};
+        use sqlx::{Column, Row as _};
         let columns = row.columns();
         let mut out = Vec::with_capacity(columns.len());
         for (i, c) in columns.iter().enumerate() {
-            out.push(decode_value::<D>(row, i, D::kind_of(c.type_info().name()))?);
+            out.push(decode_value::<D>(row, i, D::kind_of(c.type_info()))?);
         }
         Ok(out)
     }
@@ -244,8 +244,7 @@ pub(crate) fn decode_stream<'a, D: Driver>(
     use futures_util::StreamExt;
     let mut state: Option<Labelled<D>> = None;
     rows.map(move |item| {
-        let row =
-            item.map_err(|e| map_sqlx_error(e, D::NAME, D::classify).into_error(compiled, redact))?;
+        let row = item.map_err(|e| map_sqlx_error::<D>(e).into_error(compiled, redact))?;
         let (columns, decoder) = state.get_or_insert_with(|| (labels(&row), RowDecoder::new(&row)));
         Ok(Row::new(columns.clone(), decoder.decode(&row)?))
     })

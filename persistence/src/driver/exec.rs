@@ -17,7 +17,7 @@ use super::{
 };
 use crate::engine::result::QueryResult;
 use crate::engine::row::Row;
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 
 /// `params`, bound by `D`; a value the backend cannot take is a data error.
 pub(crate) fn arguments<'q, D: Driver, P: Params + ?Sized>(
@@ -26,11 +26,7 @@ pub(crate) fn arguments<'q, D: Driver, P: Params + ?Sized>(
     let mut args = Args::<'q, D>::default();
     args.reserve(params.count(), 0);
     for v in params.values() {
-        D::bind(&mut args, v).map_err(|e| DriverError::Database {
-            kind: ErrorKind::Data,
-            code: None,
-            message: e.to_string(),
-        })?;
+        D::bind(&mut args, v).map_err(|e| DriverError::data(D::NAME, e.to_string()))?;
     }
     Ok(args)
 }

@@ -9,9 +9,27 @@
 //! [`Row`]: crate::Row
 //! [`ErrorKind`]: crate::ErrorKind
 
+// No panic reachable from server data or user input: these lints keep
+// `unwrap`, `expect`, indexing and slicing out of this module (tests aside).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented,
+        clippy::string_slice
+    )
+)]
+
 mod decode;
 mod errors;
 mod exec;
+#[cfg(any(feature = "mysql", feature = "sqlite"))]
+mod messages;
 #[cfg(feature = "mysql")]
 pub mod mysql;
 mod params;
@@ -27,13 +45,13 @@ use dialects::{Compiled, Dialect, StatementKind, Value};
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 
+use crate::engine::engine::EngineOptions;
 use crate::engine::result::QueryResult;
 use crate::engine::row::Row;
 use crate::engine::url::{Backend, DatabaseUrl};
-use crate::error::{Error, ErrorKind};
+use crate::error::{DatabaseDetail, Error, ErrorKind};
 
 pub(crate) use decode::{decode_stream, PositionalRow, RowDecoder, RowSink, ValueRows, ValueSink};
-use errors::statement_error;
 pub(crate) use errors::{connect_error, map_sqlx_error, DriverError, RunError};
 pub(crate) use params::{Params, RowParams};
 
@@ -46,6 +64,10 @@ pub(crate) enum ConnectConfig {
     Sqlite(sqlx::sqlite::SqliteConnectOptions),
     #[cfg(feature = "mysql")]
     MySql(sqlx::mysql::MySqlConnectOptions),
+    /// A build without any backend has no connect options.
+    #[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+    #[allow(dead_code)]
+    None(std::convert::Infallible),
 }
 
 /// One live connection of any backend.
@@ -57,6 +79,10 @@ pub(crate) enum RawConnection {
     Sqlite(sqlx::SqliteConnection),
     #[cfg(feature = "mysql")]
     MySql(sqlx::MySqlConnection),
+    /// A build without any backend has no connections.
+    #[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+    #[allow(dead_code)]
+    None(std::convert::Infallible),
 }
 
 /// Runs `$body` with `$c` bound to the backend's sqlx connection, `$s`
@@ -106,20 +132,30 @@ macro_rules! dispatch {
                 type DB = sqlx::MySql;
                 $body
             }
+            #[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+            RawConnection::None(never) => no_backend(never),
         }
     };
 }
 
+/// The value of a connection that cannot exist (a build without backends).
+#[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+fn no_backend<T>(never: impl std::borrow::Borrow<std::convert::Infallible>) -> T {
+    match *never.borrow() {}
+}
+
 impl ConnectConfig {
-    /// Parses `url` into connect options for its backend.
-    pub(crate) fn from_url(url: &DatabaseUrl) -> Result<Self, Error> {
+    /// Parses `url` into connect options for its backend, with the
+    /// engine's `options` (SQLite's pragmas).
+    pub(crate) fn from_url(url: &DatabaseUrl, options: &EngineOptions) -> Result<Self, Error> {
+        let _ = options;
         match url.backend() {
             #[cfg(feature = "postgres")]
-            Backend::Postgres => parse_options(url).map(ConnectConfig::Postgres),
+            Backend::Postgres => parse_options(url, url.as_str()).map(ConnectConfig::Postgres),
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite => sqlite::options(url).map(ConnectConfig::Sqlite),
+            Backend::Sqlite => sqlite::options(url, &options.sqlite).map(ConnectConfig::Sqlite),
             #[cfg(feature = "mysql")]
-            Backend::MySql => parse_options(url).map(ConnectConfig::MySql),
+            Backend::MySql => parse_options(url, url.as_str()).map(ConnectConfig::MySql),
             #[allow(unreachable_patterns)]
             other => Err(Error::UnsupportedScheme {
                 scheme: format!("{} (feature not enabled in this build)", other.name()),
@@ -140,6 +176,8 @@ impl ConnectConfig {
                 ConnectConfig::Sqlite(o) => RawConnection::Sqlite(o.connect().await?),
                 #[cfg(feature = "mysql")]
                 ConnectConfig::MySql(o) => RawConnection::MySql(o.connect().await?),
+                #[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
+                ConnectConfig::None(never) => no_backend(never),
             })
         };
         match tokio::time::timeout(timeout, fut).await {
@@ -166,7 +204,7 @@ impl RawConnection {
         kind: StatementKind,
         redact: bool,
     ) -> Result<QueryResult, Error> {
-        let result =
+        let result: Result<_, DriverError> =
             dispatch!(self, c, s => exec::execute::<BackendDriver>(c, s, compiled, kind).await);
         result.map_err(|e| e.into_error(compiled, redact))
     }
@@ -181,7 +219,7 @@ impl RawConnection {
         redact: bool,
         buffer: Vec<Value>,
     ) -> Result<ValueRows, Error> {
-        let result = dispatch!(self, c, s => {
+        let result: Result<_, DriverError> = dispatch!(self, c, s => {
             exec::execute_values::<BackendDriver, P>(c, s, sql, params, kind, buffer).await
         });
         result.map_err(|e| e.into_error_parts(sql, &params.to_vec(), redact))
@@ -195,7 +233,7 @@ impl RawConnection {
         params: &[Value],
         redact: bool,
     ) -> Result<Option<Vec<Value>>, Error> {
-        let result =
+        let result: Result<_, DriverError> =
             dispatch!(self, c, s => exec::query_one::<BackendDriver>(c, s, sql, params).await);
         result.map_err(|e| e.into_error_parts(sql, params, redact))
     }
@@ -210,25 +248,61 @@ impl RawConnection {
     }
 
     /// Begins a transaction (with `statement` instead of `BEGIN` when
-    /// given), or a savepoint inside an open one.
+    /// given), or a savepoint inside an open one. A failure is classified
+    /// like any statement's.
     pub(crate) async fn begin(&mut self, statement: Option<String>) -> Result<(), Error> {
-        let backend_name = self.backend_name();
-        dispatch!(self, c => exec::begin::<DB>(c, statement).await)
-            .map_err(|e| statement_error(e, backend_name, "BEGIN"))
+        let sql = match (&statement, self.transaction_depth()) {
+            (Some(s), _) => s.clone(),
+            (None, 0) => "BEGIN".to_owned(),
+            (None, _) => "SAVEPOINT".to_owned(),
+        };
+        let result: Result<(), DriverError> = dispatch!(self, c => {
+            exec::begin::<DB>(c, statement).await.map_err(map_sqlx_error::<BackendDriver>)
+        });
+        result.map_err(|e| e.into_error_parts(&sql, &[], false))
     }
 
     /// Commits the innermost transaction or savepoint.
+    ///
+    /// A `COMMIT` that fails (a serialization failure, `SQLITE_BUSY`) is
+    /// followed by a rollback, so that the connection is out of the
+    /// transaction whatever the server did with it (PostgreSQL ends it,
+    /// SQLite keeps it open); when that rollback fails too, the error says
+    /// the connection is invalidated and the pool discards it.
     pub(crate) async fn commit(&mut self) -> Result<(), Error> {
-        let backend_name = self.backend_name();
-        dispatch!(self, c => exec::commit::<DB>(c).await)
-            .map_err(|e| statement_error(e, backend_name, "COMMIT"))
+        let depth = self.transaction_depth();
+        let sql = if depth > 1 {
+            "RELEASE SAVEPOINT"
+        } else {
+            "COMMIT"
+        };
+        let result: Result<(), DriverError> = dispatch!(self, c => {
+            exec::commit::<DB>(c).await.map_err(map_sqlx_error::<BackendDriver>)
+        });
+        let Err(e) = result else { return Ok(()) };
+        let settled = e.is_invalidated()
+            || self.transaction_depth() < depth
+            || self.rollback_driver().await.is_ok();
+        let e = if settled { e } else { e.invalidated() };
+        Err(e.into_error_parts(sql, &[], false))
     }
 
     /// Rolls back the innermost transaction or savepoint.
     pub(crate) async fn rollback(&mut self) -> Result<(), Error> {
-        let backend_name = self.backend_name();
-        dispatch!(self, c => exec::rollback::<DB>(c).await)
-            .map_err(|e| statement_error(e, backend_name, "ROLLBACK"))
+        let sql = if self.transaction_depth() > 1 {
+            "ROLLBACK TO SAVEPOINT"
+        } else {
+            "ROLLBACK"
+        };
+        self.rollback_driver()
+            .await
+            .map_err(|e| e.into_error_parts(sql, &[], false))
+    }
+
+    async fn rollback_driver(&mut self) -> Result<(), DriverError> {
+        dispatch!(self, c => {
+            exec::rollback::<DB>(c).await.map_err(map_sqlx_error::<BackendDriver>)
+        })
     }
 
     /// Queues a rollback of the innermost transaction, sent before the next statement.
@@ -266,11 +340,6 @@ impl RawConnection {
             #[allow(unreachable_patterns)]
             _ => false,
         }
-    }
-
-    /// The backend's name.
-    pub(crate) fn backend_name(&self) -> &'static str {
-        dispatch!(self, _c => BackendDriver::NAME)
     }
 }
 
@@ -340,8 +409,8 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
         args: &mut <Self::Db as sqlx::Database>::Arguments<'q>,
         value: &Value,
     ) -> Result<(), sqlx::error::BoxDynError>;
-    /// What the values of a column of type `type_name` decode as.
-    fn kind_of(type_name: &str) -> Self::Kind;
+    /// What the values of a column of type `type_info` decode as.
+    fn kind_of(type_info: &<Self::Db as sqlx::Database>::TypeInfo) -> Self::Kind;
     /// Decodes `raw`, the value (never NULL) of column `i` of `row`.
     fn decode(
         kind: Self::Kind,
@@ -351,6 +420,16 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
     ) -> Result<Value, Error>;
     /// The error kind of a database error, from the backend's codes.
     fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind;
+    /// What a database error names (constraint, table, column), whether
+    /// it means the connection is gone, and whether concurrent work got
+    /// in the way. By default, what sqlx reads generically.
+    fn detail(db: &dyn sqlx::error::DatabaseError) -> DatabaseDetail {
+        DatabaseDetail {
+            constraint: db.constraint().map(str::to_owned),
+            table: db.table().map(str::to_owned),
+            ..DatabaseDetail::default()
+        }
+    }
     /// How many rows a statement's summary says it changed.
     fn rows_affected(done: &<Self::Db as sqlx::Database>::QueryResult) -> u64;
     /// The rowid of the last row inserted, where the backend reports it.
@@ -359,14 +438,15 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
     }
 }
 
-/// The connect options `url` spells, with sqlx's own statement logging off.
-pub(crate) fn parse_options<O: sqlx::ConnectOptions>(url: &DatabaseUrl) -> Result<O, Error> {
-    let options: O = url
-        .as_str()
-        .parse()
-        .map_err(|e: sqlx::Error| Error::InvalidUrl {
-            url: url.redacted(),
-            reason: e.to_string(),
-        })?;
+/// The connect options `text` (the driver's form of `url`) spells, with
+/// sqlx's own statement logging off.
+pub(crate) fn parse_options<O: sqlx::ConnectOptions>(
+    url: &DatabaseUrl,
+    text: &str,
+) -> Result<O, Error> {
+    let options: O = text.parse().map_err(|e: sqlx::Error| Error::InvalidUrl {
+        url: url.redacted(),
+        reason: url.scrub(&e.to_string()),
+    })?;
     Ok(options.log_statements(tracing::log::LevelFilter::Off))
 }

@@ -12,7 +12,10 @@ use sqlx::mysql::{MySqlArguments, MySqlQueryResult, MySqlRow, MySqlValueRef};
 use sqlx::Arguments;
 
 use super::Driver;
-use crate::error::{kind_from_sqlstate, Error, ErrorKind};
+use crate::error::{
+    kind_from_sqlstate, mysql_number_is_conflict, mysql_number_is_disconnect, sqlstate_is_conflict,
+    DatabaseDetail, Error, ErrorKind,
+};
 
 /// MariaDB or MySQL, told from the server's version string.
 pub(crate) async fn dialect(
@@ -79,8 +82,9 @@ impl Driver for MySqlDriver {
         }
     }
 
-    fn kind_of(type_name: &str) -> Kind {
-        match type_name {
+    fn kind_of(type_info: &sqlx::mysql::MySqlTypeInfo) -> Kind {
+        use sqlx::TypeInfo as _;
+        match type_info.name() {
             "BOOLEAN" => Kind::Bool,
             "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" | "YEAR" => Kind::Int,
             t if t.ends_with("UNSIGNED") => Kind::Unsigned,
@@ -138,6 +142,20 @@ impl Driver for MySqlDriver {
             .and_then(|e| crate::error::kind_from_mysql_number(e.number()))
             .or_else(|| db.code().map(|c| kind_from_sqlstate(&c)))
             .unwrap_or(ErrorKind::Other)
+    }
+
+    /// What the message names (MySQL has no fields for it), and the error
+    /// numbers of a server ending the session or of a conflict.
+    fn detail(db: &dyn sqlx::error::DatabaseError) -> DatabaseDetail {
+        let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() else {
+            return DatabaseDetail::default();
+        };
+        let number = my.number();
+        let mut detail = super::messages::mysql(number, my.message());
+        detail.connection_invalidated = mysql_number_is_disconnect(number);
+        detail.conflict =
+            mysql_number_is_conflict(number) || my.code().is_some_and(sqlstate_is_conflict);
+        detail
     }
 
     fn rows_affected(done: &MySqlQueryResult) -> u64 {

@@ -1,10 +1,12 @@
 //! PostgreSQL on sqlx: binding values (as the parameter types of the
 //! connection's prepared statements, `param_types`), decoding values by
-//! column type, mapping SQLSTATE codes. The statement glue is generic
-//! (`driver::exec`).
+//! column type from their binary form (`wire`: never a panic, whatever the
+//! server sends), mapping SQLSTATE codes and error fields. The statement
+//! glue is generic (`driver::exec`).
 
 mod convert;
 mod param_types;
+mod wire;
 
 use std::sync::Arc;
 
@@ -16,10 +18,14 @@ use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArguments, PgQueryResult, PgRow, PgValueRef};
 use sqlx::Arguments;
 
-use super::decode::column_decode_err;
+use super::decode::decode_err;
 use super::{Args, Driver, DriverError, Params};
-use crate::error::{kind_from_sqlstate, Error, ErrorKind};
+use crate::error::{
+    kind_from_sqlstate, sqlstate_is_conflict, sqlstate_is_disconnect, DatabaseDetail, Error,
+    ErrorKind,
+};
 use param_types::{NullOf, ParamTypes};
+use wire::WireError;
 
 /// A PostgreSQL connection with the parameter types of the statements it
 /// has prepared ([`ParamTypes`]), which sqlx reuses by SQL text.
@@ -47,25 +53,238 @@ pub(crate) async fn dialect(
     Ok(Arc::new(Postgres))
 }
 
-/// What a column's values become, from its type (the same for every row).
-#[derive(Clone, Copy)]
-pub(crate) enum Kind {
+/// The scalar types whose values the driver decodes (by their binary form,
+/// see `wire`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scalar {
     Bool,
     Int2,
     Int4,
     Int8,
+    /// `oid` and the `reg*` types: an unsigned 32-bit integer.
+    Oid,
     Float4,
     Float8,
     Numeric,
     Bytea,
     Date,
     Time,
+    TimeTz,
     Timestamp,
     Timestamptz,
+    Interval,
     Uuid,
     Json,
-    /// Text, and anything else with a text form (enums, names, ...).
+    Jsonb,
+    /// `inet` and `cidr`.
+    Inet,
+    /// `macaddr` and `macaddr8`.
+    MacAddr,
+    /// `bit` and `varbit`.
+    Bits,
+    /// Text: `text`, `varchar`, `char(n)`, `name`, `"char"`, `xml`,
+    /// `unknown`, enums, `citext`.
     Text,
+    /// `void` (what `pg_sleep()` returns): NULL.
+    Void,
+}
+
+/// What a column's values become, from its type (the same for every row).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Scalar(Scalar),
+    /// An array (of any dimension) of a scalar: a JSON array.
+    Array(Scalar),
+    /// A type without a [`Value`] counterpart: decoding it is
+    /// [`Error::UnsupportedType`].
+    Unsupported,
+}
+
+/// The scalar of a built-in type, by its OID (`pg_type`).
+fn scalar_of_oid(oid: u32) -> Option<Scalar> {
+    use Scalar as S;
+    Some(match oid {
+        16 => S::Bool,
+        17 => S::Bytea,
+        18 | 19 | 25 | 142 | 705 | 1042 | 1043 | 1790 => S::Text,
+        20 => S::Int8,
+        21 => S::Int2,
+        23 => S::Int4,
+        // oid, regproc, regprocedure, regoper, regoperator, regclass, regtype,
+        // regrole, regnamespace, regconfig, regdictionary.
+        26 | 24 | 2202 | 2203 | 2204 | 2205 | 2206 | 4096 | 4089 | 3734 | 3769 => S::Oid,
+        114 => S::Json,
+        650 | 869 => S::Inet,
+        700 => S::Float4,
+        701 => S::Float8,
+        774 | 829 => S::MacAddr,
+        1082 => S::Date,
+        1083 => S::Time,
+        1114 => S::Timestamp,
+        1184 => S::Timestamptz,
+        1186 => S::Interval,
+        1266 => S::TimeTz,
+        1560 | 1562 => S::Bits,
+        1700 => S::Numeric,
+        2950 => S::Uuid,
+        3802 => S::Jsonb,
+        2278 => S::Void,
+        _ => return None,
+    })
+}
+
+/// What values of type `ty` decode as: built-in scalars by OID, arrays by
+/// their element, enums as text, domains as their base type.
+fn kind_of_type(ty: &sqlx::postgres::PgTypeInfo) -> Kind {
+    use sqlx::postgres::PgTypeKind;
+    use sqlx::TypeInfo as _;
+    if let Some(s) = ty.oid().and_then(|o| scalar_of_oid(o.0)) {
+        return Kind::Scalar(s);
+    }
+    match ty.kind() {
+        PgTypeKind::Array(element) => match kind_of_type(element) {
+            Kind::Scalar(s) => Kind::Array(s),
+            _ => Kind::Unsupported,
+        },
+        PgTypeKind::Enum(_) => Kind::Scalar(Scalar::Text),
+        PgTypeKind::Domain(base) => kind_of_type(base),
+        // An extension's text type, sent in text's binary form.
+        PgTypeKind::Simple if ty.name().eq_ignore_ascii_case("citext") => {
+            Kind::Scalar(Scalar::Text)
+        }
+        _ => Kind::Unsupported,
+    }
+}
+
+/// A value of `scalar` from its binary form.
+#[inline]
+fn scalar(scalar: Scalar, b: &[u8]) -> Result<Value, WireError> {
+    use Scalar as S;
+    Ok(match scalar {
+        S::Bool => Value::Bool(wire::bool(b)?),
+        S::Int2 => Value::SmallInt(wire::int2(b)?),
+        S::Int4 => Value::Int(wire::int4(b)?),
+        S::Int8 => Value::BigInt(wire::int8(b)?),
+        S::Oid => Value::BigInt(i64::from(wire::oid(b)?)),
+        S::Float4 => Value::Float(wire::float4(b)?),
+        S::Float8 => Value::Double(wire::float8(b)?),
+        S::Numeric => Value::Decimal(wire::numeric(b)?),
+        S::Bytea => Value::Bytes(b.to_vec()),
+        S::Date => Value::Date(wire::date(b)?),
+        S::Time => Value::Time(wire::time(b)?),
+        S::TimeTz => Value::String(wire::timetz(b)?),
+        S::Timestamp => Value::DateTime(wire::timestamp(b)?),
+        S::Timestamptz => Value::DateTimeUtc(wire::timestamptz(b)?),
+        S::Interval => Value::String(wire::interval(b)?),
+        S::Uuid => Value::Uuid(wire::uuid(b)?),
+        S::Json => Value::Json(wire::json(b, false)?),
+        S::Jsonb => Value::Json(wire::json(b, true)?),
+        S::Inet => Value::String(wire::inet(b)?),
+        S::MacAddr => Value::String(wire::macaddr(b)?),
+        S::Bits => Value::String(wire::bits(b)?),
+        S::Text => Value::String(wire::text(b)?.to_owned()),
+        S::Void => Value::Null,
+    })
+}
+
+/// How an array's elements of `scalar` become JSON.
+fn element_reader(scalar: Scalar) -> wire::ElementReader {
+    use serde_json::Value as J;
+    use Scalar as S;
+    fn float(f: f64) -> J {
+        serde_json::Number::from_f64(f).map_or_else(|| J::String(f.to_string()), J::Number)
+    }
+    match scalar {
+        S::Bool => |b| wire::bool(b).map(J::Bool),
+        S::Int2 => |b| wire::int2(b).map(J::from),
+        S::Int4 => |b| wire::int4(b).map(J::from),
+        S::Int8 => |b| wire::int8(b).map(J::from),
+        S::Oid => |b| wire::oid(b).map(J::from),
+        S::Float4 => |b| wire::float4(b).map(|f| float(f64::from(f))),
+        S::Float8 => |b| wire::float8(b).map(float),
+        S::Numeric => |b| wire::numeric(b).map(|d| J::String(d.to_string())),
+        S::Bytea => |b| {
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            Ok(J::String(format!("\\x{hex}")))
+        },
+        S::Date => |b| wire::infinite_as_text(wire::date(b)),
+        S::Time => |b| wire::time(b).map(|t| J::String(t.to_string())),
+        S::TimeTz => |b| wire::timetz(b).map(J::String),
+        S::Timestamp => {
+            |b| wire::infinite_as_text(wire::timestamp(b).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.f")))
+        }
+        S::Timestamptz => |b| {
+            wire::infinite_as_text(
+                wire::timestamptz(b)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+            )
+        },
+        S::Interval => |b| wire::interval(b).map(J::String),
+        S::Uuid => |b| wire::uuid(b).map(|u| J::String(u.to_string())),
+        S::Json => |b| wire::json(b, false),
+        S::Jsonb => |b| wire::json(b, true),
+        S::Inet => |b| wire::inet(b).map(J::String),
+        S::MacAddr => |b| wire::macaddr(b).map(J::String),
+        S::Bits => |b| wire::bits(b).map(J::String),
+        S::Text => |b| wire::text(b).map(|t| J::String(t.to_owned())),
+        S::Void => |_| Ok(J::Null),
+    }
+}
+
+/// A value sent in text form (the simple query protocol, which the engine
+/// does not use; kept correct anyway): parsed for the common scalars,
+/// text otherwise.
+fn from_text(kind: Kind, text: &str) -> Result<Value, WireError> {
+    use std::str::FromStr;
+    let bad = |e: &dyn std::fmt::Display| WireError::Malformed(e.to_string());
+    let infinity = |t: &str| match t {
+        "infinity" => Some(WireError::Infinity { positive: true }),
+        "-infinity" => Some(WireError::Infinity { positive: false }),
+        _ => None,
+    };
+    let Kind::Scalar(scalar) = kind else {
+        return Ok(Value::String(text.to_owned()));
+    };
+    Ok(match scalar {
+        Scalar::Bool => Value::Bool(text == "t" || text == "true"),
+        Scalar::Int2 => Value::SmallInt(text.parse().map_err(|e| bad(&e))?),
+        Scalar::Int4 => Value::Int(text.parse().map_err(|e| bad(&e))?),
+        Scalar::Int8 | Scalar::Oid => Value::BigInt(text.parse().map_err(|e| bad(&e))?),
+        Scalar::Float4 => Value::Float(text.parse().map_err(|e| bad(&e))?),
+        Scalar::Float8 => Value::Double(text.parse().map_err(|e| bad(&e))?),
+        Scalar::Numeric => Value::Decimal(Decimal::from_str_exact(text).map_err(|e| bad(&e))?),
+        Scalar::Date => match infinity(text) {
+            Some(e) => return Err(e),
+            None => Value::Date(NaiveDate::from_str(text).map_err(|e| bad(&e))?),
+        },
+        Scalar::Timestamp => match infinity(text) {
+            Some(e) => return Err(e),
+            None => Value::DateTime(
+                NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map_err(|e| bad(&e))?,
+            ),
+        },
+        Scalar::Timestamptz => match infinity(text) {
+            Some(e) => return Err(e),
+            None => Value::DateTimeUtc(
+                DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z")
+                    .map_err(|e| bad(&e))?
+                    .with_timezone(&Utc),
+            ),
+        },
+        Scalar::Time => Value::Time(NaiveTime::from_str(text).map_err(|e| bad(&e))?),
+        Scalar::Uuid => Value::Uuid(uuid::Uuid::from_str(text).map_err(|e| bad(&e))?),
+        Scalar::Json | Scalar::Jsonb => {
+            Value::Json(serde_json::from_str(text).map_err(|e| bad(&e))?)
+        }
+        _ => Value::String(text.to_owned()),
+    })
+}
+
+/// The label of column `i` of `row` (its index when it has none).
+fn column_name(row: &PgRow, i: usize) -> String {
+    use sqlx::{Column as _, Row as _};
+    row.try_column(i)
+        .map_or_else(|_| i.to_string(), |c| c.name().to_owned())
 }
 
 /// PostgreSQL's [`Driver`].
@@ -123,57 +342,71 @@ impl Driver for PostgresDriver {
         }
     }
 
-    fn kind_of(type_name: &str) -> Kind {
-        match type_name {
-            "BOOL" => Kind::Bool,
-            "INT2" => Kind::Int2,
-            "INT4" => Kind::Int4,
-            "INT8" => Kind::Int8,
-            "FLOAT4" => Kind::Float4,
-            "FLOAT8" => Kind::Float8,
-            "NUMERIC" => Kind::Numeric,
-            "BYTEA" => Kind::Bytea,
-            "DATE" => Kind::Date,
-            "TIME" => Kind::Time,
-            "TIMESTAMP" => Kind::Timestamp,
-            "TIMESTAMPTZ" => Kind::Timestamptz,
-            "UUID" => Kind::Uuid,
-            "JSON" | "JSONB" => Kind::Json,
-            _ => Kind::Text,
-        }
+    fn kind_of(type_info: &sqlx::postgres::PgTypeInfo) -> Kind {
+        kind_of_type(type_info)
     }
 
+    /// Decodes by the column's type, from the value's binary form; a value
+    /// the type cannot hold in Rust (`'infinity'`, a numeric of 40 digits)
+    /// is [`Error::Decode`] naming the column, a type without a [`Value`]
+    /// counterpart [`Error::UnsupportedType`] naming the type. Never panics.
     #[inline]
-    fn decode(kind: Kind, raw: PgValueRef<'_>, _row: &PgRow, i: usize) -> Result<Value, Error> {
-        #[inline]
-        fn get<'r, T: sqlx::Decode<'r, sqlx::Postgres>>(
-            raw: PgValueRef<'r>,
-            i: usize,
-        ) -> Result<T, Error> {
-            T::decode(raw).map_err(|e| column_decode_err(&i.to_string(), i, e))
+    fn decode(kind: Kind, raw: PgValueRef<'_>, row: &PgRow, i: usize) -> Result<Value, Error> {
+        use sqlx::postgres::PgValueFormat;
+        use sqlx::ValueRef as _;
+        let failed = |e: &dyn std::fmt::Display| {
+            let column = column_name(row, i);
+            decode_err(&column, format_args!("{e}"))
+        };
+        if kind == Kind::Unsupported {
+            use sqlx::TypeInfo as _;
+            return Err(Error::UnsupportedType {
+                column: column_name(row, i),
+                backend: Self::NAME,
+                type_name: raw.type_info().name().to_owned(),
+            });
         }
-        Ok(match kind {
-            Kind::Bool => Value::Bool(get(raw, i)?),
-            Kind::Int2 => Value::SmallInt(get(raw, i)?),
-            Kind::Int4 => Value::Int(get(raw, i)?),
-            Kind::Int8 => Value::BigInt(get(raw, i)?),
-            Kind::Float4 => Value::Float(get(raw, i)?),
-            Kind::Float8 => Value::Double(get(raw, i)?),
-            Kind::Numeric => Value::Decimal(get::<Decimal>(raw, i)?),
-            Kind::Bytea => Value::Bytes(get(raw, i)?),
-            Kind::Date => Value::Date(get::<NaiveDate>(raw, i)?),
-            Kind::Time => Value::Time(get::<NaiveTime>(raw, i)?),
-            Kind::Timestamp => Value::DateTime(get::<NaiveDateTime>(raw, i)?),
-            Kind::Timestamptz => Value::DateTimeUtc(get::<DateTime<Utc>>(raw, i)?),
-            Kind::Uuid => Value::Uuid(get(raw, i)?),
-            Kind::Json => Value::Json(get::<sqlx::types::Json<serde_json::Value>>(raw, i)?.0),
-            Kind::Text => Value::String(get(raw, i)?),
-        })
+        let text_form = raw.format() == PgValueFormat::Text;
+        let bytes = raw.as_bytes().map_err(|e| failed(&e))?;
+        let value = if text_form {
+            wire::text(bytes).and_then(|t| from_text(kind, t))
+        } else {
+            match kind {
+                Kind::Scalar(s) => scalar(s, bytes),
+                Kind::Array(s) => wire::array(bytes, element_reader(s)).map(Value::Json),
+                Kind::Unsupported => Err(WireError::Malformed(String::new())),
+            }
+        };
+        value.map_err(|e| failed(&e))
     }
 
     fn classify(db: &dyn sqlx::error::DatabaseError) -> ErrorKind {
         db.code()
             .map_or(ErrorKind::Other, |c| kind_from_sqlstate(&c))
+    }
+
+    /// PostgreSQL's own fields: constraint, table, column, DETAIL, HINT;
+    /// a `FATAL` or `PANIC` (the server ends the session) or a connection
+    /// SQLSTATE means the connection is gone.
+    fn detail(db: &dyn sqlx::error::DatabaseError) -> DatabaseDetail {
+        use sqlx::postgres::{PgDatabaseError, PgSeverity};
+        let code = db.code();
+        let code = code.as_deref().unwrap_or("");
+        let mut detail = DatabaseDetail {
+            conflict: sqlstate_is_conflict(code),
+            connection_invalidated: sqlstate_is_disconnect(code),
+            ..DatabaseDetail::default()
+        };
+        if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
+            detail.constraint = pg.constraint().map(str::to_owned);
+            detail.table = pg.table().map(str::to_owned);
+            detail.column = pg.column().map(str::to_owned);
+            detail.detail = pg.detail().map(str::to_owned);
+            detail.hint = pg.hint().map(str::to_owned);
+            detail.connection_invalidated |=
+                matches!(pg.severity(), PgSeverity::Fatal | PgSeverity::Panic);
+        }
+        detail
     }
 
     fn rows_affected(done: &PgQueryResult) -> u64 {

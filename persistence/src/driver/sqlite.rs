@@ -14,15 +14,45 @@ use sqlx::sqlite::{
 use sqlx::{Arguments, TypeInfo, ValueRef};
 
 use super::Driver;
+use crate::engine::sqlite_options::{JournalMode, SqliteOptions, Synchronous, URL_PARAMS};
 use crate::engine::url::DatabaseUrl;
-use crate::error::{Error, ErrorKind};
+use crate::error::{DatabaseDetail, Error, ErrorKind};
 
-/// Connect options for `url`: the file is created when missing, and
-/// foreign keys are enforced.
-pub(crate) fn options(url: &DatabaseUrl) -> Result<SqliteConnectOptions, Error> {
-    Ok(super::parse_options::<SqliteConnectOptions>(url)?
-        .create_if_missing(true)
-        .foreign_keys(true))
+/// Connect options for `url` with the pragmas of `settings` (the URL's
+/// parameters first): foreign keys enforced unless turned off; the file
+/// created only when the URL asks for it (`mode=rwc`), as sqlx and
+/// SQLite's own URIs do.
+pub(crate) fn options(
+    url: &DatabaseUrl,
+    settings: &SqliteOptions,
+) -> Result<SqliteConnectOptions, Error> {
+    use sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+    let settings = settings.with_url(url)?;
+    let text = url.without_params(&URL_PARAMS);
+    let mut options = super::parse_options::<SqliteConnectOptions>(url, &text)?
+        .foreign_keys(settings.foreign_keys.unwrap_or(true));
+    if let Some(mode) = settings.journal_mode {
+        options = options.journal_mode(match mode {
+            JournalMode::Delete => SqliteJournalMode::Delete,
+            JournalMode::Truncate => SqliteJournalMode::Truncate,
+            JournalMode::Persist => SqliteJournalMode::Persist,
+            JournalMode::Memory => SqliteJournalMode::Memory,
+            JournalMode::Wal => SqliteJournalMode::Wal,
+            JournalMode::Off => SqliteJournalMode::Off,
+        });
+    }
+    if let Some(level) = settings.synchronous {
+        options = options.synchronous(match level {
+            Synchronous::Off => SqliteSynchronous::Off,
+            Synchronous::Normal => SqliteSynchronous::Normal,
+            Synchronous::Full => SqliteSynchronous::Full,
+            Synchronous::Extra => SqliteSynchronous::Extra,
+        });
+    }
+    if let Some(timeout) = settings.busy_timeout {
+        options = options.busy_timeout(timeout);
+    }
+    Ok(options)
 }
 
 pub(crate) async fn dialect(
@@ -78,8 +108,8 @@ impl Driver for SqliteDriver {
         }
     }
 
-    fn kind_of(type_name: &str) -> Declared {
-        match type_name {
+    fn kind_of(type_info: &sqlx::sqlite::SqliteTypeInfo) -> Declared {
+        match type_info.name() {
             "BOOLEAN" => Declared::Boolean,
             "DATETIME" => Declared::DateTime,
             "DATE" => Declared::Date,
@@ -130,6 +160,17 @@ impl Driver for SqliteDriver {
         db.code()
             .and_then(|c| c.parse::<i32>().ok())
             .map_or(ErrorKind::Other, crate::error::kind_from_sqlite_code)
+    }
+
+    /// What the message names, and `SQLITE_BUSY` / `SQLITE_LOCKED` as
+    /// conflicts.
+    fn detail(db: &dyn sqlx::error::DatabaseError) -> DatabaseDetail {
+        let mut detail = super::messages::sqlite(db.message());
+        detail.conflict = db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(crate::error::sqlite_code_is_conflict);
+        detail
     }
 
     fn rows_affected(done: &SqliteQueryResult) -> u64 {

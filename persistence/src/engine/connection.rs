@@ -1,12 +1,12 @@
 //! `Connection`: one checked-out database connection that executes statements.
 
 use std::pin::Pin;
-use std::time::Instant;
 
 use dialects::{Compiled, Statement, StatementKind};
 use futures_util::{Stream, StreamExt};
 
 use super::engine::Engine;
+use super::observe::statement;
 use super::pool::PooledConnection;
 use super::result::QueryResult;
 use super::row::Row;
@@ -53,16 +53,15 @@ impl Connection {
         compiled: &Compiled,
         kind: StatementKind,
     ) -> Result<QueryResult, Error> {
-        let options = self.engine.options();
-        let (echo, redact) = (options.echo, options.redact_params);
-        let start = echo.then(Instant::now);
-        let raw = self.conn.start()?;
-        let result = raw.execute(compiled, kind, redact).await;
-        let result = self.conn.done(result);
-        if let Some(start) = start {
-            log(compiled, redact, start);
-        }
-        result
+        let observer = self.engine.observer();
+        let redact = observer.redact();
+        statement!(
+            &mut self.conn,
+            observer,
+            &compiled.sql,
+            &compiled.params[..],
+            |raw| { raw.execute(compiled, kind, redact) }
+        )
     }
 
     /// Runs `sql` with `params` and returns the rows as bare values, for
@@ -74,17 +73,12 @@ impl Connection {
         params: &P,
         kind: StatementKind,
     ) -> Result<crate::driver::ValueRows, Error> {
-        let options = self.engine.options();
-        let (echo, redact) = (options.echo, options.redact_params);
-        let start = echo.then(Instant::now);
-        let buffer = self.engine.buffers().take();
-        let raw = self.conn.start()?;
-        let result = raw.execute_values(sql, params, kind, redact, buffer).await;
-        let result = self.conn.done(result);
-        if let Some(start) = start {
-            log_parts(sql, &params.to_vec(), redact, start);
-        }
-        result
+        let observer = self.engine.observer();
+        let redact = observer.redact();
+        let buffers = self.engine.buffers();
+        statement!(&mut self.conn, observer, sql, params, |raw| {
+            raw.execute_values(sql, params, kind, redact, buffers.take())
+        })
     }
 
     /// Hands the buffer of `rows` back for the next
@@ -101,16 +95,11 @@ impl Connection {
         sql: &str,
         params: &[dialects::Value],
     ) -> Result<Option<Vec<dialects::Value>>, Error> {
-        let options = self.engine.options();
-        let (echo, redact) = (options.echo, options.redact_params);
-        let start = echo.then(Instant::now);
-        let raw = self.conn.start()?;
-        let result = raw.query_one(sql, params, redact).await;
-        let result = self.conn.done(result);
-        if let Some(start) = start {
-            log_parts(sql, params, redact, start);
-        }
-        result
+        let observer = self.engine.observer();
+        let redact = observer.redact();
+        statement!(&mut self.conn, observer, sql, params, |raw| {
+            raw.query_one(sql, params, redact)
+        })
     }
 
     /// Runs several statements in order, atomically: inside a transaction
@@ -142,14 +131,24 @@ impl Connection {
     /// Streams the rows of a query one at a time, in constant memory. The
     /// connection is busy until the stream ends or is dropped.
     pub fn stream<'a, S: Statement + ?Sized>(&'a mut self, stmt: &'a S) -> RowStream<'a> {
-        let redact = self.engine.options().redact_params;
-        let echo = self.engine.options().echo;
-        let compiled = stmt.compile(self.engine.dialect());
-        Box::pin(async_stream::try_stream! {
-            let compiled = compiled?;
-            if echo {
-                log(&compiled, redact, Instant::now());
+        let engine = self.engine.clone();
+        let compiled = match stmt.compile(self.engine.dialect()) {
+            Ok(compiled) => compiled,
+            Err(e) => {
+                let e = Error::from(e);
+                return Box::pin(futures_util::stream::once(async move { Err(e) }));
             }
+        };
+        let parent = self.conn.transaction_span().cloned();
+        let sql = compiled.sql.clone();
+        let params = if engine.observer().echo() && !engine.observer().redact() {
+            compiled.params.clone()
+        } else {
+            Vec::new()
+        };
+        let redact = engine.observer().redact();
+        let rows: RowStream<'a> = Box::pin(async_stream::try_stream! {
+            self.conn.first_operation();
             let raw = self.conn.start()?;
             let mut rows = raw.stream(&compiled, redact);
             while let Some(row) = rows.next().await {
@@ -157,7 +156,14 @@ impl Connection {
             }
             drop(rows);
             self.conn.done(Ok(()))?;
-        })
+        });
+        Box::pin(super::observe::stream(
+            engine.observer(),
+            parent.as_ref(),
+            &sql,
+            &params,
+            rows,
+        ))
     }
 
     /// Begins a transaction (SQLAlchemy's `conn.begin()`), or a savepoint
@@ -190,18 +196,5 @@ impl Connection {
 
     pub(crate) fn pooled(&mut self) -> &mut PooledConnection {
         &mut self.conn
-    }
-}
-
-fn log(compiled: &Compiled, redact: bool, start: Instant) {
-    log_parts(&compiled.sql, &compiled.params, redact, start);
-}
-
-fn log_parts(sql: &str, params: &[dialects::Value], redact: bool, start: Instant) {
-    let elapsed = start.elapsed();
-    if redact {
-        tracing::info!(target: "persistence::echo", sql = %sql, ?elapsed, "execute");
-    } else {
-        tracing::info!(target: "persistence::echo", sql = %sql, params = ?params, ?elapsed, "execute");
     }
 }

@@ -1,5 +1,5 @@
 //! `Engine`: a pool of connections to one database plus its dialect
-//! (SQLAlchemy's `create_engine`).
+//! (SQLAlchemy's `create_engine`), and its options.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,7 +7,10 @@ use std::time::Duration;
 use dialects::{Dialect, Value};
 
 use super::connection::Connection;
+use super::observe::Observer;
 use super::pool::{Pool, PoolKind, PoolOptions, PoolStatus};
+use super::retry::{RetryPolicy, Retryable};
+use super::sqlite_options::SqliteOptions;
 use super::transaction::{IsolationLevel, Transaction};
 use super::url::{Backend, DatabaseUrl};
 use crate::driver::ConnectConfig;
@@ -26,23 +29,82 @@ use crate::free_list::FreeList;
 ///     .max_connections(10)
 ///     .acquire_timeout(Duration::from_secs(5))
 ///     .pre_ping(true)
-///     .recycle(Some(Duration::from_secs(1800)));
+///     .recycle(Some(Duration::from_secs(1800)))
+///     .slow_statement_threshold(Some(Duration::from_millis(500)));
 /// assert_eq!(options.pool.size, 5);
+///
+/// // Parameters never reach logs or error texts; slow statements are warned about.
+/// let production = EngineOptions::production();
+/// assert!(production.redact_params && production.slow_statement.is_some());
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EngineOptions {
     /// Log every statement, its parameters and its duration through
-    /// `tracing` (target `persistence::echo`, level INFO).
+    /// `tracing` (target `persistence::echo`, level INFO), and transaction
+    /// events at INFO (target `persistence::transaction`; DEBUG otherwise).
     pub echo: bool,
-    /// Leave parameters out of error messages and echo logs.
+    /// Leave parameters out of error texts and echo logs, and mask the
+    /// values servers quote in their messages. On by default in builds
+    /// without debug assertions (release profiles) and in
+    /// [`EngineOptions::production`].
     pub redact_params: bool,
+    /// Warn (target `persistence::slow`) about statements that take at
+    /// least this long.
+    pub slow_statement: Option<Duration>,
     /// The isolation level transactions begin with (the backend's default when `None`).
     pub isolation_level: Option<IsolationLevel>,
     /// The pool.
     pub pool: PoolOptions,
+    /// SQLite's connection settings (pragmas); parameters of the same
+    /// name in the URL take precedence.
+    pub sqlite: SqliteOptions,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            echo: false,
+            redact_params: !cfg!(debug_assertions),
+            slow_statement: None,
+            isolation_level: None,
+            pool: PoolOptions::default(),
+            sqlite: SqliteOptions::default(),
+        }
+    }
 }
 
 impl EngineOptions {
+    /// Options for development: parameters shown in errors and logs.
+    pub fn development() -> Self {
+        EngineOptions {
+            redact_params: false,
+            ..EngineOptions::default()
+        }
+    }
+
+    /// Options for production: parameters redacted from errors and logs,
+    /// statements slower than one second warned about, no echo.
+    pub fn production() -> Self {
+        EngineOptions {
+            redact_params: true,
+            slow_statement: Some(Duration::from_secs(1)),
+            echo: false,
+            ..EngineOptions::default()
+        }
+    }
+
+    /// Warns about statements slower than `threshold` (`None`: never).
+    pub fn slow_statement_threshold(mut self, threshold: Option<Duration>) -> Self {
+        self.slow_statement = threshold;
+        self
+    }
+
+    /// SQLite's pragmas (journal mode, synchronous, busy timeout, foreign keys).
+    pub fn sqlite(mut self, sqlite: SqliteOptions) -> Self {
+        self.sqlite = sqlite;
+        self
+    }
+
     /// Turns statement logging on or off.
     pub fn echo(mut self, on: bool) -> Self {
         self.echo = on;
@@ -121,6 +183,7 @@ struct EngineInner {
     pool: Arc<Pool>,
     dialect: Arc<dyn Dialect>,
     options: EngineOptions,
+    observer: Observer,
     buffers: FreeList<Vec<Value>>,
 }
 
@@ -151,7 +214,7 @@ pub async fn create_engine(url: &str) -> Result<Engine, Error> {
 /// Connects to `url` with `options`.
 pub async fn create_engine_with(url: &str, options: EngineOptions) -> Result<Engine, Error> {
     let url = DatabaseUrl::parse(url)?;
-    let config = ConnectConfig::from_url(&url)?;
+    let config = ConnectConfig::from_url(&url, &options)?;
     let pool = Pool::new(url.clone(), config, options.pool.clone());
     let mut probe = pool.open_unpooled().await?;
     let dialect = probe
@@ -159,12 +222,14 @@ pub async fn create_engine_with(url: &str, options: EngineOptions) -> Result<Eng
         .await
         .map_err(|e| crate::driver::connect_error(&url, e))?;
     pool.adopt(probe);
+    let observer = Observer::new(&url, dialect.name() == "mariadb", &options);
     Ok(Engine {
         inner: Arc::new(EngineInner {
             url,
             pool,
             dialect,
             options,
+            observer,
             buffers: FreeList::default(),
         }),
     })
@@ -215,6 +280,66 @@ impl Engine {
         }
     }
 
+    /// Runs `f` in a transaction like [`Engine::transaction`], and runs it
+    /// again (from the start, on a new transaction) when it fails with an
+    /// error that says so ([`Retryable::is_retryable`]: a serialization
+    /// failure, a deadlock, a lost connection before `COMMIT`), at most
+    /// `policy.max_attempts` times in all, waiting a randomized,
+    /// exponentially growing pause between attempts.
+    ///
+    /// A `COMMIT` that failed by losing its connection is not retried: it
+    /// may have taken effect ([`Error::connection_invalidated`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(engine: persistence::Engine) -> Result<(), persistence::Error> {
+    /// use persistence::{IsolationLevel, RetryPolicy};
+    /// use persistence::dialects::text;
+    /// let moved = engine.transaction_with_retry(&RetryPolicy::default(), async |conn| {
+    ///     conn.execute(&text("UPDATE account SET balance = balance - 10 WHERE id = 1")).await?;
+    ///     conn.execute(&text("UPDATE account SET balance = balance + 10 WHERE id = 2")).await?;
+    ///     Ok::<_, persistence::Error>(20)
+    /// }).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn transaction_with_retry<T, E, F>(
+        &self,
+        policy: &RetryPolicy,
+        mut f: F,
+    ) -> Result<T, E>
+    where
+        F: AsyncFnMut(&mut Connection) -> Result<T, E>,
+        E: From<Error> + Retryable,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= policy.max_attempts.max(1);
+            let error: E = match self.begin().await {
+                Err(e) => e.into(),
+                Ok(mut tx) => match f(&mut tx).await {
+                    Ok(value) => match tx.commit().await {
+                        Ok(()) => return Ok(value),
+                        // It may have been committed: never run it twice.
+                        Err(e) if e.connection_invalidated() => return Err(e.into()),
+                        Err(e) => e.into(),
+                    },
+                    Err(e) => {
+                        if let Err(rollback) = tx.rollback().await {
+                            tracing::debug!(target: "persistence::transaction", error = %rollback.redacted(), "rollback after a failed attempt failed");
+                        }
+                        e
+                    }
+                },
+            };
+            if last || !error.is_retryable() {
+                return Err(error);
+            }
+            let pause = policy.backoff(attempt);
+            tracing::debug!(target: "persistence::transaction", attempt, ?pause, "transaction failed; retrying");
+            tokio::time::sleep(pause).await;
+        }
+    }
+
     /// The dialect statements are compiled for.
     pub fn dialect(&self) -> &dyn Dialect {
         &*self.inner.dialect
@@ -236,9 +361,15 @@ impl Engine {
                 pool,
                 dialect: self.inner.dialect.clone(),
                 options: self.inner.options.clone(),
+                observer: self.inner.observer.clone(),
                 buffers: FreeList::default(),
             }),
         }
+    }
+
+    /// What the instrumentation knows about this engine.
+    pub(crate) fn observer(&self) -> &Observer {
+        &self.inner.observer
     }
 
     /// The reusable row buffers of ORM loads.

@@ -13,7 +13,35 @@
 //!   loop" problem).
 //! * **Static** (`StaticPool`): one connection every checkout shares in
 //!   turn, never closed while the engine lives: what an in-memory SQLite
-//!   database needs, since it vanishes with its last connection.
+//!   database needs, since it vanishes with its last connection. A
+//!   checkout from the task that already holds it fails after half a
+//!   second with [`Error::ConnectionInUse`] (it would wait for itself),
+//!   not after the acquire timeout.
+//!
+//! # Lost connections
+//!
+//! A connection that died while it sat idle (the server restarted, an
+//! administrator or an idle timeout ended its session) is found out by the
+//! first operation of its next checkout, without a ping: that operation
+//! fails with a lost connection, and since it was the first one (nothing
+//! of a transaction ran on that connection yet), the pool opens a fresh
+//! connection and runs it again, once. Every other connection that was
+//! idle at that moment is suspect too: the next checkout of each pings it
+//! first (or, without `pre_ping`, closes it). A connection lost later, in
+//! the middle of a transaction, fails the operation (the error says
+//! [`connection_invalidated`](Error::connection_invalidated)) and is
+//! discarded.
+//!
+//! Rows streamed with `Connection::stream` are not retried (some may have
+//! been handed out already).
+//!
+//! The retried operation may be a write in autocommit mode. It is run
+//! again only when it failed on its first round trip over a connection
+//! that idled in the pool, which is where a server restart shows; that
+//! the server executed it and then lost the connection before answering
+//! is as unknowable there as for any `COMMIT` whose answer never arrives.
+//!
+//! # Cancellation
 //!
 //! A fourth kind is internal: a *pinned* pool ([`Pool::pinned`]) over one
 //! connection that already holds a transaction, for the testing kit's
@@ -23,10 +51,21 @@
 //! below; the pool never opens or closes a connection of its own.
 //!
 //! A `PooledConnection` goes back on drop, also when the future using it
-//! was cancelled. One dropped in the middle of an operation is discarded
-//! (its protocol state is unknown); one with a transaction still open has
-//! a rollback queued before anything else runs on it; neither is handed
-//! out dirty.
+//! was cancelled, and is never handed out inside a transaction:
+//!
+//! * dropped in the middle of an operation (a cancelled future): on
+//!   PostgreSQL and MySQL its protocol state is unknown and it is closed;
+//!   SQLite's worker thread finishes the operation alone, so the
+//!   connection is settled first (its worker's queue drained, any
+//!   transaction the operation opened rolled back) and then returned;
+//! * dropped with a transaction open, or with a rollback queued by a
+//!   dropped transaction guard: rolled back on the runtime before it goes
+//!   back (an idle connection never holds locks, which would block other
+//!   sessions' DDL on MySQL), within a time limit, or closed.
+//!
+//! A `COMMIT` cancelled in flight is ambiguous: the server may or may not
+//! have received it. The connection is closed; whether the transaction
+//! took effect can only be found out by reading the data again.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -36,8 +75,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::driver::{ConnectConfig, RawConnection};
+use crate::engine::observe::TransactionTrace;
 use crate::engine::url::DatabaseUrl;
 use crate::error::Error;
+
+/// How long settling a returned connection (a rollback) may take before
+/// the connection is closed instead.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a checkout from the task that holds a static pool's only
+/// connection waits before failing with [`Error::ConnectionInUse`].
+const SAME_TASK_GRACE: Duration = Duration::from_millis(500);
 
 /// Which pool an engine uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -143,12 +191,23 @@ impl RuntimeToken {
     }
 }
 
+/// The idle connections and what is known about them.
+#[derive(Default)]
+struct IdleState {
+    queue: VecDeque<Idle>,
+    /// When a connection that idled here turned out dead: every connection
+    /// idle since before then is checked before it is handed out.
+    suspect_before: Option<Instant>,
+    /// The task holding a static pool's connection.
+    holder: Option<Holder>,
+}
+
 pub(crate) struct Pool {
     kind: PoolKind,
     config: ConnectConfig,
     url: DatabaseUrl,
     options: PoolOptions,
-    idle: Mutex<VecDeque<Idle>>,
+    idle: Mutex<IdleState>,
     permits: Arc<Semaphore>,
     open: AtomicUsize,
     waiting: AtomicUsize,
@@ -178,6 +237,21 @@ impl TakenConnection {
     }
 }
 
+/// Who holds a connection: a tokio task, or the future a thread runs with
+/// `block_on` (`#[tokio::main]`, `#[tokio::test]`), which has no task id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holder {
+    Task(tokio::task::Id),
+    Thread(std::thread::ThreadId),
+}
+
+impl Holder {
+    fn current() -> Self {
+        tokio::task::try_id()
+            .map_or_else(|| Holder::Thread(std::thread::current().id()), Holder::Task)
+    }
+}
+
 /// Counts a waiting checkout for as long as it lives (cancel-safe).
 struct Waiting<'a>(&'a AtomicUsize);
 
@@ -191,6 +265,22 @@ impl<'a> Waiting<'a> {
 impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A connection taken from the idle queue and being checked (pinged)
+/// before it is handed out: if the checkout is cancelled meanwhile, it is
+/// closed and uncounted, not leaked.
+struct Candidate<'p> {
+    pool: &'p Pool,
+    idle: Option<Idle>,
+}
+
+impl Drop for Candidate<'_> {
+    fn drop(&mut self) {
+        if let Some(idle) = self.idle.take() {
+            self.pool.forget(idle.conn);
+        }
     }
 }
 
@@ -218,7 +308,7 @@ impl Pool {
             url,
             permits: Arc::new(Semaphore::new(options.max_connections)),
             options,
-            idle: Mutex::new(VecDeque::new()),
+            idle: Mutex::new(IdleState::default()),
             open: AtomicUsize::new(0),
             waiting: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
@@ -247,14 +337,14 @@ impl Pool {
             url: like.url.clone(),
             permits: Arc::new(Semaphore::new(1)),
             options,
-            idle: Mutex::new(VecDeque::new()),
+            idle: Mutex::new(IdleState::default()),
             open: AtomicUsize::new(1),
             waiting: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             baseline,
             pinned: true,
         };
-        pool.idle_queue().push_back(Idle {
+        pool.idle_state().queue.push_back(Idle {
             conn: taken.conn,
             created: taken.created,
             since: Instant::now(),
@@ -277,7 +367,7 @@ impl Pool {
         .await
         .map_err(|_| Error::PoolTimeout)?
         .map_err(|_| Error::PoolClosed)?;
-        let idle = self.idle_queue().pop_back();
+        let idle = self.idle_state().queue.pop_back();
         self.permits.close();
         drop(permit);
         Ok(idle.map(|i| {
@@ -295,15 +385,15 @@ impl Pool {
         self.kind
     }
 
-    fn idle_queue(&self) -> std::sync::MutexGuard<'_, VecDeque<Idle>> {
-        // A panic while holding this lock cannot leave the queue half-edited.
+    fn idle_state(&self) -> std::sync::MutexGuard<'_, IdleState> {
+        // A panic while holding this lock cannot leave the state half-edited.
         self.idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub(crate) fn status(&self) -> PoolStatus {
-        let idle = self.idle_queue().len();
+        let idle = self.idle_state().queue.len();
         let size = self.open.load(Ordering::SeqCst);
         PoolStatus {
             size,
@@ -330,7 +420,7 @@ impl Pool {
         self.open.fetch_add(1, Ordering::SeqCst);
         let now = Instant::now();
         let runtime = token_for(&conn);
-        self.idle_queue().push_back(Idle {
+        self.idle_state().queue.push_back(Idle {
             conn,
             created: now,
             since: now,
@@ -338,29 +428,33 @@ impl Pool {
         });
     }
 
+    /// Marks every connection idle now as suspect: one of them (or the one
+    /// just taken from among them) turned out dead.
+    fn suspect_idle(&self) {
+        self.idle_state().suspect_before = Some(Instant::now());
+    }
+
     pub(crate) async fn acquire(self: &Arc<Self>) -> Result<PooledConnection, Error> {
         if self.closed.load(Ordering::SeqCst) {
             return Err(Error::PoolClosed);
         }
-        let permit = {
-            let _waiting = Waiting::new(&self.waiting);
-            match tokio::time::timeout(
-                self.options.acquire_timeout,
-                self.permits.clone().acquire_owned(),
-            )
-            .await
-            {
-                Ok(Ok(permit)) => permit,
-                Ok(Err(_)) => return Err(Error::PoolClosed),
-                Err(_) => return Err(Error::PoolTimeout),
-            }
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(Error::PoolClosed),
+            Err(tokio::sync::TryAcquireError::NoPermits) => self.wait_for_permit().await?,
         };
-        if self.pinned && self.idle_queue().is_empty() {
+        if self.pinned && self.idle_state().queue.is_empty() {
             // Its one connection was lost: never open another.
             return Err(Error::PoolClosed);
         }
+        if self.kind == PoolKind::Static {
+            self.idle_state().holder = Some(Holder::current());
+        }
         loop {
-            let candidate = self.idle_queue().pop_back();
+            let (candidate, suspect_before) = {
+                let mut state = self.idle_state();
+                (state.queue.pop_back(), state.suspect_before)
+            };
             let Some(idle) = candidate else { break };
             let now = Instant::now();
             let too_old = self
@@ -380,24 +474,42 @@ impl Pool {
                 self.forget(idle.conn);
                 continue;
             }
-            let mut conn = idle.conn;
-            if self.options.pre_ping
-                && now.duration_since(idle.since) >= self.options.pre_ping_after
-            {
-                let alive = tokio::time::timeout(self.options.connect_timeout, conn.ping())
-                    .await
-                    .is_ok_and(|r| r.is_ok());
+            let suspect = suspect_before.is_some_and(|t| idle.since <= t);
+            if suspect && !self.options.pre_ping {
+                self.forget(idle.conn);
+                continue;
+            }
+            let ping = suspect
+                || (self.options.pre_ping
+                    && now.duration_since(idle.since) >= self.options.pre_ping_after);
+            let mut candidate = Candidate {
+                pool: self,
+                idle: Some(idle),
+            };
+            if ping {
+                let alive = match candidate.idle.as_mut() {
+                    Some(idle) => {
+                        tokio::time::timeout(self.options.connect_timeout, idle.conn.ping())
+                            .await
+                            .is_ok_and(|r| r.is_ok())
+                    }
+                    None => false,
+                };
                 if !alive {
-                    self.forget(conn);
+                    // Dropping the candidate closes it.
                     continue;
                 }
             }
+            let Some(idle) = candidate.idle.take() else {
+                continue;
+            };
             return Ok(PooledConnection::new(
                 self.clone(),
-                conn,
+                idle.conn,
                 idle.created,
                 idle.runtime,
                 permit,
+                true,
             ));
         }
         let conn = self.open_unpooled().await?;
@@ -409,7 +521,58 @@ impl Pool {
             Instant::now(),
             runtime,
             permit,
+            false,
         ))
+    }
+
+    /// Waits for a connection to be given back, at most `acquire_timeout`.
+    ///
+    /// A static pool's only connection, held by the very task that asks for
+    /// it again (two live sessions on an in-memory SQLite database, one
+    /// after the other in the same code), would be waited for forever: when
+    /// it is still held by this task after [`SAME_TASK_GRACE`] (futures of
+    /// one task run concurrently with `join!` may give it back meanwhile),
+    /// the checkout fails with [`Error::ConnectionInUse`], naming the cause.
+    async fn wait_for_permit(&self) -> Result<OwnedSemaphorePermit, Error> {
+        let _waiting = Waiting::new(&self.waiting);
+        let me = Some(Holder::current());
+        let same_task = self.kind == PoolKind::Static && self.idle_state().holder == me;
+        let acquire = self.permits.clone().acquire_owned();
+        tokio::pin!(acquire);
+        if same_task {
+            let grace = SAME_TASK_GRACE.min(self.options.acquire_timeout);
+            match tokio::time::timeout(grace, &mut acquire).await {
+                Ok(Ok(permit)) => return Ok(permit),
+                Ok(Err(_)) => return Err(Error::PoolClosed),
+                Err(_) if self.idle_state().holder == me => {
+                    return Err(Error::ConnectionInUse {
+                        reason: format!(
+                            "the engine on `{}` has a single connection (an in-memory SQLite \
+                             database lives in one connection), and the task asking for it \
+                             already holds it, for example in another live session or \
+                             connection: the wait would never end. Finish or drop the other \
+                             session first, or use a database file (`sqlite:app.db?mode=rwc`) \
+                             with a queue pool",
+                            self.url.redacted()
+                        ),
+                    });
+                }
+                Err(_) => {}
+            }
+        }
+        match tokio::time::timeout(self.options.acquire_timeout, acquire).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(Error::PoolClosed),
+            Err(_) => Err(Error::PoolTimeout),
+        }
+    }
+
+    /// Opens a connection to replace one that was lost, counted as open.
+    async fn open_replacement(&self) -> Result<(RawConnection, Option<RuntimeToken>), Error> {
+        let conn = self.open_unpooled().await?;
+        self.open.fetch_add(1, Ordering::SeqCst);
+        let runtime = token_for(&conn);
+        Ok((conn, runtime))
     }
 
     /// Drops a connection from the pool's accounting and closes it.
@@ -445,9 +608,10 @@ impl Pool {
             && (self.pinned || !self.closed.load(Ordering::SeqCst))
             && self.options.recycle.is_none_or(|r| created.elapsed() < r);
         if keep {
-            let mut idle = self.idle_queue();
-            if idle.len() < self.options.size {
-                idle.push_back(Idle {
+            let mut state = self.idle_state();
+            state.holder = None;
+            if state.queue.len() < self.options.size {
+                state.queue.push_back(Idle {
                     conn,
                     created,
                     since: Instant::now(),
@@ -455,6 +619,8 @@ impl Pool {
                 });
                 return;
             }
+        } else if self.kind == PoolKind::Static {
+            self.idle_state().holder = None;
         }
         self.forget(conn);
     }
@@ -466,7 +632,7 @@ impl Pool {
             return;
         }
         self.permits.close();
-        let idle: Vec<Idle> = self.idle_queue().drain(..).collect();
+        let idle: Vec<Idle> = self.idle_state().queue.drain(..).collect();
         for i in idle {
             self.open.fetch_sub(1, Ordering::SeqCst);
             if RuntimeToken::is_alive(&i.runtime) {
@@ -505,10 +671,19 @@ pub(crate) struct PooledConnection {
     runtime: Option<RuntimeToken>,
     pool: Arc<Pool>,
     /// Set while an operation is in flight: if the connection is dropped
-    /// then (a cancelled future), its state is unknown and it is discarded.
+    /// then (a cancelled future), its state is unknown.
     busy: bool,
-    /// Set when an operation failed at the connection level.
+    /// Set when an operation lost the connection.
     broken: bool,
+    /// Set when a dropped transaction guard queued a rollback, which the
+    /// driver sends before the next statement.
+    rollback_queued: bool,
+    /// Whether the connection idled in the pool before this checkout.
+    reused: bool,
+    /// Whether no operation ran on it yet in this checkout.
+    untouched: bool,
+    /// The spans of the open transaction and its savepoints, outermost first.
+    transactions: Vec<TransactionTrace>,
     permit: Option<OwnedSemaphorePermit>,
 }
 
@@ -516,6 +691,7 @@ impl std::fmt::Debug for PooledConnection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PooledConnection")
             .field("busy", &self.busy)
+            .field("broken", &self.broken)
             .finish()
     }
 }
@@ -527,6 +703,7 @@ impl PooledConnection {
         created: Instant,
         runtime: Option<RuntimeToken>,
         permit: OwnedSemaphorePermit,
+        reused: bool,
     ) -> Self {
         PooledConnection {
             conn: Some(conn),
@@ -535,33 +712,83 @@ impl PooledConnection {
             pool,
             busy: false,
             broken: false,
+            rollback_queued: false,
+            reused,
+            untouched: true,
+            transactions: Vec::new(),
             permit: Some(permit),
         }
     }
 
+    /// Whether this is the first operation of the checkout on a connection
+    /// that idled in the pool (one that may be retried on a fresh
+    /// connection if it finds the connection lost), and marks that an
+    /// operation ran. See [`run!`].
+    pub(crate) fn first_operation(&mut self) -> bool {
+        let first = self.reused && self.untouched;
+        self.untouched = false;
+        first
+    }
+
+    /// After the first operation of the checkout found its connection lost
+    /// (`error`): marks the pool's other idle connections suspect and
+    /// replaces this one with a fresh connection; whether that worked (the
+    /// operation may then run again).
+    pub(crate) async fn replace_lost(&mut self, error: &Error) -> bool {
+        self.pool.suspect_idle();
+        match self.replace().await {
+            Ok(()) => {
+                tracing::debug!(
+                    target: "persistence::pool",
+                    error = %error.redacted(),
+                    "a pooled connection was lost while idle; running the operation again on a new one"
+                );
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Replaces a lost connection with a fresh one.
+    async fn replace(&mut self) -> Result<(), Error> {
+        let (conn, runtime) = self.pool.open_replacement().await?;
+        if let Some(old) = self.conn.replace(conn) {
+            self.pool.forget(old);
+        }
+        self.created = Instant::now();
+        self.runtime = runtime;
+        self.broken = false;
+        self.rollback_queued = false;
+        self.reused = false;
+        Ok(())
+    }
+
     /// The raw connection, marked busy until [`PooledConnection::done`].
     pub(crate) fn start(&mut self) -> Result<&mut RawConnection, Error> {
+        self.untouched = false;
         self.busy = true;
         self.conn.as_mut().ok_or(Error::PoolClosed)
     }
 
     /// Marks the operation started by [`PooledConnection::start`] finished;
-    /// a connection-level failure marks the connection broken.
+    /// a failure that lost the connection marks it broken.
     pub(crate) fn done<T>(&mut self, result: Result<T, Error>) -> Result<T, Error> {
         self.busy = false;
-        if let Err(Error::Database {
-            kind: crate::error::ErrorKind::Operational,
-            ..
-        }) = &result
-        {
-            self.broken = true;
+        if let Err(e) = &result {
+            if e.connection_invalidated() {
+                self.broken = true;
+            }
         }
         result
     }
 
-    /// The raw connection for quick synchronous calls.
-    pub(crate) fn raw(&mut self) -> Option<&mut RawConnection> {
-        self.conn.as_mut()
+    /// Queues a rollback of the innermost transaction, sent before the next
+    /// statement (for transaction guards dropped without commit).
+    pub(crate) fn queue_rollback(&mut self) {
+        if let Some(conn) = self.conn.as_mut() {
+            conn.start_rollback();
+            self.rollback_queued = true;
+        }
     }
 
     /// The raw connection, read-only.
@@ -598,16 +825,35 @@ impl PooledConnection {
             self.pool.open.fetch_sub(1, Ordering::SeqCst);
         }
     }
+
+    /// The span of the innermost open transaction or savepoint.
+    pub(crate) fn transaction_span(&self) -> Option<&tracing::Span> {
+        self.transactions.last().map(TransactionTrace::span)
+    }
+
+    /// Keeps the trace of a transaction or savepoint just begun.
+    pub(crate) fn push_transaction(&mut self, trace: TransactionTrace) {
+        self.transactions.push(trace);
+    }
+
+    /// The trace of the innermost transaction or savepoint, which just ended.
+    pub(crate) fn pop_transaction(&mut self) -> Option<TransactionTrace> {
+        self.transactions.pop()
+    }
 }
 
 impl Drop for PooledConnection {
     fn drop(&mut self) {
-        let Some(mut conn) = self.conn.take() else {
+        let Some(conn) = self.conn.take() else {
             return;
         };
         let alive = RuntimeToken::is_alive(&self.runtime);
-        // A connection dropped mid-operation is in an unknown state, unless
-        // its driver finishes operations on its own (SQLite's worker thread).
+        // Clean means back at the pool's baseline (0, or a pinned pool's
+        // outer transaction).
+        let settle =
+            self.busy || self.rollback_queued || conn.transaction_depth() > self.pool.baseline;
+        // A connection lost, or dropped mid-operation on a driver that
+        // cannot finish operations alone, is in an unknown state.
         if !alive || self.broken || (self.busy && !conn.cancel_safe()) {
             if alive {
                 self.pool.forget(conn);
@@ -616,38 +862,115 @@ impl Drop for PooledConnection {
             }
             return;
         }
-        // Roll back to the pool's baseline (0, or a pinned pool's outer
-        // transaction).
-        let depth = conn.transaction_depth().saturating_sub(self.pool.baseline);
-        if depth > 0 {
-            // Roll back now, on the runtime, so an idle connection never
-            // holds locks (MySQL's metadata locks would block DDL); the
-            // connection stays checked out until it is clean.
-            if let (Ok(handle), false) = (tokio::runtime::Handle::try_current(), conn.cancel_safe())
-            {
-                let pool = self.pool.clone();
-                let (created, runtime, permit) =
-                    (self.created, self.runtime.take(), self.permit.take());
-                handle.spawn(async move {
-                    let mut clean = true;
-                    for _ in 0..depth {
-                        clean &= conn.rollback().await.is_ok();
-                    }
-                    if clean {
-                        pool.release(conn, created, runtime, true);
-                    } else {
-                        pool.forget(conn);
-                    }
-                    drop(permit);
-                });
-                return;
-            }
-            // No runtime (or SQLite's worker): queued, sent before anything else.
-            for _ in 0..depth {
-                conn.start_rollback();
-            }
+        if !settle {
+            self.pool
+                .release(conn, self.created, self.runtime.take(), true);
+            return;
         }
-        self.pool
-            .release(conn, self.created, self.runtime.take(), true);
+        // Settle it before it goes back: drain what the driver still has
+        // queued (the queued rollback, or the operation a cancelled future
+        // left to SQLite's worker) and roll back whatever is still open,
+        // within a time limit. The connection stays checked out (its permit
+        // held) until then, so nobody gets it dirty.
+        let pool = self.pool.clone();
+        let (created, runtime, permit) = (self.created, self.runtime.take(), self.permit.take());
+        let (busy, queued) = (self.busy, self.rollback_queued);
+        let baseline = self.pool.baseline;
+        let work = async move {
+            let mut conn = conn;
+            let clean = tokio::time::timeout(
+                SETTLE_TIMEOUT,
+                settle_connection(&mut conn, busy, queued, baseline),
+            )
+            .await
+            .is_ok_and(|clean| clean);
+            if clean {
+                pool.release(conn, created, runtime, true);
+            } else {
+                pool.forget(conn);
+            }
+            drop(permit);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(work);
+            }
+            // No runtime here (a connection dropped in synchronous code).
+            // Only SQLite's connections do not belong to one; their worker
+            // answers without tokio's I/O, so a small runtime can wait for it.
+            Err(_) => match tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+            {
+                Ok(rt) => rt.block_on(work),
+                Err(_) => drop(work),
+            },
+        }
     }
 }
+
+/// Drains `conn`'s queued work when an operation was cut off (`busy`) or
+/// a rollback was queued (a ping is answered after both), then rolls back
+/// every transaction and savepoint still open; whether that left it clean.
+async fn settle_connection(
+    conn: &mut RawConnection,
+    busy: bool,
+    queued: bool,
+    baseline: usize,
+) -> bool {
+    if (busy || queued) && conn.ping().await.is_err() {
+        return false;
+    }
+    if busy && conn.cancel_safe() {
+        // SQLite's worker skips the next queued rollback after a COMMIT or
+        // ROLLBACK whose caller went away (it assumes a transaction guard
+        // will send one): spend that skip now (without a skip pending, this
+        // rolls back one level, or does nothing outside a transaction), so
+        // a later guard's rollback is not lost.
+        conn.start_rollback();
+        if conn.ping().await.is_err() {
+            return false;
+        }
+    }
+    while conn.transaction_depth() > baseline {
+        if conn.rollback().await.is_err() {
+            return false;
+        }
+    }
+    conn.transaction_depth() == baseline
+}
+
+/// Runs `$op` (a future using `$raw`, the raw connection) on the pooled
+/// connection `$pooled`, marked busy while it runs (a connection dropped
+/// then is not reused as it is). A failure that lost the connection marks
+/// it broken; when that was the first operation on a connection that idled
+/// in the pool, a fresh connection replaces it and `$op` runs again, once
+/// (see the module's doc). Evaluates to the operation's `Result`.
+///
+/// A macro rather than a function taking a closure: the future it makes
+/// stays `Send` for callers of every lifetime, and nothing is boxed.
+macro_rules! run {
+    ($pooled:expr, |$raw:ident| $op:expr) => {{
+        let pooled: &mut $crate::engine::pool::PooledConnection = $pooled;
+        let may_retry = pooled.first_operation();
+        let result = match pooled.start() {
+            Ok($raw) => $op.await,
+            Err(e) => Err(e),
+        };
+        match pooled.done(result) {
+            Err(e) if may_retry && e.connection_invalidated() => {
+                if pooled.replace_lost(&e).await {
+                    let result = match pooled.start() {
+                        Ok($raw) => $op.await,
+                        Err(e) => Err(e),
+                    };
+                    pooled.done(result)
+                } else {
+                    Err(e)
+                }
+            }
+            other => other,
+        }
+    }};
+}
+pub(crate) use run;

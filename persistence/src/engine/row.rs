@@ -52,7 +52,7 @@ impl Row {
     pub fn value<I: RowIndex>(&self, index: I) -> Result<&Value, Error> {
         index
             .index(self)
-            .map(|i| &self.values[i])
+            .and_then(|i| self.values.get(i))
             .ok_or_else(|| Error::ColumnNotFound(index.to_string()))
     }
 

@@ -1,11 +1,15 @@
 //! Transactions and savepoints: commit consumes the guard, dropping it
-//! rolls back.
+//! rolls back. Each one is a `db.transaction` span (see `observe`), and
+//! `BEGIN` / `COMMIT` / `ROLLBACK` failures are classified like any
+//! statement's.
 
 use std::ops::{Deref, DerefMut};
 
 use super::connection::Connection;
+use super::pool::run;
 use super::url::Backend;
 use crate::error::Error;
+use tracing::Instrument as _;
 
 /// Transaction isolation levels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +61,8 @@ impl std::fmt::Debug for Transaction<'_> {
 }
 
 async fn start(conn: &mut Connection, level: Option<IsolationLevel>) -> Result<(), Error> {
-    let statement = match (level, conn.in_transaction(), conn.engine().backend()) {
+    let savepoint = conn.in_transaction();
+    let statement = match (level, savepoint, conn.engine().backend()) {
         (Some(level), false, Backend::Postgres) => {
             Some(format!("BEGIN ISOLATION LEVEL {}", level.as_sql()))
         }
@@ -69,9 +74,49 @@ async fn start(conn: &mut Connection, level: Option<IsolationLevel>) -> Result<(
         // SQLite transactions are always serializable.
         _ => None,
     };
-    let raw = conn.pooled().start()?;
-    let result = raw.begin(statement).await;
-    conn.pooled().done(result)
+    let engine = conn.engine().clone();
+    let observer = engine.observer();
+    let pooled = conn.pooled();
+    let trace = observer.begin_transaction(pooled, savepoint, level.map(IsolationLevel::as_sql));
+    let span = trace.span().clone();
+    let result = async { run!(pooled, |raw| raw.begin(statement.clone())) }
+        .instrument(span)
+        .await;
+    match result {
+        Ok(()) => {
+            pooled.push_transaction(trace);
+            Ok(())
+        }
+        Err(e) => {
+            observer.end_transaction(trace, "begin", false);
+            Err(e)
+        }
+    }
+}
+
+/// Commits the innermost transaction or savepoint of `conn`, ending its span.
+async fn finish(conn: &mut Connection, commit: bool) -> Result<(), Error> {
+    let engine = conn.engine().clone();
+    let observer = engine.observer();
+    let pooled = conn.pooled();
+    let trace = pooled.pop_transaction();
+    let span = trace
+        .as_ref()
+        .map_or_else(tracing::Span::none, |t| t.span().clone());
+    let result = if commit {
+        async { run!(pooled, |raw| raw.commit()) }
+            .instrument(span)
+            .await
+    } else {
+        async { run!(pooled, |raw| raw.rollback()) }
+            .instrument(span)
+            .await
+    };
+    if let Some(trace) = trace {
+        let outcome = if commit { "commit" } else { "rollback" };
+        observer.end_transaction(trace, outcome, result.is_ok());
+    }
+    result
 }
 
 impl<'c> Transaction<'c> {
@@ -87,21 +132,21 @@ impl<'c> Transaction<'c> {
     }
 
     /// Commits (or releases the savepoint).
+    ///
+    /// A serialization failure here is retryable
+    /// ([`Error::is_retryable`]); the connection is out of the transaction
+    /// either way. When the connection is lost during `COMMIT` (the error
+    /// says [`connection_invalidated`](Error::connection_invalidated)),
+    /// whether the transaction took effect is unknown.
     pub async fn commit(mut self) -> Result<(), Error> {
         self.done = true;
-        let conn = self.connection();
-        let raw = conn.pooled().start()?;
-        let result = raw.commit().await;
-        conn.pooled().done(result)
+        finish(self.connection(), true).await
     }
 
     /// Rolls back (to the savepoint).
     pub async fn rollback(mut self) -> Result<(), Error> {
         self.done = true;
-        let conn = self.connection();
-        let raw = conn.pooled().start()?;
-        let result = raw.rollback().await;
-        conn.pooled().done(result)
+        finish(self.connection(), false).await
     }
 
     fn connection(&mut self) -> &mut Connection {
@@ -144,8 +189,14 @@ impl DerefMut for Transaction<'_> {
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if !self.done {
-            if let Some(raw) = self.connection().pooled().raw() {
-                raw.start_rollback();
+            let conn = self.connection();
+            let engine = conn.engine().clone();
+            let pooled = conn.pooled();
+            pooled.queue_rollback();
+            if let Some(trace) = pooled.pop_transaction() {
+                engine
+                    .observer()
+                    .end_transaction(trace, "rollback (guard dropped)", true);
             }
         }
     }
@@ -160,14 +211,10 @@ pub(crate) async fn begin_raw(conn: &mut Connection) -> Result<(), Error> {
 
 /// Commits the innermost transaction begun with [`begin_raw`].
 pub(crate) async fn commit_raw(conn: &mut Connection) -> Result<(), Error> {
-    let raw = conn.pooled().start()?;
-    let result = raw.commit().await;
-    conn.pooled().done(result)
+    finish(conn, true).await
 }
 
 /// Rolls back the innermost transaction begun with [`begin_raw`].
 pub(crate) async fn rollback_raw(conn: &mut Connection) -> Result<(), Error> {
-    let raw = conn.pooled().start()?;
-    let result = raw.rollback().await;
-    conn.pooled().done(result)
+    finish(conn, false).await
 }

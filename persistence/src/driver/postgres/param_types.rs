@@ -49,7 +49,6 @@ use sqlx::{Arguments as _, Connection as _, Either, Executor as _, Statement as 
 use super::convert::{bind_as, natural_oid};
 use super::PostgresDriver;
 use crate::driver::{map_sqlx_error, Driver, DriverError, Params};
-use crate::error::ErrorKind;
 
 /// How many SQL texts a connection remembers; the next one clears the
 /// memo and sqlx's statement cache together.
@@ -174,7 +173,7 @@ async fn prepared_types(
 
 /// A sqlx failure, classified as the driver does.
 fn sqlx_error(e: sqlx::Error) -> DriverError {
-    map_sqlx_error(e, PostgresDriver::NAME, PostgresDriver::classify)
+    map_sqlx_error::<PostgresDriver>(e)
 }
 
 /// The OID of `ty`, 0 when it has none yet (a type named, not resolved).
@@ -252,11 +251,7 @@ fn as_declared<P: Params + ?Sized>(
 
 /// A value the driver could not bind, as a data error.
 fn data_error(e: BoxDynError) -> DriverError {
-    DriverError::Database {
-        kind: ErrorKind::Data,
-        code: None,
-        message: e.to_string(),
-    }
+    DriverError::data(PostgresDriver::NAME, e.to_string())
 }
 
 /// A NULL of the type with OID `.0`; 0 sends it untyped, for the server
