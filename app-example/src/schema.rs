@@ -35,5 +35,6 @@ pub async fn prepare(engine: &Engine, mappers: &Mappers) -> Result<(), AppError>
     for t in &tables {
         conn.execute(&persistence::dialects::delete(t)).await?;
     }
+    conn.commit().await?;
     Ok(())
 }

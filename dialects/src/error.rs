@@ -21,6 +21,12 @@ pub enum CompileError {
         /// The name asked for.
         column: String,
     },
+    /// A table name that the metadata does not have.
+    #[error("the metadata has no table named `{table}`")]
+    UnknownTable {
+        /// The name asked for.
+        table: String,
+    },
     /// A `text()` clause uses `:name` without a value bound to it.
     #[error("text clause parameter `:{name}` has no bound value")]
     MissingParameter {
@@ -49,6 +55,25 @@ pub enum CompileError {
     /// width differs from the column list, ...).
     #[error("invalid statement: {0}")]
     Invalid(String),
+    /// An identifier no backend can take: empty, or with a NUL character.
+    #[error("invalid identifier {name:?}: {reason}")]
+    InvalidIdentifier {
+        /// The identifier.
+        name: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// An identifier longer than the backend allows (PostgreSQL would
+    /// silently cut it, so two long names could become one).
+    #[error("identifier `{name}` is longer than the {max} that dialect `{dialect}` allows")]
+    IdentifierTooLong {
+        /// The dialect's name.
+        dialect: &'static str,
+        /// The identifier.
+        name: String,
+        /// The limit (bytes on PostgreSQL, characters on MySQL).
+        max: usize,
+    },
     /// The tables' foreign keys form a cycle, so no creation order exists.
     #[error("foreign keys form a cycle between tables: {}", tables.join(", "))]
     DependencyCycle {

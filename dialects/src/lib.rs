@@ -28,9 +28,11 @@ pub mod sql;
 pub mod sqlite;
 pub mod value;
 
-pub use compiler::ddl::{CreateIndex, CreateTable, Ddl, DropIndex, DropTable};
+pub use compiler::ddl::{
+    CreateEnum, CreateIndex, CreateTable, Ddl, DropEnum, DropIndex, DropTable,
+};
 pub use compiler::statement::{Statement, StatementKind};
-pub use compiler::{Compiled, Dialect, Features, SqlWriter};
+pub use compiler::{Compiled, Dialect, Features, MultiTable, Prepared, SqlWriter};
 pub use error::CompileError;
 pub use mysql::MySql;
 pub use postgres::Postgres;
@@ -43,12 +45,12 @@ pub use sql::compound::{except, intersect, union, union_all, CompoundSelect};
 pub use sql::cte::Cte;
 pub use sql::delete::{delete, Delete};
 pub use sql::expr::{
-    and_, case, cast, column, distinct, excluded, exists, literal, not_, not_exists, or_, star,
-    tuple, Expr, IntoExpr,
+    and_, bindparam, bindparam_with, case, case_value, cast, column, distinct, excluded, exists,
+    literal, not_, not_exists, or_, star, tuple, DateField, Expr, IntoExpr,
 };
 pub use sql::func;
 pub use sql::insert::{insert, Insert};
-pub use sql::select::{select, Columns, OrderBy, Select};
+pub use sql::select::{select, Columns, FilterPairs, OrderBy, OrderTerms, ParamSet, Select};
 pub use sql::text::{literal_column, text, TextClause};
 pub use sql::update::{update, Update};
 pub use sql::window::{order_by, partition_by, FrameBound, Window};

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::compiler::features::{Features, ANSI};
+use crate::compiler::features::{Features, MultiTable, ANSI};
 use crate::compiler::{ansi, is_autoincrement, Dialect, SqlWriter};
 use crate::error::CompileError;
 use crate::schema::column::{Column, ServerDefault};
@@ -10,6 +10,7 @@ use crate::schema::table::Table;
 use crate::schema::types::SqlType;
 use crate::sql::expr::{BinaryOp, Expr, SpecialFunction};
 use crate::sql::insert::{ConflictAction, Insert};
+use crate::sql::text::TextSyntax;
 use crate::value::Value;
 
 /// The MySQL dialect (`MySql::default()` is MySQL 8; [`MySql::mariadb`]
@@ -47,6 +48,8 @@ const MYSQL: Features = Features {
     index_if_exists: false,
     update_join: true,
     max_bind_params: 65_535,
+    multi_table_update: MultiTable::TableList,
+    multi_table_delete: MultiTable::TableList,
     ..ANSI
 };
 
@@ -79,9 +82,44 @@ impl Dialect for MySql {
         '`'
     }
 
+    fn true_division_cast(&self) -> Option<&'static str> {
+        // MySQL's `/` is true division already (`DIV` is integer division).
+        None
+    }
+
+    fn integer_division_op(&self) -> &'static str {
+        "DIV"
+    }
+
+    fn binary_op_sql(&self, op: BinaryOp) -> &'static str {
+        match op {
+            BinaryOp::IsNotDistinctFrom => "<=>",
+            BinaryOp::RegexpMatch => "REGEXP",
+            BinaryOp::NotRegexpMatch => "NOT REGEXP",
+            other => other.as_sql(),
+        }
+    }
+
     fn default_values(&self) -> &'static str {
         // MySQL has no `DEFAULT VALUES`; an empty column list means the same.
         " () VALUES ()"
+    }
+
+    fn max_identifier_length(&self) -> Option<usize> {
+        Some(64)
+    }
+
+    fn identifier_length_in_chars(&self) -> bool {
+        true
+    }
+
+    fn text_syntax(&self) -> TextSyntax {
+        TextSyntax {
+            backslash_escapes: true,
+            hash_comments: true,
+            dash_comment_needs_space: true,
+            ..TextSyntax::default()
+        }
     }
 
     fn is_reserved(&self, word: &str) -> bool {
@@ -106,7 +144,11 @@ impl Dialect for MySql {
             SqlType::DateTime { .. } => "DATETIME(6)".into(),
             SqlType::Binary(None) => "LONGBLOB".into(),
             SqlType::Json => "JSON".into(),
-            SqlType::Enum { variants, .. } => {
+            SqlType::Enum {
+                variants,
+                native: true,
+                ..
+            } if !variants.is_empty() => {
                 let mut out = String::from("ENUM(");
                 for (i, v) in variants.iter().enumerate() {
                     if i > 0 {
@@ -141,6 +183,36 @@ impl Dialect for MySql {
         ansi::write_literal(value, w, true)
     }
 
+    fn visit_expr(&self, expr: &Expr, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
+        if let Expr::Function { name, args } = expr {
+            // MariaDB's LAG and LEAD take no default value.
+            if self.mariadb && args.len() > 2 && matches!(&**name, "lag" | "lead") {
+                return Err(crate::compiler::unsupported(
+                    self,
+                    "lag() / lead() with a default value",
+                ));
+            }
+        }
+        ansi::visit_expr(expr, w)
+    }
+
+    fn visit_cast(
+        &self,
+        expr: &Expr,
+        ty: &SqlType,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        if self.mariadb && matches!(ty, SqlType::Json) {
+            // MariaDB has no CAST to JSON (its JSON is LONGTEXT): as
+            // SQLAlchemy does, the cast is left out.
+            w.push_char('(');
+            self.visit_expr(expr, w)?;
+            w.push_char(')');
+            return Ok(());
+        }
+        ansi::visit_cast(expr, ty, w)
+    }
+
     fn visit_binary(
         &self,
         op: BinaryOp,
@@ -148,15 +220,24 @@ impl Dialect for MySql {
         right: &Expr,
         w: &mut SqlWriter<'_>,
     ) -> Result<(), CompileError> {
-        if op != BinaryOp::Concat {
-            return ansi::visit_binary(op, left, right, w);
+        match op {
+            BinaryOp::Concat => {
+                w.push("concat(");
+                self.visit_expr(left, w)?;
+                w.push(", ");
+                self.visit_expr(right, w)?;
+                w.push_char(')');
+                Ok(())
+            }
+            BinaryOp::IsDistinctFrom => {
+                // MySQL's NULL-safe equality, negated.
+                w.push("NOT (");
+                ansi::visit_binary(BinaryOp::IsNotDistinctFrom, left, right, w)?;
+                w.push_char(')');
+                Ok(())
+            }
+            _ => ansi::visit_binary(op, left, right, w),
         }
-        w.push("concat(");
-        self.visit_expr(left, w)?;
-        w.push(", ");
-        self.visit_expr(right, w)?;
-        w.push_char(')');
-        Ok(())
     }
 
     fn visit_special(
@@ -168,11 +249,32 @@ impl Dialect for MySql {
         match func {
             SpecialFunction::Now => w.push("CURRENT_TIMESTAMP"),
             SpecialFunction::UtcNow => w.push("UTC_TIMESTAMP(6)"),
-            SpecialFunction::Length => {
-                w.push("char_length(");
-                w.comma_list(args, |w, x| self.visit_expr(x, w))?;
+            SpecialFunction::Length => ansi::call("char_length", args, w)?,
+            SpecialFunction::Concat => {
+                if args.is_empty() {
+                    return Err(CompileError::Invalid("concat() needs an argument".into()));
+                }
+                ansi::call("concat", args, w)?;
+            }
+            SpecialFunction::AggregateStrings => {
+                // MySQL's grammar takes the separator as a literal only.
+                let [expr, sep] = args else {
+                    return Err(CompileError::Invalid(
+                        "aggregate_strings() takes an expression and a separator".into(),
+                    ));
+                };
+                let Expr::Value(sep) = sep else {
+                    return Err(CompileError::Invalid(
+                        "the separator of aggregate_strings() must be a value".into(),
+                    ));
+                };
+                w.push("group_concat(");
+                self.visit_expr(expr, w)?;
+                w.push(" SEPARATOR ");
+                self.write_literal(sep, w)?;
                 w.push_char(')');
             }
+            other => ansi::visit_special(other, args, w)?,
         }
         Ok(())
     }
@@ -204,7 +306,7 @@ impl Dialect for MySql {
         };
         w.push(" ON DUPLICATE KEY UPDATE ");
         match &oc.action {
-            ConflictAction::DoUpdate(set) => ansi::set_list(&insert.table, set, w),
+            ConflictAction::DoUpdate(set) => ansi::set_list(&insert.table, set, false, w),
             ConflictAction::DoNothing => {
                 // A no-op assignment keeps the existing row.
                 let col = oc

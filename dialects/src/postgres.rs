@@ -3,12 +3,14 @@
 use std::borrow::Cow;
 
 use crate::compiler::features::{Features, ANSI};
+use crate::compiler::writer::quote_ident;
 use crate::compiler::{ansi, is_autoincrement, Dialect, SqlWriter};
 use crate::error::CompileError;
 use crate::schema::column::Column;
 use crate::schema::table::Table;
 use crate::schema::types::SqlType;
 use crate::sql::expr::{Expr, SpecialFunction};
+use crate::sql::text::TextSyntax;
 
 /// The PostgreSQL dialect: `$n` placeholders, `"` quoting, `RETURNING`,
 /// `ON CONFLICT`, `DISTINCT ON`, native `ILIKE`.
@@ -22,6 +24,8 @@ const FEATURES: Features = Features {
     on_conflict: true,
     distinct_on: true,
     ilike: true,
+    native_enum: true,
+    named_enum_types: true,
     max_bind_params: 65_535,
     update_from: true,
     ..ANSI
@@ -41,14 +45,48 @@ impl Dialect for Postgres {
         let _ = write!(out, "${index}");
     }
 
+    fn max_identifier_length(&self) -> Option<usize> {
+        // NAMEDATALEN - 1: PostgreSQL silently truncates longer names.
+        Some(63)
+    }
+
+    fn text_syntax(&self) -> TextSyntax {
+        TextSyntax {
+            dollar_quotes: true,
+            nested_comments: true,
+            escape_strings: true,
+            ..TextSyntax::default()
+        }
+    }
+
     fn type_name(&self, ty: &SqlType, column: &str) -> Result<Cow<'static, str>, CompileError> {
         Ok(match ty {
             SqlType::Uuid => "UUID".into(),
             SqlType::Json => "JSONB".into(),
             SqlType::Binary(_) => "BYTEA".into(),
             SqlType::DateTime { timezone: false } => "TIMESTAMP WITHOUT TIME ZONE".into(),
+            SqlType::Enum {
+                name,
+                variants,
+                native: true,
+            } => {
+                if variants.is_empty() {
+                    return ansi::type_name(self.name(), ty, column);
+                }
+                quote_ident(name, self).into()
+            }
             other => ansi::type_name(self.name(), other, column)?,
         })
+    }
+
+    fn bound_cast(&self, ty: &SqlType) -> Option<Cow<'static, str>> {
+        // A text parameter does not convert to an enum by itself.
+        match ty {
+            SqlType::Enum {
+                name, native: true, ..
+            } => Some(quote_ident(name, self).into()),
+            _ => None,
+        }
     }
 
     fn visit_special(
@@ -60,7 +98,7 @@ impl Dialect for Postgres {
         match func {
             SpecialFunction::Now => w.push("now()"),
             SpecialFunction::UtcNow => w.push("TIMEZONE('utc', now())"),
-            SpecialFunction::Length => return ansi::visit_special(func, args, w),
+            other => return ansi::visit_special(other, args, w),
         }
         Ok(())
     }

@@ -2,13 +2,13 @@
 
 use std::borrow::Cow;
 
-use crate::compiler::features::{Features, ANSI};
+use crate::compiler::features::{Features, MultiTable, ANSI};
 use crate::compiler::{ansi, is_autoincrement, Dialect, SqlWriter};
 use crate::error::CompileError;
 use crate::schema::column::Column;
 use crate::schema::table::Table;
 use crate::schema::types::SqlType;
-use crate::sql::expr::Expr;
+use crate::sql::expr::{BinaryOp, DateField, Expr, SpecialFunction};
 
 /// The SQLite dialect: `?` placeholders, `"` quoting, `RETURNING` and
 /// `ON CONFLICT` (SQLite 3.35+), no row locks, booleans as 0/1.
@@ -24,6 +24,7 @@ const FEATURES: Features = Features {
     lock_modifiers: false,
     native_bool: false,
     update_from: true,
+    multi_table_delete: MultiTable::Unsupported,
     ..ANSI
 };
 
@@ -34,6 +35,55 @@ impl Dialect for Sqlite {
 
     fn features(&self) -> &'static Features {
         &FEATURES
+    }
+
+    fn true_division_cast(&self) -> Option<&'static str> {
+        Some("REAL")
+    }
+
+    fn floor_of_quotient(&self) -> (&'static str, &'static str) {
+        // SQLite has no FLOOR() (without its math extension): the
+        // quotient is truncated toward zero, as integer division is.
+        ("CAST(", " AS INTEGER)")
+    }
+
+    fn binary_op_sql(&self, op: BinaryOp) -> &'static str {
+        match op {
+            BinaryOp::IsDistinctFrom => "IS NOT",
+            BinaryOp::IsNotDistinctFrom => "IS",
+            BinaryOp::RegexpMatch => "REGEXP",
+            BinaryOp::NotRegexpMatch => "NOT REGEXP",
+            other => other.as_sql(),
+        }
+    }
+
+    fn visit_special(
+        &self,
+        func: SpecialFunction,
+        args: &[Expr],
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        match func {
+            SpecialFunction::AggregateStrings => ansi::call("group_concat", args, w),
+            SpecialFunction::Extract(field) => {
+                // SQLite has no EXTRACT; strftime gives the field as text.
+                let format = match field {
+                    DateField::Year => "'%Y'",
+                    DateField::Month => "'%m'",
+                    DateField::Day => "'%d'",
+                    DateField::Hour => "'%H'",
+                    DateField::Minute => "'%M'",
+                    DateField::Second => "'%S'",
+                };
+                w.push("CAST(strftime(");
+                w.push(format);
+                w.push(", ");
+                ansi::comma_args(args, w)?;
+                w.push(") AS INTEGER)");
+                Ok(())
+            }
+            other => ansi::visit_special(other, args, w),
+        }
     }
 
     fn like_escape(&self) -> &'static str {

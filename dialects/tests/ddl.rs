@@ -106,21 +106,37 @@ fn unbounded_string_is_an_error_on_mysql_only() {
 }
 
 #[test]
-fn enum_is_native_on_mysql_and_varchar_with_named_check_elsewhere() {
-    let t = Table::new("resume").column(
-        Column::new(
-            "workload",
-            SqlType::enumeration("workload", ["parttime", "fulltime", "it's"]),
-        )
-        .not_null(),
-    );
+fn enum_is_native_on_postgres_and_mysql_and_varchar_with_named_check_on_sqlite() {
+    let ty = SqlType::enumeration("Workload", ["parttime", "fulltime", "it's"]);
+    let t = Table::new("resume").column(Column::new("workload", ty.clone()).not_null());
     check(
         &CreateTable::new(&t),
-        "CREATE TABLE resume (workload VARCHAR(8) NOT NULL, CONSTRAINT ck_resume_workload \
-         CHECK (workload IN ('parttime', 'fulltime', 'it''s')))",
-        "CREATE TABLE resume (workload VARCHAR(8) NOT NULL, CONSTRAINT ck_resume_workload \
+        "CREATE TABLE resume (workload \"Workload\" NOT NULL)",
+        "CREATE TABLE resume (workload VARCHAR(8) NOT NULL, CONSTRAINT \"ck_resume_Workload\" \
          CHECK (workload IN ('parttime', 'fulltime', 'it''s')))",
         "CREATE TABLE resume (workload ENUM('parttime', 'fulltime', 'it''s') NOT NULL)",
+        &[],
+    );
+    check_one(
+        &dialects::CreateEnum::new("Workload", ["parttime", "fulltime", "it's"]),
+        &Postgres,
+        "CREATE TYPE \"Workload\" AS ENUM ('parttime', 'fulltime', 'it''s')",
+        &[],
+    );
+    assert_unsupported(
+        &dialects::CreateEnum::new("w", ["a"]),
+        &Sqlite,
+        "CREATE TYPE ... AS ENUM",
+    );
+    // Asked for a non-native enum: VARCHAR and CHECK everywhere.
+    let plain = Table::new("resume").column(Column::new("workload", ty.native_enum(false)));
+    let check_sql = "CREATE TABLE resume (workload VARCHAR(8), CONSTRAINT \"ck_resume_Workload\" \
+         CHECK (workload IN ('parttime', 'fulltime', 'it''s')))";
+    check(
+        &CreateTable::new(&plain),
+        check_sql,
+        check_sql,
+        &check_sql.replace('"', "`"),
         &[],
     );
     let empty = one_column(SqlType::enumeration("e", Vec::<String>::new()));
@@ -221,11 +237,10 @@ fn the_fixture_tables() {
     check(
         &CreateTable::new(&f.resume),
         "CREATE TABLE resume (id SERIAL NOT NULL, title VARCHAR(256) NOT NULL, compensation INTEGER, \
-         workload VARCHAR(8) NOT NULL, worker_id INTEGER NOT NULL, \
+         workload workload NOT NULL, worker_id INTEGER NOT NULL, \
          created_at TIMESTAMP WITHOUT TIME ZONE DEFAULT (TIMEZONE('utc', now())), \
          updated_at TIMESTAMP WITHOUT TIME ZONE DEFAULT (TIMEZONE('utc', now())), PRIMARY KEY (id), \
-         FOREIGN KEY (worker_id) REFERENCES worker (id) ON DELETE CASCADE, \
-         CONSTRAINT ck_resume_workload CHECK (workload IN ('parttime', 'fulltime')))",
+         FOREIGN KEY (worker_id) REFERENCES worker (id) ON DELETE CASCADE)",
         "CREATE TABLE resume (id INTEGER NOT NULL, title VARCHAR(256) NOT NULL, compensation INTEGER, \
          workload VARCHAR(8) NOT NULL, worker_id INTEGER NOT NULL, \
          created_at DATETIME DEFAULT (CURRENT_TIMESTAMP), \
@@ -505,10 +520,23 @@ fn sorted_tables_put_parents_first() {
         .iter()
         .map(|t| t.name().to_owned())
         .collect();
+    // Parents first, in rounds; each round by name.
     assert_eq!(
         names,
-        ["worker", "publisher", "tag", "resume", "post", "post_tag"]
+        ["publisher", "tag", "worker", "post", "resume", "post_tag"]
     );
+    // The order the tables were added in does not matter.
+    let mut reversed = dialects::MetaData::new();
+    for t in f.metadata.tables().iter().rev() {
+        reversed.add(t.clone());
+    }
+    let again: Vec<String> = reversed
+        .sorted_tables()
+        .unwrap()
+        .iter()
+        .map(|t| t.name().to_owned())
+        .collect();
+    assert_eq!(again, names);
 }
 
 #[test]
@@ -542,7 +570,7 @@ fn a_foreign_key_cycle_is_an_error_naming_the_tables() {
         err.to_string(),
         "foreign keys form a cycle between tables: a, b"
     );
-    assert!(create_all(&md, false).is_err());
+    assert!(create_all(&md, &Postgres, false).is_err());
 }
 
 #[test]
@@ -558,7 +586,7 @@ fn create_all_and_drop_all_order() {
             ),
     );
     md.add(Table::new("publisher").column(Column::new("id", SqlType::Integer).primary_key()));
-    let create = create_all(&md, false).unwrap();
+    let create = create_all(&md, &Postgres, false).unwrap();
     assert_eq!(
         plan_sql(&create, &Postgres),
         [
@@ -568,7 +596,7 @@ fn create_all_and_drop_all_order() {
             "CREATE INDEX ix_post_publisher_id ON post (publisher_id)",
         ]
     );
-    let checkfirst = create_all(&md, true).unwrap();
+    let checkfirst = create_all(&md, &Sqlite, true).unwrap();
     assert_eq!(
         plan_sql(&checkfirst, &Sqlite),
         [
@@ -578,12 +606,12 @@ fn create_all_and_drop_all_order() {
             "CREATE INDEX IF NOT EXISTS ix_post_publisher_id ON post (publisher_id)",
         ]
     );
-    let drop = drop_all(&md, false).unwrap();
+    let drop = drop_all(&md, &MySql::default(), false).unwrap();
     assert_eq!(
         plan_sql(&drop, &MySql::default()),
         ["DROP TABLE post", "DROP TABLE publisher"]
     );
-    let drop = drop_all(&md, true).unwrap();
+    let drop = drop_all(&md, &MySql::mariadb(), true).unwrap();
     assert_eq!(
         plan_sql(&drop, &MySql::mariadb()),
         [
@@ -596,7 +624,7 @@ fn create_all_and_drop_all_order() {
 #[test]
 fn create_all_for_the_fixture() {
     let f = fixture();
-    let plan = create_all(&f.metadata, false).unwrap();
+    let plan = create_all(&f.metadata, &Sqlite, false).unwrap();
     let tables: Vec<String> = plan
         .iter()
         .map(|d| match d {
@@ -604,16 +632,29 @@ fn create_all_for_the_fixture() {
             other => panic!("unexpected {other:?}"),
         })
         .collect();
+    // Parents first; within a round by name.
     assert_eq!(
         tables,
-        ["worker", "publisher", "tag", "resume", "post", "post_tag"]
+        ["publisher", "tag", "worker", "post", "resume", "post_tag"]
     );
     for d in [
-        &Postgres as &dyn dialects::Dialect,
-        &Sqlite,
+        &Sqlite as &dyn dialects::Dialect,
         &MySql::default(),
         &MySql::mariadb(),
     ] {
-        assert_eq!(plan_sql(&plan, d).len(), 6);
+        assert_eq!(
+            plan_sql(&create_all(&f.metadata, d, false).unwrap(), d).len(),
+            6
+        );
     }
+    // PostgreSQL creates the enum type first and drops it last.
+    let pg = create_all(&f.metadata, &Postgres, false).unwrap();
+    let sql = plan_sql(&pg, &Postgres);
+    assert_eq!(sql.len(), 7);
+    assert_eq!(
+        sql[0],
+        "CREATE TYPE workload AS ENUM ('parttime', 'fulltime')"
+    );
+    let drop = plan_sql(&drop_all(&f.metadata, &Postgres, true).unwrap(), &Postgres);
+    assert_eq!(drop.last().unwrap(), "DROP TYPE IF EXISTS workload");
 }

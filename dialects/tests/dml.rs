@@ -37,7 +37,7 @@ fn insert_row_columns_follow_the_first_row_in_any_order() {
         ]);
     check(
         &stmt,
-        "INSERT INTO resume (title, worker_id, workload) VALUES ($1, $2, $3), ($4, $5, $6)",
+        "INSERT INTO resume (title, worker_id, workload) VALUES ($1, $2, CAST($3 AS workload)), ($4, $5, CAST($6 AS workload))",
         "INSERT INTO resume (title, worker_id, workload) VALUES (?, ?, ?), (?, ?, ?)",
         "INSERT INTO resume (title, worker_id, workload) VALUES (?, ?, ?), (?, ?, ?)",
         &[s("Dev"), i(1), s("fulltime"), s("Ops"), i(2), s("parttime")],
@@ -334,7 +334,7 @@ fn delete_where_and_filter_by() {
         .filter_by([("workload", "parttime")]);
     check(
         &stmt,
-        "DELETE FROM resume WHERE resume.compensation < $1 AND resume.workload = $2",
+        "DELETE FROM resume WHERE resume.compensation < $1 AND resume.workload = CAST($2 AS workload)",
         "DELETE FROM resume WHERE resume.compensation < ? AND resume.workload = ?",
         "DELETE FROM resume WHERE resume.compensation < ? AND resume.workload = ?",
         &[i(10), s("parttime")],

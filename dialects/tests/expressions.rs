@@ -106,10 +106,10 @@ fn arithmetic_operators_keep_their_grouping() {
     check(
         &stmt,
         "SELECT (resume.compensation + $1) * $2 AS a, resume.compensation - (resume.id - $3) AS b, \
-         resume.compensation / $4 % $5 AS c, -(resume.compensation + $6) AS d, \
+         resume.compensation / CAST($4 AS NUMERIC) % $5 AS c, -(resume.compensation + $6) AS d, \
          resume.compensation * $7 + $8 AS e FROM resume",
         "SELECT (resume.compensation + ?) * ? AS a, resume.compensation - (resume.id - ?) AS b, \
-         resume.compensation / ? % ? AS c, -(resume.compensation + ?) AS d, \
+         resume.compensation / CAST(? AS REAL) % ? AS c, -(resume.compensation + ?) AS d, \
          resume.compensation * ? + ? AS e FROM resume",
         "SELECT (resume.compensation + ?) * ? AS a, resume.compensation - (resume.id - ?) AS b, \
          resume.compensation / ? % ? AS c, -(resume.compensation + ?) AS d, \
@@ -620,8 +620,8 @@ fn lag_and_lead_bind_their_offset_as_int() {
     let c = || f.resume.c("compensation");
     let by_id = || order_by([f.resume.c("id")]);
     let stmt = select((
-        func::lag(c(), 1).over(by_id()).label("prev"),
-        func::lead(c(), 2).over(by_id()).label("next"),
+        func::lag_by(c(), 1).over(by_id()).label("prev"),
+        func::lead_by(c(), 2).over(by_id()).label("next"),
     ));
     check(
         &stmt,

@@ -163,8 +163,14 @@ fn ddl_literals_escape_quotes_and_backslashes_per_dialect() {
     );
     check_one(
         &CreateTable::new(&e),
-        &Postgres,
+        &Sqlite,
         "CREATE TABLE t (e VARCHAR(2), CONSTRAINT ck_t_e CHECK (e IN ('a\\', 'b''')))",
+        &[],
+    );
+    check_one(
+        &dialects::CreateEnum::new("e", ["a\\", "b'"]),
+        &Postgres,
+        "CREATE TYPE e AS ENUM ('a\\', 'b''')",
         &[],
     );
 }
@@ -255,12 +261,12 @@ fn bound_value_types_are_kept() {
     let stmt = select((f.resume.c("id"),))
         .where_(f.resume.c("created_at").lt(when))
         .where_(f.resume.c("title").ne(id.to_string()))
-        .where_(f.resume.c("compensation").eq(Option::<i32>::None));
+        .where_(f.resume.c("compensation").gt(Option::<i32>::None));
     check(
         &stmt,
-        "SELECT resume.id FROM resume WHERE resume.created_at < $1 AND resume.title <> $2 AND resume.compensation = $3",
-        "SELECT resume.id FROM resume WHERE resume.created_at < ? AND resume.title <> ? AND resume.compensation = ?",
-        "SELECT resume.id FROM resume WHERE resume.created_at < ? AND resume.title <> ? AND resume.compensation = ?",
+        "SELECT resume.id FROM resume WHERE resume.created_at < $1 AND resume.title <> $2 AND resume.compensation > $3",
+        "SELECT resume.id FROM resume WHERE resume.created_at < ? AND resume.title <> ? AND resume.compensation > ?",
+        "SELECT resume.id FROM resume WHERE resume.created_at < ? AND resume.title <> ? AND resume.compensation > ?",
         &[Value::DateTime(when), s(&id.to_string()), Value::Null],
     );
 }

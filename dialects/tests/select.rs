@@ -128,7 +128,7 @@ fn self_join_through_aliases() {
     check(
         &stmt,
         "SELECT a.id, b.id AS other_id FROM resume AS a JOIN resume AS b \
-         ON a.worker_id = b.worker_id AND a.id < b.id WHERE a.workload = $1",
+         ON a.worker_id = b.worker_id AND a.id < b.id WHERE a.workload = CAST($1 AS workload)",
         "SELECT a.id, b.id AS other_id FROM resume AS a JOIN resume AS b \
          ON a.worker_id = b.worker_id AND a.id < b.id WHERE a.workload = ?",
         "SELECT a.id, b.id AS other_id FROM resume AS a JOIN resume AS b \
@@ -164,7 +164,7 @@ fn filter_by_names_columns_of_the_last_joined_entity() {
     check(
         &stmt,
         "SELECT worker.name, r.title FROM worker JOIN resume AS r ON r.worker_id = worker.id \
-         WHERE r.workload = $1",
+         WHERE r.workload = CAST($1 AS workload)",
         "SELECT worker.name, r.title FROM worker JOIN resume AS r ON r.worker_id = worker.id \
          WHERE r.workload = ?",
         "SELECT worker.name, r.title FROM worker JOIN resume AS r ON r.worker_id = worker.id \
@@ -519,10 +519,7 @@ fn set_operations() {
         (intersect([a(), b()]), "INTERSECT"),
         (except([a(), b()]), "EXCEPT"),
     ] {
-        let stmt = compound
-            .unwrap()
-            .order_by([f.worker.c("name").desc()])
-            .limit(5);
+        let stmt = compound.order_by([f.worker.c("name").desc()]).limit(5);
         let sql = format!(
             "SELECT worker.name FROM worker WHERE worker.id < ? {op} SELECT publisher.name FROM publisher \
              ORDER BY name DESC LIMIT ?"
@@ -535,7 +532,27 @@ fn set_operations() {
             &[i(10), big(5)],
         );
     }
-    assert!(union([a()]).is_none());
+    // One select is that select; none is an error.
+    check(
+        &union([a()]),
+        "SELECT worker.name FROM worker WHERE worker.id < $1",
+        "SELECT worker.name FROM worker WHERE worker.id < ?",
+        "SELECT worker.name FROM worker WHERE worker.id < ?",
+        &[i(10)],
+    );
+    assert!(matches!(
+        compile_err(&union(Vec::<dialects::Select>::new()), &Postgres),
+        CompileError::Invalid(_)
+    ));
+    // Method chains read as the SQL does.
+    let chained = a().union_all(b()).except(a());
+    check_one(
+        &chained,
+        &Sqlite,
+        "SELECT worker.name FROM worker WHERE worker.id < ? UNION ALL SELECT publisher.name FROM publisher \
+         EXCEPT SELECT worker.name FROM worker WHERE worker.id < ?",
+        &[i(10), i(10)],
+    );
 }
 
 #[test]
@@ -544,7 +561,7 @@ fn set_operation_members_with_their_own_limit_are_wrapped() {
     let top = select((f.worker.c("name"),))
         .order_by([f.worker.c("id").desc()])
         .limit(3);
-    let stmt = union_all([top, select((f.publisher.c("name"),))]).unwrap();
+    let stmt = union_all([top, select((f.publisher.c("name"),))]);
     let sql =
         "SELECT * FROM (SELECT worker.name FROM worker ORDER BY worker.id DESC LIMIT ?) AS anon \
                UNION ALL SELECT publisher.name FROM publisher";

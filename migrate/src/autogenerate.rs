@@ -31,7 +31,7 @@ pub async fn autogenerate(
             reason: "the database is not at the head; run `upgrade head` first",
         });
     }
-    let mut conn = engine.connect().await?;
+    let mut conn = crate::connect(engine).await?;
     let database = MetaData::reflect(&mut conn).await?;
     Ok(compare(target, &database, engine.dialect()))
 }
@@ -52,7 +52,7 @@ pub async fn check(
             migrations.revision_at(migrations.all().len())
         ));
     }
-    let mut conn = engine.connect().await?;
+    let mut conn = crate::connect(engine).await?;
     let database = MetaData::reflect(&mut conn).await?;
     changes.extend(compare(target, &database, engine.dialect()).describe());
     if changes.is_empty() {

@@ -230,7 +230,7 @@ pub async fn run(cli: Cli, mappings: Option<MetaData>) -> Result<String, Migrate
         }
         Command::Generate { tables } => {
             let engine = connect(&url()?).await?;
-            let mut conn = engine.connect().await?;
+            let mut conn = crate::connect(&engine).await?;
             let md = MetaData::reflect(&mut conn).await;
             drop(conn);
             engine.dispose().await;

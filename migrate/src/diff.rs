@@ -745,7 +745,7 @@ fn compare_enums(target: &MetaData, database: &MetaData, up: &mut Plan, down: &m
         let mut out: BTreeMap<String, EnumUse> = BTreeMap::new();
         for t in md.tables() {
             for c in t.columns() {
-                if let SqlType::Enum { name, variants } = c.sql_type() {
+                if let SqlType::Enum { name, variants, .. } = c.sql_type() {
                     let e = out
                         .entry(name.clone())
                         .or_insert_with(|| (variants.clone(), Vec::new()));

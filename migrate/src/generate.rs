@@ -294,7 +294,7 @@ fn str_array(items: &[String]) -> String {
 /// Rust source building `ty`.
 pub fn sql_type_expr(ty: &SqlType) -> String {
     match ty {
-        SqlType::Enum { name, variants } => {
+        SqlType::Enum { name, variants, .. } => {
             format!("SqlType::enumeration({name:?}, {})", str_array(variants))
         }
         SqlType::DateTime { timezone } => format!("SqlType::DateTime {{ timezone: {timezone} }}"),

@@ -41,3 +41,15 @@ pub use file::Migration;
 pub use reflect::ReflectExt;
 pub use revisions::Migrations;
 pub use runner::{current, downgrade, stamp, upgrade, upgrade_to, Outcome};
+
+/// A connection in autocommit mode: the runner begins and commits its
+/// transactions itself (one per migration where DDL is transactional), and
+/// what it runs outside them (the version table's creation, MySQL's steps)
+/// commits on its own.
+pub(crate) async fn connect(
+    engine: &persistence::Engine,
+) -> Result<persistence::Connection, persistence::Error> {
+    let mut conn = engine.connect().await?;
+    conn.set_autocommit(true);
+    Ok(conn)
+}

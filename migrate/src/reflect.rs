@@ -501,6 +501,7 @@ pub fn parse_reflected_type(
             SqlType::Enum {
                 name: String::new(),
                 variants: quoted_list(&type_name[open + 1..close]).ok()?,
+                native: true,
             }
         }
         (_, "smallint") => SqlType::SmallInteger,
@@ -615,7 +616,8 @@ mod tests {
             t(Backend::MySql, "enum('parttime','fulltime')"),
             Some(SqlType::Enum {
                 name: String::new(),
-                variants: vec!["parttime".into(), "fulltime".into()]
+                variants: vec!["parttime".into(), "fulltime".into()],
+                native: true,
             })
         );
         assert_eq!(

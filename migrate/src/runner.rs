@@ -91,7 +91,7 @@ pub async fn downgrade(
 /// Where the database stands (the version table checked against the
 /// history: unknown revisions and edited files are errors).
 pub async fn current(engine: &Engine, migrations: &Migrations) -> Result<Status, MigrateError> {
-    let mut conn = engine.connect().await?;
+    let mut conn = crate::connect(engine).await?;
     let rows = version::read(&mut conn).await?;
     version::status(migrations, rows)
 }
@@ -103,7 +103,7 @@ pub async fn stamp(
     migrations: &Migrations,
     target: &str,
 ) -> Result<Outcome, MigrateError> {
-    let mut conn = engine.connect().await?;
+    let mut conn = crate::connect(engine).await?;
     version::ensure(&mut conn).await?;
     let rows = version::read(&mut conn).await?;
     let from = rows
@@ -133,7 +133,7 @@ async fn run(
     target: &str,
     direction: Direction,
 ) -> Result<Outcome, MigrateError> {
-    let mut conn = engine.connect().await?;
+    let mut conn = crate::connect(engine).await?;
     version::ensure(&mut conn).await?;
     let status = version::status(migrations, version::read(&mut conn).await?)?;
     let current = status.applied;
@@ -331,12 +331,105 @@ async fn run_step(conn: &mut Connection, step: &Step) -> Result<(), MigrateError
         }
         Action::Op(op) => {
             let op = resolve_online(conn, op).await?;
+            let native = conn.engine().backend() == Backend::Postgres;
+            if native {
+                ensure_enum_types(conn, &op).await?;
+            }
+            // A table about to go: the enum types it uses, dropped after it
+            // when nothing else uses them.
+            let dropped_enums = match (&op, native) {
+                (AlterOp::DropTable { table }, true) => {
+                    enum_types_of(&reflect_table(conn, table).await?)
+                }
+                _ => Vec::new(),
+            };
             for sql in compile_op(&op, conn.engine().dialect())? {
                 run_sql(conn, &sql).await?;
+            }
+            for (name, _) in dropped_enums {
+                if !enum_type_in_use(conn, &name).await? {
+                    run_sql(conn, &format!("DROP TYPE IF EXISTS {}", quote_pg(&name))).await?;
+                }
             }
         }
     }
     Ok(())
+}
+
+/// The native enum types of `table`'s columns.
+fn enum_types_of(table: &Table) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for c in table.columns() {
+        if let dialects::SqlType::Enum {
+            name,
+            variants,
+            native: true,
+        } = c.sql_type()
+        {
+            if !name.is_empty() && !out.iter().any(|(n, _)| n == name) {
+                out.push((name.clone(), variants.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// PostgreSQL: creates the enum types a `create_table` or `add_column`
+/// step needs and the database lacks (a migration written against a
+/// backend without named enum types names them only in its columns), as
+/// `create_all` does.
+async fn ensure_enum_types(conn: &mut Connection, op: &AlterOp) -> Result<(), MigrateError> {
+    let needed = match op {
+        AlterOp::CreateTable(t) => enum_types_of(t),
+        AlterOp::AddColumn { column, .. } => enum_types_of(&Table::new("").column(column.clone())),
+        _ => return Ok(()),
+    };
+    for (name, variants) in needed {
+        let exists = conn
+            .execute(
+                &dialects::text("SELECT 1 FROM pg_type WHERE typname = :name")
+                    .bind("name", name.as_str()),
+            )
+            .await?
+            .first()
+            .is_some();
+        if !exists {
+            let values: Vec<String> = variants
+                .iter()
+                .map(|v| format!("'{}'", v.replace('\'', "''")))
+                .collect();
+            run_sql(
+                conn,
+                &format!(
+                    "CREATE TYPE {} AS ENUM ({})",
+                    quote_pg(&name),
+                    values.join(", ")
+                ),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a column of the database still uses the enum type `name`.
+async fn enum_type_in_use(conn: &mut Connection, name: &str) -> Result<bool, MigrateError> {
+    Ok(conn
+        .execute(
+            &dialects::text(
+                "SELECT 1 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+                 WHERE t.typname = :name AND a.attnum > 0 AND NOT a.attisdropped",
+            )
+            .bind("name", name),
+        )
+        .await?
+        .first()
+        .is_some())
+}
+
+/// A PostgreSQL identifier, quoted.
+fn quote_pg(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// The operation as the database can run it: a rebuild where SQLite needs

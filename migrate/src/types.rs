@@ -35,7 +35,7 @@ pub fn type_text(ty: &SqlType) -> String {
         SqlType::Json => "json".into(),
         SqlType::Binary(Some(n)) => format!("binary({n})"),
         SqlType::Binary(None) => "binary".into(),
-        SqlType::Enum { name, variants } => {
+        SqlType::Enum { name, variants, .. } => {
             let values: Vec<String> = variants.iter().map(|v| quote(v)).collect();
             format!("enum {name}({})", values.join(", "))
         }
@@ -99,6 +99,7 @@ pub fn parse_type(text: &str) -> Result<SqlType, String> {
             SqlType::Enum {
                 name,
                 variants: quoted_list(a).map_err(|e| format!("{e} in type `{t}`"))?,
+                native: true,
             }
         }
         _ => {

@@ -407,6 +407,8 @@ fn run_backend(c: &mut Criterion, rt: &Runtime, mut fx: Fixture) {
     let mut conn = rt.block_on(fx.engine.connect()).expect("checkout");
     bench_backend(c, rt, &mut fx, &mut conn);
     rt.block_on(async {
+        // End the reads' transaction, so that drop_all commits its own.
+        conn.rollback().await.expect("rollback");
         fx.metadata.drop_all(&mut conn).await.expect("drop_all");
         drop(conn);
         fx.engine.dispose().await;

@@ -229,6 +229,11 @@ pub enum Error {
         /// Why no connection can be handed out, and what to do instead.
         reason: String,
     },
+    /// `begin()` on a connection whose transaction already began (by
+    /// itself, with its first statement): commit or roll it back first,
+    /// or use `begin_nested()` for a savepoint inside it.
+    #[error("a transaction is already begun on this connection: call commit() or rollback() before begin(), or begin_nested() for a savepoint")]
+    TransactionInProgress,
     /// A flush failed and rolled the transaction back; the session refuses
     /// work until `rollback()` is called.
     #[error("this session's transaction was rolled back after a failed flush ({cause}); call `rollback()` first")]

@@ -60,7 +60,7 @@ pub use engine::pool::{PoolKind, PoolOptions, PoolStatus};
 pub use engine::result::QueryResult;
 pub use engine::retry::{RetryPolicy, Retryable};
 pub use engine::row::{FromRow, Row, RowIndex};
-pub use engine::schema::SchemaExt;
+pub use engine::schema::{SchemaExt, SchemaOptions};
 pub use engine::sqlite_options::{JournalMode, SqliteOptions, Synchronous};
 pub use engine::transaction::{IsolationLevel, Transaction};
 pub use engine::url::{Backend, DatabaseUrl};

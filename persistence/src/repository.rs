@@ -425,7 +425,7 @@ fn bind_value(field: &str, value: &FilterValue, ty: &SqlType) -> Result<Value, D
             Value::Decimal(s.trim().parse::<Decimal>().map_err(|_| bad())?)
         }
         (SqlType::String(_) | SqlType::Text, F::Text(s)) => Value::String(s.clone()),
-        (SqlType::Enum { name, variants }, F::Text(s)) => {
+        (SqlType::Enum { name, variants, .. }, F::Text(s)) => {
             if variants.iter().any(|v| v == s) {
                 Value::String(s.clone())
             } else {

@@ -96,6 +96,8 @@ async fn yields(n: u64) {
 async fn op_transaction(engine: &Engine, tag: i64, stage: &Cell<Stage>) -> Result<(), Error> {
     let t = table();
     let mut conn = engine.connect().await?;
+    // Statements commit on their own (no autobegin), as this test expects.
+    conn.set_autocommit(true);
     let mut tx = conn.begin().await?;
     tx.execute(&insert(&t).values([("tag", Value::BigInt(tag)), ("kind", "tx".into())]))
         .await?;
@@ -111,6 +113,8 @@ async fn op_transaction(engine: &Engine, tag: i64, stage: &Cell<Stage>) -> Resul
 async fn op_savepoints(engine: &Engine, tag: i64, stage: &Cell<Stage>) -> Result<(), Error> {
     let t = table();
     let mut conn = engine.connect().await?;
+    // Statements commit on their own (no autobegin), as this test expects.
+    conn.set_autocommit(true);
     let mut tx = conn.begin().await?;
     {
         let mut sp = tx.begin_nested().await?;
@@ -152,6 +156,8 @@ async fn op_flush(sessions: &SessionMaker, tag: i64, stage: &Cell<Stage>) -> Res
 /// A statement outside any transaction.
 async fn op_autocommit(engine: &Engine, tag: i64) -> Result<(), Error> {
     let mut conn = engine.connect().await?;
+    // Statements commit on their own (no autobegin), as this test expects.
+    conn.set_autocommit(true);
     conn.execute(&insert(&table()).values([("tag", Value::BigInt(tag)), ("kind", "auto".into())]))
         .await?;
     Ok(())
@@ -161,6 +167,8 @@ async fn op_autocommit(engine: &Engine, tag: i64) -> Result<(), Error> {
 async fn op_stream(engine: &Engine) -> Result<(), Error> {
     let t = table();
     let mut conn = engine.connect().await?;
+    // Statements commit on their own (no autobegin), as this test expects.
+    conn.set_autocommit(true);
     let query = select(&t).limit(100);
     let mut rows = conn.stream(&query);
     for _ in 0..5 {
@@ -179,6 +187,8 @@ async fn clean(conn: &mut Connection, backend: TestBackend) -> Result<bool, Erro
     if conn.in_transaction() {
         return Ok(false);
     }
+    // The probes must not begin a transaction of their own.
+    conn.set_autocommit(true);
     Ok(match backend {
         // SAVEPOINT fails outside a transaction block (25P01).
         TestBackend::Postgres => match conn.execute(&text("SAVEPOINT probe")).await {
@@ -393,6 +403,8 @@ async fn server_sessions(backend: TestBackend) -> String {
         .await
         .unwrap();
     let mut conn = admin.connect().await.unwrap();
+    // Statements commit on their own (no autobegin), as this test expects.
+    conn.set_autocommit(true);
     let rows = conn.execute(&text(sql)).await.unwrap();
     rows.all()
         .iter()
@@ -442,6 +454,8 @@ async fn cancellation_stress(backend: TestBackend) {
     metadata.add(table());
     {
         let mut conn = engine.connect().await.unwrap();
+        // Statements commit on their own (no autobegin), as this test expects.
+        conn.set_autocommit(true);
         metadata.create_all(&mut conn).await.unwrap();
     }
     let sessions = sessions(&engine);
@@ -475,6 +489,8 @@ async fn cancellation_stress(backend: TestBackend) {
     // Give settling connections back, then read what each transaction left.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut conn = engine.connect().await.unwrap();
+    // Statements commit on their own (no autobegin), as this test expects.
+    conn.set_autocommit(true);
     let stored = conn
         .execute(&text(
             "SELECT tag, count(*) FROM item WHERE kind <> 'auto' GROUP BY tag",
@@ -503,6 +519,7 @@ async fn cancellation_stress(backend: TestBackend) {
             }
         }
     }
+    conn.commit().await.unwrap();
     drop(conn);
     eprintln!(
         "{backend:?}: {} cancellations, {} completed, {} failed (retryable), {} checks, \

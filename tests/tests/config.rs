@@ -108,10 +108,13 @@ async fn sqlite_pragmas_from_url_and_options() {
     );
     let engine = create_engine(&url).await.unwrap();
     let mut conn = engine.connect().await.unwrap();
+    // Statements commit on their own (no autobegin), as this test expects.
+    conn.set_autocommit(true);
     assert_eq!(pragma(&mut conn, "journal_mode").await, "wal");
     assert_eq!(pragma(&mut conn, "synchronous").await, "1");
     assert_eq!(pragma(&mut conn, "busy_timeout").await, "1234");
     assert_eq!(pragma(&mut conn, "foreign_keys").await, "0");
+    conn.commit().await.unwrap();
     drop(conn);
     engine.dispose().await;
 
@@ -124,6 +127,8 @@ async fn sqlite_pragmas_from_url_and_options() {
     let url = format!("sqlite:{}?synchronous=full", path.display());
     let engine = create_engine_with(&url, options).await.unwrap();
     let mut conn = engine.connect().await.unwrap();
+    // Statements commit on their own (no autobegin), as this test expects.
+    conn.set_autocommit(true);
     assert_eq!(pragma(&mut conn, "journal_mode").await, "truncate");
     assert_eq!(pragma(&mut conn, "synchronous").await, "2", "the URL wins");
     assert_eq!(pragma(&mut conn, "busy_timeout").await, "250");
@@ -132,6 +137,7 @@ async fn sqlite_pragmas_from_url_and_options() {
         "1",
         "on by default"
     );
+    conn.commit().await.unwrap();
     drop(conn);
     engine.dispose().await;
 
@@ -158,10 +164,13 @@ async fn sqlite_pragmas_from_url_and_options() {
 async fn in_memory_sqlite_asked_twice_by_one_task_fails_fast() {
     let engine = create_engine("sqlite::memory:").await.unwrap();
     let mut first = engine.connect().await.unwrap();
+    // Statements commit on their own (no autobegin), as this test expects.
+    first.set_autocommit(true);
     first
         .execute(&text("CREATE TABLE t (x INTEGER)"))
         .await
         .unwrap();
+    first.commit().await.unwrap();
     let started = Instant::now();
     let err = engine.connect().await.unwrap_err();
     assert!(
@@ -181,11 +190,15 @@ async fn in_memory_sqlite_asked_twice_by_one_task_fails_fast() {
     // Futures of one task taking turns.
     let one = async {
         let mut c = engine.connect().await.unwrap();
+        // Statements commit on their own (no autobegin), as this test expects.
+        c.set_autocommit(true);
         c.execute(&text("INSERT INTO t VALUES (1)")).await.unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let two = async {
         let mut c = engine.connect().await.unwrap();
+        // Statements commit on their own (no autobegin), as this test expects.
+        c.set_autocommit(true);
         c.execute(&text("INSERT INTO t VALUES (2)")).await.unwrap();
     };
     tokio::join!(one, two);
@@ -195,6 +208,8 @@ async fn in_memory_sqlite_asked_twice_by_one_task_fails_fast() {
         let engine = engine.clone();
         async move {
             let mut c = engine.connect().await.unwrap();
+            // Statements commit on their own (no autobegin), as this test expects.
+            c.set_autocommit(true);
             c.execute(&text("SELECT count(*) FROM t"))
                 .await
                 .unwrap()

@@ -42,6 +42,7 @@ impl SqlHarness {
         let mappers = registry.configure().unwrap();
         let mut conn = engine.connect().await.unwrap();
         mappers.metadata().create_all(&mut conn).await.unwrap();
+        conn.commit().await.unwrap();
         drop(conn);
         SqlHarness {
             sessions: SessionMaker::new(engine.clone(), mappers),
@@ -63,7 +64,9 @@ impl Harness for SqlHarness {
             .map_err(persistence::repository::to_domain)?;
         conn.execute(&delete(&self.table))
             .await
-            .map(|_| ())
+            .map_err(persistence::repository::to_domain)?;
+        conn.commit()
+            .await
             .map_err(persistence::repository::to_domain)
     }
 

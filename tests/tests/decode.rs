@@ -139,6 +139,7 @@ async fn unrepresentable_values_are_decode_errors(db: TestDb) {
             );
         }
     }
+    conn.commit().await.unwrap();
     drop(conn);
     db.close().await;
 }
@@ -182,6 +183,7 @@ async fn infinity_through_the_orm_is_a_decode_error() {
     ))
     .await
     .unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let sessions = SessionMaker::new(db.engine.clone(), mappers);
     let mut session = sessions.session();
@@ -329,6 +331,7 @@ async fn postgres_common_types() {
             "{cast}"
         );
     }
+    conn.commit().await.unwrap();
     drop(conn);
     db.close().await;
 }
@@ -392,6 +395,7 @@ async fn postgres_scalars_round_trip() {
         .one()
         .unwrap();
     assert_eq!(row.values(), values.as_slice());
+    conn.commit().await.unwrap();
     drop(conn);
     db.close().await;
 }

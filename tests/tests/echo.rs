@@ -93,6 +93,8 @@ async fn run_logged(backend: TestBackend, name: &str, options: EngineOptions) ->
         .unwrap_err();
     let failed = captured.text();
     drop(guard);
+    // PostgreSQL aborted the transaction at the failure.
+    conn.rollback().await.unwrap();
 
     metadata.drop_all(&mut conn).await.unwrap();
     drop(conn);

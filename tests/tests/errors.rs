@@ -61,7 +61,9 @@ async fn expect_failure<S: Statement>(
     stmt: &S,
     kind: ErrorKind,
 ) -> Error {
-    let compiled: Compiled = stmt.compile(db.engine.dialect()).unwrap();
+    // What the connection sends (with RETURNING of a generated key on
+    // PostgreSQL, for `inserted_primary_key`).
+    let compiled: Compiled = conn.compile(stmt).unwrap();
     let err = conn
         .execute(stmt)
         .await
@@ -88,6 +90,9 @@ async fn expect_failure<S: Statement>(
     }
     assert_eq!(err.kind(), Some(kind));
     assert_eq!(err.is_integrity(), matches!(kind, ErrorKind::Integrity(_)));
+    // A failed statement leaves PostgreSQL's transaction aborted: roll
+    // back (what the test committed before stays).
+    conn.rollback().await.unwrap();
     err
 }
 
@@ -97,6 +102,7 @@ async fn unique_violation(db: TestDb) {
     conn.execute(&insert(&account).values(row.clone()))
         .await
         .unwrap();
+    conn.commit().await.unwrap();
     let stmt = insert(&account).values(row);
     let err = expect_failure(
         &db,
@@ -158,6 +164,7 @@ async fn foreign_key_violation(db: TestDb) {
     )
     .await
     .unwrap();
+    conn.commit().await.unwrap();
     let delete = persistence::dialects::delete(&account).where_(account.c("id").eq(id));
     expect_failure(&db, &mut conn, &delete, fk).await;
     drop(conn);
@@ -327,7 +334,8 @@ async fn expect_redacted<S: Statement>(db: &TestDb, conn: &mut Connection, stmt:
         panic!("expected a database error, got {err:?}");
     };
     assert_eq!(*params, None);
-    assert_eq!(sql, &stmt.compile(db.engine.dialect()).unwrap().sql);
+    assert_eq!(sql, &conn.compile(stmt).unwrap().sql);
+    conn.rollback().await.unwrap();
     let shown = err.to_string();
     assert!(shown.contains("[parameters redacted]"), "{shown}");
     assert!(
@@ -352,6 +360,7 @@ async fn redacts_unique_violation(db: TestDb) {
     conn.execute(&insert(&account).values(account_row(secret, 1)))
         .await
         .unwrap();
+    conn.commit().await.unwrap();
     let stmt = insert(&account).values(account_row(secret, 1));
     expect_redacted(&db, &mut conn, &stmt, secret).await;
     drop(conn);
@@ -417,6 +426,7 @@ async fn errors_name_constraint_table_and_column(db: TestDb) {
     conn.execute(&insert(&account).values(account_row("ann@example.com", 1)))
         .await
         .unwrap();
+    conn.commit().await.unwrap();
     let named = |e: &Error| {
         (
             e.constraint().map(str::to_owned),
@@ -425,24 +435,30 @@ async fn errors_name_constraint_table_and_column(db: TestDb) {
         )
     };
     let some = |s: &str| Some(s.to_owned());
+    // Each failure ends its transaction (PostgreSQL refuses anything else
+    // in it): roll back before the next.
     let unique = conn
         .execute(&insert(&account).values(account_row("ann@example.com", 1)))
         .await
         .unwrap_err();
+    conn.rollback().await.unwrap();
     let foreign = conn
         .execute(
             &insert(&entry).values([("account_id", Value::Int(999)), ("amount", Value::Int(1))]),
         )
         .await
         .unwrap_err();
+    conn.rollback().await.unwrap();
     let not_null = conn
         .execute(&insert(&account).values([("email", Value::Null), ("balance", Value::Int(1))]))
         .await
         .unwrap_err();
+    conn.rollback().await.unwrap();
     let check = conn
         .execute(&insert(&account).values(account_row("neg@example.com", -5)))
         .await
         .unwrap_err();
+    conn.rollback().await.unwrap();
     let found = [
         named(&unique),
         named(&foreign),
@@ -550,6 +566,7 @@ async fn failed_bulk_flush(db: &TestDb) -> Error {
     ))
     .await
     .unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let sessions = persistence::orm::SessionMaker::new(db.engine.clone(), mappers);
     let mut session = sessions.session();

@@ -24,11 +24,15 @@ use tests::{on_all_backends, TestBackend, TestDb};
 
 async fn exec(engine: &Engine, sql: &str) {
     let mut conn = engine.connect().await.unwrap();
+    // Statements commit on their own (no autobegin), as this test expects.
+    conn.set_autocommit(true);
     conn.execute(&text(sql)).await.unwrap();
 }
 
 async fn int(engine: &Engine, sql: &str) -> i64 {
     let mut conn = engine.connect().await.unwrap();
+    // Statements commit on their own (no autobegin), as this test expects.
+    conn.set_autocommit(true);
     conn.execute(&text(sql))
         .await
         .unwrap()
@@ -84,6 +88,8 @@ async fn commit_failures_are_classified(db: TestDb) {
         exec(&engine, sql).await;
     }
     let mut conn = engine.connect().await.unwrap();
+    // Statements commit on their own (no autobegin), as this test expects.
+    conn.set_autocommit(true);
     if db.backend != TestBackend::MySql {
         let mut tx = conn.begin().await.unwrap();
         tx.execute(&text("INSERT INTO slot (id, code) VALUES (1, 7)"))
@@ -140,6 +146,8 @@ async fn commit_failures_are_classified(db: TestDb) {
         assert!(err.is_retryable(), "{err:?}");
         drop(conn);
         let mut conn = engine.connect().await.unwrap();
+        // Statements commit on their own (no autobegin), as this test expects.
+        conn.set_autocommit(true);
         assert_ne!(session_id(&mut conn).await, before);
         assert_eq!(engine.pool_status().size, 1, "{:?}", engine.pool_status());
         // The kill was before COMMIT reached the server: nothing was written.
@@ -415,6 +423,8 @@ async fn retry_helper_stops_on_permanent_errors() {
 /// Selects `1 + 1` on a checkout of `engine`.
 async fn two(engine: &Engine) -> Result<i64, Error> {
     let mut conn = engine.connect().await?;
+    // Statements commit on their own (no autobegin), as this test expects.
+    conn.set_autocommit(true);
     let v = conn.execute(&text("SELECT 1 + 1")).await?.scalar();
     Ok(v.and_then(|v| v.as_i64()).unwrap_or(0))
 }
@@ -437,6 +447,8 @@ async fn restarted_server_loses_no_query() {
         let mut before = Vec::new();
         for conn in &mut held {
             before.push(session_id(conn).await);
+            // Ends the transaction the query began, so it goes back idle at once.
+            conn.rollback().await.unwrap();
         }
         drop(held);
         assert_eq!(engine.pool_status().idle, 4);

@@ -30,6 +30,7 @@ async fn generated_mapping_matches_the_compiled_snapshot() {
     let db = example_database().await;
     let mut conn = db.engine.connect().await.unwrap();
     let code = generate(&MetaData::reflect(&mut conn).await.unwrap());
+    conn.commit().await.unwrap();
     drop(conn);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(SNAPSHOT);
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
@@ -63,6 +64,7 @@ async fn the_generated_mapping_describes_the_database_exactly() {
         .unwrap()
         .all();
     assert_eq!(rows.len(), 1);
+    conn.commit().await.unwrap();
     drop(conn);
     db.close().await;
 }

@@ -187,6 +187,7 @@ async fn statements_are_spans(db: TestDb) {
     if db.backend != TestBackend::Sqlite {
         assert!(db.url.contains(&failed.fields["db.name"]), "{failed:?}");
     }
+    conn.commit().await.unwrap();
     drop(conn);
     db.close().await;
 }
@@ -221,6 +222,8 @@ async fn transactions_are_spans(db: TestDb) {
             .unwrap();
         // Dropped without commit.
     }
+    // Outside any transaction (autocommit: no transaction of its own).
+    conn.set_autocommit(true);
     conn.execute(&select(&t)).await.unwrap();
     drop(guard);
     let txs = recorder.spans("db.transaction");
@@ -259,6 +262,7 @@ async fn transactions_are_spans(db: TestDb) {
             debug("rollback (guard dropped)"),
         ]
     );
+    conn.commit().await.unwrap();
     drop(conn);
     db.close().await;
 
@@ -275,6 +279,7 @@ async fn transactions_are_spans(db: TestDb) {
         .map(|e| e.level)
         .collect();
     assert_eq!(levels, [Level::INFO, Level::INFO]);
+    conn.commit().await.unwrap();
     drop(conn);
     db.close().await;
 }
@@ -316,6 +321,7 @@ async fn slow_statements_are_warned_about(db: TestDb) {
     } else {
         panic!("the slow statement took only {took:?}");
     }
+    conn.commit().await.unwrap();
     drop(conn);
     db.close().await;
 }
@@ -361,6 +367,7 @@ async fn echo_shows_values_spans_never() {
     for (_, s) in recorder.spans("db.statement") {
         assert!(!format!("{s:?}").contains("s3cret"), "{s:?}");
     }
+    conn.commit().await.unwrap();
     drop(conn);
     db.close().await;
 }

@@ -204,6 +204,7 @@ async fn sqlite_trigger_on_the_table_falls_back_to_returning() {
     ))
     .await
     .unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let mut session = sessions.session();
     let (log, guard) = SqlLog::start();
@@ -253,6 +254,7 @@ async fn sqlite_autoincrement_gaps_are_corrected() {
     ))
     .await
     .unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let mut session = sessions.session();
     session.add_all(&mut workers("a", 100)).await.unwrap();

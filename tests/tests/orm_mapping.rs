@@ -116,7 +116,10 @@ async fn unchanged_objects_cost_no_statements(db: TestDb) {
 /// A struct whose key and value widths are given, on a table whose
 /// column widths are given: round-trips, and re-adding it is a no-op.
 macro_rules! width_case {
-    ($db:expr, $name:literal, $key_col:expr, $key:ty, $col:expr, $nullable:expr, $field:ty, $value:expr, $changed:expr) => {{
+    ($db:expr, $name:literal, $key_col:expr, $key:ty, $col:expr, $nullable:expr, $field:ty, $value:expr, $changed:expr) => {
+        // Each case on the heap: two dozen inline cases overflow a test
+        // thread's stack in a debug build.
+        Box::pin(async {
         #[derive(Debug, Clone, PartialEq)]
         struct W {
             id: Option<$key>,
@@ -132,6 +135,7 @@ macro_rules! width_case {
         let mappers = registry.configure().unwrap();
         let mut conn = $db.engine.connect().await.unwrap();
         mappers.metadata().create_all(&mut conn).await.unwrap();
+        conn.commit().await.unwrap();
         drop(conn);
         let sessions = SessionMaker::new($db.engine.clone(), mappers);
         let mut session = sessions.session();
@@ -157,7 +161,9 @@ macro_rules! width_case {
         let back: W = other.get(obj.id.unwrap()).await.unwrap().unwrap();
         assert_eq!(back.v, $changed, "{}", $name);
         drop(guard);
-    }};
+        })
+        .await
+    };
 }
 
 /// Every integer column width × field width (as wide or wider) ×
@@ -385,6 +391,7 @@ async fn a_changed_struct_added_again_updates_its_row(db: TestDb) {
         .map(|r| r.get::<String, _>("name").unwrap())
         .collect();
     assert_eq!(names, ["Anna", "Robert"], "updated, never inserted twice");
+    conn.commit().await.unwrap();
     drop(conn);
     let worker: Worker = session.get(id).await.unwrap().unwrap();
     assert_eq!(worker.name, "Anna");
@@ -402,6 +409,7 @@ async fn codec_failures_are_typed_errors(db: TestDb) {
     ))
     .await
     .unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let mut session = sessions.session();
     let err = session
@@ -464,6 +472,7 @@ async fn codec_failures_are_typed_errors(db: TestDb) {
     ))
     .await
     .unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let shifts = SessionMaker::new(db.engine.clone(), mappers);
     let mut s = shifts.session();
@@ -502,6 +511,7 @@ async fn codec_failures_are_typed_errors(db: TestDb) {
     let mappers = registry.configure().unwrap();
     let mut conn = db.engine.connect().await.unwrap();
     mappers.metadata().create_all(&mut conn).await.unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let counters = SessionMaker::new(db.engine.clone(), mappers);
     let mut s = counters.session();
@@ -559,6 +569,7 @@ async fn composites_round_trip(db: TestDb) {
     assert!(table.get_column("discount_cents").unwrap().is_nullable());
     let mut conn = db.engine.connect().await.unwrap();
     mappers.metadata().create_all(&mut conn).await.unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let sessions = SessionMaker::new(db.engine.clone(), mappers);
     let mut session = sessions.session();

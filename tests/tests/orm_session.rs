@@ -218,6 +218,7 @@ async fn identity_map_and_dirty_checking(db: TestDb) {
     ))
     .await
     .unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let cached: Worker = session.get(id).await.unwrap().unwrap();
     assert_eq!(cached.name, "Vladimir", "expired on commit, so reloaded");

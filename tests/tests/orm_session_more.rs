@@ -61,6 +61,7 @@ async fn setup(db: TestDb, name: &str) -> (TestDb, SessionMaker) {
     let mut conn = db.engine.connect().await.unwrap();
     mappers.metadata().drop_all(&mut conn).await.unwrap();
     mappers.metadata().create_all(&mut conn).await.unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let sessions = SessionMaker::new(db.engine.clone(), mappers);
     (db, sessions)
@@ -482,6 +483,7 @@ async fn object_states(db: TestDb) {
         .scalar()
         .unwrap();
     assert_eq!(accounts.as_i64(), Some(0));
+    conn.commit().await.unwrap();
     drop(conn);
     drop(session);
     db.close().await;
@@ -547,6 +549,7 @@ async fn expunge_and_expunge_all(db: TestDb) {
         .scalar()
         .unwrap();
     assert_eq!(accounts.as_i64(), Some(0));
+    conn.commit().await.unwrap();
     drop(conn);
     drop(session);
     db.close().await;
@@ -1037,6 +1040,7 @@ async fn graph_setup(db: TestDb, name: &str) -> (TestDb, SessionMaker) {
     let mut conn = db.engine.connect().await.unwrap();
     mappers.metadata().drop_all(&mut conn).await.unwrap();
     mappers.metadata().create_all(&mut conn).await.unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let sessions = SessionMaker::new(db.engine.clone(), mappers);
     let mut s = sessions.session();
@@ -1336,6 +1340,7 @@ async fn operators_in_bulk_delete(db: TestDb) {
         .map(|r| r.get(0).unwrap())
         .collect();
     assert_eq!(names, ["Manning", "O'Reilly"]);
+    conn.commit().await.unwrap();
     drop(conn);
     drop(session);
     db.close().await;

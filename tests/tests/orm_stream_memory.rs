@@ -55,6 +55,7 @@ async fn streaming_keeps_memory_flat(db: TestDb) {
     let mut conn = db.engine.connect().await.unwrap();
     mappers.metadata().drop_all(&mut conn).await.unwrap();
     mappers.metadata().create_all(&mut conn).await.unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let sessions = SessionMaker::new(db.engine.clone(), mappers);
     let mut session = sessions.session();

@@ -16,7 +16,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use common::{int_value, num_value, rows};
 use futures_util::StreamExt;
 use persistence::dialects::{
-    insert, select, text, Column, MetaData, SqlType, Statement, Table, Value,
+    bindparam_with, insert, select, text, Column, MetaData, SqlType, Statement, Table, Value,
 };
 use persistence::{Connection, Error, ErrorKind, SchemaExt};
 use tests::{on_all_backends, TestBackend, TestDb};
@@ -185,7 +185,8 @@ async fn mixed_widths_bind_to_one_statement(db: TestDb) {
         ];
         let selects: Vec<_> = values
             .iter()
-            .map(|v| select((t.c("id"),)).where_(t.c(col).eq(v.clone())))
+            // A bound parameter even for NULL (`eq(NULL)` is `IS NULL`).
+            .map(|v| select((t.c("id"),)).where_(t.c(col).eq(bindparam_with("v", v.clone()))))
             .collect();
         one_sql(&conn, &selects);
         let mut found = Vec::new();
@@ -296,6 +297,7 @@ async fn out_of_range_for_the_prepared_type_is_a_data_error(db: TestDb) {
     let row = |id: i64, n: Value| insert(&t).values([("id", Value::BigInt(id)), ("n", n)]);
     conn.execute(&row(1, Value::Int(1))).await.unwrap();
     conn.execute(&row(2, Value::BigInt(2))).await.unwrap();
+    conn.commit().await.unwrap();
     let overflow = row(3, too_big.clone());
     if db.backend == TestBackend::Sqlite {
         // SQLite's INTEGER holds 64 bits whatever the column says.
@@ -304,6 +306,8 @@ async fn out_of_range_for_the_prepared_type_is_a_data_error(db: TestDb) {
         // The server's "out of range" (PostgreSQL: once the driver has
         // prepared the statement afresh with an INT8, as it cannot narrow).
         expect_data_error(&db, &mut conn, &overflow).await;
+        // PostgreSQL aborted the transaction at the failure.
+        conn.rollback().await.unwrap();
     }
 
     // A lookup first prepared with an INT4 parameter finds what a new

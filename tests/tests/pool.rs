@@ -20,6 +20,9 @@ fn queue(size: usize) -> EngineOptions {
 async fn select_one(engine: &Engine) -> Result<i64, Error> {
     let mut conn = engine.connect().await?;
     let v = conn.execute(&text("SELECT 1 + 1 AS two")).await?.scalar();
+    // Closed rather than dropped: its (read-only) transaction is rolled
+    // back here, so the connection is back in the pool on return.
+    conn.close().await?;
     Ok(v.and_then(|v| v.as_i64()).unwrap_or(0))
 }
 
@@ -41,6 +44,7 @@ async fn count(engine: &Engine, t: &Table) -> i64 {
         .unwrap()
         .scalar()
         .unwrap();
+    conn.close().await.unwrap();
     n.as_i64().unwrap()
 }
 
@@ -130,6 +134,7 @@ async fn cancelled_transaction_leaves_no_rows(db: TestDb) {
     conn.execute(&insert(&t).values([("name", "real")]))
         .await
         .unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let status = db.engine.pool_status();
     assert_eq!(status.in_use, 0, "{status:?}");
@@ -152,13 +157,16 @@ async fn session_id(engine: &Engine) -> i64 {
         _ => "SELECT CONNECTION_ID()",
     };
     let mut conn = engine.connect().await.unwrap();
-    conn.execute(&text(sql))
+    let id = conn
+        .execute(&text(sql))
         .await
         .unwrap()
         .scalar()
         .unwrap()
         .as_i64()
-        .unwrap()
+        .unwrap();
+    conn.close().await.unwrap();
+    id
 }
 
 async fn kill(admin: &Engine, id: i64) {
@@ -168,6 +176,7 @@ async fn kill(admin: &Engine, id: i64) {
     };
     let mut conn = admin.connect().await.unwrap();
     conn.execute(&text(&sql)).await.unwrap();
+    conn.close().await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
@@ -324,6 +333,7 @@ async fn static_pool_shares_one_in_memory_database() {
     conn.execute(&insert(&t).values([("name", "kept")]))
         .await
         .unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     assert_eq!(count(&db.engine, &t).await, 1);
     let status = db.engine.pool_status();

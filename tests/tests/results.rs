@@ -326,6 +326,7 @@ async fn insert_many(conn: &mut Connection, t: &Table, n: i64) {
 async fn stream_ten_thousand_rows(db: TestDb) {
     let (metadata, t, mut conn) = setup(&db).await;
     insert_many(&mut conn, &t, 10_000).await;
+    conn.commit().await.unwrap();
     {
         let query = select((t.c("id"), t.c("name"), t.c("n"))).order_by([t.c("id")]);
         let mut rows = conn.stream(&query);
@@ -368,6 +369,8 @@ async fn stream_ten_thousand_rows(db: TestDb) {
             }
         ));
     }
+    // PostgreSQL aborted the transaction at the failure.
+    conn.rollback().await.unwrap();
     assert_eq!(count(&mut conn, &t).await, 10_000);
     teardown(db, &metadata, conn).await;
 }
@@ -400,11 +403,13 @@ async fn execute_many_is_atomic(db: TestDb) {
         "{err:?}"
     );
     assert_eq!(count(&mut conn, &t).await, 2);
-    // After a statement: SQLite's driver applies the queued rollback on its
-    // worker thread, and reports the new depth once it has.
-    assert!(!conn.in_transaction());
+    // It ran in a savepoint of the connection's transaction, which is
+    // still open with the rows written before it.
+    assert_eq!(conn.transaction_depth(), 1);
+    conn.commit().await.unwrap();
 
-    // Inside a transaction it is a savepoint: the outer work survives.
+    // Inside an explicit transaction it is a savepoint too: the outer
+    // work survives.
     {
         let mut tx = conn.begin().await.unwrap();
         fill(&mut tx, &t, &[("outer", 0)]).await;
@@ -415,9 +420,10 @@ async fn execute_many_is_atomic(db: TestDb) {
     }
     assert_eq!(count(&mut conn, &t).await, 3);
 
-    // 500 good ones are written, all of them.
+    // 500 good ones are written, all of them (and kept once committed).
     let written = conn.execute_many(&inserts(0..500)).await.unwrap();
     assert_eq!(written, 500);
+    conn.commit().await.unwrap();
     assert_eq!(count(&mut conn, &t).await, 503);
     let sum = conn
         .execute(&select((t.c("n"),)).where_(t.c("name").like("many-%")))

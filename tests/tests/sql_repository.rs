@@ -171,6 +171,7 @@ async fn setup(db: &TestDb) -> SessionMaker {
     let mut conn = db.engine.connect().await.unwrap();
     m.metadata().drop_all(&mut conn).await.unwrap();
     m.metadata().create_all(&mut conn).await.unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let sessions = SessionMaker::new(db.engine.clone(), m);
     let mut uow = SqlUnitOfWork::new(&sessions);

@@ -45,6 +45,9 @@ async fn add(conn: &mut Connection, item: &Table, name: &str) -> Result<(), Erro
 /// The names in the table, read on a connection of their own.
 async fn names(engine: &Engine, item: &Table) -> Vec<String> {
     let mut conn = engine.connect().await.unwrap();
+    // In autocommit mode the read begins no transaction, so one open
+    // afterwards was left by the connection's last user.
+    conn.set_autocommit(true);
     let names = conn
         .execute(&select((item.c("name"),)).order_by([item.c("id")]))
         .await
@@ -172,7 +175,16 @@ async fn failing_statement_in_engine_transaction_leaves_no_rows(db: TestDb) {
 async fn connection_begin_and_rollback(db: TestDb) {
     let (metadata, item) = setup(&db).await;
     let mut conn = db.engine.connect().await.unwrap();
-    add(&mut conn, &item, "autocommitted").await.unwrap();
+    add(&mut conn, &item, "committed first").await.unwrap();
+    // The insert began a transaction: begin() refuses to hide it.
+    assert!(conn.in_transaction());
+    assert!(matches!(
+        conn.begin().await,
+        Err(Error::TransactionInProgress)
+    ));
+    conn.commit().await.unwrap();
+    assert!(!conn.in_transaction());
+
     let mut tx = conn.begin().await.unwrap();
     add(&mut tx, &item, "rolled back").await.unwrap();
     tx.rollback().await.unwrap();
@@ -194,15 +206,92 @@ async fn connection_begin_and_rollback(db: TestDb) {
         .scalars();
     assert_eq!(
         on_same_conn,
-        ["autocommitted".into(), "committed".into()],
+        ["committed first".into(), "committed".into()],
         "the dropped transaction's row is still visible on its connection"
     );
+    // The read began a transaction of its own (autobegin).
+    assert!(conn.in_transaction());
+    drop(conn);
+    assert_eq!(
+        names(&db.engine, &item).await,
+        ["committed first", "committed"]
+    );
+    teardown(db, &metadata).await;
+}
+
+/// SQLAlchemy 2's model: a connection's first statement begins a
+/// transaction, `commit()` keeps its work, `rollback()` and dropping or
+/// closing the connection undo it; `begin_nested()` is a savepoint in it.
+async fn autobegin_commit_rollback_and_close(db: TestDb) {
+    let (metadata, item) = setup(&db).await;
+    let mut conn = db.engine.connect().await.unwrap();
+    assert!(!conn.in_transaction());
+    add(&mut conn, &item, "kept").await.unwrap();
+    assert_eq!(conn.transaction_depth(), 1);
+    // Not visible elsewhere before the commit (in-memory SQLite has one
+    // connection, which this test holds).
+    if db.backend != TestBackend::Sqlite {
+        assert!(names(&db.engine, &item).await.is_empty());
+    }
+    conn.commit().await.unwrap();
+    assert!(!conn.in_transaction());
+    drop(conn);
+    assert_eq!(names(&db.engine, &item).await, ["kept"]);
+
+    let mut conn = db.engine.connect().await.unwrap();
+    add(&mut conn, &item, "rolled back").await.unwrap();
+    conn.rollback().await.unwrap();
+    add(&mut conn, &item, "dropped").await.unwrap();
+    drop(conn);
+    assert_eq!(names(&db.engine, &item).await, ["kept"]);
+
+    let mut conn = db.engine.connect().await.unwrap();
+    add(&mut conn, &item, "closed").await.unwrap();
+    conn.close().await.unwrap();
+    assert_eq!(names(&db.engine, &item).await, ["kept"]);
+
+    // A savepoint inside the autobegun transaction.
+    let mut conn = db.engine.connect().await.unwrap();
+    {
+        let mut sp = conn.begin_nested().await.unwrap();
+        assert_eq!(sp.transaction_depth(), 2);
+        add(&mut sp, &item, "in savepoint").await.unwrap();
+        sp.rollback().await.unwrap();
+    }
+    add(&mut conn, &item, "after savepoint").await.unwrap();
+    conn.commit().await.unwrap();
+    // commit() and rollback() with nothing open do nothing.
+    conn.commit().await.unwrap();
+    conn.rollback().await.unwrap();
+    drop(conn);
+    assert_eq!(names(&db.engine, &item).await, ["kept", "after savepoint"]);
+
+    // In autocommit mode each statement commits on its own.
+    let mut conn = db.engine.connect().await.unwrap();
+    conn.set_autocommit(true);
+    add(&mut conn, &item, "autocommitted").await.unwrap();
     assert!(!conn.in_transaction());
     drop(conn);
     assert_eq!(
         names(&db.engine, &item).await,
-        ["autocommitted", "committed"]
+        ["kept", "after savepoint", "autocommitted"]
     );
+    let engine = persistence::create_engine_with(
+        if db.backend == TestBackend::Sqlite {
+            "sqlite::memory:"
+        } else {
+            &db.url
+        },
+        EngineOptions::default().autocommit(true),
+    )
+    .await
+    .unwrap();
+    let mut auto = engine.connect().await.unwrap();
+    assert!(auto.autocommit());
+    auto.execute(&text("SELECT 1")).await.unwrap();
+    assert!(!auto.in_transaction());
+    drop(auto);
+    engine.dispose().await;
     teardown(db, &metadata).await;
 }
 
@@ -373,6 +462,7 @@ async fn isolation_levels(db: TestDb) {
     conn.execute(&text("CREATE TABLE touched (id INTEGER PRIMARY KEY)"))
         .await
         .unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     let mut tx = engine.begin().await.unwrap();
     tx.execute(&text("INSERT INTO touched (id) VALUES (1)"))
@@ -384,6 +474,7 @@ async fn isolation_levels(db: TestDb) {
     tx.commit().await.unwrap();
     let mut conn = engine.connect().await.unwrap();
     conn.execute(&text("DROP TABLE touched")).await.unwrap();
+    conn.commit().await.unwrap();
     drop(conn);
     engine.dispose().await;
     teardown(db, &metadata).await;
@@ -424,6 +515,7 @@ on_all_backends!(
     engine_transaction_commits_on_ok_and_rolls_back_on_err,
     failing_statement_in_engine_transaction_leaves_no_rows,
     connection_begin_and_rollback,
+    autobegin_commit_rollback_and_close,
     savepoint_rolled_back_outer_commits,
     two_levels_of_savepoints,
     isolation_levels,

@@ -141,6 +141,8 @@ async fn every_type_round_trips(db: TestDb) {
         err.is_integrity() || err.kind() == Some(persistence::ErrorKind::Data),
         "{err:?}"
     );
+    // PostgreSQL aborted the transaction at the failure.
+    conn.rollback().await.unwrap();
 
     metadata.drop_all(&mut conn).await.unwrap();
     drop(conn);

@@ -329,8 +329,9 @@ pub fn compile_op(op: &AlterOp, d: &dyn Dialect) -> Result<Vec<String>, CompileE
         }
         AlterOp::DropEnum { name, .. } => {
             if style == EnumStyle::Named {
+                // Gone already when the last table using it was dropped.
                 out.push(stmt(d, |w| {
-                    w.push("DROP TYPE ");
+                    w.push("DROP TYPE IF EXISTS ");
                     w.ident(name);
                     Ok(())
                 })?);
@@ -583,7 +584,7 @@ fn alter_column(
 
 /// The check an enum column gets under [`EnumStyle::Check`].
 pub fn enum_check(table: &str, column: &Column) -> Option<CheckConstraint> {
-    let SqlType::Enum { name, variants } = column.sql_type() else {
+    let SqlType::Enum { name, variants, .. } = column.sql_type() else {
         return None;
     };
     let values = variants.iter().map(|v| Expr::Value(v.as_str().into()));

@@ -4,7 +4,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::{is_autoincrement, unsupported, SqlWriter};
+use super::features::MultiTable;
+use super::{is_autoincrement, typing, unsupported, SqlWriter};
 use crate::error::CompileError;
 use crate::schema::column::{Column, ServerDefault};
 use crate::schema::table::Table;
@@ -30,31 +31,28 @@ type R = Result<(), CompileError>;
 /// parent gets parentheses.
 fn precedence(e: &Expr) -> u8 {
     match e {
-        Expr::Binary { op, .. } => match op {
-            BinaryOp::Or => 1,
-            BinaryOp::And => 2,
-            BinaryOp::Eq
-            | BinaryOp::Ne
-            | BinaryOp::Lt
-            | BinaryOp::Le
-            | BinaryOp::Gt
-            | BinaryOp::Ge
-            | BinaryOp::Like
-            | BinaryOp::NotLike
-            | BinaryOp::ILike
-            | BinaryOp::NotILike => 4,
-            BinaryOp::Concat => 5,
-            BinaryOp::Add | BinaryOp::Sub => 6,
-            BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 7,
-        },
+        Expr::Binary { op, .. } => op_precedence(*op),
         Expr::Unary {
             op: UnaryOp::Not, ..
         } => 3,
         Expr::IsNull { .. }
         | Expr::InList { .. }
         | Expr::InSelect { .. }
-        | Expr::Between { .. } => 4,
+        | Expr::Between { .. }
+        | Expr::Like { .. } => 4,
         _ => 10,
+    }
+}
+
+/// Binding strength of a binary operator.
+fn op_precedence(op: BinaryOp) -> u8 {
+    match op {
+        BinaryOp::Or => 1,
+        BinaryOp::And => 2,
+        BinaryOp::Concat => 5,
+        BinaryOp::Add | BinaryOp::Sub => 6,
+        BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod | BinaryOp::FloorDiv => 7,
+        _ => 4,
     }
 }
 
@@ -77,6 +75,63 @@ pub fn visit_grouped(e: &Expr, min: u8, w: &mut SqlWriter<'_>) -> R {
     } else {
         visit(e, w)
     }
+}
+
+/// Whether `e` is a bound value (what a backend may not convert to the
+/// type of the column it meets).
+fn is_bound(e: &Expr) -> bool {
+    matches!(e, Expr::Value(_) | Expr::BindParam { .. })
+}
+
+/// The cast a bound `value` needs where it meets an expression of type
+/// `ty` (PostgreSQL enums), if any.
+fn bound_cast_for(
+    value: &Expr,
+    ty: impl FnOnce() -> Option<SqlType>,
+    w: &SqlWriter<'_>,
+) -> Option<Cow<'static, str>> {
+    let d = w.dialect();
+    if !d.features().named_enum_types || !is_bound(value) {
+        return None;
+    }
+    d.bound_cast(&ty()?)
+}
+
+/// Writes `value`, cast to `cast` when given.
+fn visit_cast_to(
+    value: &Expr,
+    cast: Option<Cow<'static, str>>,
+    min: u8,
+    w: &mut SqlWriter<'_>,
+) -> R {
+    match cast {
+        Some(ty) => {
+            w.push("CAST(");
+            visit(value, w)?;
+            w.push(" AS ");
+            w.push(&ty);
+            w.push_char(')');
+            Ok(())
+        }
+        None => visit_grouped(value, min, w),
+    }
+}
+
+/// Writes `value` meeting `other` (compared with it): cast to `other`'s
+/// type where the backend needs that.
+fn visit_against(value: &Expr, other: &Expr, min: u8, w: &mut SqlWriter<'_>) -> R {
+    let cast = bound_cast_for(value, || typing::type_of(other).map(Cow::into_owned), w);
+    visit_cast_to(value, cast, min, w)
+}
+
+/// Writes `value` going into `column` of `table` (an INSERT value, a SET).
+fn visit_into(table: &Table, column: &str, value: &Expr, w: &mut SqlWriter<'_>) -> R {
+    let cast = bound_cast_for(
+        value,
+        || table.get_column(column).map(|c| c.sql_type().clone()),
+        w,
+    );
+    visit_cast_to(value, cast, 0, w)
 }
 
 /// A column, qualified by its source (except in DDL, where a check or a
@@ -146,7 +201,7 @@ pub fn visit_expr(e: &Expr, w: &mut SqlWriter<'_>) -> R {
             } else {
                 visit_grouped(expr, 5, w)?;
                 w.push(if *negated { " NOT IN (" } else { " IN (" });
-                w.comma_list(list, |w, x| visit(x, w))?;
+                w.comma_list(list, |w, x| visit_against(x, expr, 0, w))?;
                 w.push_char(')');
             }
         }
@@ -172,9 +227,9 @@ pub fn visit_expr(e: &Expr, w: &mut SqlWriter<'_>) -> R {
             } else {
                 " BETWEEN "
             });
-            visit_grouped(low, 5, w)?;
+            visit_against(low, expr, 5, w)?;
             w.push(" AND ");
-            visit_grouped(high, 5, w)?;
+            visit_against(high, expr, 5, w)?;
         }
         Expr::Function { name, args } => {
             w.push(name);
@@ -189,6 +244,9 @@ pub fn visit_expr(e: &Expr, w: &mut SqlWriter<'_>) -> R {
             whens,
             else_,
         } => {
+            if whens.is_empty() {
+                return Err(CompileError::Invalid("CASE with no WHEN".into()));
+            }
             w.push("CASE");
             if let Some(o) = operand {
                 w.push_char(' ');
@@ -196,7 +254,11 @@ pub fn visit_expr(e: &Expr, w: &mut SqlWriter<'_>) -> R {
             }
             for (cond, then) in whens {
                 w.push(" WHEN ");
-                visit(cond, w)?;
+                match operand {
+                    // A simple CASE compares each value with the operand.
+                    Some(o) => visit_against(cond, o, 0, w)?,
+                    None => visit(cond, w)?,
+                }
                 w.push(" THEN ");
                 visit(then, w)?;
             }
@@ -224,12 +286,23 @@ pub fn visit_expr(e: &Expr, w: &mut SqlWriter<'_>) -> R {
             w.push_char(')');
         }
         Expr::Tuple(items) => {
+            if items.is_empty() {
+                return Err(CompileError::Invalid("an empty tuple ()".into()));
+            }
             w.push_char('(');
             w.comma_list(items, |w, x| visit(x, w))?;
             w.push_char(')');
         }
         Expr::Text(t) => text_clause(t, w)?,
         Expr::Excluded(col) => d.visit_excluded(col, w)?,
+        Expr::Like {
+            expr,
+            pattern,
+            escape,
+            negated,
+            case_insensitive,
+        } => visit_like(expr, pattern, *escape, *negated, *case_insensitive, w)?,
+        Expr::BindParam { name, value } => w.bind_named(name, value.as_ref())?,
         Expr::Invalid(err) => return Err((**err).clone()),
     }
     Ok(())
@@ -248,7 +321,9 @@ pub fn visit_cast(expr: &Expr, ty: &SqlType, w: &mut SqlWriter<'_>) -> R {
     Ok(())
 }
 
-/// `left op right`, with ILIKE emulated as `lower(l) LIKE lower(r)`.
+/// `left op right`, with ILIKE emulated as `lower(l) LIKE lower(r)`,
+/// `/` on two integers as true division, `+` on two strings as
+/// concatenation, and floor division per backend.
 pub fn visit_binary(op: BinaryOp, left: &Expr, right: &Expr, w: &mut SqlWriter<'_>) -> R {
     let d = w.dialect();
     if matches!(op, BinaryOp::ILike | BinaryOp::NotILike) && !d.features().ilike {
@@ -264,14 +339,47 @@ pub fn visit_binary(op: BinaryOp, left: &Expr, right: &Expr, w: &mut SqlWriter<'
         w.push(d.like_escape());
         return Ok(());
     }
-    let parent = precedence(&Expr::Binary {
-        op,
-        left: Box::new(Expr::Value(Value::Null)),
-        right: Box::new(Expr::Value(Value::Null)),
-    });
+    if op == BinaryOp::Add && typing::is_text(left) && typing::is_text(right) {
+        // SQLAlchemy's `+` on two strings: concatenation, never arithmetic.
+        return d.visit_binary(BinaryOp::Concat, left, right, w);
+    }
+    let integers = || typing::is_integer(left) && typing::is_integer(right);
+    match op {
+        BinaryOp::Div if integers() => {
+            if let Some(ty) = d.true_division_cast() {
+                // `7 / 2` is 3 on PostgreSQL and SQLite; `/` is true division.
+                visit_grouped(left, 7, w)?;
+                w.push(" / CAST(");
+                visit(right, w)?;
+                w.push(" AS ");
+                w.push(ty);
+                w.push_char(')');
+                return Ok(());
+            }
+        }
+        BinaryOp::FloorDiv if integers() => {
+            visit_grouped(left, 7, w)?;
+            w.push_char(' ');
+            w.push(d.integer_division_op());
+            w.push_char(' ');
+            return visit_grouped(right, 8, w);
+        }
+        BinaryOp::FloorDiv => {
+            let (open, close) = d.floor_of_quotient();
+            w.push(open);
+            visit_grouped(left, 7, w)?;
+            w.push(" / ");
+            visit_grouped(right, 8, w)?;
+            w.push(close);
+            return Ok(());
+        }
+        _ => {}
+    }
+    let parent = op_precedence(op);
     // `||` binds tighter than `*` on SQLite but looser than `+` on
     // PostgreSQL: an operand that is itself an operation (other than a
     // left-nested `||`) gets parentheses, so both read it the same way.
+    // A comparison is not associative: `(a = b) = c` keeps its parentheses.
     let left_min = match (op, left) {
         (
             BinaryOp::Concat,
@@ -281,11 +389,29 @@ pub fn visit_binary(op: BinaryOp, left: &Expr, right: &Expr, w: &mut SqlWriter<'
             },
         ) => parent,
         (BinaryOp::Concat, _) => ATOM,
+        _ if op.is_comparison() => parent + 1,
         _ => parent,
     };
-    visit_grouped(left, left_min, w)?;
+    // A bound value compared with a column takes the column's type where
+    // the backend needs a cast (PostgreSQL enums; not for LIKE or `~`).
+    let comparison = matches!(
+        op,
+        BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Lt
+            | BinaryOp::Le
+            | BinaryOp::Gt
+            | BinaryOp::Ge
+            | BinaryOp::IsDistinctFrom
+            | BinaryOp::IsNotDistinctFrom
+    );
+    if comparison {
+        visit_against(left, right, left_min, w)?;
+    } else {
+        visit_grouped(left, left_min, w)?;
+    }
     w.push_char(' ');
-    w.push(op.as_sql());
+    w.push(d.binary_op_sql(op));
     w.push_char(' ');
     // Right operand of a non-associative operator binds tighter.
     let right_min = match op {
@@ -294,7 +420,11 @@ pub fn visit_binary(op: BinaryOp, left: &Expr, right: &Expr, w: &mut SqlWriter<'
         _ if parent == 4 => 5,
         _ => parent,
     };
-    visit_grouped(right, right_min, w)?;
+    if comparison {
+        visit_against(right, left, right_min, w)?;
+    } else {
+        visit_grouped(right, right_min, w)?;
+    }
     if matches!(
         op,
         BinaryOp::Like | BinaryOp::NotLike | BinaryOp::ILike | BinaryOp::NotILike
@@ -304,17 +434,89 @@ pub fn visit_binary(op: BinaryOp, left: &Expr, right: &Expr, w: &mut SqlWriter<'
     Ok(())
 }
 
-/// `now()`-like functions and `length`.
+/// `expr [NOT] LIKE pattern ESCAPE 'c'` (`ILIKE`, or `lower()` on both
+/// sides where the backend has none).
+pub fn visit_like(
+    expr: &Expr,
+    pattern: &Expr,
+    escape: char,
+    negated: bool,
+    case_insensitive: bool,
+    w: &mut SqlWriter<'_>,
+) -> R {
+    let d = w.dialect();
+    let lower = case_insensitive && !d.features().ilike;
+    if lower {
+        w.push("lower(");
+        visit(expr, w)?;
+        w.push_char(')');
+    } else {
+        visit_grouped(expr, 5, w)?;
+    }
+    w.push(match (negated, case_insensitive && !lower) {
+        (false, false) => " LIKE ",
+        (true, false) => " NOT LIKE ",
+        (false, true) => " ILIKE ",
+        (true, true) => " NOT ILIKE ",
+    });
+    if lower {
+        w.push("lower(");
+        visit(pattern, w)?;
+        w.push_char(')');
+    } else {
+        visit_grouped(pattern, 5, w)?;
+    }
+    w.push(" ESCAPE ");
+    d.write_literal(&Value::String(escape.to_string()), w)
+}
+
+/// Functions spelled per backend: `now()`-likes, `length`, `concat`,
+/// `aggregate_strings`, `extract`, `coalesce`.
 pub fn visit_special(func: SpecialFunction, args: &[Expr], w: &mut SqlWriter<'_>) -> R {
     match func {
         SpecialFunction::Now | SpecialFunction::UtcNow => w.push("CURRENT_TIMESTAMP"),
-        SpecialFunction::Length => {
-            w.push("length(");
-            w.comma_list(args, |w, x| visit(x, w))?;
+        SpecialFunction::Length => call("length", args, w)?,
+        SpecialFunction::Concat => {
+            if args.is_empty() {
+                return Err(CompileError::Invalid("concat() needs an argument".into()));
+            }
+            for (i, a) in args.iter().enumerate() {
+                if i > 0 {
+                    w.push(" || ");
+                }
+                visit_grouped(a, ATOM, w)?;
+            }
+        }
+        SpecialFunction::AggregateStrings => call("string_agg", args, w)?,
+        SpecialFunction::Extract(field) => {
+            w.push("EXTRACT(");
+            w.push(field.as_sql());
+            w.push(" FROM ");
+            comma_args(args, w)?;
             w.push_char(')');
+        }
+        SpecialFunction::Coalesce => {
+            if args.is_empty() {
+                return Err(CompileError::Invalid("coalesce() needs an argument".into()));
+            }
+            call("coalesce", args, w)?;
         }
     }
     Ok(())
+}
+
+/// `name(args)`.
+pub fn call(name: &str, args: &[Expr], w: &mut SqlWriter<'_>) -> R {
+    w.push(name);
+    w.push_char('(');
+    comma_args(args, w)?;
+    w.push_char(')');
+    Ok(())
+}
+
+/// `a, b, c`.
+pub fn comma_args(args: &[Expr], w: &mut SqlWriter<'_>) -> R {
+    w.comma_list(args, |w, x| visit(x, w))
 }
 
 fn window_spec(win: &Window, w: &mut SqlWriter<'_>) -> R {
@@ -365,17 +567,19 @@ fn frame_bound(b: FrameBound, w: &mut SqlWriter<'_>) {
 
 /// `text()` with each `:name` bound in order.
 pub fn text_clause(t: &TextClause, w: &mut SqlWriter<'_>) -> R {
-    for piece in split_params(&t.sql) {
+    let syntax = w.dialect().text_syntax();
+    for piece in split_params(&t.sql, syntax) {
         match piece {
             TextPiece::Sql(s) => w.push(s),
-            TextPiece::Param(name) => {
-                let v = t
-                    .param(name)
-                    .ok_or_else(|| CompileError::MissingParameter {
+            TextPiece::Param(name) => match t.param(name) {
+                Some(v) => w.bind(v)?,
+                None if w.open_text_params() => w.bind_named(&Arc::from(name), None)?,
+                None => {
+                    return Err(CompileError::MissingParameter {
                         name: name.to_owned(),
-                    })?;
-                w.bind(v)?;
-            }
+                    })
+                }
+            },
         }
     }
     Ok(())
@@ -521,7 +725,12 @@ fn for_each_subselect(e: &Expr, f: &mut dyn FnMut(&Select)) {
             for_each_subselect(expr, f);
             f(select);
         }
-        Expr::Binary { left, right, .. } => {
+        Expr::Binary { left, right, .. }
+        | Expr::Like {
+            expr: left,
+            pattern: right,
+            ..
+        } => {
             for_each_subselect(left, f);
             for_each_subselect(right, f);
         }
@@ -571,6 +780,7 @@ fn for_each_subselect(e: &Expr, f: &mut dyn FnMut(&Select)) {
         | Expr::Star(_)
         | Expr::Text(_)
         | Expr::Excluded(_)
+        | Expr::BindParam { .. }
         | Expr::Invalid(_) => {}
     }
 }
@@ -732,6 +942,11 @@ fn select_clauses(s: &Select, from: &[&FromItem], w: &mut SqlWriter<'_>) -> R {
         }
     }
     if s.columns.is_empty() {
+        if from.is_empty() {
+            return Err(CompileError::Invalid(
+                "SELECT with neither columns nor a FROM clause".into(),
+            ));
+        }
         w.push_char('*');
     }
     w.comma_list(&s.columns, |w, c| {
@@ -752,7 +967,7 @@ fn select_clauses(s: &Select, from: &[&FromItem], w: &mut SqlWriter<'_>) -> R {
     }
     if !s.group_by.is_empty() {
         w.push(" GROUP BY ");
-        w.comma_list(&s.group_by, |w, x| visit(x, w))?;
+        w.comma_list(&s.group_by, |w, x| group_by_term(s, x, w))?;
     }
     if let Some(cond) = &s.having {
         w.push(" HAVING ");
@@ -760,13 +975,68 @@ fn select_clauses(s: &Select, from: &[&FromItem], w: &mut SqlWriter<'_>) -> R {
     }
     if !s.order_by.is_empty() {
         w.push(" ORDER BY ");
-        order_by_list(&s.order_by, w)?;
+        w.comma_list(&s.order_by, |w, t| select_order_term(s, t, w))?;
     }
     d.limit_offset(s.limit, s.offset, w)?;
     if let Some(lock) = &s.lock {
         d.lock_clause(lock, w)?;
     }
     Ok(())
+}
+
+/// The position (0-based) of the column of `s` that `e` is, or labels.
+fn column_position(s: &Select, e: &Expr) -> Option<usize> {
+    s.columns.iter().position(|c| {
+        c == e
+            || matches!(c, Expr::Label { expr, .. } if **expr == *e)
+            || matches!((c, e), (Expr::Label { name: a, .. }, Expr::Label { name: b, .. }) if a == b)
+    })
+}
+
+/// A `GROUP BY` term. An expression with bound values that is also a
+/// column of the select is written as that column's position: written
+/// again it would carry new parameters (`$3` where the column has `$1`),
+/// and PostgreSQL would not see the two as the same expression.
+fn group_by_term(s: &Select, e: &Expr, w: &mut SqlWriter<'_>) -> R {
+    let mark = w.mark();
+    visit(e, w)?;
+    if w.params_since(mark) > 0 {
+        if let Some(i) = column_position(s, e) {
+            w.rewind(mark);
+            w.push(&(i + 1).to_string());
+        }
+    }
+    Ok(())
+}
+
+/// An `ORDER BY` term of a select. As in [`group_by_term`], an expression
+/// with bound values that is a column of the select sorts by that column:
+/// by its label (PostgreSQL reads output names first in ORDER BY), or by
+/// its position when it has none.
+fn select_order_term(s: &Select, term: &OrderBy, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    let mark = w.mark();
+    d.order_by_term(term, w)?;
+    if w.params_since(mark) == 0 {
+        return Ok(());
+    }
+    let Some(i) = column_position(s, &term.expr) else {
+        return Ok(());
+    };
+    let replacement = match &s.columns[i] {
+        Expr::Label { name, .. } => crate::sql::expr::column(name),
+        // A position means nothing inside the emulated `x IS NULL` term.
+        _ if term.nulls.is_some() && !d.features().nulls_ordering => return Ok(()),
+        _ => crate::sql::text::literal_column(&(i + 1).to_string()),
+    };
+    w.rewind(mark);
+    d.order_by_term(
+        &OrderBy {
+            expr: replacement,
+            ..term.clone()
+        },
+        w,
+    )
 }
 
 /// One FROM item: a table, an alias, a subquery, a CTE name or a join.
@@ -851,6 +1121,11 @@ pub fn compound_statement(c: &CompoundSelect, w: &mut SqlWriter<'_>) -> R {
 
 fn compound_core(c: &CompoundSelect, w: &mut SqlWriter<'_>) -> R {
     let d = w.dialect();
+    if c.empty {
+        return Err(CompileError::Invalid(
+            "a set operation (UNION, ...) of no select".into(),
+        ));
+    }
     compound_member(&c.first, w)?;
     for (op, s) in &c.rest {
         w.push_char(' ');
@@ -923,7 +1198,25 @@ fn returning(cols: &[Expr], feature: bool, what: &'static str, w: &mut SqlWriter
     })
 }
 
+/// The columns of `table` an insert of `given` leaves out that have a
+/// client-side default (SQLAlchemy's `Column(default=...)`).
+fn omitted_defaults<'t>(table: &'t Table, given: &[String]) -> Vec<&'t Column> {
+    table
+        .columns()
+        .iter()
+        .filter(|c| c.get_default().is_some() && !given.iter().any(|g| g == c.name()))
+        .collect()
+}
+
+/// The value of a column's client-side default, computed now.
+fn default_value(c: &Column) -> Expr {
+    Expr::Value(c.get_default().map_or(Value::Null, |d| d.value()))
+}
+
 /// `INSERT INTO t (cols) VALUES (...), (...) [upsert] [RETURNING ...]`.
+///
+/// Columns the statement leaves out that have a client-side default get
+/// it, computed once per row (a callable is called for each row).
 pub fn insert_statement(ins: &Insert, w: &mut SqlWriter<'_>) -> R {
     let d = w.dialect();
     if let Some(err) = &ins.error {
@@ -939,20 +1232,47 @@ pub fn insert_statement(ins: &Insert, w: &mut SqlWriter<'_>) -> R {
             });
         }
     }
+    let defaults = omitted_defaults(&ins.table, &ins.columns);
+    let column_list = |w: &mut SqlWriter<'_>| {
+        w.push(" (");
+        for (i, c) in ins
+            .columns
+            .iter()
+            .map(String::as_str)
+            .chain(defaults.iter().map(|c| c.name()))
+            .enumerate()
+        {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.ident(c);
+        }
+        w.push_char(')');
+    };
     match &ins.source {
-        InsertSource::DefaultValues => w.push(d.default_values()),
+        InsertSource::DefaultValues if defaults.is_empty() => w.push(d.default_values()),
+        InsertSource::DefaultValues => {
+            column_list(w);
+            w.push(" VALUES (");
+            w.comma_list(&defaults, |w, c| {
+                visit_into(&ins.table, c.name(), &default_value(c), w)
+            })?;
+            w.push_char(')');
+        }
         InsertSource::Values(rows) => {
             if rows.is_empty() {
                 return Err(CompileError::Invalid(
                     "INSERT with no rows of values".into(),
                 ));
             }
-            w.push(" (");
-            w.comma_list(&ins.columns, |w, c| {
-                w.ident(c);
-                Ok(())
-            })?;
-            w.push(") VALUES ");
+            if ins.columns.is_empty() && defaults.is_empty() {
+                return Err(CompileError::Invalid(
+                    "INSERT ... VALUES with no columns (use insert(table) alone for DEFAULT VALUES)"
+                        .into(),
+                ));
+            }
+            column_list(w);
+            w.push(" VALUES ");
             for (i, row) in rows.iter().enumerate() {
                 if row.len() != ins.columns.len() {
                     return Err(CompileError::Invalid(format!(
@@ -966,7 +1286,18 @@ pub fn insert_statement(ins: &Insert, w: &mut SqlWriter<'_>) -> R {
                     w.push(", ");
                 }
                 w.push_char('(');
-                w.comma_list(row, |w, x| visit(x, w))?;
+                for (j, (x, col)) in row.iter().zip(&ins.columns).enumerate() {
+                    if j > 0 {
+                        w.push(", ");
+                    }
+                    visit_into(&ins.table, col, x, w)?;
+                }
+                for (j, c) in defaults.iter().enumerate() {
+                    if j > 0 || !row.is_empty() {
+                        w.push(", ");
+                    }
+                    visit_into(&ins.table, c.name(), &default_value(c), w)?;
+                }
                 w.push_char(')');
             }
         }
@@ -979,23 +1310,37 @@ pub fn insert_statement(ins: &Insert, w: &mut SqlWriter<'_>) -> R {
                     ins.columns.len()
                 )));
             }
+            // Defaults ride along as more selected values (not after `*`,
+            // whose width is unknown).
+            let defaults = if star { Vec::new() } else { defaults };
+            let mut s = std::borrow::Cow::Borrowed(&**s);
+            if !defaults.is_empty() {
+                s.to_mut()
+                    .columns
+                    .extend(defaults.iter().map(|c| default_value(c)));
+            }
             w.push(" (");
-            w.comma_list(&ins.columns, |w, c| {
+            for (i, c) in ins
+                .columns
+                .iter()
+                .map(String::as_str)
+                .chain(defaults.iter().map(|c| c.name()))
+                .enumerate()
+            {
+                if i > 0 {
+                    w.push(", ");
+                }
                 w.ident(c);
-                Ok(())
-            })?;
+            }
             w.push(") ");
             // `INSERT INTO t (..) WITH .. SELECT ..`: the one placement
             // PostgreSQL, SQLite and MySQL all accept.
             if ins.on_conflict.is_some() && s.where_.is_none() {
                 // SQLite reads `FROM t ON CONFLICT` as a join constraint
                 // unless a WHERE comes between (its documented workaround).
-                let mut s = (**s).clone();
-                s.where_ = Some(crate::sql::text::literal_column("true"));
-                select_statement(&s, w)?;
-            } else {
-                select_statement(s, w)?;
+                s.to_mut().where_ = Some(crate::sql::text::literal_column("true"));
             }
+            select_statement(&s, w)?;
         }
     }
     if ins.on_conflict.is_some() {
@@ -1050,14 +1395,20 @@ pub fn upsert_clause(ins: &Insert, w: &mut SqlWriter<'_>) -> R {
                 ));
             }
             w.push(" DO UPDATE SET ");
-            set_list(&ins.table, set, w)?;
+            set_list(&ins.table, set, false, w)?;
         }
     }
     Ok(())
 }
 
-/// `col = expr, ...` checking that each column belongs to `table`.
-pub fn set_list(table: &Table, set: &[(String, Expr)], w: &mut SqlWriter<'_>) -> R {
+/// `col = expr, ...` checking that each column belongs to `table`;
+/// `qualified` writes `table.col` (MySQL's multi-table UPDATE).
+pub fn set_list(
+    table: &Table,
+    set: &[(String, Expr)],
+    qualified: bool,
+    w: &mut SqlWriter<'_>,
+) -> R {
     w.comma_list(set, |w, (col, value)| {
         if table.get_column(col).is_none() {
             return Err(CompileError::UnknownColumn {
@@ -1065,29 +1416,87 @@ pub fn set_list(table: &Table, set: &[(String, Expr)], w: &mut SqlWriter<'_>) ->
                 column: col.clone(),
             });
         }
+        if qualified {
+            table_name(table, w);
+            w.push_char('.');
+        }
         w.ident(col);
         w.push(" = ");
-        visit(value, w)
+        visit_into(table, col, value, w)
     })
 }
 
-/// `UPDATE t SET ... WHERE ... [RETURNING ...]`.
+/// The sources other than `table` that the expressions of an `UPDATE` or
+/// `DELETE` name (outside subqueries, which have FROM clauses of their
+/// own): the other tables of a multi-table statement.
+fn other_sources<'e>(table: &Table, exprs: impl IntoIterator<Item = &'e Expr>) -> Vec<Arc<Source>> {
+    let mut found = Vec::new();
+    for e in exprs {
+        crate::sql::select::collect_sources(e, &mut found);
+    }
+    let target = table.source();
+    found.retain(|s| !(s.qualifier() == target.qualifier() && matches!(**s, Source::Table { .. })));
+    found
+}
+
+/// The CTEs the other tables of a multi-table statement are or use.
+fn sources_ctes(sources: &[Arc<Source>], out: &mut Vec<Arc<CteDef>>) {
+    for src in sources {
+        collect_from_ctes(&FromItem::Source(src.clone()), out);
+    }
+}
+
+/// `UPDATE t SET ... [FROM ...] WHERE ... [RETURNING ...]`.
+///
+/// Columns with an `onupdate` that the statement does not set get it.
+/// Tables other than `t` named in the values or the condition make it a
+/// multi-table update: `UPDATE t SET ... FROM a` (PostgreSQL, SQLite),
+/// `UPDATE t, a SET t.x = ...` (MySQL).
 pub fn update_statement(u: &Update, w: &mut SqlWriter<'_>) -> R {
     let d = w.dialect();
     if u.set.is_empty() {
         return Err(CompileError::Invalid("UPDATE with no SET values".into()));
     }
+    let mut set = std::borrow::Cow::Borrowed(&u.set);
+    for c in u.table.columns() {
+        if let Some(on) = c.get_onupdate() {
+            if !u.set.iter().any(|(name, _)| name == c.name()) {
+                set.to_mut()
+                    .push((c.name().to_owned(), Expr::Value(on.value())));
+            }
+        }
+    }
+    let others = other_sources(&u.table, set.iter().map(|(_, e)| e).chain(&u.where_));
+    let style = d.features().multi_table_update;
+    if !others.is_empty() && style == MultiTable::Unsupported {
+        return Err(unsupported(d, "multi-table UPDATE"));
+    }
     let mut ctes = Vec::new();
-    u.set.iter().for_each(|(_, e)| expr_ctes(e, &mut ctes));
+    sources_ctes(&others, &mut ctes);
+    set.iter().for_each(|(_, e)| expr_ctes(e, &mut ctes));
     u.where_.iter().for_each(|e| expr_ctes(e, &mut ctes));
     let nested = dml_with_clause(&ctes, w)?;
+    let table_list = !others.is_empty() && style == MultiTable::TableList;
     w.push("UPDATE ");
     table_name(&u.table, w);
+    if table_list {
+        for src in &others {
+            w.push(", ");
+            w.without_scope(|w| from_source(src, w))?;
+        }
+    }
     w.push(" SET ");
-    // Subqueries in SET and WHERE correlate to the updated table.
+    // Subqueries in SET and WHERE correlate to the updated table (and the
+    // statement's other tables).
     w.set_nested_with(nested);
-    let body = w.with_scope([u.table.source().clone()], |w| {
-        set_list(&u.table, &u.set, w)?;
+    let mut scope = vec![u.table.source().clone()];
+    scope.extend(others.iter().cloned());
+    let body = w.with_scope(scope, |w| {
+        set_list(&u.table, &set, table_list, w)?;
+        if !others.is_empty() && !table_list {
+            w.push(" FROM ");
+            w.comma_list(&others, |w, src| w.without_scope(|w| from_source(src, w)))?;
+        }
         if let Some(cond) = &u.where_ {
             w.push(" WHERE ");
             visit(cond, w)?;
@@ -1096,6 +1505,9 @@ pub fn update_statement(u: &Update, w: &mut SqlWriter<'_>) -> R {
     });
     w.set_nested_with(false);
     body?;
+    if table_list && !u.returning.is_empty() {
+        return Err(unsupported(d, "multi-table UPDATE ... RETURNING"));
+    }
     returning(
         &u.returning,
         d.features().update_returning,
@@ -1104,21 +1516,44 @@ pub fn update_statement(u: &Update, w: &mut SqlWriter<'_>) -> R {
     )
 }
 
-/// `DELETE FROM t WHERE ... [RETURNING ...]`.
+/// `DELETE FROM t [USING ...] WHERE ... [RETURNING ...]`.
+///
+/// Tables other than `t` named in the condition make it a multi-table
+/// delete: `DELETE FROM t USING a` (PostgreSQL), `DELETE FROM t USING t, a`
+/// (MySQL); SQLite has no form of it.
 pub fn delete_statement(del: &Delete, w: &mut SqlWriter<'_>) -> R {
     let d = w.dialect();
+    let others = other_sources(&del.table, &del.where_);
+    let style = d.features().multi_table_delete;
+    if !others.is_empty() && style == MultiTable::Unsupported {
+        return Err(unsupported(d, "multi-table DELETE"));
+    }
     let mut ctes = Vec::new();
+    sources_ctes(&others, &mut ctes);
     del.where_.iter().for_each(|e| expr_ctes(e, &mut ctes));
     let nested = dml_with_clause(&ctes, w)?;
     w.push("DELETE FROM ");
     table_name(&del.table, w);
+    if !others.is_empty() {
+        w.push(" USING ");
+        if style == MultiTable::TableList {
+            table_name(&del.table, w);
+            w.push(", ");
+        }
+        w.comma_list(&others, |w, src| w.without_scope(|w| from_source(src, w)))?;
+    }
     if let Some(cond) = &del.where_ {
         w.push(" WHERE ");
         // Subqueries in WHERE correlate to the deleted table.
         w.set_nested_with(nested);
-        let body = w.with_scope([del.table.source().clone()], |w| visit(cond, w));
+        let mut scope = vec![del.table.source().clone()];
+        scope.extend(others.iter().cloned());
+        let body = w.with_scope(scope, |w| visit(cond, w));
         w.set_nested_with(false);
         body?;
+    }
+    if !others.is_empty() && !del.returning.is_empty() && style == MultiTable::TableList {
+        return Err(unsupported(d, "multi-table DELETE ... RETURNING"));
     }
     returning(
         &del.returning,
@@ -1185,6 +1620,8 @@ pub fn write_literal(value: &Value, w: &mut SqlWriter<'_>, escape_backslash: boo
         Value::SmallInt(n) => w.push(&n.to_string()),
         Value::Int(n) => w.push(&n.to_string()),
         Value::BigInt(n) => w.push(&n.to_string()),
+        Value::Float(f) if !f.is_finite() => return Err(non_finite(f64::from(*f))),
+        Value::Double(f) if !f.is_finite() => return Err(non_finite(*f)),
         Value::Float(f) => w.push(&f.to_string()),
         Value::Double(f) => w.push(&f.to_string()),
         Value::Decimal(d) => w.push(&d.to_string()),
@@ -1201,6 +1638,16 @@ pub fn write_literal(value: &Value, w: &mut SqlWriter<'_>, escape_backslash: boo
         }
     }
     Ok(())
+}
+
+fn non_finite(f: f64) -> CompileError {
+    CompileError::UnsupportedLiteral {
+        kind: if f.is_nan() {
+            "NaN float"
+        } else {
+            "infinite float"
+        },
+    }
 }
 
 /// `'text'` with quotes (and optionally backslashes) doubled.

@@ -132,6 +132,62 @@ impl DropIndex {
     }
 }
 
+/// `CREATE TYPE name AS ENUM (...)`: a native enum type of PostgreSQL,
+/// created before the tables that use it.
+///
+/// ```
+/// use dialects::{CreateEnum, Postgres};
+/// let ddl = CreateEnum::new("workload", ["parttime", "fulltime"]);
+/// assert_eq!(ddl.compile(&Postgres).unwrap().sql,
+///     "CREATE TYPE workload AS ENUM ('parttime', 'fulltime')");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateEnum {
+    /// The type's name.
+    pub name: String,
+    /// Its values, in order.
+    pub variants: Vec<String>,
+}
+
+impl CreateEnum {
+    /// `CREATE TYPE name AS ENUM (variants)`.
+    pub fn new<I, S>(name: impl Into<String>, variants: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        CreateEnum {
+            name: name.into(),
+            variants: variants.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// `DROP TYPE [IF EXISTS] name`, after the tables that use it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DropEnum {
+    /// The type's name.
+    pub name: String,
+    /// Adds `IF EXISTS`.
+    pub if_exists: bool,
+}
+
+impl DropEnum {
+    /// `DROP TYPE name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        DropEnum {
+            name: name.into(),
+            if_exists: false,
+        }
+    }
+
+    /// Adds `IF EXISTS`.
+    pub fn if_exists(mut self) -> Self {
+        self.if_exists = true;
+        self
+    }
+}
+
 /// One DDL statement of a `create_all` / `drop_all` plan.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ddl {
@@ -143,12 +199,58 @@ pub enum Ddl {
     CreateIndex(CreateIndex),
     /// `DROP INDEX`.
     DropIndex(DropIndex),
+    /// `CREATE TYPE ... AS ENUM` (PostgreSQL).
+    CreateEnum(CreateEnum),
+    /// `DROP TYPE` (PostgreSQL).
+    DropEnum(DropEnum),
 }
 
-/// The statements that create every table of `metadata` (and its indexes),
-/// parents before children; `checkfirst` adds `IF NOT EXISTS`.
-pub fn create_all(metadata: &MetaData, checkfirst: bool) -> Result<Vec<Ddl>, CompileError> {
-    let mut out = Vec::new();
+/// The native enum types the tables of `metadata` use, in table order,
+/// each once, for a backend whose enum types are named objects
+/// (PostgreSQL); none elsewhere. One name declared with two different
+/// lists of values is [`CompileError::Invalid`].
+pub fn enum_types(
+    metadata: &MetaData,
+    dialect: &dyn super::Dialect,
+) -> Result<Vec<CreateEnum>, CompileError> {
+    let named = dialect.features().named_enum_types;
+    let mut out: Vec<CreateEnum> = Vec::new();
+    for table in metadata.sorted_tables()? {
+        for c in table.columns() {
+            let (Some(name), SqlType::Enum { variants, .. }) =
+                (c.sql_type().enum_type_name(named), c.sql_type())
+            else {
+                continue;
+            };
+            match out.iter().find(|e| e.name == name) {
+                Some(e) if e.variants != *variants => {
+                    return Err(CompileError::Invalid(format!(
+                        "enum type `{name}` is declared with different values ({} and {})",
+                        e.variants.join(", "),
+                        variants.join(", ")
+                    )))
+                }
+                Some(_) => {}
+                None => out.push(CreateEnum::new(name, variants.iter().cloned())),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The statements that create every table of `metadata` on `dialect`:
+/// its enum types (PostgreSQL), then the tables parents first, each with
+/// its indexes; `checkfirst` adds `IF NOT EXISTS` (enum types have no such
+/// clause: `create_all` on a connection looks them up instead).
+pub fn create_all(
+    metadata: &MetaData,
+    dialect: &dyn super::Dialect,
+    checkfirst: bool,
+) -> Result<Vec<Ddl>, CompileError> {
+    let mut out: Vec<Ddl> = enum_types(metadata, dialect)?
+        .into_iter()
+        .map(Ddl::CreateEnum)
+        .collect();
     for table in metadata.sorted_tables()? {
         let mut ct = CreateTable::new(&table);
         ct.if_not_exists = checkfirst;
@@ -163,18 +265,65 @@ pub fn create_all(metadata: &MetaData, checkfirst: bool) -> Result<Vec<Ddl>, Com
 }
 
 /// The statements that drop every table of `metadata`, children before
-/// parents; `checkfirst` adds `IF EXISTS`.
-pub fn drop_all(metadata: &MetaData, checkfirst: bool) -> Result<Vec<Ddl>, CompileError> {
+/// parents, then its enum types (PostgreSQL); `checkfirst` adds
+/// `IF EXISTS`.
+pub fn drop_all(
+    metadata: &MetaData,
+    dialect: &dyn super::Dialect,
+    checkfirst: bool,
+) -> Result<Vec<Ddl>, CompileError> {
     let mut tables = metadata.sorted_tables()?;
     tables.reverse();
-    Ok(tables
+    let mut out: Vec<Ddl> = tables
         .iter()
         .map(|t| {
             let mut dt = DropTable::new(t);
             dt.if_exists = checkfirst;
             Ddl::DropTable(dt)
         })
-        .collect())
+        .collect();
+    for e in enum_types(metadata, dialect)? {
+        let mut de = DropEnum::new(e.name);
+        de.if_exists = checkfirst;
+        out.push(Ddl::DropEnum(de));
+    }
+    Ok(out)
+}
+
+/// `CREATE TYPE name AS ENUM ('a', 'b')`.
+pub fn create_enum(ce: &CreateEnum, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    if !d.features().named_enum_types {
+        return Err(super::unsupported(d, "CREATE TYPE ... AS ENUM"));
+    }
+    if ce.variants.is_empty() {
+        return Err(CompileError::Invalid(format!(
+            "enum type `{}` needs at least one value",
+            ce.name
+        )));
+    }
+    w.push("CREATE TYPE ");
+    w.ident(&ce.name);
+    w.push(" AS ENUM (");
+    w.comma_list(&ce.variants, |w, v| {
+        d.write_literal(&crate::Value::String(v.clone()), w)
+    })?;
+    w.push_char(')');
+    Ok(())
+}
+
+/// `DROP TYPE [IF EXISTS] name`.
+pub fn drop_enum(de: &DropEnum, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    if !d.features().named_enum_types {
+        return Err(super::unsupported(d, "DROP TYPE"));
+    }
+    w.push("DROP TYPE ");
+    if de.if_exists {
+        w.push("IF EXISTS ");
+    }
+    w.ident(&de.name);
+    Ok(())
 }
 
 /// The body of `CREATE TABLE`.
@@ -227,12 +376,20 @@ pub fn create_table(ct: &CreateTable, w: &mut SqlWriter<'_>) -> R {
             w.push(a.as_sql());
         }
     }
-    if !d.features().native_enum {
-        for c in t.columns() {
-            if let SqlType::Enum { name, variants } = c.sql_type() {
+    for c in t.columns() {
+        if let SqlType::Enum {
+            name,
+            variants,
+            native,
+        } = c.sql_type()
+        {
+            if !(*native && d.features().native_enum) {
                 let values = variants.iter().map(|v| Expr::Value(v.as_str().into()));
                 let check = CheckConstraint::new(crate::sql::expr::column(c.name()).in_(values))
-                    .named(format!("ck_{}_{}", t.name(), name));
+                    .named(super::writer::truncate_name(
+                        &format!("ck_{}_{}", t.name(), name),
+                        super::writer::PORTABLE_NAME_LEN,
+                    ));
                 check_constraint(&check, w)?;
             }
         }

@@ -1,5 +1,18 @@
 //! What each backend supports, as a constant table the compiler and the ORM read.
 
+/// How a backend writes an `UPDATE` or `DELETE` whose conditions or values
+/// name other tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultiTable {
+    /// `UPDATE t SET ... FROM a, b` and `DELETE FROM t USING a, b`
+    /// (PostgreSQL; SQLite 3.33+ for UPDATE).
+    FromClause,
+    /// `UPDATE t, a SET t.x = ...` and `DELETE FROM t USING t, a` (MySQL).
+    TableList,
+    /// No form: compiling one is [`CompileError::Unsupported`](crate::CompileError::Unsupported).
+    Unsupported,
+}
+
 /// Capabilities of a backend. The ORM reads these flags, never dialect names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Features {
@@ -29,6 +42,9 @@ pub struct Features {
     pub native_bool: bool,
     /// A native enum column type.
     pub native_enum: bool,
+    /// Enum types are named schema objects (`CREATE TYPE ... AS ENUM`),
+    /// created before the tables that use them (PostgreSQL).
+    pub named_enum_types: bool,
     /// `CREATE INDEX IF NOT EXISTS` / `DROP INDEX IF EXISTS`.
     pub index_if_exists: bool,
     /// A `WITH` clause before `UPDATE` / `DELETE` (when false, the
@@ -42,6 +58,10 @@ pub struct Features {
     pub update_join: bool,
     /// The most bound parameters one statement may carry.
     pub max_bind_params: usize,
+    /// How an `UPDATE` names other tables.
+    pub multi_table_update: MultiTable,
+    /// How a `DELETE` names other tables.
+    pub multi_table_delete: MultiTable,
 }
 
 /// The ANSI baseline: what every supported backend has.
@@ -59,9 +79,12 @@ pub const ANSI: Features = Features {
     lock_modifiers: true,
     native_bool: true,
     native_enum: false,
+    named_enum_types: false,
     index_if_exists: true,
     cte_in_dml: true,
     update_from: false,
     update_join: false,
     max_bind_params: 32_766,
+    multi_table_update: MultiTable::FromClause,
+    multi_table_delete: MultiTable::FromClause,
 };

@@ -10,6 +10,7 @@ pub mod ddl;
 pub mod features;
 pub mod reserved;
 pub mod statement;
+pub mod typing;
 pub mod writer;
 
 use std::borrow::Cow;
@@ -21,9 +22,10 @@ use crate::schema::types::SqlType;
 use crate::sql::expr::{BinaryOp, Expr, SpecialFunction};
 use crate::sql::insert::Insert;
 use crate::sql::select::{Lock, OrderBy};
+use crate::sql::text::TextSyntax;
 use crate::value::Value;
-pub use features::Features;
-pub use writer::{Compiled, SqlWriter};
+pub use features::{Features, MultiTable};
+pub use writer::{Compiled, NamedParam, Prepared, SqlWriter};
 
 /// A SQL dialect: how one backend spells SQL.
 ///
@@ -54,9 +56,49 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         ""
     }
 
+    /// The type the right operand of `/` is cast to when both operands are
+    /// integers, so that `/` is true division (SQLAlchemy 2's rule);
+    /// `None` where `/` already is (MySQL).
+    fn true_division_cast(&self) -> Option<&'static str> {
+        Some("NUMERIC")
+    }
+
+    /// The operator of integer division (floor division of two integers).
+    fn integer_division_op(&self) -> &'static str {
+        "/"
+    }
+
+    /// What surrounds `a / b` in a floor division that is not of two
+    /// integers.
+    fn floor_of_quotient(&self) -> (&'static str, &'static str) {
+        ("FLOOR(", ")")
+    }
+
+    /// How this backend spells a binary operator.
+    fn binary_op_sql(&self, op: BinaryOp) -> &'static str {
+        op.as_sql()
+    }
+
+    /// The lexical rules `text()` follows to find its `:name` parameters.
+    fn text_syntax(&self) -> TextSyntax {
+        TextSyntax::default()
+    }
+
     /// What follows `INSERT INTO table` when every column takes its default.
     fn default_values(&self) -> &'static str {
         " DEFAULT VALUES"
+    }
+
+    /// The longest identifier the backend takes, if it has a limit
+    /// (PostgreSQL: 63 bytes; MySQL: 64 characters).
+    fn max_identifier_length(&self) -> Option<usize> {
+        None
+    }
+
+    /// Whether [`Dialect::max_identifier_length`] counts characters
+    /// rather than bytes.
+    fn identifier_length_in_chars(&self) -> bool {
+        false
     }
 
     /// Whether `word` must be quoted as an identifier.
@@ -67,6 +109,14 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// The column type as this backend spells it.
     fn type_name(&self, ty: &SqlType, column: &str) -> Result<Cow<'static, str>, CompileError> {
         ansi::type_name(self.name(), ty, column)
+    }
+
+    /// The type a bound value must be cast to where it meets a column of
+    /// type `ty` (compared with it, inserted or set into it), when the
+    /// backend does not convert it by itself: PostgreSQL's enum types.
+    fn bound_cast(&self, ty: &SqlType) -> Option<Cow<'static, str>> {
+        let _ = ty;
+        None
     }
 
     /// The type name used as a `CAST` target.

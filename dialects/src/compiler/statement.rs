@@ -1,6 +1,7 @@
 //! The `Statement` trait: anything that compiles to SQL text and parameters.
 
-use super::ddl::{self, CreateIndex, CreateTable, Ddl, DropIndex, DropTable};
+use super::ddl::{self, CreateEnum, CreateIndex, CreateTable, Ddl, DropEnum, DropIndex, DropTable};
+use super::writer::Prepared;
 use super::{ansi, Compiled, Dialect, SqlWriter};
 use crate::error::CompileError;
 use crate::sql::compound::CompoundSelect;
@@ -35,18 +36,44 @@ pub trait Statement: Send + Sync {
     fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled, CompileError> {
         let mut w = SqlWriter::new(dialect);
         self.write_sql(&mut w)?;
+        w.check()?;
         Ok(w.finish())
+    }
+
+    /// Compiles once for many executions: the SQL, and where each named
+    /// placeholder ([`bindparam`](crate::bindparam), or a `:name` of a
+    /// [`text`](crate::text) clause that has no value bound) sits among the
+    /// parameters.
+    fn compile_with_binds(&self, dialect: &dyn Dialect) -> Result<Prepared, CompileError> {
+        let mut w = SqlWriter::new(dialect);
+        w.set_open_text_params(true);
+        self.write_sql(&mut w)?;
+        w.check()?;
+        Ok(w.finish_prepared())
+    }
+
+    /// The statement as an `INSERT`, when it is one (what an engine needs
+    /// for `inserted_primary_key` and for executing many rows at once).
+    fn as_insert(&self) -> Option<&Insert> {
+        None
     }
 }
 
 macro_rules! statement {
     ($ty:ty, $kind:ident, $f:path) => {
+        statement!($ty, $kind, $f, |_s| None);
+    };
+    ($ty:ty, $kind:ident, $f:path, |$s:ident| $as_insert:expr) => {
         impl Statement for $ty {
             fn write_sql(&self, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
                 $f(self, w)
             }
             fn kind(&self) -> StatementKind {
                 StatementKind::$kind
+            }
+            fn as_insert(&self) -> Option<&Insert> {
+                let $s = self;
+                $as_insert
             }
         }
 
@@ -61,7 +88,7 @@ macro_rules! statement {
 
 statement!(Select, Query, ansi::select_statement);
 statement!(CompoundSelect, Query, ansi::compound_statement);
-statement!(Insert, Dml, ansi::insert_statement);
+statement!(Insert, Dml, ansi::insert_statement, |s| Some(s));
 statement!(Update, Dml, ansi::update_statement);
 statement!(Delete, Dml, ansi::delete_statement);
 statement!(TextClause, Text, ansi::text_clause);
@@ -69,6 +96,8 @@ statement!(CreateTable, Ddl, ddl::create_table);
 statement!(DropTable, Ddl, ddl::drop_table);
 statement!(CreateIndex, Ddl, ddl::create_index);
 statement!(DropIndex, Ddl, ddl::drop_index);
+statement!(CreateEnum, Ddl, ddl::create_enum);
+statement!(DropEnum, Ddl, ddl::drop_enum);
 
 fn ddl_any(d: &Ddl, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
     match d {
@@ -76,6 +105,8 @@ fn ddl_any(d: &Ddl, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
         Ddl::DropTable(s) => ddl::drop_table(s, w),
         Ddl::CreateIndex(s) => ddl::create_index(s, w),
         Ddl::DropIndex(s) => ddl::drop_index(s, w),
+        Ddl::CreateEnum(s) => ddl::create_enum(s, w),
+        Ddl::DropEnum(s) => ddl::drop_enum(s, w),
     }
 }
 

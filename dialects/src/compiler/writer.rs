@@ -47,6 +47,67 @@ pub struct SqlWriter<'d> {
     /// Set while a DML statement writes subqueries that must carry their
     /// own `WITH` clause (backends without `WITH ... UPDATE`).
     nested_with: bool,
+    /// The named placeholders ([`bindparam`](crate::bindparam)).
+    named: Vec<NamedParam>,
+    /// The first identifier that cannot be written (empty, NUL, too long),
+    /// reported when the statement finishes compiling.
+    bad_identifier: Option<crate::CompileError>,
+    /// Whether a `text()` parameter without a value becomes a named
+    /// placeholder (compiling for many executions) instead of an error.
+    open_text_params: bool,
+}
+
+/// A named placeholder of a compiled statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedParam {
+    /// Its index in the compiled parameters.
+    pub index: usize,
+    /// Its name.
+    pub name: Arc<str>,
+    /// Whether it has a default value (used when a set does not name it).
+    pub has_default: bool,
+}
+
+/// A compiled statement whose named placeholders
+/// ([`bindparam`](crate::bindparam)) are filled per execution:
+/// [`Prepared::bind`] gives the parameters of one execution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// The SQL text, and the parameters with each named placeholder at its
+    /// default value (or NULL).
+    pub compiled: Compiled,
+    /// The named placeholders, in parameter order.
+    pub named: Vec<NamedParam>,
+}
+
+impl Prepared {
+    /// The names of the placeholders, in order (a name used twice appears twice).
+    pub fn names(&self) -> Vec<&str> {
+        self.named.iter().map(|p| &*p.name).collect()
+    }
+
+    /// The parameters of one execution: the compiled values, with each
+    /// named placeholder taken from `set` (by name). A placeholder `set`
+    /// does not name keeps its default; one without a default is
+    /// [`CompileError::MissingParameter`](crate::CompileError::MissingParameter).
+    pub fn bind<K: AsRef<str>>(
+        &self,
+        set: &[(K, Value)],
+    ) -> Result<Vec<Value>, crate::CompileError> {
+        let mut params = self.compiled.params.clone();
+        for p in &self.named {
+            match set.iter().find(|(n, _)| n.as_ref() == &*p.name) {
+                Some((_, v)) => params[p.index] = v.clone(),
+                None if p.has_default => {}
+                None => {
+                    return Err(crate::CompileError::MissingParameter {
+                        name: p.name.to_string(),
+                    })
+                }
+            }
+        }
+        Ok(params)
+    }
 }
 
 impl<'d> SqlWriter<'d> {
@@ -59,6 +120,9 @@ impl<'d> SqlWriter<'d> {
             inline_literals: false,
             scope: Vec::new(),
             nested_with: false,
+            named: Vec::new(),
+            bad_identifier: None,
+            open_text_params: false,
         }
     }
 
@@ -77,22 +141,17 @@ impl<'d> SqlWriter<'d> {
         self.sql.push(c);
     }
 
-    /// Appends an identifier, quoted when reserved or unusual.
+    /// Appends an identifier, quoted when reserved or unusual (see
+    /// [`quote_ident`]). One the
+    /// backend cannot take (empty, with a NUL, longer than
+    /// [`Dialect::max_identifier_length`]) fails the statement's
+    /// compilation ([`SqlWriter::check`]).
     pub fn ident(&mut self, name: &str) {
         let d = self.dialect;
-        if needs_quoting(name, d) {
-            let q = d.quote_char();
-            self.sql.push(q);
-            for ch in name.chars() {
-                if ch == q {
-                    self.sql.push(q);
-                }
-                self.sql.push(ch);
-            }
-            self.sql.push(q);
-        } else {
-            self.sql.push_str(name);
+        if self.bad_identifier.is_none() {
+            self.bad_identifier = identifier_error(name, d);
         }
+        push_ident(&mut self.sql, name, d);
     }
 
     /// Binds a value: writes a placeholder and stores the value, or in DDL
@@ -106,6 +165,39 @@ impl<'d> SqlWriter<'d> {
         let d = self.dialect;
         d.write_placeholder(self.params.len(), &mut self.sql);
         Ok(())
+    }
+
+    /// Binds a named placeholder ([`bindparam`](crate::bindparam)): its
+    /// default (or NULL) now, its value per execution later. In DDL mode
+    /// it is an error (DDL has no parameters).
+    pub fn bind_named(
+        &mut self,
+        name: &Arc<str>,
+        value: Option<&Value>,
+    ) -> Result<(), crate::CompileError> {
+        if self.inline_literals {
+            return Err(crate::CompileError::Invalid(format!(
+                "bindparam `{name}` where values are written as literals"
+            )));
+        }
+        self.named.push(NamedParam {
+            index: self.params.len(),
+            name: name.clone(),
+            has_default: value.is_some(),
+        });
+        self.bind_owned(value.cloned().unwrap_or(Value::Null))
+    }
+
+    /// Sets whether a `text()` parameter without a value becomes a named
+    /// placeholder.
+    pub(crate) fn set_open_text_params(&mut self, on: bool) {
+        self.open_text_params = on;
+    }
+
+    /// Whether a `text()` parameter without a value becomes a named
+    /// placeholder.
+    pub(crate) fn open_text_params(&self) -> bool {
+        self.open_text_params
     }
 
     /// Binds an owned value (avoids a clone).
@@ -194,6 +286,33 @@ impl<'d> SqlWriter<'d> {
         Ok(())
     }
 
+    /// A point to [`rewind`](Self::rewind) to: the lengths of the text
+    /// and the parameters so far.
+    pub(crate) fn mark(&self) -> (usize, usize) {
+        (self.sql.len(), self.params.len())
+    }
+
+    /// How many parameters were bound since `mark`.
+    pub(crate) fn params_since(&self, mark: (usize, usize)) -> usize {
+        self.params.len() - mark.1
+    }
+
+    /// Forgets what was written since `mark`.
+    pub(crate) fn rewind(&mut self, mark: (usize, usize)) {
+        self.sql.truncate(mark.0);
+        self.params.truncate(mark.1);
+        self.named.retain(|p| p.index < mark.1);
+    }
+
+    /// The first identifier error met so far, if any: what makes the
+    /// statement fail to compile.
+    pub fn check(&self) -> Result<(), crate::CompileError> {
+        match &self.bad_identifier {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+
     /// The SQL written so far.
     pub fn sql(&self) -> &str {
         &self.sql
@@ -205,6 +324,88 @@ impl<'d> SqlWriter<'d> {
             sql: self.sql,
             params: self.params,
         }
+    }
+
+    /// Finishes, giving the text, the parameters and the named placeholders.
+    pub fn finish_prepared(self) -> Prepared {
+        Prepared {
+            named: self.named,
+            compiled: Compiled {
+                sql: self.sql,
+                params: self.params,
+            },
+        }
+    }
+}
+
+/// Why `name` cannot be an identifier on `d`, if it cannot.
+fn identifier_error(name: &str, d: &dyn Dialect) -> Option<crate::CompileError> {
+    let invalid = |reason: &'static str| crate::CompileError::InvalidIdentifier {
+        name: name.to_owned(),
+        reason,
+    };
+    if name.is_empty() {
+        return Some(invalid("it is empty"));
+    }
+    if name.contains('\0') {
+        return Some(invalid("it contains a NUL character"));
+    }
+    let max = d.max_identifier_length()?;
+    let len = if d.identifier_length_in_chars() {
+        name.chars().count()
+    } else {
+        name.len()
+    };
+    (len > max).then(|| crate::CompileError::IdentifierTooLong {
+        dialect: d.name(),
+        name: name.to_owned(),
+        max,
+    })
+}
+
+/// `name`, deterministically shortened to at most `max` bytes when it is
+/// longer (SQLAlchemy's rule for generated names: a prefix, `_` and a
+/// hash of the whole name), so that generated constraint and index names
+/// fit every backend.
+pub fn truncate_name(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_owned();
+    }
+    // FNV-1a: stable across runs and platforms.
+    let hash = name.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    let mut cut = max.saturating_sub(9);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{hash:08x}", &name[..cut])
+}
+
+/// The longest name every supported backend takes (PostgreSQL: 63 bytes).
+pub const PORTABLE_NAME_LEN: usize = 63;
+
+/// `name` as an identifier of `d`: quoted when reserved or unusual (not
+/// all lowercase ASCII letters, digits and `_`), the quote doubled inside.
+pub fn quote_ident(name: &str, d: &dyn Dialect) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    push_ident(&mut out, name, d);
+    out
+}
+
+fn push_ident(out: &mut String, name: &str, d: &dyn Dialect) {
+    if needs_quoting(name, d) {
+        let q = d.quote_char();
+        out.push(q);
+        for ch in name.chars() {
+            if ch == q {
+                out.push(q);
+            }
+            out.push(ch);
+        }
+        out.push(q);
+    } else {
+        out.push_str(name);
     }
 }
 

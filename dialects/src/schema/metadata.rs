@@ -41,13 +41,31 @@ impl MetaData {
         self.tables.iter().find(|t| t.name() == name)
     }
 
+    /// A metadata of the tables named `names` only (what `create_all` /
+    /// `drop_all` of some tables work on); an unknown name is
+    /// [`CompileError::UnknownTable`].
+    pub fn subset<S: AsRef<str>>(&self, names: &[S]) -> Result<MetaData, CompileError> {
+        let mut out = MetaData::new();
+        for n in names {
+            let t = self
+                .table(n.as_ref())
+                .ok_or_else(|| CompileError::UnknownTable {
+                    table: n.as_ref().to_owned(),
+                })?;
+            out.add(t.clone());
+        }
+        Ok(out)
+    }
+
     /// The tables in the order they were added.
     pub fn tables(&self) -> &[Table] {
         &self.tables
     }
 
     /// The tables ordered so that every table comes after the tables its
-    /// foreign keys point at (create in this order, drop in reverse).
+    /// foreign keys point at (create in this order, drop in reverse): in
+    /// rounds of the tables whose parents are all placed, each round by
+    /// name, so the order is deterministic.
     /// Self-references are allowed; a cycle between tables is
     /// [`CompileError::DependencyCycle`] naming them.
     pub fn sorted_tables(&self) -> Result<Vec<Table>, CompileError> {
@@ -83,6 +101,10 @@ impl MetaData {
                     .collect();
                 return Err(CompileError::DependencyCycle { tables });
             }
+            // Within a round, by name: the order does not depend on the
+            // order the tables were added in (SQLAlchemy's tie-break).
+            let mut ready = ready;
+            ready.sort_by(|&a, &b| self.tables[a].name().cmp(self.tables[b].name()));
             for i in ready {
                 done[i] = true;
                 out.push(self.tables[i].clone());

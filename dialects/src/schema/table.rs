@@ -59,6 +59,7 @@ impl Table {
                 name: name.as_str().into(),
                 schema: None,
                 columns: Arc::from([]),
+                types: Arc::from([]),
             }),
             data: Arc::new(TableData {
                 name,
@@ -83,6 +84,7 @@ impl Table {
             name: self.data.name.as_str().into(),
             schema: self.data.schema.as_deref().map(Into::into),
             columns: self.column_names(),
+            types: self.column_types(),
         });
         self
     }
@@ -94,6 +96,11 @@ impl Table {
             .iter()
             .map(|c| Arc::from(c.name.as_str()))
             .collect()
+    }
+
+    /// The column types, in the order of [`Table::column_names`].
+    pub(crate) fn column_types(&self) -> Arc<[crate::schema::types::SqlType]> {
+        self.data.columns.iter().map(|c| c.ty.clone()).collect()
     }
 
     /// Puts the table in a schema (PostgreSQL) or database (MySQL).
@@ -200,8 +207,12 @@ impl Table {
     pub fn indexes(&self) -> Vec<Index> {
         let mut out = self.data.indexes.clone();
         for c in self.data.columns.iter().filter(|c| c.index) {
+            let name = format!("ix_{}_{}", self.data.name, c.name);
             out.push(Index::new(
-                format!("ix_{}_{}", self.data.name, c.name),
+                crate::compiler::writer::truncate_name(
+                    &name,
+                    crate::compiler::writer::PORTABLE_NAME_LEN,
+                ),
                 [c.name.as_str()],
             ));
         }

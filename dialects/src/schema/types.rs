@@ -40,12 +40,18 @@ pub enum SqlType {
     Json,
     /// Binary data with an optional maximum length.
     Binary(Option<u32>),
-    /// An enumeration of named text values.
+    /// An enumeration of named text values. Native where the backend has
+    /// enum types (PostgreSQL: `CREATE TYPE name AS ENUM (...)`, created
+    /// and dropped by `create_all` / `drop_all`; MySQL: `ENUM(...)`),
+    /// otherwise, or when `native` is false, `VARCHAR` with a `CHECK`
+    /// constraint (SQLAlchemy's `Enum(native_enum=False)`).
     Enum {
-        /// The type's name (used for the constraint that enforces it).
+        /// The type's name (PostgreSQL's type, and the `CHECK` constraint's).
         name: String,
-        /// The allowed values, in order.
+        /// The allowed values, in order (a native enum sorts in this order).
         variants: Vec<String>,
+        /// Whether to use the backend's enum type where it has one.
+        native: bool,
     },
 }
 
@@ -55,7 +61,21 @@ impl SqlType {
         SqlType::String(Some(len))
     }
 
-    /// An enumeration type named `name` with the given values.
+    /// An enumeration type named `name` with the given values, native
+    /// where the backend has enum types.
+    ///
+    /// ```
+    /// use dialects::{Column, CreateTable, Postgres, Sqlite, SqlType, Table};
+    /// let t = Table::new("resume").column(Column::new(
+    ///     "workload",
+    ///     SqlType::enumeration("workload", ["parttime", "fulltime"]),
+    /// ));
+    /// assert_eq!(CreateTable::new(&t).compile(&Postgres).unwrap().sql,
+    ///     "CREATE TABLE resume (workload workload)");
+    /// assert_eq!(CreateTable::new(&t).compile(&Sqlite).unwrap().sql,
+    ///     "CREATE TABLE resume (workload VARCHAR(8), \
+    ///      CONSTRAINT ck_resume_workload CHECK (workload IN ('parttime', 'fulltime')))");
+    /// ```
     pub fn enumeration<I, S>(name: impl Into<String>, variants: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -64,6 +84,33 @@ impl SqlType {
         SqlType::Enum {
             name: name.into(),
             variants: variants.into_iter().map(Into::into).collect(),
+            native: true,
+        }
+    }
+
+    /// For an enumeration: whether to use the backend's enum type
+    /// (`false`: `VARCHAR` with a `CHECK` everywhere). Other types are
+    /// returned unchanged.
+    pub fn native_enum(self, on: bool) -> Self {
+        match self {
+            SqlType::Enum { name, variants, .. } => SqlType::Enum {
+                name,
+                variants,
+                native: on,
+            },
+            other => other,
+        }
+    }
+
+    /// The name of the backend enum type this type needs created first
+    /// (PostgreSQL's `CREATE TYPE`), when `named_types` says the backend
+    /// has such types.
+    pub fn enum_type_name(&self, named_types: bool) -> Option<&str> {
+        match self {
+            SqlType::Enum {
+                name, native: true, ..
+            } if named_types => Some(name),
+            _ => None,
         }
     }
 

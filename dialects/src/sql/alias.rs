@@ -21,6 +21,7 @@ impl Alias {
             schema: table.schema_name().map(Into::into),
             alias: alias.into(),
             columns: table.column_names(),
+            types: table.column_types(),
         });
         Alias { table, source }
     }

@@ -1,6 +1,6 @@
 //! Set operations: `UNION`, `UNION ALL`, `INTERSECT`, `EXCEPT`.
 
-use super::select::{OrderBy, Select};
+use super::select::{OrderBy, OrderTerms, Select};
 
 /// A set operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,18 @@ impl SetOp {
 }
 
 /// Selects combined with set operators, with an optional ordering and limit.
+///
+/// ```
+/// use dialects::{select, union, Column, Postgres, SqlType, Table};
+/// let a = Table::new("a").column(Column::new("x", SqlType::Integer));
+/// let b = Table::new("b").column(Column::new("x", SqlType::Integer));
+/// let both = select((a.c("x"),)).union(select((b.c("x"),))).order_by(a.c("x"));
+/// assert_eq!(both.compile(&Postgres).unwrap().sql,
+///     "SELECT a.x FROM a UNION SELECT b.x FROM b ORDER BY x");
+/// let all = union([select((a.c("x"),)), select((b.c("x"),)), select((a.c("x"),))]);
+/// assert_eq!(all.compile(&Postgres).unwrap().sql,
+///     "SELECT a.x FROM a UNION SELECT b.x FROM b UNION SELECT a.x FROM a");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompoundSelect {
     pub(crate) first: Box<Select>,
@@ -35,6 +47,8 @@ pub struct CompoundSelect {
     pub(crate) order_by: Vec<OrderBy>,
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
+    /// Set when built from no select at all (reported when compiling).
+    pub(crate) empty: bool,
 }
 
 impl CompoundSelect {
@@ -46,6 +60,7 @@ impl CompoundSelect {
             order_by: Vec::new(),
             limit: None,
             offset: None,
+            empty: false,
         }
     }
 
@@ -55,13 +70,29 @@ impl CompoundSelect {
         self
     }
 
-    /// Orders the combined result.
-    pub fn order_by<I, O>(mut self, terms: I) -> Self
-    where
-        I: IntoIterator<Item = O>,
-        O: Into<OrderBy>,
-    {
-        self.order_by.extend(terms.into_iter().map(Into::into));
+    /// `self UNION other`.
+    pub fn union(self, other: Select) -> Self {
+        self.push(SetOp::Union, other)
+    }
+
+    /// `self UNION ALL other`.
+    pub fn union_all(self, other: Select) -> Self {
+        self.push(SetOp::UnionAll, other)
+    }
+
+    /// `self INTERSECT other`.
+    pub fn intersect(self, other: Select) -> Self {
+        self.push(SetOp::Intersect, other)
+    }
+
+    /// `self EXCEPT other`.
+    pub fn except(self, other: Select) -> Self {
+        self.push(SetOp::Except, other)
+    }
+
+    /// Orders the combined result (by result column names).
+    pub fn order_by(mut self, terms: impl OrderTerms) -> Self {
+        self.order_by.extend(terms.into_terms());
         self
     }
 
@@ -78,29 +109,48 @@ impl CompoundSelect {
     }
 }
 
-fn combine(op: SetOp, selects: impl IntoIterator<Item = Select>) -> Option<CompoundSelect> {
+fn combine(op: SetOp, selects: impl IntoIterator<Item = Select>) -> CompoundSelect {
     let mut it = selects.into_iter();
-    let first = it.next()?;
-    let second = it.next()?;
-    Some(it.fold(CompoundSelect::new(first, op, second), |c, s| c.push(op, s)))
+    let Some(first) = it.next() else {
+        return CompoundSelect {
+            empty: true,
+            ..CompoundSelect::single(Select::default())
+        };
+    };
+    it.fold(CompoundSelect::single(first), |c, s| c.push(op, s))
 }
 
-/// `a UNION b UNION ...`; `None` with fewer than two selects.
-pub fn union(selects: impl IntoIterator<Item = Select>) -> Option<CompoundSelect> {
+impl CompoundSelect {
+    /// One select alone (what a set operation of one select is).
+    pub(crate) fn single(first: Select) -> Self {
+        CompoundSelect {
+            first: Box::new(first),
+            rest: Vec::new(),
+            order_by: Vec::new(),
+            limit: None,
+            offset: None,
+            empty: false,
+        }
+    }
+}
+
+/// `a UNION b UNION ...`. One select is just that select; none fails to
+/// compile with [`CompileError::Invalid`](crate::CompileError::Invalid).
+pub fn union(selects: impl IntoIterator<Item = Select>) -> CompoundSelect {
     combine(SetOp::Union, selects)
 }
 
-/// `a UNION ALL b ...`; `None` with fewer than two selects.
-pub fn union_all(selects: impl IntoIterator<Item = Select>) -> Option<CompoundSelect> {
+/// `a UNION ALL b ...`, as [`union`].
+pub fn union_all(selects: impl IntoIterator<Item = Select>) -> CompoundSelect {
     combine(SetOp::UnionAll, selects)
 }
 
-/// `a INTERSECT b ...`; `None` with fewer than two selects.
-pub fn intersect(selects: impl IntoIterator<Item = Select>) -> Option<CompoundSelect> {
+/// `a INTERSECT b ...`, as [`union`].
+pub fn intersect(selects: impl IntoIterator<Item = Select>) -> CompoundSelect {
     combine(SetOp::Intersect, selects)
 }
 
-/// `a EXCEPT b ...`; `None` with fewer than two selects.
-pub fn except(selects: impl IntoIterator<Item = Select>) -> Option<CompoundSelect> {
+/// `a EXCEPT b ...`, as [`union`].
+pub fn except(selects: impl IntoIterator<Item = Select>) -> CompoundSelect {
     combine(SetOp::Except, selects)
 }

@@ -31,6 +31,24 @@ pub struct CteDef {
     pub columns: Vec<Option<Arc<str>>>,
 }
 
+impl CteDef {
+    /// The type of the result column `name`, from the body's (first) select.
+    pub fn column_type(&self, name: &str) -> Option<std::borrow::Cow<'_, crate::SqlType>> {
+        let select = match &self.body {
+            CteBody::Select(s) => s,
+            CteBody::Compound(c) => &c.first,
+        };
+        let at = self
+            .columns
+            .iter()
+            .position(|c| c.as_deref() == Some(name))?;
+        select
+            .columns
+            .get(at)
+            .and_then(crate::compiler::typing::type_of)
+    }
+}
+
 /// A named CTE, SQLAlchemy's `.cte("name")`; use it in FROM and reach its
 /// columns with `.c(name)`. The `WITH` clause is written by the statement
 /// that uses it.

@@ -23,6 +23,9 @@ pub enum Source {
         schema: Option<Arc<str>>,
         /// The table's column names (what `filter_by` may refer to).
         columns: Arc<[Arc<str>]>,
+        /// The columns' types, in the same order; empty when unknown (the
+        /// compiler then treats every column as of unknown type).
+        types: Arc<[SqlType]>,
     },
     /// An aliased table: `resume AS r`.
     TableAlias {
@@ -34,6 +37,8 @@ pub enum Source {
         alias: Arc<str>,
         /// The table's column names.
         columns: Arc<[Arc<str>]>,
+        /// The columns' types, in the same order; empty when unknown.
+        types: Arc<[SqlType]>,
     },
     /// A named subquery in FROM: `(SELECT ...) AS helper1`.
     Subquery {
@@ -67,6 +72,24 @@ impl Source {
                 select.column_names().iter().flatten().any(|c| *c == name)
             }
             Source::Cte(cte) => cte.columns.iter().flatten().any(|c| &**c == name),
+        }
+    }
+
+    /// The type of the (result) column `name`, when the statement tells it:
+    /// a table's declared type, or the type of a subquery's or CTE's
+    /// expression for that column.
+    pub fn column_type(&self, name: &str) -> Option<std::borrow::Cow<'_, SqlType>> {
+        match self {
+            Source::Table { columns, types, .. } | Source::TableAlias { columns, types, .. } => {
+                let i = columns.iter().position(|c| &**c == name)?;
+                types.get(i).map(std::borrow::Cow::Borrowed)
+            }
+            Source::Subquery { select, .. } => select
+                .columns
+                .iter()
+                .find(|c| c.output_name() == Some(name))
+                .and_then(crate::compiler::typing::type_of),
+            Source::Cte(cte) => cte.column_type(name),
         }
     }
 
@@ -136,6 +159,17 @@ pub enum BinaryOp {
     NotILike,
     /// String concatenation (`||`, or `CONCAT()` on MySQL).
     Concat,
+    /// Floor division (SQLAlchemy's `//`): integer division on two
+    /// integers, `FLOOR(a / b)` otherwise.
+    FloorDiv,
+    /// `IS DISTINCT FROM` (NULL-safe `<>`).
+    IsDistinctFrom,
+    /// `IS NOT DISTINCT FROM` (NULL-safe `=`).
+    IsNotDistinctFrom,
+    /// A regular-expression match (`~` on PostgreSQL, `REGEXP` elsewhere).
+    RegexpMatch,
+    /// No regular-expression match.
+    NotRegexpMatch,
 }
 
 impl BinaryOp {
@@ -160,6 +194,64 @@ impl BinaryOp {
             BinaryOp::ILike => "ILIKE",
             BinaryOp::NotILike => "NOT ILIKE",
             BinaryOp::Concat => "||",
+            BinaryOp::FloorDiv => "/",
+            BinaryOp::IsDistinctFrom => "IS DISTINCT FROM",
+            BinaryOp::IsNotDistinctFrom => "IS NOT DISTINCT FROM",
+            BinaryOp::RegexpMatch => "~",
+            BinaryOp::NotRegexpMatch => "!~",
+        }
+    }
+
+    /// Whether this is a comparison (`=`, `<`, `LIKE`, `IS DISTINCT FROM`,
+    /// ...): non-associative, so a comparison operand gets parentheses.
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge
+                | BinaryOp::Like
+                | BinaryOp::NotLike
+                | BinaryOp::ILike
+                | BinaryOp::NotILike
+                | BinaryOp::IsDistinctFrom
+                | BinaryOp::IsNotDistinctFrom
+                | BinaryOp::RegexpMatch
+                | BinaryOp::NotRegexpMatch
+        )
+    }
+}
+
+/// A field of a date or time, for [`extract`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DateField {
+    /// The year.
+    Year,
+    /// The month (1-12).
+    Month,
+    /// The day of the month (1-31).
+    Day,
+    /// The hour (0-23).
+    Hour,
+    /// The minute (0-59).
+    Minute,
+    /// The whole seconds (0-59).
+    Second,
+}
+
+impl DateField {
+    /// The SQL keyword of the field.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            DateField::Year => "YEAR",
+            DateField::Month => "MONTH",
+            DateField::Day => "DAY",
+            DateField::Hour => "HOUR",
+            DateField::Minute => "MINUTE",
+            DateField::Second => "SECOND",
         }
     }
 }
@@ -184,6 +276,15 @@ pub enum SpecialFunction {
     UtcNow,
     /// Character length of a string.
     Length,
+    /// String concatenation of every argument (`a || b` or `concat(a, b)`).
+    Concat,
+    /// The strings of a group joined with a separator (`string_agg`,
+    /// `group_concat`).
+    AggregateStrings,
+    /// A field of a date or timestamp as an integer (`EXTRACT(YEAR FROM x)`).
+    Extract(DateField),
+    /// The first argument that is not NULL.
+    Coalesce,
 }
 
 /// A SQL expression.
@@ -308,6 +409,30 @@ pub enum Expr {
     Text(crate::sql::text::TextClause),
     /// The value an upsert would have inserted (`excluded.col`, `VALUES(col)`).
     Excluded(Arc<str>),
+    /// `expr [NOT] LIKE pattern ESCAPE 'c'`, with an explicit escape
+    /// character (`like` without one escapes with a backslash).
+    Like {
+        /// Operand.
+        expr: Box<Expr>,
+        /// The pattern.
+        pattern: Box<Expr>,
+        /// The escape character.
+        escape: char,
+        /// `NOT LIKE` when true.
+        negated: bool,
+        /// Case-insensitive (`ILIKE`, emulated with `lower()` where missing).
+        case_insensitive: bool,
+    },
+    /// A named placeholder whose value comes with each execution
+    /// (SQLAlchemy's `bindparam("name")`): see
+    /// [`Statement::compile_with_binds`](crate::Statement::compile_with_binds).
+    /// Compiled alone it binds its default value, or NULL.
+    BindParam {
+        /// The parameter's name.
+        name: Arc<str>,
+        /// The value it has when an execution gives none.
+        value: Option<Value>,
+    },
     /// An expression that could not be built; compiling it fails with the error.
     Invalid(Box<CompileError>),
 }
@@ -344,6 +469,64 @@ fn binary(op: BinaryOp, left: Expr, right: Expr) -> Expr {
     }
 }
 
+/// `left op right`, where comparing with NULL becomes `IS [NOT] NULL`.
+fn null_comparison(op: BinaryOp, left: Expr, right: Expr) -> Expr {
+    let negated = op == BinaryOp::Ne;
+    match (left, right) {
+        (e, Expr::Value(Value::Null)) | (Expr::Value(Value::Null), e) => Expr::IsNull {
+            expr: Box::new(e),
+            negated,
+        },
+        (l, r) => binary(op, l, r),
+    }
+}
+
+fn like(expr: Expr, pattern: Expr, escape: char, negated: bool, case_insensitive: bool) -> Expr {
+    Expr::Like {
+        expr: Box::new(expr),
+        pattern: Box::new(pattern),
+        escape,
+        negated,
+        case_insensitive,
+    }
+}
+
+/// Escapes the LIKE wildcards `%` and `_`, and the backslash, of `text`.
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The LIKE pattern `[%]e[%]`: a text value escaped, any other expression
+/// concatenated with the wildcards.
+fn affixed(e: Expr, before: bool, after: bool) -> Expr {
+    if let Expr::Value(Value::String(s)) = &e {
+        let mut p = String::with_capacity(s.len() + 4);
+        if before {
+            p.push('%');
+        }
+        p.push_str(&escape_like(s));
+        if after {
+            p.push('%');
+        }
+        return Expr::Value(Value::String(p));
+    }
+    let mut out = e;
+    if before {
+        out = binary(BinaryOp::Concat, Expr::Value("%".into()), out);
+    }
+    if after {
+        out = binary(BinaryOp::Concat, out, Expr::Value("%".into()));
+    }
+    out
+}
+
 /// A column by bare name, unqualified (as SQLAlchemy's `column("x")`).
 pub fn column(name: &str) -> Expr {
     Expr::Column(ColumnRef {
@@ -355,6 +538,33 @@ pub fn column(name: &str) -> Expr {
 /// A bound literal value.
 pub fn literal(value: impl Into<Value>) -> Expr {
     Expr::Value(value.into())
+}
+
+/// A named placeholder filled per execution (SQLAlchemy's `bindparam`):
+/// one statement, many parameter sets (`Connection::execute_many_with`).
+///
+/// ```
+/// use dialects::{bindparam, insert, Column, Postgres, SqlType, Statement, Table};
+/// let t = Table::new("t").column(Column::new("name", SqlType::Text));
+/// let stmt = insert(&t).values([("name", bindparam("name"))]);
+/// let prepared = stmt.compile_with_binds(&Postgres).unwrap();
+/// assert_eq!(prepared.compiled.sql, "INSERT INTO t (name) VALUES ($1)");
+/// assert_eq!(prepared.names(), ["name"]);
+/// ```
+pub fn bindparam(name: &str) -> Expr {
+    Expr::BindParam {
+        name: name.into(),
+        value: None,
+    }
+}
+
+/// A named placeholder with a default value, used when an execution's
+/// parameter set does not name it.
+pub fn bindparam_with(name: &str, value: impl Into<Value>) -> Expr {
+    Expr::BindParam {
+        name: name.into(),
+        value: Some(value.into()),
+    }
 }
 
 /// In an upsert's update list: the value the insert proposed for `column`.
@@ -440,19 +650,81 @@ where
     }
 }
 
+/// A simple `CASE operand WHEN value THEN result ... END` (SQLAlchemy's
+/// `case({...}, value=operand)`): the first `value` equal to `operand`
+/// gives its result.
+///
+/// ```
+/// use dialects::{case_value, select, Column, Postgres, SqlType, Table};
+/// let t = Table::new("t").column(Column::new("code", SqlType::Integer));
+/// let label = case_value(t.c("code"), [(1, "one"), (2, "two")]).else_("many");
+/// assert_eq!(select((label,)).compile(&Postgres).unwrap().sql,
+///     "SELECT CASE t.code WHEN $1 THEN $2 WHEN $3 THEN $4 ELSE $5 END FROM t");
+/// ```
+pub fn case_value<I, C, V>(operand: impl IntoExpr, whens: I) -> Expr
+where
+    I: IntoIterator<Item = (C, V)>,
+    C: IntoExpr,
+    V: IntoExpr,
+{
+    match case(whens) {
+        Expr::Case { whens, else_, .. } => Expr::Case {
+            operand: Some(Box::new(operand.into_expr())),
+            whens,
+            else_,
+        },
+        other => other,
+    }
+}
+
 /// A tuple `(a, b, ...)`, for row-value comparisons and `IN`.
 pub fn tuple(items: impl IntoIterator<Item = Expr>) -> Expr {
     Expr::Tuple(items.into_iter().collect())
 }
 
 impl Expr {
-    /// `self = other`.
+    /// `self = other`; comparing with NULL (`Value::Null`, `None`) is
+    /// `self IS NULL`, as in SQLAlchemy.
+    ///
+    /// ```
+    /// use dialects::{select, Column, Postgres, SqlType, Table};
+    /// let t = Table::new("t").column(Column::new("x", SqlType::Integer));
+    /// let q = select((t.c("x"),)).where_(t.c("x").eq(None::<i32>));
+    /// assert_eq!(q.compile(&Postgres).unwrap().sql, "SELECT t.x FROM t WHERE t.x IS NULL");
+    /// ```
     pub fn eq(self, other: impl IntoExpr) -> Expr {
-        binary(BinaryOp::Eq, self, other.into_expr())
+        null_comparison(BinaryOp::Eq, self, other.into_expr())
     }
-    /// `self <> other`.
+    /// `self <> other`; comparing with NULL is `self IS NOT NULL`.
     pub fn ne(self, other: impl IntoExpr) -> Expr {
-        binary(BinaryOp::Ne, self, other.into_expr())
+        null_comparison(BinaryOp::Ne, self, other.into_expr())
+    }
+    /// `self IS DISTINCT FROM other`: `<>` where NULL equals NULL
+    /// (`IS NOT` on SQLite, `NOT (a <=> b)` on MySQL).
+    pub fn is_distinct_from(self, other: impl IntoExpr) -> Expr {
+        binary(BinaryOp::IsDistinctFrom, self, other.into_expr())
+    }
+    /// `self IS NOT DISTINCT FROM other`: `=` where NULL equals NULL
+    /// (`IS` on SQLite, `<=>` on MySQL).
+    pub fn is_not_distinct_from(self, other: impl IntoExpr) -> Expr {
+        binary(BinaryOp::IsNotDistinctFrom, self, other.into_expr())
+    }
+    /// Floor division, SQLAlchemy's `//`: on two integers the backend's
+    /// integer division (`a / b`, MySQL's `a DIV b`, which truncate toward
+    /// zero), otherwise `FLOOR(a / b)` (on SQLite, which has no `FLOOR`,
+    /// `CAST(a / b AS INTEGER)`, truncating too). Plain `/` is true
+    /// division.
+    pub fn floordiv(self, other: impl IntoExpr) -> Expr {
+        binary(BinaryOp::FloorDiv, self, other.into_expr())
+    }
+    /// Whether `self` matches the regular expression `pattern` (`~` on
+    /// PostgreSQL, `REGEXP` on MySQL and SQLite).
+    pub fn regexp_match(self, pattern: impl IntoExpr) -> Expr {
+        binary(BinaryOp::RegexpMatch, self, pattern.into_expr())
+    }
+    /// Whether `self` does not match the regular expression `pattern`.
+    pub fn not_regexp_match(self, pattern: impl IntoExpr) -> Expr {
+        binary(BinaryOp::NotRegexpMatch, self, pattern.into_expr())
     }
     /// `self < other`.
     pub fn lt(self, other: impl IntoExpr) -> Expr {
@@ -487,6 +759,45 @@ impl Expr {
     /// `self NOT LIKE pattern`.
     pub fn not_like(self, pattern: impl IntoExpr) -> Expr {
         binary(BinaryOp::NotLike, self, pattern.into_expr())
+    }
+    /// `self LIKE pattern ESCAPE 'escape'`: `escape` (instead of a
+    /// backslash) makes the `%`, `_` or `escape` after it literal.
+    pub fn like_escape(self, pattern: impl IntoExpr, escape: char) -> Expr {
+        like(self, pattern.into_expr(), escape, false, false)
+    }
+    /// `self NOT LIKE pattern ESCAPE 'escape'`.
+    pub fn not_like_escape(self, pattern: impl IntoExpr, escape: char) -> Expr {
+        like(self, pattern.into_expr(), escape, true, false)
+    }
+    /// Case-insensitive `LIKE pattern ESCAPE 'escape'`.
+    pub fn ilike_escape(self, pattern: impl IntoExpr, escape: char) -> Expr {
+        like(self, pattern.into_expr(), escape, false, true)
+    }
+    /// Whether `self` contains `other`. A text value matches itself only
+    /// (its `%`, `_` and `\` are escaped, SQLAlchemy's `autoescape`); an
+    /// expression is matched as `'%' || other || '%'`.
+    ///
+    /// ```
+    /// use dialects::{select, Column, Postgres, SqlType, Table, Value};
+    /// let t = Table::new("t").column(Column::new("s", SqlType::Text));
+    /// let q = select((t.c("s"),)).where_(t.c("s").contains("50%_off"));
+    /// let c = q.compile(&Postgres).unwrap();
+    /// assert_eq!(c.sql, "SELECT t.s FROM t WHERE t.s LIKE $1");
+    /// assert_eq!(c.params, [Value::from("%50\\%\\_off%")]);
+    /// ```
+    pub fn contains(self, other: impl IntoExpr) -> Expr {
+        let pattern = affixed(other.into_expr(), true, true);
+        binary(BinaryOp::Like, self, pattern)
+    }
+    /// Whether `self` starts with `prefix` (escaped as in [`Expr::contains`]).
+    pub fn startswith(self, prefix: impl IntoExpr) -> Expr {
+        let pattern = affixed(prefix.into_expr(), false, true);
+        binary(BinaryOp::Like, self, pattern)
+    }
+    /// Whether `self` ends with `suffix` (escaped as in [`Expr::contains`]).
+    pub fn endswith(self, suffix: impl IntoExpr) -> Expr {
+        let pattern = affixed(suffix.into_expr(), true, false);
+        binary(BinaryOp::Like, self, pattern)
     }
     /// Case-insensitive `LIKE`.
     pub fn ilike(self, pattern: impl IntoExpr) -> Expr {

@@ -198,6 +198,74 @@ impl Insert {
         &self.table
     }
 
+    /// The column list as given (before client defaults are added).
+    pub fn column_names(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The row of values, when the statement inserts exactly one
+    /// (`None` for several rows or `INSERT ... SELECT`; an empty row for
+    /// `DEFAULT VALUES`).
+    pub fn single_row(&self) -> Option<&[Expr]> {
+        match &self.source {
+            InsertSource::Values(rows) if rows.len() == 1 => rows.first().map(Vec::as_slice),
+            InsertSource::DefaultValues => Some(&[]),
+            _ => None,
+        }
+    }
+
+    /// Whether the statement has no values of its own (`insert(t)` alone):
+    /// the form whose rows an executemany supplies.
+    pub fn has_no_values(&self) -> bool {
+        matches!(self.source, InsertSource::DefaultValues)
+    }
+
+    /// The `RETURNING` columns.
+    pub fn returning_columns(&self) -> &[Expr] {
+        &self.returning
+    }
+
+    /// Whether it has an upsert clause.
+    pub fn has_upsert(&self) -> bool {
+        self.on_conflict.is_some()
+    }
+
+    /// This insert with the client-side defaults of the columns it leaves
+    /// out computed now and written in as values (what compiling it does
+    /// anyway): so the caller knows the values, as an engine reading back
+    /// `inserted_primary_key` must. An `INSERT ... SELECT` is returned as is.
+    pub fn with_client_defaults(&self) -> std::borrow::Cow<'_, Insert> {
+        use std::borrow::Cow;
+        let defaults: Vec<&crate::schema::Column> = self
+            .table
+            .columns()
+            .iter()
+            .filter(|c| c.get_default().is_some() && !self.columns.iter().any(|g| g == c.name()))
+            .collect();
+        if defaults.is_empty() || matches!(self.source, InsertSource::Select(_)) {
+            return Cow::Borrowed(self);
+        }
+        let value = |c: &crate::schema::Column| {
+            Expr::Value(c.get_default().map_or(crate::Value::Null, |d| d.value()))
+        };
+        let mut out = self.clone();
+        out.columns
+            .extend(defaults.iter().map(|c| c.name().to_owned()));
+        out.source = match &self.source {
+            InsertSource::Values(rows) => InsertSource::Values(
+                rows.iter()
+                    .map(|r| {
+                        let mut r = r.clone();
+                        r.extend(defaults.iter().map(|c| value(c)));
+                        r
+                    })
+                    .collect(),
+            ),
+            _ => InsertSource::Values(vec![defaults.iter().map(|c| value(c)).collect()]),
+        };
+        Cow::Owned(out)
+    }
+
     /// How many rows of values the statement carries.
     pub fn row_count(&self) -> usize {
         match &self.source {

@@ -54,6 +54,165 @@ impl From<Expr> for OrderBy {
     }
 }
 
+impl From<&Expr> for OrderBy {
+    fn from(expr: &Expr) -> Self {
+        OrderBy::new(expr.clone(), false)
+    }
+}
+
+impl From<&OrderBy> for OrderBy {
+    fn from(term: &OrderBy) -> Self {
+        term.clone()
+    }
+}
+
+/// Sort terms of mixed kinds: one expression or term, an array or vector
+/// of them, or a tuple mixing both (`(x.desc().nulls_last(), y)`).
+pub trait OrderTerms {
+    /// The terms, in order.
+    fn into_terms(self) -> Vec<OrderBy>;
+}
+
+impl OrderTerms for Expr {
+    fn into_terms(self) -> Vec<OrderBy> {
+        vec![self.into()]
+    }
+}
+
+impl OrderTerms for OrderBy {
+    fn into_terms(self) -> Vec<OrderBy> {
+        vec![self]
+    }
+}
+
+impl<O: Into<OrderBy>, const N: usize> OrderTerms for [O; N] {
+    fn into_terms(self) -> Vec<OrderBy> {
+        self.into_iter().map(Into::into).collect()
+    }
+}
+
+impl<O: Into<OrderBy>> OrderTerms for Vec<O> {
+    fn into_terms(self) -> Vec<OrderBy> {
+        self.into_iter().map(Into::into).collect()
+    }
+}
+
+impl<O> OrderTerms for &[O]
+where
+    for<'a> &'a O: Into<OrderBy>,
+{
+    fn into_terms(self) -> Vec<OrderBy> {
+        self.iter().map(Into::into).collect()
+    }
+}
+
+macro_rules! tuple_terms {
+    ($($name:ident),+) => {
+        impl<$($name: Into<OrderBy>),+> OrderTerms for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn into_terms(self) -> Vec<OrderBy> {
+                let ($($name,)+) = self;
+                vec![$($name.into()),+]
+            }
+        }
+    };
+}
+
+tuple_terms!(A);
+tuple_terms!(A, B);
+tuple_terms!(A, B, C);
+tuple_terms!(A, B, C, D);
+tuple_terms!(A, B, C, D, E);
+tuple_terms!(A, B, C, D, E, F);
+tuple_terms!(A, B, C, D, E, F, G);
+tuple_terms!(A, B, C, D, E, F, G, H);
+
+/// One set of named parameter values, for an executemany: an array or
+/// vector of `(name, value)`, or a tuple of pairs of mixed value types
+/// (`(("name", "Vlad"), ("id", 3))`).
+pub trait ParamSet {
+    /// The pairs, in order.
+    fn into_set(self) -> Vec<(String, crate::Value)>;
+}
+
+impl<K: Into<String>, V: Into<crate::Value>, const N: usize> ParamSet for [(K, V); N] {
+    fn into_set(self) -> Vec<(String, crate::Value)> {
+        self.into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect()
+    }
+}
+
+impl<K: Into<String>, V: Into<crate::Value>> ParamSet for Vec<(K, V)> {
+    fn into_set(self) -> Vec<(String, crate::Value)> {
+        self.into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect()
+    }
+}
+
+macro_rules! tuple_set {
+    ($(($k:ident, $v:ident)),+) => {
+        impl<$($k: Into<String>, $v: Into<crate::Value>),+> ParamSet for ($(($k, $v),)+) {
+            #[allow(non_snake_case)]
+            fn into_set(self) -> Vec<(String, crate::Value)> {
+                let ($(($k, $v),)+) = self;
+                vec![$(($k.into(), $v.into())),+]
+            }
+        }
+    };
+}
+
+tuple_set!((K1, V1));
+tuple_set!((K1, V1), (K2, V2));
+tuple_set!((K1, V1), (K2, V2), (K3, V3));
+tuple_set!((K1, V1), (K2, V2), (K3, V3), (K4, V4));
+tuple_set!((K1, V1), (K2, V2), (K3, V3), (K4, V4), (K5, V5));
+tuple_set!((K1, V1), (K2, V2), (K3, V3), (K4, V4), (K5, V5), (K6, V6));
+
+/// `column = value` pairs of mixed value types, for `filter_by`: an array
+/// or vector of `(name, value)`, or a tuple of pairs
+/// (`(("name", "Vlad"), ("id", 3))`).
+pub trait FilterPairs {
+    /// The pairs, in order.
+    fn into_pairs(self) -> Vec<(String, Expr)>;
+}
+
+impl<K: Into<String>, V: IntoExpr, const N: usize> FilterPairs for [(K, V); N] {
+    fn into_pairs(self) -> Vec<(String, Expr)> {
+        self.into_iter()
+            .map(|(k, v)| (k.into(), v.into_expr()))
+            .collect()
+    }
+}
+
+impl<K: Into<String>, V: IntoExpr> FilterPairs for Vec<(K, V)> {
+    fn into_pairs(self) -> Vec<(String, Expr)> {
+        self.into_iter()
+            .map(|(k, v)| (k.into(), v.into_expr()))
+            .collect()
+    }
+}
+
+macro_rules! tuple_pairs {
+    ($(($k:ident, $v:ident)),+) => {
+        impl<$($k: Into<String>, $v: IntoExpr),+> FilterPairs for ($(($k, $v),)+) {
+            #[allow(non_snake_case)]
+            fn into_pairs(self) -> Vec<(String, Expr)> {
+                let ($(($k, $v),)+) = self;
+                vec![$(($k.into(), $v.into_expr())),+]
+            }
+        }
+    };
+}
+
+tuple_pairs!((K1, V1));
+tuple_pairs!((K1, V1), (K2, V2));
+tuple_pairs!((K1, V1), (K2, V2), (K3, V3));
+tuple_pairs!((K1, V1), (K2, V2), (K3, V3), (K4, V4));
+tuple_pairs!((K1, V1), (K2, V2), (K3, V3), (K4, V4), (K5, V5));
+tuple_pairs!((K1, V1), (K2, V2), (K3, V3), (K4, V4), (K5, V5), (K6, V6));
+
 /// The kind of a join.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinKind {
@@ -353,10 +512,18 @@ impl Select {
     /// `filter_by`), on the target of the last join or else on the first
     /// FROM source. A name that source does not have fails to compile with
     /// [`CompileError::UnknownColumn`](crate::CompileError::UnknownColumn).
-    pub fn filter_by<V: IntoExpr>(
-        mut self,
-        pairs: impl IntoIterator<Item = (&'static str, V)>,
-    ) -> Self {
+    ///
+    /// ```
+    /// use dialects::{select, Column, Postgres, SqlType, Table, Value};
+    /// let t = Table::new("t")
+    ///     .column(Column::new("id", SqlType::Integer))
+    ///     .column(Column::new("name", SqlType::Text));
+    /// let q = select((t.c("id"),)).filter_by((("name", "Vlad"), ("id", 3)));
+    /// let c = q.compile(&Postgres).unwrap();
+    /// assert_eq!(c.sql, "SELECT t.id FROM t WHERE t.name = $1 AND t.id = $2");
+    /// assert_eq!(c.params, [Value::from("Vlad"), Value::Int(3)]);
+    /// ```
+    pub fn filter_by(mut self, pairs: impl FilterPairs) -> Self {
         self.ensure_from();
         let last_join = self
             .from
@@ -364,10 +531,10 @@ impl Select {
             .rev()
             .find(|item| matches!(item, FromItem::Join { .. }));
         let source = last_join.or(self.from.first()).and_then(filter_by_source);
-        for (name, value) in pairs {
+        for (name, value) in pairs.into_pairs() {
             let col = match &source {
-                Some(src) => src.column(name),
-                None => super::expr::column(name),
+                Some(src) => src.column(&name),
+                None => super::expr::column(&name),
             };
             self.where_ = and_opt(self.where_.take(), col.eq(value));
         }
@@ -386,13 +553,11 @@ impl Select {
         self
     }
 
-    /// `ORDER BY` terms: expressions or `expr.desc()` / `expr.asc()`.
-    pub fn order_by<I, O>(mut self, terms: I) -> Self
-    where
-        I: IntoIterator<Item = O>,
-        O: Into<OrderBy>,
-    {
-        self.order_by.extend(terms.into_iter().map(Into::into));
+    /// `ORDER BY` terms: an expression, `expr.desc()` / `expr.asc()`
+    /// (with `.nulls_first()` / `.nulls_last()`), an array or vector of
+    /// them, or a tuple mixing both: `order_by((x.desc().nulls_last(), y))`.
+    pub fn order_by(mut self, terms: impl OrderTerms) -> Self {
+        self.order_by.extend(terms.into_terms());
         self
     }
 
@@ -488,6 +653,26 @@ impl Select {
         self.correlate.clear();
         self.no_auto_correlate = true;
         self
+    }
+
+    /// `self UNION other` (SQLAlchemy's `select.union(other)`).
+    pub fn union(self, other: Select) -> super::compound::CompoundSelect {
+        super::compound::CompoundSelect::single(self).union(other)
+    }
+
+    /// `self UNION ALL other`.
+    pub fn union_all(self, other: Select) -> super::compound::CompoundSelect {
+        super::compound::CompoundSelect::single(self).union_all(other)
+    }
+
+    /// `self INTERSECT other`.
+    pub fn intersect(self, other: Select) -> super::compound::CompoundSelect {
+        super::compound::CompoundSelect::single(self).intersect(other)
+    }
+
+    /// `self EXCEPT other`.
+    pub fn except(self, other: Select) -> super::compound::CompoundSelect {
+        super::compound::CompoundSelect::single(self).except(other)
     }
 
     /// Attaches a CTE explicitly (CTEs used in FROM are attached automatically).
@@ -598,7 +783,7 @@ fn filter_by_source(item: &FromItem) -> Option<Arc<Source>> {
 }
 
 /// Collects the sources of the columns in `e` (not descending into subqueries).
-fn collect_sources(e: &Expr, out: &mut Vec<Arc<Source>>) {
+pub(crate) fn collect_sources(e: &Expr, out: &mut Vec<Arc<Source>>) {
     let push = |s: &Arc<Source>, out: &mut Vec<Arc<Source>>| {
         if !out.iter().any(|o| o.qualifier() == s.qualifier()) {
             out.push(s.clone());
@@ -611,7 +796,12 @@ fn collect_sources(e: &Expr, out: &mut Vec<Arc<Source>>) {
             }
         }
         Expr::Star(Some(s)) => push(s, out),
-        Expr::Binary { left, right, .. } => {
+        Expr::Binary { left, right, .. }
+        | Expr::Like {
+            expr: left,
+            pattern: right,
+            ..
+        } => {
             collect_sources(left, out);
             collect_sources(right, out);
         }
@@ -667,6 +857,7 @@ fn collect_sources(e: &Expr, out: &mut Vec<Arc<Source>>) {
         | Expr::Exists { .. }
         | Expr::Text(_)
         | Expr::Excluded(_)
+        | Expr::BindParam { .. }
         | Expr::Invalid(_) => {}
     }
 }

@@ -64,13 +64,11 @@ impl Update {
         self.where_(cond)
     }
 
-    /// `column = value` conditions by column name.
-    pub fn filter_by<V: IntoExpr>(
-        mut self,
-        pairs: impl IntoIterator<Item = (&'static str, V)>,
-    ) -> Self {
-        for (name, value) in pairs {
-            let col = self.table.c(name);
+    /// `column = value` conditions by column name (values of mixed types
+    /// in a tuple of pairs).
+    pub fn filter_by(mut self, pairs: impl super::select::FilterPairs) -> Self {
+        for (name, value) in pairs.into_pairs() {
+            let col = self.table.c(&name);
             self = self.where_(col.eq(value));
         }
         self

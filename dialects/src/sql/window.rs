@@ -1,7 +1,7 @@
 //! Window specifications for `func(...).over(...)`.
 
 use super::expr::{Expr, IntoExpr};
-use super::select::OrderBy;
+use super::select::{OrderBy, OrderTerms};
 
 /// One bound of a window frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,13 +76,9 @@ impl Window {
         self
     }
 
-    /// Adds `ORDER BY` terms.
-    pub fn order_by<I, O>(mut self, terms: I) -> Self
-    where
-        I: IntoIterator<Item = O>,
-        O: Into<OrderBy>,
-    {
-        self.order_by.extend(terms.into_iter().map(Into::into));
+    /// Adds `ORDER BY` terms (mixed, as in [`Select::order_by`](super::select::Select::order_by)).
+    pub fn order_by(mut self, terms: impl OrderTerms) -> Self {
+        self.order_by.extend(terms.into_terms());
         self
     }
 
@@ -117,10 +113,6 @@ where
 }
 
 /// A window ordered by `terms`.
-pub fn order_by<I, O>(terms: I) -> Window
-where
-    I: IntoIterator<Item = O>,
-    O: Into<OrderBy>,
-{
+pub fn order_by(terms: impl OrderTerms) -> Window {
     Window::new().order_by(terms)
 }

@@ -9,6 +9,7 @@ use dialects::{CompileError, Compiled, Dialect, MySql, Postgres, Sqlite, Stateme
 
 /// The seed's tables (`dialects::fixtures::seed`, shared with the
 /// integration tests), under the name these tests use.
+#[allow(unused_imports)]
 pub use dialects::fixtures::seed as fixture;
 
 /// Compiles `stmt` for `dialect`, panicking with the error.

@@ -151,6 +151,7 @@ impl<D: Driver> RowSink<D> {
                 .map_or_else(|| Arc::from(Vec::new()), |(columns, _)| columns),
             rows: self.rows,
             rows_affected: affected,
+            ..QueryResult::default()
         }
     }
 }

@@ -61,12 +61,22 @@ where
     let params = compiled.params.as_slice();
     let args = bind::<D, _>(conn, state, &compiled.sql, kind, params).await?;
     let mut sink = RowSink::<D>::new();
-    let affected = run::<D::Db>(conn, &compiled.sql, args, kind, D::rows_affected, |row| {
-        sink.push(row)
-    })
+    let mut last_insert_id = None;
+    let affected = run::<D::Db>(
+        conn,
+        &compiled.sql,
+        args,
+        kind,
+        |done| {
+            last_insert_id = D::last_insert_id(done).or(last_insert_id);
+            D::rows_affected(done)
+        },
+        |row| sink.push(row),
+    )
     .await
     .map_err(RunError::into_driver::<D>)?;
     let mut result = sink.finish(affected);
+    result.last_insert_id = last_insert_id;
     if kind == StatementKind::Query && result.rows.is_empty() {
         // No row carries the labels; the query ran, so a failure here only
         // leaves `keys()` empty.

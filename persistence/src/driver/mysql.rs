@@ -161,4 +161,11 @@ impl Driver for MySqlDriver {
     fn rows_affected(done: &MySqlQueryResult) -> u64 {
         done.rows_affected()
     }
+
+    /// `LAST_INSERT_ID()` of the statement; 0 (no generated key) is none.
+    fn last_insert_id(done: &MySqlQueryResult) -> Option<i64> {
+        i64::try_from(done.last_insert_id())
+            .ok()
+            .filter(|&id| id != 0)
+    }
 }

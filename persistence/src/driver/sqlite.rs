@@ -52,7 +52,8 @@ pub(crate) fn options(
     if let Some(timeout) = settings.busy_timeout {
         options = options.busy_timeout(timeout);
     }
-    Ok(options)
+    // REGEXP is SQLite syntax without a built-in function behind it.
+    Ok(options.with_regexp())
 }
 
 pub(crate) async fn dialect(

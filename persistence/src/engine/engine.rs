@@ -53,6 +53,11 @@ pub struct EngineOptions {
     pub slow_statement: Option<Duration>,
     /// The isolation level transactions begin with (the backend's default when `None`).
     pub isolation_level: Option<IsolationLevel>,
+    /// Connections do not begin transactions by themselves: each statement
+    /// outside `begin()` commits on its own (SQLAlchemy's
+    /// `isolation_level="AUTOCOMMIT"`), as `CREATE DATABASE` or `VACUUM`
+    /// need. Off by default.
+    pub autocommit: bool,
     /// The pool.
     pub pool: PoolOptions,
     /// SQLite's connection settings (pragmas); parameters of the same
@@ -67,6 +72,7 @@ impl Default for EngineOptions {
             redact_params: !cfg!(debug_assertions),
             slow_statement: None,
             isolation_level: None,
+            autocommit: false,
             pool: PoolOptions::default(),
             sqlite: SqliteOptions::default(),
         }
@@ -114,6 +120,12 @@ impl EngineOptions {
     /// Leaves parameters out of errors and logs.
     pub fn redact_params(mut self, on: bool) -> Self {
         self.redact_params = on;
+        self
+    }
+
+    /// Statements outside `begin()` commit on their own (no autobegin).
+    pub fn autocommit(mut self, on: bool) -> Self {
+        self.autocommit = on;
         self
     }
 
@@ -236,7 +248,11 @@ pub async fn create_engine_with(url: &str, options: EngineOptions) -> Result<Eng
 }
 
 impl Engine {
-    /// Checks out a connection; it returns to the pool when dropped.
+    /// Checks out a connection; it returns to the pool when dropped. Its
+    /// first statement begins a transaction, which lasts until
+    /// [`Connection::commit`] or [`Connection::rollback`]; one still open
+    /// when the connection is dropped is rolled back (SQLAlchemy 2's
+    /// model; see [`EngineOptions::autocommit`] for the other).
     pub async fn connect(&self) -> Result<Connection, Error> {
         let conn = self.inner.pool.acquire().await?;
         Ok(Connection::new(self.clone(), conn))

@@ -13,12 +13,28 @@ pub struct QueryResult {
     pub(crate) columns: Arc<[Arc<str>]>,
     pub(crate) rows: Vec<Row>,
     pub(crate) rows_affected: u64,
+    /// The rowid or auto-increment key the statement generated, where the
+    /// driver reports one (SQLite, MySQL).
+    pub(crate) last_insert_id: Option<i64>,
+    /// The primary key of the row a single-row INSERT inserted.
+    pub(crate) inserted_primary_key: Option<Vec<Value>>,
 }
 
 impl QueryResult {
     /// The column labels (SQLAlchemy's `keys()`).
     pub fn keys(&self) -> &[Arc<str>] {
         &self.columns
+    }
+
+    /// The primary key of the row a single-row `INSERT` inserted, in the
+    /// table's primary-key column order (SQLAlchemy's
+    /// `result.inserted_primary_key`): the values the statement gave, and
+    /// those the database generated (read with `RETURNING` where the
+    /// backend has it, else from the driver's last insert id). `None` for
+    /// other statements, tables without a primary key, and an upsert that
+    /// inserted nothing.
+    pub fn inserted_primary_key(&self) -> Option<&[Value]> {
+        self.inserted_primary_key.as_deref()
     }
 
     /// How many rows an INSERT, UPDATE or DELETE changed.
@@ -76,6 +92,15 @@ impl QueryResult {
             .into_iter()
             .filter_map(|r| r.into_values().into_iter().next())
             .collect()
+    }
+
+    /// Adds `other`'s rows and counts to this result (executemany).
+    pub(crate) fn absorb(&mut self, other: QueryResult) {
+        if self.columns.is_empty() {
+            self.columns = other.columns;
+        }
+        self.rows.extend(other.rows);
+        self.rows_affected += other.rows_affected;
     }
 
     /// How many rows were returned.

@@ -68,7 +68,8 @@ async fn start(conn: &mut Connection, level: Option<IsolationLevel>) -> Result<(
         }
         (Some(level), false, Backend::MySql) => {
             let sql = format!("SET TRANSACTION ISOLATION LEVEL {}", level.as_sql());
-            conn.execute(&dialects::text(&sql)).await?;
+            // Outside any transaction: this must not autobegin one.
+            conn.execute_unbegun(&dialects::text(&sql)).await?;
             None
         }
         // SQLite transactions are always serializable.
@@ -198,6 +199,7 @@ impl Drop for Transaction<'_> {
                     .observer()
                     .end_transaction(trace, "rollback (guard dropped)", true);
             }
+            self.connection().note_queued_rollback();
         }
     }
 }

@@ -376,7 +376,10 @@ macro_rules! __model_handles {
             fn encode(v: &$fty) -> ::std::result::Result<$crate::dialects::Value, $crate::orm::codec::CodecError> {
                 $crate::orm::mapper::encode_with(&$crate::__model_codec!($fty $(, $codec)?), v)
             }
-            $crate::orm::Col::with_codec($table, $crate::__model_col!($field $($col)?), encode)
+            fn ty() -> $crate::dialects::SqlType {
+                $crate::orm::mapper::type_of(&$crate::__model_codec!($fty $(, $codec)?))
+            }
+            $crate::orm::Col::with_codec($table, $crate::__model_col!($field $($col)?), encode).typed(ty)
         };
     };
     ($t:ident $table:literal (composite [$($fm:tt)*] $field:ident [$fty:ty] [$codec:expr]
@@ -388,7 +391,10 @@ macro_rules! __model_handles {
                 fn encode(v: &$sty) -> ::std::result::Result<$crate::dialects::Value, $crate::orm::codec::CodecError> {
                     $crate::orm::mapper::encode_with(&$crate::__model_codec!($sty $(, $scodec)?), v)
                 }
-                $crate::orm::Col::with_codec($table, $crate::__model_col!($sub $($scol)?), encode)
+                fn ty() -> $crate::dialects::SqlType {
+                    $crate::orm::mapper::type_of(&$crate::__model_codec!($sty $(, $scodec)?))
+                }
+                $crate::orm::Col::with_codec($table, $crate::__model_col!($sub $($scol)?), encode).typed(ty)
             };
         )+
     };

@@ -380,6 +380,9 @@ pub struct Col<T, V> {
     table: &'static str,
     column: &'static str,
     encode: fn(&V) -> Result<Value, CodecError>,
+    /// The column's type, when known (a native enum's comparisons cast
+    /// their bound text to it).
+    ty: Option<fn() -> SqlType>,
     _marker: PhantomData<fn() -> T>,
 }
 
@@ -408,6 +411,7 @@ impl<T, V: Clone + Into<Value>> Col<T, V> {
             table,
             column,
             encode: encode_native::<V>,
+            ty: None,
             _marker: PhantomData,
         }
     }
@@ -425,8 +429,15 @@ impl<T, V> Col<T, V> {
             table,
             column,
             encode,
+            ty: None,
             _marker: PhantomData,
         }
+    }
+
+    /// The same handle knowing its column's type (`ty` gives it).
+    pub const fn typed(mut self, ty: fn() -> SqlType) -> Self {
+        self.ty = Some(ty);
+        self
     }
 
     /// The column name.
@@ -446,6 +457,10 @@ impl<T, V> Col<T, V> {
                 name: self.table.into(),
                 schema: None,
                 columns: Arc::from(vec![Arc::<str>::from(self.column)]),
+                types: match self.ty {
+                    Some(ty) => Arc::from(vec![ty()]),
+                    None => Arc::from([]),
+                },
             })),
             name: self.column.into(),
         })
@@ -553,6 +568,13 @@ impl<T, V> From<Col<T, V>> for Expr {
     fn from(c: Col<T, V>) -> Expr {
         c.expr()
     }
+}
+
+/// The column type a single-column codec writes (what
+/// [`model!`](crate::model)'s typed handles know of their column).
+#[doc(hidden)]
+pub fn type_of<F, C: ScalarCodec<F>>(codec: &C) -> SqlType {
+    codec.sql_type()
 }
 
 /// Encodes a field value through a single-column codec (what

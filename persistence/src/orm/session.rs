@@ -1793,11 +1793,17 @@ fn limited_parents<T>(
     let sub = inner.order_by(order.clone()).subquery("anon_1");
     let outer = dialects::select(info.columns.iter().map(|c| sub.c(c)).collect::<Vec<_>>())
         .select_from(&sub)
-        .order_by(order.iter().zip(&labels).map(|(o, l)| dialects::OrderBy {
-            expr: sub.c(l),
-            desc: o.desc,
-            nulls: o.nulls,
-        }));
+        .order_by(
+            order
+                .iter()
+                .zip(&labels)
+                .map(|(o, l)| dialects::OrderBy {
+                    expr: sub.c(l),
+                    desc: o.desc,
+                    nulls: o.nulls,
+                })
+                .collect::<Vec<_>>(),
+        );
     Ok((outer, OwnerCols::Subquery(sub)))
 }
 
@@ -1838,7 +1844,7 @@ fn get_sql(info: &MapperInfo, engine: &Engine) -> Result<std::sync::Arc<str>, Er
     let conds: Vec<Expr> = info
         .pk
         .iter()
-        .map(|&i| info.table.c(&info.columns[i]).eq(Value::Null))
+        .map(|&i| info.table.c(&info.columns[i]).eq(dialects::bindparam("pk")))
         .collect();
     let stmt = dialects::select(info.column_exprs().to_vec())
         .select_from(&info.table)

@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crate::engine::engine::{create_engine, create_engine_with, Engine, EngineOptions};
+use crate::engine::engine::{create_engine_with, Engine, EngineOptions};
 use crate::engine::url::{redact, Backend};
 
 use super::server::{self, ServerKind, ServerSource};
@@ -92,7 +92,10 @@ impl TestDatabaseBuilder {
             (Backend::Postgres, Isolation::Schema) => Isolation::Schema,
             _ => Isolation::Database,
         };
-        let admin = create_engine(&server.admin_url).await?;
+        // DDL on the server (CREATE DATABASE) runs outside a transaction.
+        let admin =
+            create_engine_with(&server.admin_url, EngineOptions::default().autocommit(true))
+                .await?;
         let result = async {
             let mut conn = admin.connect().await?;
             let (drop_sql, create_sql) = match isolation {
@@ -239,7 +242,11 @@ impl TestDatabase {
         let Some(cleanup) = self.cleanup else {
             return Ok(());
         };
-        let admin = create_engine(&cleanup.admin_url).await?;
+        let admin = create_engine_with(
+            &cleanup.admin_url,
+            EngineOptions::default().autocommit(true),
+        )
+        .await?;
         let result = async {
             let mut conn = admin.connect().await?;
             let sql = match (cleanup.isolation, self.backend) {

@@ -360,7 +360,9 @@ impl LocalServer {
         if self.backend == Backend::Postgres {
             return Ok(());
         }
-        let engine = crate::create_engine(url).await?;
+        let engine =
+            crate::create_engine_with(url, crate::EngineOptions::default().autocommit(true))
+                .await?;
         let mut conn = engine.connect().await?;
         for sql in [
             "CREATE USER 'test'@'127.0.0.1' IDENTIFIED BY 'test'",

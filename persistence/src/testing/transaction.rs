@@ -124,7 +124,10 @@ impl TestTransaction {
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let engine = create_engine("sqlite::memory:").await?;
-    /// engine.connect().await?.execute(&text("CREATE TABLE t (x INTEGER)")).await?;
+    /// let mut setup = engine.connect().await?;
+    /// setup.execute(&text("CREATE TABLE t (x INTEGER)")).await?;
+    /// setup.commit().await?;
+    /// drop(setup);
     /// let seen = TestTransaction::run(&engine, async |tx| {
     ///     let mut conn = tx.engine().connect().await?;
     ///     let inner = conn.begin().await?;                   // a savepoint

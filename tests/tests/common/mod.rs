@@ -177,6 +177,9 @@ pub async fn seeded(db: &TestDb) -> (Connection, Seed) {
             run(&mut conn, &persistence::dialects::text(&sql)).await;
         }
     }
+    // The seed is committed: a test's failing statement (and the rollback
+    // it needs on PostgreSQL) leaves it in place.
+    conn.commit().await.unwrap();
     (conn, s)
 }
 
@@ -336,4 +339,21 @@ pub async fn finish(db: TestDb, mut conn: Connection, seed: Seed) {
     seed.metadata.drop_all(&mut conn).await.unwrap();
     drop(conn);
     db.close().await;
+}
+
+/// Runs `stmt` in a savepoint, released when it succeeds and rolled back
+/// to when it fails: a statement expected to fail leaves the connection's
+/// transaction usable (PostgreSQL aborts a transaction at its first
+/// failed statement otherwise).
+pub async fn attempt<S: Statement + ?Sized>(
+    conn: &mut Connection,
+    stmt: &S,
+) -> Result<QueryResult, Error> {
+    let mut sp = conn.begin_nested().await?;
+    let result = sp.execute(stmt).await;
+    match &result {
+        Ok(_) => sp.commit().await?,
+        Err(_) => sp.rollback().await?,
+    }
+    result
 }
