@@ -71,7 +71,7 @@ pub use repository::{SqlRepository, SqlUnitOfWork};
 /// expression language, schema) and the ORM (registry, codecs, presets,
 /// relationships, sessions, the mapping macros).
 pub mod prelude {
-    pub use crate::engine::schema::SchemaExt;
+    pub use crate::engine::schema::{SchemaExt, SchemaOptions};
     pub use crate::orm::{
         self, codec, presets, Cascade, Col, Mappers, Model, Registry, RelOptions, RelationshipDef,
         Session, SessionMaker, SessionOptions, SqlTypeOf,
@@ -81,8 +81,8 @@ pub mod prelude {
         EngineOptions, Error, Row, SqlRepository, SqlUnitOfWork,
     };
     pub use dialects::{
-        and_, case, cast, delete, exists, func, insert, literal, not_, or_, partition_by, select,
-        text, update, Column, Dialect, Expr, Index, MetaData, ReferentialAction, SqlType,
-        Statement, Table, UniqueConstraint, Value,
+        and_, bindparam, case, cast, delete, exists, func, insert, literal, not_, or_,
+        partition_by, select, text, update, Column, Dialect, Expr, Index, MetaData,
+        ReferentialAction, SqlType, Statement, Table, UniqueConstraint, Value,
     };
 }
