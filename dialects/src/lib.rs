@@ -31,7 +31,7 @@ pub mod value;
 pub use compiler::ddl::{
     CreateEnum, CreateIndex, CreateTable, Ddl, DropEnum, DropIndex, DropTable,
 };
-pub use compiler::statement::{Statement, StatementKind};
+pub use compiler::statement::{DebugSql, Statement, StatementKind};
 pub use compiler::{Compiled, Dialect, Features, MultiTable, Prepared, SqlWriter};
 pub use error::CompileError;
 pub use mysql::MySql;
@@ -50,9 +50,12 @@ pub use sql::expr::{
 };
 pub use sql::func;
 pub use sql::insert::{insert, Insert};
-pub use sql::select::{select, Columns, FilterPairs, OrderBy, OrderTerms, ParamSet, Select};
+pub use sql::select::{
+    select, Columns, Fetch, FilterPairs, Lock, OrderBy, OrderTerms, ParamSet, Select,
+};
 pub use sql::text::{literal_column, text, TextClause};
 pub use sql::update::{update, Update};
+pub use sql::values::{values, Values};
 pub use sql::window::{order_by, partition_by, FrameBound, Window};
 pub use sqlite::Sqlite;
 pub use value::{Value, ValueError};

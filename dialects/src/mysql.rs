@@ -46,6 +46,7 @@ const MYSQL: Features = Features {
     native_bool: false,
     native_enum: true,
     index_if_exists: false,
+    fetch_first: false,
     update_join: true,
     max_bind_params: 65_535,
     multi_table_update: MultiTable::TableList,
@@ -58,6 +59,10 @@ const MARIADB: Features = Features {
     delete_returning: true,
     index_if_exists: true,
     cte_in_dml: false,
+    lock_of: false,
+    share_mode_lock: true,
+    fetch_first: true,
+    lateral: false,
     ..MYSQL
 };
 
@@ -298,6 +303,33 @@ impl Dialect for MySql {
             return ansi::limit_offset(None, offset, w);
         }
         ansi::limit_offset(limit, offset, w)
+    }
+
+    fn values_source(
+        &self,
+        def: &crate::sql::values::ValuesDef,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        // MySQL 8 writes rows as `VALUES ROW(...)`, MariaDB as `VALUES
+        // (...)`, and neither names the columns the same way: one-row
+        // selects joined by UNION ALL mean the same on both.
+        w.push_char('(');
+        for (r, row) in def.rows.iter().enumerate() {
+            w.push(if r == 0 { "SELECT " } else { " UNION ALL SELECT " });
+            for (i, value) in row.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                self.visit_expr(value, w)?;
+                if r == 0 {
+                    w.push(" AS ");
+                    w.ident(def.columns.get(i).map_or("", |c| c));
+                }
+            }
+        }
+        w.push(") AS ");
+        w.ident(&def.alias);
+        Ok(())
     }
 
     fn upsert_clause(&self, insert: &Insert, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {

@@ -28,6 +28,7 @@ const FEATURES: Features = Features {
     named_enum_types: true,
     max_bind_params: 65_535,
     update_from: true,
+    key_locks: true,
     ..ANSI
 };
 
@@ -43,6 +44,26 @@ impl Dialect for Postgres {
     fn write_placeholder(&self, index: usize, out: &mut String) {
         use std::fmt::Write;
         let _ = write!(out, "${index}");
+    }
+
+    fn write_debug_literal(
+        &self,
+        value: &crate::Value,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        match value {
+            crate::Value::Bytes(b) => {
+                w.push("'\\x");
+                w.push(&ansi::hex(b));
+                w.push("'::bytea");
+                Ok(())
+            }
+            crate::Value::DateTimeUtc(t) => {
+                ansi::string_literal(&t.to_rfc3339(), w, false);
+                Ok(())
+            }
+            other => self.write_literal(other, w),
+        }
     }
 
     fn max_identifier_length(&self) -> Option<usize> {

@@ -22,6 +22,9 @@ const FEATURES: Features = Features {
     on_conflict: true,
     for_update: false,
     lock_modifiers: false,
+    lock_of: false,
+    fetch_first: false,
+    lateral: false,
     native_bool: false,
     update_from: true,
     multi_table_delete: MultiTable::Unsupported,
@@ -133,6 +136,29 @@ impl Dialect for Sqlite {
             w.push(" LIMIT -1");
         }
         ansi::limit_offset(limit, offset, w)
+    }
+
+    fn values_source(
+        &self,
+        def: &crate::sql::values::ValuesDef,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        // SQLite names the columns of a VALUES list column1, column2, ...
+        // and has no column list on a derived table: rename them.
+        w.push("(SELECT ");
+        for (i, name) in def.columns.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.push(&format!("column{}", i + 1));
+            w.push(" AS ");
+            w.ident(name);
+        }
+        w.push(" FROM (");
+        ansi::values_rows(def, w)?;
+        w.push(")) AS ");
+        w.ident(&def.alias);
+        Ok(())
     }
 
     fn index_on_table(&self, index: &str, table: &Table, w: &mut SqlWriter<'_>) {

@@ -16,10 +16,11 @@ use crate::sql::delete::Delete;
 use crate::sql::expr::{BinaryOp, ColumnRef, Expr, Source, SpecialFunction, UnaryOp};
 use crate::sql::insert::{ConflictAction, Insert, InsertSource};
 use crate::sql::select::{
-    item_sources, Distinct, FromItem, JoinKind, Lock, NullsOrder, OrderBy, Select,
+    item_sources, Distinct, Fetch, FromItem, JoinKind, Lock, NullsOrder, OrderBy, Select,
 };
 use crate::sql::text::{split_params, TextClause, TextPiece};
 use crate::sql::update::Update;
+use crate::sql::values::ValuesDef;
 use crate::sql::window::{FrameBound, FrameUnits, Window};
 use crate::value::Value;
 
@@ -645,26 +646,83 @@ pub fn clamp(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// `FOR UPDATE [NOWAIT | SKIP LOCKED]`, `FOR SHARE`.
+/// `FOR [NO KEY] UPDATE | FOR [KEY] SHARE [OF t, ...] [NOWAIT | SKIP LOCKED]`,
+/// or `LOCK IN SHARE MODE` where that is the spelling.
 pub fn lock_clause(lock: &Lock, w: &mut SqlWriter<'_>) -> R {
     let d = w.dialect();
-    if !d.features().for_update {
+    let f = d.features();
+    if !f.for_update {
         return Err(unsupported(d, "FOR UPDATE"));
     }
-    if (lock.nowait || lock.skip_locked) && !d.features().lock_modifiers {
+    if (lock.nowait || lock.skip_locked) && !f.lock_modifiers {
         return Err(unsupported(d, "FOR UPDATE NOWAIT / SKIP LOCKED"));
     }
-    w.push(if lock.share {
-        " FOR SHARE"
-    } else {
-        " FOR UPDATE"
+    if lock.nowait && lock.skip_locked {
+        return Err(CompileError::Invalid(
+            "a row lock is either NOWAIT or SKIP LOCKED, not both".into(),
+        ));
+    }
+    if !lock.of.is_empty() && !f.lock_of {
+        return Err(unsupported(d, "FOR UPDATE OF"));
+    }
+    if lock.key && !f.key_locks {
+        return Err(unsupported(d, "FOR NO KEY UPDATE / FOR KEY SHARE"));
+    }
+    w.push(match (lock.share, lock.key) {
+        (true, _) if f.share_mode_lock => " LOCK IN SHARE MODE",
+        (true, true) => " FOR KEY SHARE",
+        (true, false) => " FOR SHARE",
+        (false, true) => " FOR NO KEY UPDATE",
+        (false, false) => " FOR UPDATE",
     });
+    if !lock.of.is_empty() {
+        w.push(" OF ");
+        w.comma_list(&lock.of, |w, q| {
+            w.ident(q);
+            Ok(())
+        })?;
+    }
     if lock.nowait {
         w.push(" NOWAIT");
     }
     if lock.skip_locked {
         w.push(" SKIP LOCKED");
     }
+    Ok(())
+}
+
+/// `[OFFSET n ROWS] FETCH FIRST m ROWS ONLY | WITH TIES`, or `LIMIT m
+/// [OFFSET n]` where the backend has no FETCH.
+pub fn fetch_clause(s: &Select, fetch: &Fetch, w: &mut SqlWriter<'_>) -> R {
+    let d = w.dialect();
+    if s.limit.is_some() {
+        return Err(CompileError::Invalid(
+            "a select with both limit() and fetch()".into(),
+        ));
+    }
+    if fetch.with_ties && s.order_by.is_empty() {
+        return Err(CompileError::Invalid(
+            "FETCH FIRST ... WITH TIES needs an ORDER BY".into(),
+        ));
+    }
+    if !d.features().fetch_first {
+        if fetch.with_ties {
+            return Err(unsupported(d, "FETCH FIRST ... WITH TIES"));
+        }
+        return d.limit_offset(Some(fetch.count), s.offset, w);
+    }
+    if let Some(n) = s.offset {
+        w.push(" OFFSET ");
+        w.bind_owned(Value::BigInt(clamp(n)))?;
+        w.push(" ROWS");
+    }
+    w.push(" FETCH FIRST ");
+    w.bind_owned(Value::BigInt(clamp(fetch.count)))?;
+    w.push(if fetch.with_ties {
+        " ROWS WITH TIES"
+    } else {
+        " ROWS ONLY"
+    });
     Ok(())
 }
 
@@ -696,7 +754,10 @@ fn collect_from_ctes(item: &FromItem, out: &mut Vec<Arc<CteDef>>) {
     match item {
         FromItem::Source(src) => match &**src {
             Source::Cte(def) => add_cte(def, out),
-            Source::Subquery { select, .. } => collect_ctes(select, out),
+            Source::Subquery { query, .. } => match &**query {
+                CteBody::Select(select) => collect_ctes(select, out),
+                CteBody::Compound(c) => compound_ctes(c, out),
+            },
             _ => {}
         },
         FromItem::Join {
@@ -977,7 +1038,10 @@ fn select_clauses(s: &Select, from: &[&FromItem], w: &mut SqlWriter<'_>) -> R {
         w.push(" ORDER BY ");
         w.comma_list(&s.order_by, |w, t| select_order_term(s, t, w))?;
     }
-    d.limit_offset(s.limit, s.offset, w)?;
+    match &s.fetch {
+        Some(fetch) => fetch_clause(s, fetch, w)?,
+        None => d.limit_offset(s.limit, s.offset, w)?,
+    }
     if let Some(lock) = &s.lock {
         d.lock_clause(lock, w)?;
     }
@@ -1097,16 +1161,77 @@ fn from_source(src: &Source, w: &mut SqlWriter<'_>) -> R {
             w.push(" AS ");
             w.ident(alias);
         }
-        Source::Subquery { select, alias } => {
-            w.push_char('(');
-            // A derived table does not correlate (that would be LATERAL).
-            w.without_scope(|w| select_body(select, w))?;
+        Source::Subquery {
+            query,
+            alias,
+            lateral,
+        } => {
+            if *lateral {
+                let d = w.dialect();
+                if !d.features().lateral {
+                    return Err(unsupported(d, "LATERAL"));
+                }
+                w.push("LATERAL (");
+                // A lateral subquery correlates to the FROM items before it.
+                query_body(query, w)?;
+            } else {
+                w.push_char('(');
+                // A derived table does not correlate (that would be LATERAL).
+                w.without_scope(|w| query_body(query, w))?;
+            }
             w.push(") AS ");
             w.ident(alias);
+        }
+        Source::Values(def) => {
+            def.check()?;
+            let d = w.dialect();
+            d.values_source(def, w)?;
         }
         Source::Cte(def) => w.ident(&def.name),
     }
     Ok(())
+}
+
+/// The query of a derived table: a select or a set operation.
+fn query_body(query: &CteBody, w: &mut SqlWriter<'_>) -> R {
+    match query {
+        CteBody::Select(select) => select_body(select, w),
+        CteBody::Compound(c) => {
+            if w.nested_with() {
+                w.set_nested_with(false);
+                let out = compound_statement(c, w);
+                w.set_nested_with(true);
+                return out;
+            }
+            compound_core(c, w)
+        }
+    }
+}
+
+/// A `VALUES` list in FROM: `(VALUES (a, b), ...) AS name (x, y)`.
+pub fn values_source(def: &ValuesDef, w: &mut SqlWriter<'_>) -> R {
+    w.push("(");
+    values_rows(def, w)?;
+    w.push(") AS ");
+    w.ident(&def.alias);
+    w.push(" (");
+    w.comma_list(&def.columns, |w, c| {
+        w.ident(c);
+        Ok(())
+    })?;
+    w.push_char(')');
+    Ok(())
+}
+
+/// `VALUES (a, b), (c, d)`.
+pub fn values_rows(def: &ValuesDef, w: &mut SqlWriter<'_>) -> R {
+    w.push("VALUES ");
+    w.comma_list(&def.rows, |w, row| {
+        w.push_char('(');
+        w.comma_list(row, |w, x| visit(x, w))?;
+        w.push_char(')');
+        Ok(())
+    })
 }
 
 // ------------------------------------------------------------------ compound
@@ -1648,6 +1773,16 @@ fn non_finite(f: f64) -> CompileError {
             "infinite float"
         },
     }
+}
+
+/// Bytes as upper-case hexadecimal digits.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02X}");
+    }
+    out
 }
 
 /// `'text'` with quotes (and optionally backslashes) doubled.

@@ -38,6 +38,18 @@ pub struct Features {
     pub for_update: bool,
     /// `FOR UPDATE NOWAIT` / `SKIP LOCKED`.
     pub lock_modifiers: bool,
+    /// `FOR UPDATE OF t` / `FOR SHARE OF t`.
+    pub lock_of: bool,
+    /// `FOR NO KEY UPDATE` / `FOR KEY SHARE`.
+    pub key_locks: bool,
+    /// A shared row lock is spelled `LOCK IN SHARE MODE` (MariaDB)
+    /// rather than `FOR SHARE`.
+    pub share_mode_lock: bool,
+    /// `FETCH FIRST n ROWS ONLY | WITH TIES` (a plain `LIMIT` is written
+    /// where false, and `WITH TIES` is an error).
+    pub fetch_first: bool,
+    /// `LATERAL` subqueries in FROM.
+    pub lateral: bool,
     /// A native boolean type.
     pub native_bool: bool,
     /// A native enum column type.
@@ -77,6 +89,11 @@ pub const ANSI: Features = Features {
     ilike: false,
     for_update: true,
     lock_modifiers: true,
+    lock_of: true,
+    key_locks: false,
+    share_mode_lock: false,
+    fetch_first: true,
+    lateral: true,
     native_bool: true,
     native_enum: false,
     named_enum_types: false,

@@ -139,6 +139,30 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
         ansi::write_literal(value, w, false)
     }
 
+    /// A bound value written as a literal for reading
+    /// ([`Statement::compile_debug`](crate::Statement::compile_debug)):
+    /// what [`Dialect::write_literal`] writes, plus bytes and timestamps
+    /// with a time zone.
+    fn write_debug_literal(
+        &self,
+        value: &Value,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        match value {
+            Value::Bytes(b) => {
+                w.push("X'");
+                w.push(&ansi::hex(b));
+                w.push_char('\'');
+                Ok(())
+            }
+            Value::DateTimeUtc(t) => {
+                ansi::string_literal(&t.to_rfc3339(), w, false);
+                Ok(())
+            }
+            other => self.write_literal(other, w),
+        }
+    }
+
     /// An expression.
     fn visit_expr(&self, expr: &Expr, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
         ansi::visit_expr(expr, w)
@@ -190,6 +214,16 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
     /// `FOR UPDATE` and its modifiers.
     fn lock_clause(&self, lock: &Lock, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
         ansi::lock_clause(lock, w)
+    }
+
+    /// A `VALUES` list used as a FROM item, its alias and column names
+    /// included.
+    fn values_source(
+        &self,
+        def: &crate::sql::values::ValuesDef,
+        w: &mut SqlWriter<'_>,
+    ) -> Result<(), CompileError> {
+        ansi::values_source(def, w)
     }
 
     /// The upsert clause of an insert, after its values.

@@ -24,6 +24,24 @@ pub enum StatementKind {
     Text,
 }
 
+/// SQL with its values written in as literals: for reading, never for
+/// executing (see [`Statement::compile_debug`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebugSql(String);
+
+impl DebugSql {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DebugSql {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A statement that compiles to SQL for a dialect.
 pub trait Statement: Send + Sync {
     /// Writes the statement into `w`.
@@ -38,6 +56,29 @@ pub trait Statement: Send + Sync {
         self.write_sql(&mut w)?;
         w.check()?;
         Ok(w.finish())
+    }
+
+    /// The statement with its values written in as literals, for reading
+    /// in logs and debuggers only (SQLAlchemy's `literal_binds`). The
+    /// result is a [`DebugSql`], which no execute function takes: values
+    /// are escaped as the dialect escapes string literals, but executing
+    /// SQL built from values is what bound parameters exist to avoid.
+    ///
+    /// ```
+    /// use dialects::{select, Column, MySql, Postgres, SqlType, Statement, Table};
+    /// let t = Table::new("worker").column(Column::new("name", SqlType::Text));
+    /// let stmt = select((t.c("name"),)).where_(t.c("name").eq("O'Brien \\ Co")).limit(5);
+    /// assert_eq!(stmt.compile_debug(&Postgres).unwrap().as_str(),
+    ///     "SELECT worker.name FROM worker WHERE worker.name = 'O''Brien \\ Co' LIMIT 5");
+    /// assert_eq!(stmt.compile_debug(&MySql::default()).unwrap().as_str(),
+    ///     "SELECT worker.name FROM worker WHERE worker.name = 'O''Brien \\\\ Co' LIMIT 5");
+    /// ```
+    fn compile_debug(&self, dialect: &dyn Dialect) -> Result<DebugSql, CompileError> {
+        let mut w = SqlWriter::new(dialect);
+        w.set_literal_binds();
+        self.write_sql(&mut w)?;
+        w.check()?;
+        Ok(DebugSql(w.finish().sql))
     }
 
     /// Compiles once for many executions: the SQL, and where each named
@@ -81,6 +122,12 @@ macro_rules! statement {
             /// SQL text plus ordered parameters for `dialect`.
             pub fn compile(&self, dialect: &dyn Dialect) -> Result<Compiled, CompileError> {
                 Statement::compile(self, dialect)
+            }
+
+            /// The SQL with values inlined, for reading only
+            /// ([`Statement::compile_debug`]).
+            pub fn compile_debug(&self, dialect: &dyn Dialect) -> Result<DebugSql, CompileError> {
+                Statement::compile_debug(self, dialect)
             }
         }
     };

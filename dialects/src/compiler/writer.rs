@@ -41,6 +41,10 @@ pub struct SqlWriter<'d> {
     /// When set, values are written as SQL literals and columns without
     /// their table (DDL only: server defaults and checks).
     inline_literals: bool,
+    /// When set, bound values are written as literals but columns keep
+    /// their qualifiers: the debugging rendering of
+    /// [`Statement::compile_debug`](crate::Statement::compile_debug).
+    literal_binds: bool,
     /// The FROM sources of every enclosing statement, innermost last: what
     /// a nested subquery may correlate to.
     scope: Vec<Arc<Source>>,
@@ -118,6 +122,7 @@ impl<'d> SqlWriter<'d> {
             sql: String::with_capacity(256),
             params: Vec::new(),
             inline_literals: false,
+            literal_binds: false,
             scope: Vec::new(),
             nested_with: false,
             named: Vec::new(),
@@ -161,6 +166,10 @@ impl<'d> SqlWriter<'d> {
             let d = self.dialect;
             return d.write_literal(value, self);
         }
+        if self.literal_binds {
+            let d = self.dialect;
+            return d.write_debug_literal(value, self);
+        }
         self.params.push(value.clone());
         let d = self.dialect;
         d.write_placeholder(self.params.len(), &mut self.sql);
@@ -175,10 +184,13 @@ impl<'d> SqlWriter<'d> {
         name: &Arc<str>,
         value: Option<&Value>,
     ) -> Result<(), crate::CompileError> {
-        if self.inline_literals {
+        if self.inline_literals || (self.literal_binds && value.is_none()) {
             return Err(crate::CompileError::Invalid(format!(
                 "bindparam `{name}` where values are written as literals"
             )));
+        }
+        if self.literal_binds {
+            return self.bind_owned(value.cloned().unwrap_or(Value::Null));
         }
         self.named.push(NamedParam {
             index: self.params.len(),
@@ -202,7 +214,7 @@ impl<'d> SqlWriter<'d> {
 
     /// Binds an owned value (avoids a clone).
     pub fn bind_owned(&mut self, value: Value) -> Result<(), crate::CompileError> {
-        if self.inline_literals {
+        if self.inline_literals || self.literal_binds {
             return self.bind(&value);
         }
         self.params.push(value);
@@ -218,6 +230,12 @@ impl<'d> SqlWriter<'d> {
         let out = f(self);
         self.inline_literals = old;
         out
+    }
+
+    /// Writes every bound value as a literal from now on (the debugging
+    /// rendering; never for execution).
+    pub(crate) fn set_literal_binds(&mut self) {
+        self.literal_binds = true;
     }
 
     /// Whether values are currently written as literals (DDL mode, where

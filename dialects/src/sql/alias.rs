@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::expr::{ColumnRef, Expr, Source};
+use super::cte::CteBody;
 use super::select::{FromItem, IntoFrom, Select};
 use crate::error::CompileError;
 use crate::schema::table::Table;
@@ -82,18 +83,24 @@ pub struct Subquery {
 
 impl Subquery {
     pub(crate) fn new(select: Select, alias: &str) -> Self {
-        let names = select
-            .columns
-            .iter()
-            .map(|c| c.output_name().map(Arc::from))
-            .collect();
+        Self::of_body(CteBody::Select(select), alias, false)
+    }
+
+    pub(crate) fn of_body(body: CteBody, alias: &str, lateral: bool) -> Self {
+        let (body, names) = body.into_named();
         Subquery {
             source: Arc::new(Source::Subquery {
-                select: Box::new(select),
+                query: Box::new(body),
                 alias: alias.into(),
+                lateral,
             }),
             names,
         }
+    }
+
+    /// Whether this is a `LATERAL` subquery.
+    pub fn is_lateral(&self) -> bool {
+        matches!(&*self.source, Source::Subquery { lateral: true, .. })
     }
 
     /// The result column `name` of the subquery (`helper1.c("id")`).
@@ -155,4 +162,40 @@ pub(crate) fn all_named(source: &Arc<Source>, names: &[Option<Arc<str>>]) -> Vec
             })
         })
         .collect()
+}
+
+/// The output names of `columns`, with a repeated name made unique as
+/// SQLAlchemy does in a subquery: the second `id` becomes `id_1`, the
+/// third `id_2`, and the column is labelled so in the SQL.
+pub(crate) fn dedup_labels(columns: &mut [Expr]) -> Vec<Option<Arc<str>>> {
+    let mut used: Vec<Arc<str>> = Vec::new();
+    let all: Vec<Option<Arc<str>>> = columns
+        .iter()
+        .map(|c| c.output_name().map(Arc::from))
+        .collect();
+    let mut names = Vec::with_capacity(columns.len());
+    for (i, col) in columns.iter_mut().enumerate() {
+        let Some(name) = all.get(i).cloned().flatten() else {
+            names.push(None);
+            continue;
+        };
+        if !used.contains(&name) {
+            used.push(name.clone());
+            names.push(Some(name));
+            continue;
+        }
+        let fresh: Arc<str> = (1..)
+            .map(|k| format!("{name}_{k}"))
+            .find(|n| !used.iter().any(|u| &**u == n) && !all.iter().flatten().any(|a| &**a == n))
+            .unwrap_or_default()
+            .into();
+        let expr = match std::mem::replace(col, Expr::Star(None)) {
+            Expr::Label { expr, .. } => *expr,
+            other => other,
+        };
+        *col = expr.label(&fresh);
+        used.push(fresh.clone());
+        names.push(Some(fresh));
+    }
+    names
 }

@@ -107,6 +107,28 @@ impl CompoundSelect {
         self.offset = Some(n);
         self
     }
+
+    /// The set operation as a named subquery for FROM:
+    /// `(SELECT ... UNION SELECT ...) AS name`, its columns named by the
+    /// first select.
+    ///
+    /// ```
+    /// use dialects::{func, select, star, Column, Postgres, SqlType, Table};
+    /// let a = Table::new("a").column(Column::new("x", SqlType::Integer));
+    /// let b = Table::new("b").column(Column::new("x", SqlType::Integer));
+    /// let u = select((a.c("x"),)).union_all(select((b.c("x"),))).subquery("u");
+    /// let stmt = select((func::count(star()),)).select_from(&u).where_(u.c("x").gt(1));
+    /// assert_eq!(stmt.compile(&Postgres).unwrap().sql,
+    ///     "SELECT count(*) FROM (SELECT a.x FROM a UNION ALL SELECT b.x FROM b) AS u WHERE u.x > $1");
+    /// ```
+    pub fn subquery(self, name: &str) -> super::alias::Subquery {
+        super::alias::Subquery::of_body(super::cte::CteBody::Compound(self), name, false)
+    }
+
+    /// The set operation as a named CTE: `WITH name AS (SELECT ... UNION ...)`.
+    pub fn cte(self, name: &str) -> super::cte::Cte {
+        super::cte::Cte::of_body(super::cte::CteBody::Compound(self), name, false)
+    }
 }
 
 fn combine(op: SetOp, selects: impl IntoIterator<Item = Select>) -> CompoundSelect {

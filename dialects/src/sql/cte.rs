@@ -7,7 +7,8 @@ use super::compound::{CompoundSelect, SetOp};
 use super::expr::{Expr, Source};
 use super::select::{Columns, FromItem, IntoFrom, Select};
 
-/// The body of a CTE: a select, or a compound select for recursive ones.
+/// The body of a CTE or of a derived table: a select, or a set operation
+/// (recursive CTEs are one: anchor `UNION [ALL]` recursive part).
 // One per CTE, behind an `Arc`: the size of a `Select` costs nothing here.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,32 @@ pub enum CteBody {
     Select(Select),
     /// `anchor UNION [ALL] recursive part`.
     Compound(CompoundSelect),
+}
+
+impl CteBody {
+    /// The select whose columns name the result: the select itself, or
+    /// the first select of a set operation.
+    pub fn first_select(&self) -> &Select {
+        match self {
+            CteBody::Select(s) => s,
+            CteBody::Compound(c) => &c.first,
+        }
+    }
+
+    /// The names of the result columns, duplicates made unique (see
+    /// [`dedup_labels`](super::alias::dedup_labels)).
+    pub(crate) fn into_named(self) -> (Self, Vec<Option<Arc<str>>>) {
+        match self {
+            CteBody::Select(mut s) => {
+                let names = super::alias::dedup_labels(&mut s.columns);
+                (CteBody::Select(s), names)
+            }
+            CteBody::Compound(mut c) => {
+                let names = super::alias::dedup_labels(&mut c.first.columns);
+                (CteBody::Compound(c), names)
+            }
+        }
+    }
 }
 
 /// A CTE's definition, shared by every reference to it.
@@ -34,10 +61,7 @@ pub struct CteDef {
 impl CteDef {
     /// The type of the result column `name`, from the body's (first) select.
     pub fn column_type(&self, name: &str) -> Option<std::borrow::Cow<'_, crate::SqlType>> {
-        let select = match &self.body {
-            CteBody::Select(s) => s,
-            CteBody::Compound(c) => &c.first,
-        };
+        let select = self.body.first_select();
         let at = self
             .columns
             .iter()
@@ -60,14 +84,14 @@ pub struct Cte {
 
 impl Cte {
     pub(crate) fn new(select: Select, name: &str, recursive: bool) -> Self {
-        let columns = select
-            .columns
-            .iter()
-            .map(|c| c.output_name().map(Arc::from))
-            .collect();
+        Self::of_body(CteBody::Select(select), name, recursive)
+    }
+
+    pub(crate) fn of_body(body: CteBody, name: &str, recursive: bool) -> Self {
+        let (body, columns) = body.into_named();
         Self::from_def(CteDef {
             name: name.into(),
-            body: CteBody::Select(select),
+            body,
             recursive,
             columns,
         })

@@ -40,13 +40,18 @@ pub enum Source {
         /// The columns' types, in the same order; empty when unknown.
         types: Arc<[SqlType]>,
     },
-    /// A named subquery in FROM: `(SELECT ...) AS helper1`.
+    /// A named subquery in FROM: `(SELECT ...) AS helper1`, or a set
+    /// operation (`(SELECT ... UNION SELECT ...) AS u`).
     Subquery {
         /// The query.
-        select: Box<Select>,
+        query: Box<crate::sql::cte::CteBody>,
         /// Its name.
         alias: Arc<str>,
+        /// `LATERAL`: the subquery may refer to the FROM items before it.
+        lateral: bool,
     },
+    /// A `VALUES` list used as a FROM item, SQLAlchemy's `values()`.
+    Values(crate::sql::values::ValuesDef),
     /// A common table expression, referenced by name.
     Cte(Arc<crate::sql::cte::CteDef>),
 }
@@ -58,6 +63,7 @@ impl Source {
             Source::Table { name, .. } => name,
             Source::TableAlias { alias, .. } => alias,
             Source::Subquery { alias, .. } => alias,
+            Source::Values(v) => &v.alias,
             Source::Cte(cte) => &cte.name,
         }
     }
@@ -68,9 +74,13 @@ impl Source {
             Source::Table { columns, .. } | Source::TableAlias { columns, .. } => {
                 columns.iter().any(|c| &**c == name)
             }
-            Source::Subquery { select, .. } => {
-                select.column_names().iter().flatten().any(|c| *c == name)
-            }
+            Source::Subquery { query, .. } => query
+                .first_select()
+                .column_names()
+                .iter()
+                .flatten()
+                .any(|c| *c == name),
+            Source::Values(v) => v.columns.iter().any(|c| &**c == name),
             Source::Cte(cte) => cte.columns.iter().flatten().any(|c| &**c == name),
         }
     }
@@ -84,7 +94,12 @@ impl Source {
                 let i = columns.iter().position(|c| &**c == name)?;
                 types.get(i).map(std::borrow::Cow::Borrowed)
             }
-            Source::Subquery { select, .. } => select
+            Source::Values(v) => {
+                let i = v.columns.iter().position(|c| &**c == name)?;
+                v.types.get(i).map(std::borrow::Cow::Borrowed)
+            }
+            Source::Subquery { query, .. } => query
+                .first_select()
                 .columns
                 .iter()
                 .find(|c| c.output_name() == Some(name))

@@ -10,4 +10,5 @@ pub mod insert;
 pub mod select;
 pub mod text;
 pub mod update;
+pub mod values;
 pub mod window;

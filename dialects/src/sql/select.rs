@@ -282,15 +282,88 @@ pub enum Distinct {
     On(Vec<Expr>),
 }
 
-/// Row locking: `FOR UPDATE` and friends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Row locking: `FOR UPDATE` and friends (SQLAlchemy's
+/// `with_for_update(read=, nowait=, skip_locked=, of=, key_share=)`).
+///
+/// PostgreSQL writes every form. MySQL 8 writes `FOR UPDATE` / `FOR SHARE`
+/// with `OF`, `NOWAIT` and `SKIP LOCKED`; MariaDB writes a shared lock as
+/// `LOCK IN SHARE MODE` and has no `OF`. SQLite has no row locks (a write
+/// transaction locks the database): a locking select there is a
+/// [`CompileError::Unsupported`](crate::CompileError::Unsupported) rather
+/// than a lock silently dropped, so code that relies on the lock finds out.
+///
+/// ```
+/// use dialects::{select, Column, Lock, MySql, Postgres, SqlType, Table};
+/// let t = Table::new("job").column(Column::new("id", SqlType::Integer).primary_key());
+/// let stmt = select((t.c("id"),)).with_for_update(Lock::share().of(&t).skip_locked());
+/// assert_eq!(stmt.compile(&Postgres).unwrap().sql,
+///     "SELECT job.id FROM job FOR SHARE OF job SKIP LOCKED");
+/// assert_eq!(stmt.compile(&MySql::mysql8()).unwrap().sql,
+///     "SELECT job.id FROM job FOR SHARE OF job SKIP LOCKED");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Lock {
     /// `FOR SHARE` instead of `FOR UPDATE`.
     pub share: bool,
+    /// PostgreSQL's weaker `FOR NO KEY UPDATE` / `FOR KEY SHARE`.
+    pub key: bool,
     /// `NOWAIT`.
     pub nowait: bool,
     /// `SKIP LOCKED`.
     pub skip_locked: bool,
+    /// `OF t, ...`: lock only the rows of these FROM items (qualifiers).
+    pub of: Vec<Arc<str>>,
+}
+
+impl Lock {
+    /// `FOR UPDATE`.
+    pub fn update() -> Self {
+        Lock::default()
+    }
+
+    /// `FOR SHARE` (SQLAlchemy's `read=True`).
+    pub fn share() -> Self {
+        Lock {
+            share: true,
+            ..Lock::default()
+        }
+    }
+
+    /// `FOR NO KEY UPDATE` (with [`Lock::update`]) or `FOR KEY SHARE`
+    /// (with [`Lock::share`]); PostgreSQL only.
+    pub fn key(mut self) -> Self {
+        self.key = true;
+        self
+    }
+
+    /// `NOWAIT`: fail at once instead of waiting for a lock.
+    pub fn nowait(mut self) -> Self {
+        self.nowait = true;
+        self
+    }
+
+    /// `SKIP LOCKED`: leave out rows another transaction has locked.
+    pub fn skip_locked(mut self) -> Self {
+        self.skip_locked = true;
+        self
+    }
+
+    /// `OF item`: lock the rows of this table or alias only (repeatable).
+    pub fn of(mut self, item: impl IntoFrom) -> Self {
+        let item = item.into_from();
+        item_sources(&item, &mut |s| self.of.push(s.qualifier().into()));
+        self
+    }
+}
+
+/// `FETCH FIRST n ROWS ONLY` / `WITH TIES` (SQLAlchemy's `fetch()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fetch {
+    /// How many rows.
+    pub count: u64,
+    /// `WITH TIES`: also the rows that tie with the last one in the
+    /// ORDER BY.
+    pub with_ties: bool,
 }
 
 /// The columns of a select: one expression, an array, a vector or a tuple.
@@ -385,6 +458,7 @@ pub struct Select {
     pub(crate) order_by: Vec<OrderBy>,
     pub(crate) limit: Option<u64>,
     pub(crate) offset: Option<u64>,
+    pub(crate) fetch: Option<Fetch>,
     pub(crate) lock: Option<Lock>,
     /// Qualifiers given to [`Select::correlate`].
     pub(crate) correlate: Vec<Arc<str>>,
@@ -585,32 +659,61 @@ impl Select {
         self
     }
 
-    /// `FOR UPDATE`.
-    pub fn for_update(mut self) -> Self {
-        self.lock = Some(Lock {
-            share: false,
-            nowait: false,
-            skip_locked: false,
-        });
-        self
+    /// `FOR UPDATE` (see [`Lock`] for what each backend writes).
+    pub fn for_update(self) -> Self {
+        self.with_for_update(Lock::update())
     }
 
     /// `FOR UPDATE NOWAIT`.
-    pub fn for_update_nowait(mut self) -> Self {
-        self.lock = Some(Lock {
-            share: false,
-            nowait: true,
-            skip_locked: false,
+    pub fn for_update_nowait(self) -> Self {
+        self.with_for_update(Lock::update().nowait())
+    }
+
+    /// `FOR UPDATE SKIP LOCKED`.
+    pub fn for_update_skip_locked(self) -> Self {
+        self.with_for_update(Lock::update().skip_locked())
+    }
+
+    /// `FOR SHARE` (`LOCK IN SHARE MODE` on MariaDB).
+    pub fn for_share(self) -> Self {
+        self.with_for_update(Lock::share())
+    }
+
+    /// Any row lock: [`Lock::update`] or [`Lock::share`] with `OF`,
+    /// `NOWAIT`, `SKIP LOCKED`.
+    pub fn with_for_update(mut self, lock: Lock) -> Self {
+        self.lock = Some(lock);
+        self
+    }
+
+    /// `FETCH FIRST n ROWS ONLY`, the standard spelling of a limit: on
+    /// PostgreSQL and MariaDB as written, on SQLite and MySQL 8 (which have
+    /// no FETCH) as `LIMIT n`. Together with [`Select::limit`] it is a
+    /// compile error.
+    ///
+    /// ```
+    /// use dialects::{select, Column, Postgres, Sqlite, SqlType, Table};
+    /// let t = Table::new("t").column(Column::new("x", SqlType::Integer));
+    /// let stmt = select((t.c("x"),)).order_by(t.c("x")).offset(5).fetch(10);
+    /// assert_eq!(stmt.compile(&Postgres).unwrap().sql,
+    ///     "SELECT t.x FROM t ORDER BY t.x OFFSET $1 ROWS FETCH FIRST $2 ROWS ONLY");
+    /// assert_eq!(stmt.compile(&Sqlite).unwrap().sql,
+    ///     "SELECT t.x FROM t ORDER BY t.x LIMIT ? OFFSET ?");
+    /// ```
+    pub fn fetch(mut self, count: u64) -> Self {
+        self.fetch = Some(Fetch {
+            count,
+            with_ties: false,
         });
         self
     }
 
-    /// `FOR UPDATE SKIP LOCKED`.
-    pub fn for_update_skip_locked(mut self) -> Self {
-        self.lock = Some(Lock {
-            share: false,
-            nowait: false,
-            skip_locked: true,
+    /// `FETCH FIRST n ROWS WITH TIES` (PostgreSQL 13+, MariaDB 10.6+;
+    /// needs an ORDER BY; elsewhere a compile error).
+    pub fn fetch_with_ties(mut self, count: u64) -> Self {
+        self.fetch = Some(Fetch {
+            count,
+            with_ties: true,
         });
         self
     }
@@ -694,6 +797,31 @@ impl Select {
     /// This select as a named subquery for FROM: `(SELECT ...) AS name`.
     pub fn subquery(self, name: &str) -> super::alias::Subquery {
         super::alias::Subquery::new(self, name)
+    }
+
+    /// This select as a `LATERAL` subquery (SQLAlchemy's `lateral()`):
+    /// it may refer to the FROM items before it, which it correlates to.
+    /// PostgreSQL and MySQL 8 have it; MariaDB and SQLite do not (a
+    /// compile error there).
+    ///
+    /// ```
+    /// use dialects::{literal, select, Column, Postgres, SqlType, Table};
+    /// let p = Table::new("publisher").column(Column::new("id", SqlType::Integer).primary_key());
+    /// let post = Table::new("post")
+    ///     .column(Column::new("id", SqlType::Integer).primary_key())
+    ///     .column(Column::new("publisher_id", SqlType::Integer));
+    /// let latest = select((post.c("id"),))
+    ///     .where_(post.c("publisher_id").eq(p.c("id")))
+    ///     .order_by(post.c("id").desc())
+    ///     .limit(2)
+    ///     .lateral("latest");
+    /// let stmt = select((p.c("id"), latest.c("id"))).select_from(&p).join(&latest, literal(true));
+    /// assert_eq!(stmt.compile(&Postgres).unwrap().sql,
+    ///     "SELECT publisher.id, latest.id FROM publisher JOIN LATERAL (SELECT post.id FROM post \
+    ///      WHERE post.publisher_id = publisher.id ORDER BY post.id DESC LIMIT $1) AS latest ON $2");
+    /// ```
+    pub fn lateral(self, name: &str) -> super::alias::Subquery {
+        super::alias::Subquery::of_body(super::cte::CteBody::Select(self), name, true)
     }
 
     /// This select as a named CTE: `WITH name AS (SELECT ...)`.
