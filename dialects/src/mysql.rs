@@ -315,7 +315,11 @@ impl Dialect for MySql {
         // selects joined by UNION ALL mean the same on both.
         w.push_char('(');
         for (r, row) in def.rows.iter().enumerate() {
-            w.push(if r == 0 { "SELECT " } else { " UNION ALL SELECT " });
+            w.push(if r == 0 {
+                "SELECT "
+            } else {
+                " UNION ALL SELECT "
+            });
             for (i, value) in row.iter().enumerate() {
                 if i > 0 {
                     w.push(", ");

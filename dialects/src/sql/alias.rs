@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use super::expr::{ColumnRef, Expr, Source};
 use super::cte::CteBody;
+use super::expr::{ColumnRef, Expr, Source};
 use super::select::{FromItem, IntoFrom, Select};
 use crate::error::CompileError;
 use crate::schema::table::Table;
