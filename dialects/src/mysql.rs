@@ -48,6 +48,7 @@ const MYSQL: Features = Features {
     index_if_exists: false,
     fetch_first: false,
     update_join: true,
+    bound_sort_key_is_position: true,
     max_bind_params: 65_535,
     multi_table_update: MultiTable::TableList,
     multi_table_delete: MultiTable::TableList,

@@ -6,7 +6,7 @@ mod common;
 use common::{assert_unsupported, check, fixture};
 use dialects::{
     func, insert, literal, select, star, values, CompileError, Lock, MySql, Postgres, SqlType,
-    Sqlite, Statement, Value,
+    Sqlite, Value,
 };
 
 #[test]
@@ -309,4 +309,58 @@ fn debug_rendering_inlines_values_per_dialect() {
         open.compile_debug(&Postgres),
         Err(CompileError::Invalid(_))
     ));
+}
+
+/// Found by the compiler's property test: a negation of a negation wrote
+/// `--x`, which starts a comment, and two different CTEs of one name were
+/// merged into one `WITH` entry.
+#[test]
+fn double_negation_and_clashing_cte_names() {
+    let f = fixture();
+    let stmt = select(((-(-f.resume.c("compensation"))).label("x"),));
+    check(
+        &stmt,
+        "SELECT -(-resume.compensation) AS x FROM resume",
+        "SELECT -(-resume.compensation) AS x FROM resume",
+        "SELECT -(-resume.compensation) AS x FROM resume",
+        &[],
+    );
+    assert_eq!(
+        select((-literal(-5),))
+            .compile_debug(&Postgres)
+            .unwrap()
+            .as_str(),
+        "SELECT -(-5)"
+    );
+    let inner = select((f.worker.c("id").label("k"),)).cte("c");
+    let outer = select((inner.c("k"),)).select_from(&inner).cte("c");
+    let err = select((outer.c("k"),))
+        .select_from(&outer)
+        .compile(&Postgres)
+        .unwrap_err();
+    assert!(
+        matches!(&err, CompileError::Invalid(m) if m.contains("both named `c`")),
+        "{err}"
+    );
+}
+
+#[test]
+fn bound_integer_sort_keys_are_constants_on_mysql() {
+    let f = fixture();
+    let stmt = select((f.worker.c("id"),))
+        .group_by([f.worker.c("id"), literal(2)])
+        .order_by([literal(2).desc(), f.worker.c("id").into()]);
+    check(
+        &stmt,
+        "SELECT worker.id FROM worker GROUP BY worker.id, $1 ORDER BY $2 DESC, worker.id",
+        "SELECT worker.id FROM worker GROUP BY worker.id, ? ORDER BY ? DESC, worker.id",
+        "SELECT worker.id FROM worker GROUP BY worker.id, (SELECT ?) ORDER BY (SELECT ?) DESC, worker.id",
+        &[2.into(), 2.into()],
+    );
+    // Inlined, `ORDER BY 2` would be a position on every backend.
+    let debug = stmt.compile_debug(&Postgres).unwrap();
+    assert_eq!(
+        debug.as_str(),
+        "SELECT worker.id FROM worker GROUP BY worker.id, (SELECT 2) ORDER BY (SELECT 2) DESC, worker.id"
+    );
 }

@@ -375,7 +375,34 @@ async fn debug_rendering_matches_the_bound_statement(db: TestDb) {
     finish(db, conn, s).await;
 }
 
+/// A bound integer as a whole ORDER BY / GROUP BY term is a constant,
+/// not a column position (MariaDB reads `ORDER BY ?` with 7 as "the 7th
+/// column"; found by the compiler fuzz test). The debugging rendering,
+/// with the value inlined, sorts the same.
+async fn bound_integer_sort_key_is_a_constant(db: TestDb) {
+    let (mut conn, s) = seeded(&db).await;
+    let stmt = select((s.worker.c("id"), s.worker.c("name")))
+        .order_by([literal(7).desc(), s.worker.c("id").desc()]);
+    let got = rows(&mut conn, &stmt).await;
+    assert_eq!(ints(&got, "id"), [4, 3, 2, 1]);
+    let debug = stmt.compile_debug(db.engine.dialect()).unwrap();
+    let inlined = rows(&mut conn, &text(debug.as_str())).await;
+    assert_eq!(ints(&inlined, 0), [4, 3, 2, 1]);
+    let grouped = rows(
+        &mut conn,
+        &select((s.worker.c("name"), func::count(star()).label("n")))
+            .select_from(&s.worker)
+            .group_by([s.worker.c("name"), literal(9)])
+            .order_by([s.worker.c("name")]),
+    )
+    .await;
+    assert_eq!(texts(&grouped, "name"), ["Ann", "Bob", "Dana", "Vlad"]);
+    assert_eq!(ints(&grouped, "n"), [1, 1, 1, 1]);
+    finish(db, conn, s).await;
+}
+
 on_all_backends!(
+    bound_integer_sort_key_is_a_constant,
     values_as_a_from_item,
     lateral_subquery,
     fetch_first,

@@ -45,6 +45,27 @@ fn precedence(e: &Expr) -> u8 {
     }
 }
 
+/// Whether `e` is written starting with `-` (a negation, or a negative
+/// number where values are inlined): after a unary minus that would make
+/// `--`, a comment.
+fn starts_with_minus(e: &Expr) -> bool {
+    match e {
+        Expr::Unary {
+            op: UnaryOp::Neg, ..
+        } => true,
+        Expr::Value(v) => match v {
+            Value::SmallInt(n) => *n < 0,
+            Value::Int(n) => *n < 0,
+            Value::BigInt(n) => *n < 0,
+            Value::Float(f) => f.is_sign_negative(),
+            Value::Double(f) => f.is_sign_negative(),
+            Value::Decimal(d) => d.is_sign_negative(),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 /// Binding strength of a binary operator.
 fn op_precedence(op: BinaryOp) -> u8 {
     match op {
@@ -178,6 +199,13 @@ pub fn visit_expr(e: &Expr, w: &mut SqlWriter<'_>) -> R {
                 UnaryOp::Neg => {
                     // `-(a + b)`: negation binds tighter than any operator.
                     w.push("-");
+                    if starts_with_minus(expr) {
+                        // `--x` would start a comment: `-(-x)`.
+                        w.push_char('(');
+                        visit(expr, w)?;
+                        w.push_char(')');
+                        return Ok(());
+                    }
                     ATOM
                 }
                 UnaryOp::Distinct => {
@@ -624,8 +652,24 @@ fn order_expr(e: &Expr, w: &mut SqlWriter<'_>) -> R {
             w.ident(name);
             Ok(())
         }
-        other => visit(other, w),
+        other => sort_key(other, w),
     }
+}
+
+/// A whole `ORDER BY` / `GROUP BY` term. A bare bound value is a constant
+/// here, except where the backend reads a bound integer as a column
+/// position ([`Features::bound_sort_key_is_position`]): there it is
+/// written as a scalar subquery, `(SELECT ?)`, which is a constant; so is
+/// a value written as a literal anywhere (`ORDER BY 2` is a position).
+fn sort_key(e: &Expr, w: &mut SqlWriter<'_>) -> R {
+    let bare = matches!(e, Expr::Value(_) | Expr::BindParam { .. });
+    if bare && (w.dialect().features().bound_sort_key_is_position || w.writes_literals()) {
+        w.push("(SELECT ");
+        visit(e, w)?;
+        w.push_char(')');
+        return Ok(());
+    }
+    visit(e, w)
 }
 
 /// `LIMIT ? OFFSET ?` with bound values.
@@ -847,7 +891,12 @@ fn for_each_subselect(e: &Expr, f: &mut dyn FnMut(&Select)) {
 }
 
 fn add_cte(def: &Arc<CteDef>, out: &mut Vec<Arc<CteDef>>) {
-    if out.iter().any(|c| c.name == def.name) {
+    if let Some(seen) = out.iter().find(|c| c.name == def.name) {
+        if !same_cte(seen, def) {
+            // Two different CTEs under one name: kept both, so that the
+            // WITH clause reports the clash instead of dropping one.
+            out.push(def.clone());
+        }
         return;
     }
     // Reserve the name first so a recursive CTE does not visit itself.
@@ -860,12 +909,26 @@ fn add_cte(def: &Arc<CteDef>, out: &mut Vec<Arc<CteDef>>) {
     }
     // `deps` lists dependencies first; keep that order before this CTE.
     let mut pos = at;
-    for dep in deps {
-        if !out.iter().any(|c| c.name == dep.name) {
-            out.insert(pos, dep);
-            pos += 1;
+    // A recursive CTE refers to itself (through the anchor's definition,
+    // which has its name): that is no dependency. In any other CTE a
+    // dependency of the same name is a second CTE under that name.
+    for dep in deps
+        .into_iter()
+        .filter(|d| !(def.recursive && d.name == def.name))
+    {
+        match out.iter().find(|c| c.name == dep.name) {
+            None => {
+                out.insert(pos, dep);
+                pos += 1;
+            }
+            Some(seen) if !same_cte(seen, &dep) => out.push(dep),
+            Some(_) => {}
         }
     }
+}
+
+fn same_cte(a: &Arc<CteDef>, b: &Arc<CteDef>) -> bool {
+    Arc::ptr_eq(a, b) || **a == **b
 }
 
 fn compound_ctes(c: &CompoundSelect, out: &mut Vec<Arc<CteDef>>) {
@@ -876,6 +939,16 @@ fn compound_ctes(c: &CompoundSelect, out: &mut Vec<Arc<CteDef>>) {
 fn with_clause(ctes: &[Arc<CteDef>], w: &mut SqlWriter<'_>) -> R {
     if ctes.is_empty() {
         return Ok(());
+    }
+    if let Some((_, dup)) = ctes
+        .iter()
+        .enumerate()
+        .find(|(i, c)| ctes.iter().take(*i).any(|o| o.name == c.name))
+    {
+        return Err(CompileError::Invalid(format!(
+            "two different CTEs are both named `{}`",
+            dup.name
+        )));
     }
     w.push("WITH ");
     if ctes.iter().any(|c| c.recursive) {
@@ -1063,7 +1136,7 @@ fn column_position(s: &Select, e: &Expr) -> Option<usize> {
 /// and PostgreSQL would not see the two as the same expression.
 fn group_by_term(s: &Select, e: &Expr, w: &mut SqlWriter<'_>) -> R {
     let mark = w.mark();
-    visit(e, w)?;
+    sort_key(e, w)?;
     if w.params_since(mark) > 0 {
         if let Some(i) = column_position(s, e) {
             w.rewind(mark);

@@ -50,6 +50,11 @@ pub struct Features {
     pub fetch_first: bool,
     /// `LATERAL` subqueries in FROM.
     pub lateral: bool,
+    /// A bound integer that is a whole `ORDER BY` / `GROUP BY` term is
+    /// read as a column position (MariaDB's prepared statements:
+    /// `ORDER BY ?` with 2 sorts by the second column, and fails past
+    /// the last one). Such a term is written `(SELECT ?)` there.
+    pub bound_sort_key_is_position: bool,
     /// A native boolean type.
     pub native_bool: bool,
     /// A native enum column type.
@@ -94,6 +99,7 @@ pub const ANSI: Features = Features {
     share_mode_lock: false,
     fetch_first: true,
     lateral: true,
+    bound_sort_key_is_position: false,
     native_bool: true,
     native_enum: false,
     named_enum_types: false,

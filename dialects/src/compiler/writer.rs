@@ -159,6 +159,12 @@ impl<'d> SqlWriter<'d> {
         push_ident(&mut self.sql, name, d);
     }
 
+    /// Whether bound values are written as literals (DDL, or the
+    /// debugging rendering) rather than as placeholders.
+    pub fn writes_literals(&self) -> bool {
+        self.inline_literals || self.literal_binds
+    }
+
     /// Binds a value: writes a placeholder and stores the value, or in DDL
     /// mode writes it as a literal.
     pub fn bind(&mut self, value: &Value) -> Result<(), crate::CompileError> {
