@@ -74,6 +74,9 @@ pub struct MapperInfo {
     pub columns: Vec<String>,
     /// The normal form of each column's values.
     pub canon: Vec<Canon>,
+    /// Whether each column's field holds NULL (an `Option` field): what
+    /// may be deferred, since a plain struct has no other unloaded state.
+    pub nullable: Vec<bool>,
     /// Positions of the primary key fields.
     pub pk: Vec<usize>,
     /// Position of the optimistic-concurrency version field.

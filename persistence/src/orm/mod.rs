@@ -46,6 +46,7 @@ pub(crate) mod accessor;
 pub mod bulk;
 pub mod canon;
 pub mod codec;
+pub mod deferred;
 pub(crate) mod evaluate;
 pub mod identity;
 pub mod loading;

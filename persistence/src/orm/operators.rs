@@ -613,7 +613,7 @@ mod tests {
 
     fn sql<T: 'static>(m: &Mappers, stmt: Select<T>) -> (String, Vec<Value>) {
         let info = m.mapper::<T>().expect("mapped").info().clone();
-        let c = core_select(&info, stmt)
+        let c = core_select(&info, stmt, &[])
             .expect("select")
             .compile(&Postgres)
             .expect("compiles");
@@ -734,10 +734,14 @@ mod tests {
             "SELECT employee.id, employee.manager_id FROM employee JOIN employee AS boss ON boss.id = employee.manager_id"
         );
         let info = m.mapper::<Employee>().expect("e").info().clone();
-        let err = core_select(&info, crate::orm::select::<Employee>().join_rel(&manager))
-            .expect("built")
-            .compile(&Postgres)
-            .unwrap_err();
+        let err = core_select(
+            &info,
+            crate::orm::select::<Employee>().join_rel(&manager),
+            &[],
+        )
+        .expect("built")
+        .compile(&Postgres)
+        .unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("needs an alias")

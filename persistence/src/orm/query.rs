@@ -19,6 +19,7 @@ pub struct Select<T> {
     pub(crate) offset: Option<u64>,
     pub(crate) distinct: bool,
     pub(crate) options: Vec<super::loading::Load>,
+    pub(crate) deferral: super::deferred::Deferral,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -42,6 +43,7 @@ pub fn select<T>() -> Select<T> {
         offset: None,
         distinct: false,
         options: Vec::new(),
+        deferral: Default::default(),
         _t: PhantomData,
     }
 }
@@ -50,6 +52,42 @@ impl<T> Select<T> {
     /// Loader options (`selectinload("posts")`, `joinedload("publisher")`, ...).
     pub fn options(mut self, loads: impl IntoIterator<Item = super::loading::Load>) -> Self {
         self.options.extend(loads);
+        self
+    }
+
+    /// Loads only these fields (and the primary key and version), the
+    /// others deferred (SQLAlchemy's `load_only()`): they read `None`
+    /// until [`Session::load_deferred`](super::Session::load_deferred).
+    /// Deferred fields must be `Option`s; see [`deferred`](super::deferred).
+    ///
+    /// ```
+    /// # use persistence::orm;
+    /// # struct Worker;
+    /// let stmt = orm::select::<Worker>().load_only(["name"]);
+    /// ```
+    pub fn load_only<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
+        self.deferral
+            .load_only
+            .get_or_insert_with(Vec::new)
+            .extend(fields.into_iter().map(Into::into));
+        self
+    }
+
+    /// Defers these fields (SQLAlchemy's `defer()`): the select writes
+    /// `NULL` in their place and they read `None` until loaded.
+    pub fn defer<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
+        self.deferral
+            .defer
+            .extend(fields.into_iter().map(Into::into));
+        self
+    }
+
+    /// Loads these fields after all (SQLAlchemy's `undefer()`): cancels a
+    /// `defer` of them, or adds them to a `load_only`.
+    pub fn undefer<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
+        self.deferral
+            .undefer
+            .extend(fields.into_iter().map(Into::into));
         self
     }
 

@@ -502,6 +502,7 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
             type_name,
             table,
             fields: self.spec.fields.iter().map(|f| f.field).collect(),
+            nullable: self.spec.fields.iter().map(|f| f.nullable).collect(),
             canon,
             columns,
             pk,

@@ -100,6 +100,7 @@ impl SessionMaker {
             savepoints: 0,
             dropped_savepoints: 0,
             states: super::state::States::default(),
+            unloaded: FastMap::default(),
         }
     }
 
@@ -149,6 +150,9 @@ pub struct Session {
     pub(crate) dropped_savepoints: usize,
     /// Deleted and detached objects (`orm::state`).
     pub(crate) states: super::state::States,
+    /// Columns a deferred select did not load, per object
+    /// ([`deferred`](super::deferred)).
+    pub(crate) unloaded: FastMap<(TypeId, IdentityKey), Vec<usize>>,
 }
 
 /// Where the value that ties a loaded row to its owner comes from.
@@ -1208,6 +1212,7 @@ impl Session {
         self.pending.take();
         self.states.rolled_back(self.identity.all_keys());
         self.identity.clear();
+        self.unloaded.clear();
         self.failed = None;
         self.savepoints = 0;
         self.dropped_savepoints = 0;
@@ -1282,6 +1287,7 @@ impl Session {
             Some(mut values) => {
                 info.normalise(&mut values)?;
                 let obj = mapper.build_from(&values);
+                self.loaded_in_full(info.type_id, [&ident]);
                 self.identity.insert(info.type_id, ident, values);
                 obj.map(Some)
             }
@@ -1360,6 +1366,7 @@ impl Session {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let info = mapper.info().clone();
+        let deferred = stmt.deferral.positions(&info)?;
         let options =
             loading::with_lazy_defaults(&mappers, info.type_id, loading::merge(&stmt.options));
         // The loads that join in this statement (joined, contains_eager,
@@ -1386,9 +1393,9 @@ impl Session {
                 a.info().kind.is_collection() && l.strategy != loading::Strategy::ContainsEager
             });
         let mut core = if wrap {
-            limited_parents(&info, stmt)?
+            limited_parents(&info, stmt, &deferred)?
         } else {
-            let core = core_select(&info, stmt)?;
+            let core = core_select(&info, stmt, &deferred)?;
             (core, OwnerCols::Table)
         };
         for (access, target, l) in &joined {
@@ -1423,12 +1430,18 @@ impl Session {
                 let Some(key) = info.key_of(row) else {
                     continue;
                 };
+                if !deferred.is_empty() {
+                    self.fill_deferred(&info, &key, row, &deferred);
+                }
                 if keep_values {
                     values.push(mappers.loader_values(info.type_id, row));
                 }
                 at.push(block.push(row));
                 objs.push(mapper.build_take(row)?);
                 keys.push(key);
+            }
+            if deferred.is_empty() {
+                self.loaded_in_full(info.type_id, &keys);
             }
             let mut map = self.identity.of_type(info.type_id);
             map.reserve(keys.len());
@@ -1447,6 +1460,11 @@ impl Session {
                     None => {
                         let i = objs.len();
                         index.insert(key.clone(), i);
+                        if deferred.is_empty() {
+                            self.loaded_in_full(info.type_id, [&key]);
+                        } else {
+                            self.fill_deferred(&info, &key, &mut all, &deferred);
+                        }
                         objs.push(mapper.build_from(&all)?);
                         if keep_values {
                             values.push(mappers.loader_values(info.type_id, &all));
@@ -1619,6 +1637,7 @@ impl Session {
             out.objs.push(mapper.build_take(row)?);
             out.keys.push(key);
         }
+        self.loaded_in_full(info.type_id, out.keys.iter().flatten());
         let mut map = self.identity.of_type(info.type_id);
         map.reserve(at.len());
         map.put_block(block.finish(), out.keys.iter().flatten().zip(at));
@@ -1781,9 +1800,10 @@ fn join_related(
 fn limited_parents<T>(
     info: &MapperInfo,
     mut stmt: Select<T>,
+    deferred: &[usize],
 ) -> Result<(dialects::Select, OwnerCols), Error> {
     let order = std::mem::take(&mut stmt.order_by);
-    let mut inner = core_select(info, stmt)?;
+    let mut inner = core_select(info, stmt, deferred)?;
     let mut labels = Vec::with_capacity(order.len());
     for (k, o) in order.iter().enumerate() {
         let name = format!("_order_{k}");
@@ -1807,12 +1827,19 @@ fn limited_parents<T>(
     Ok((outer, OwnerCols::Subquery(sub)))
 }
 
-/// The Core select for an ORM select: the mapped columns of `T`'s table.
+/// The Core select for an ORM select: the mapped columns of `T`'s table,
+/// `NULL AS col` for the `deferred` ones.
 pub(crate) fn core_select<T>(
     info: &MapperInfo,
     stmt: Select<T>,
+    deferred: &[usize],
 ) -> Result<dialects::Select, Error> {
-    let mut core = dialects::select(info.column_exprs().to_vec()).select_from(&info.table);
+    let columns = if deferred.is_empty() {
+        info.column_exprs().to_vec()
+    } else {
+        super::deferred::select_columns(info, deferred)
+    };
+    let mut core = dialects::select(columns).select_from(&info.table);
     for (target, on, kind) in stmt.joins {
         core = match kind {
             dialects::sql::select::JoinKind::Left => core.outerjoin(target, on),

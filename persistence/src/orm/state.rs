@@ -270,6 +270,7 @@ impl Session {
         }
         self.identity.clear();
         self.loaded.clear();
+        self.unloaded.clear();
     }
 
     /// Turns autoflush off until the guard drops (SQLAlchemy's

@@ -54,7 +54,10 @@ impl Session {
                     .into(),
             });
         }
-        let core = core_select(&info, stmt)?;
+        // Deferred columns read `None` (a stream keeps no identity map to
+        // load them from later).
+        let deferred = stmt.deferral.positions(&info)?;
+        let core = core_select(&info, stmt, &deferred)?;
         self.autoflush().await?;
         let conn = self.connection().await?;
         Ok(Box::pin(async_stream::try_stream! {
