@@ -848,7 +848,7 @@ mod tests {
         let mappers = mappers();
         let info = info_of::<Worker>(&mappers)?;
         let q = SpecQuery::new(info, spec)?;
-        let mut list = dialects::select(info.column_exprs().to_vec()).select_from(&info.table);
+        let mut list = dialects::select(info.load_exprs().to_vec()).select_from(&info.table);
         for c in &q.conditions {
             list = list.where_(c.clone());
         }

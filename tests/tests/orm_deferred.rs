@@ -27,9 +27,24 @@ persistence::model!(mod writer for Writer in "deferred_writer" {
     motto: Option<String> = |c| c.of_type(SqlType::string(100)),
 });
 
+/// Mapped with `photo` deferred in every load (SQLAlchemy's `deferred()`).
+#[derive(Debug, Clone, PartialEq)]
+struct Profile {
+    id: Option<i64>,
+    handle: String,
+    photo: Option<Vec<u8>>,
+}
+
+persistence::model!(mod profile for Profile in "deferred_profile" {
+    id: Option<i64> = presets::intpk,
+    handle: String = |c| c.of_type(SqlType::string(100)),
+    photo: Option<Vec<u8>>,
+});
+
 fn registry() -> Mappers {
     let mut registry = Registry::new();
     registry.map(writer::model()).finish();
+    registry.map(profile::model()).deferred(&["photo"]).finish();
     registry.configure().unwrap()
 }
 
@@ -353,7 +368,98 @@ async fn bad_deferrals_are_typed_errors(db: TestDb) {
     db.close().await;
 }
 
+/// A column the mapping defers: left out of selects and `get` (NULL in
+/// its place), loaded by `undefer` or `load_deferred`; an untouched one is
+/// never written. Deferring a field that cannot be unloaded is a
+/// `configure()` error naming struct and field.
+async fn mapping_level_deferral(db: TestDb) {
+    let (db, sessions) = setup(db, "deferred_mapping").await;
+    let mut session = sessions.session();
+    let mut p = Profile {
+        id: None,
+        handle: "ann".into(),
+        photo: Some(vec![1, 2, 3]),
+    };
+    session.add(&mut p).await.unwrap();
+    session.commit().await.unwrap();
+    drop(session);
+    let mut session = sessions.session();
+    let (log, _guard) = SqlLog::start();
+    let mut got = session
+        .scalars(orm::select::<Profile>())
+        .await
+        .unwrap()
+        .one()
+        .unwrap();
+    let select = sent(&log);
+    assert_eq!(select.len(), 1);
+    assert!(!select[0].contains("deferred_profile.photo"), "{select:?}");
+    assert_eq!(got.photo, None);
+    assert_eq!(session.unloaded_fields(&got).unwrap(), ["photo"]);
+    got.handle = "anna".into();
+    session.add(&mut got).await.unwrap();
+    session.commit().await.unwrap();
+    let update = sent(&log);
+    assert_eq!(update.len(), 1, "{update:?}");
+    assert!(!update[0].contains("photo"), "{update:?}");
+    drop(session);
+    // `get` in a fresh session defers it too; `load_deferred` loads it.
+    let mut session = sessions.session();
+    let mut by_key = session
+        .get::<Profile>(p.id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_key.photo, None);
+    assert_eq!(session.unloaded_fields(&by_key).unwrap(), ["photo"]);
+    let _ = sent(&log);
+    session.load_deferred(&mut by_key).await.unwrap();
+    assert_eq!(sent(&log).len(), 1, "one SELECT of photo");
+    assert_eq!(by_key.photo, Some(vec![1, 2, 3]));
+    assert_eq!(by_key.handle, "anna");
+    session.rollback().await.unwrap();
+    drop(session);
+    // `undefer` loads it in the select.
+    let mut session = sessions.session();
+    let full = session
+        .scalars(orm::select::<Profile>().undefer(["photo"]))
+        .await
+        .unwrap()
+        .one()
+        .unwrap();
+    assert_eq!(full.photo, Some(vec![1, 2, 3]));
+    assert!(session.unloaded_fields(&full).unwrap().is_empty());
+    session.rollback().await.unwrap();
+    drop(session);
+    // Misuse is caught at configure().
+    for (field, says) in [
+        ("handle", "Option"),
+        ("id", "primary key"),
+        ("nope", "not mapped"),
+    ] {
+        let mut registry = Registry::new();
+        registry.map(profile::model()).deferred(&[field]).finish();
+        match registry.configure() {
+            Err(Error::Mapping {
+                type_name,
+                field: f,
+                message,
+            }) => {
+                assert!(type_name.ends_with("Profile"), "{type_name}");
+                assert_eq!(f, field);
+                assert!(message.contains(says), "{message}");
+            }
+            other => panic!(
+                "expected a mapping error for {field}, got {:?}",
+                other.err()
+            ),
+        }
+    }
+    db.close().await;
+}
+
 on_all_backends!(
+    mapping_level_deferral,
     load_only_leaves_the_rest_unloaded_and_unwritten,
     a_deferred_field_that_is_set_is_written,
     load_deferred_fills_the_fields,

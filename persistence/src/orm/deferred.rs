@@ -22,7 +22,11 @@
 //!   identity map, deferred fields still `None` (no SQL);
 //!   [`Session::unloaded_fields`] says which;
 //! - a later select or `get` that loads the object in full loads them;
-//! - primary key and version columns are always loaded.
+//! - primary key and version columns are always loaded;
+//! - a mapping may defer a column in every load
+//!   ([`MapperBuilder::deferred`](super::registry::MapperBuilder::deferred),
+//!   SQLAlchemy's `deferred()`): selects, `get`, relationship loads and
+//!   repository lists leave it out, and `undefer` brings it back.
 //!
 //! ```no_run
 //! # use persistence::orm::{self, Session};
@@ -59,7 +63,7 @@ pub(crate) struct Deferral {
 
 impl Deferral {
     pub(crate) fn is_empty(&self) -> bool {
-        self.load_only.is_none() && self.defer.is_empty()
+        self.load_only.is_none() && self.defer.is_empty() && self.undefer.is_empty()
     }
 
     /// The positions (column order) of the deferred columns, checked
@@ -67,7 +71,7 @@ impl Deferral {
     /// `T`, and a deferred field must hold NULL (an `Option`).
     pub(crate) fn positions(&self, info: &MapperInfo) -> Result<Vec<usize>, Error> {
         if self.is_empty() {
-            return Ok(Vec::new());
+            return Ok(info.deferred.clone());
         }
         let named = |name: &str| -> Result<Vec<usize>, Error> {
             let at: Vec<usize> = (0..info.columns.len())
@@ -79,7 +83,11 @@ impl Deferral {
             Ok(at)
         };
         let always = |i: usize| info.pk.contains(&i) || info.version == Some(i);
+        // The mapping's deferred columns, unless named otherwise.
         let mut deferred = vec![false; info.columns.len()];
+        for &i in &info.deferred {
+            deferred[i] = true;
+        }
         if let Some(keep) = &self.load_only {
             deferred.iter_mut().for_each(|d| *d = true);
             for name in keep.iter().chain(&self.undefer) {
@@ -232,9 +240,23 @@ impl Session {
                 "cannot load deferred columns of an object without a primary key".into(),
             ));
         };
-        let Some(at) = self.unloaded.get(&(info.type_id, key.clone())).cloned() else {
+        // What a deferred select left out, and the mapping's deferred
+        // columns the object holds no value for (loads other than a
+        // select's, such as a joined relationship, do not track them).
+        let mut at = self
+            .unloaded
+            .get(&(info.type_id, key.clone()))
+            .cloned()
+            .unwrap_or_default();
+        for &i in &info.deferred {
+            if values[i].is_null() && !at.contains(&i) {
+                at.push(i);
+            }
+        }
+        if at.is_empty() {
             return Ok(());
-        };
+        }
+        at.sort_unstable();
         let conds: Vec<Expr> = info
             .pk
             .iter()

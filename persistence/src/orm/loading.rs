@@ -276,9 +276,12 @@ pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
     }
     // The owner of each child: its foreign key when it is a mapped field
     // of the child, else (many-to-many) the secondary table's column.
+    // (A deferred foreign key is selected as an extra column.)
     let fk_field = match r.secondary {
         Some(_) => None,
-        None => target.position(&r.fk),
+        None => target
+            .position(&r.fk)
+            .filter(|i| !target.deferred.contains(i)),
     };
     let keep_values = !nested.is_empty();
     let mut children: Vec<C> = Vec::new();
@@ -286,7 +289,7 @@ pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
     let mut child_values: Vec<Vec<Value>> = Vec::new();
     let mut link: Vec<Value> = Vec::new();
     for chunk in distinct.chunks(chunk_size(session)) {
-        let mut cols: Vec<Expr> = target.column_exprs().to_vec();
+        let mut cols: Vec<Expr> = target.load_exprs().to_vec();
         let core = match (&r.secondary, &r.target_fk, &r.target_referred) {
             (Some(sec), Some(tfk), Some(tref)) => {
                 cols.push(sec.c(&r.fk));
@@ -440,7 +443,7 @@ pub(crate) async fn select_parents<C: Clone + Send + Sync + 'static>(
     let mut parent_values: Vec<Vec<Value>> = Vec::new();
     let mut referred: Vec<Value> = Vec::new();
     for chunk in distinct.chunks(chunk_size(session)) {
-        let core = dialects::select(target.column_exprs().to_vec())
+        let core = dialects::select(target.load_exprs().to_vec())
             .select_from(&target.table)
             .where_(target.table.c(&r.referred).in_(chunk.to_vec()));
         let core = load

@@ -77,6 +77,9 @@ pub struct MapperInfo {
     /// Whether each column's field holds NULL (an `Option` field): what
     /// may be deferred, since a plain struct has no other unloaded state.
     pub nullable: Vec<bool>,
+    /// Positions of the columns deferred by the mapping
+    /// ([`MapperBuilder::deferred`](super::registry::MapperBuilder::deferred)).
+    pub deferred: Vec<usize>,
     /// Positions of the primary key fields.
     pub pk: Vec<usize>,
     /// Position of the optimistic-concurrency version field.
@@ -91,6 +94,8 @@ pub struct MapperInfo {
     /// The mapped columns as expressions (the columns clause of every ORM
     /// select), built once.
     pub(crate) select_cache: OnceLock<Vec<Expr>>,
+    /// The same with the mapping's deferred columns as `NULL AS col`.
+    pub(crate) load_cache: OnceLock<Vec<Expr>>,
     /// `SELECT ... WHERE pk = ?` for the first dialect it was compiled
     /// for (read without a lock), then for any other dialect.
     pub(crate) get_first: OnceLock<(&'static str, Arc<str>)>,
@@ -165,6 +170,18 @@ impl MapperInfo {
     pub fn column_exprs(&self) -> &[Expr] {
         self.select_cache
             .get_or_init(|| self.columns.iter().map(|c| self.table.c(c)).collect())
+    }
+
+    /// The columns clause of a load of this mapper: [`column_exprs`]
+    /// with the mapping's deferred columns as `NULL AS col`.
+    ///
+    /// [`column_exprs`]: MapperInfo::column_exprs
+    pub fn load_exprs(&self) -> &[Expr] {
+        if self.deferred.is_empty() {
+            return self.column_exprs();
+        }
+        self.load_cache
+            .get_or_init(|| super::deferred::select_columns(self, &self.deferred))
     }
 }
 

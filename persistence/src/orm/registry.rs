@@ -228,6 +228,7 @@ struct BuilderState<T> {
     spec: MappingSpec<T>,
     version: Option<String>,
     handles: Vec<&'static str>,
+    deferred: Vec<String>,
 }
 
 /// Builds one mapping; [`MapperBuilder::finish`] adds it to the registry.
@@ -261,6 +262,20 @@ impl<T: Send + Sync + 'static> MapperBuilder<'_, T> {
     pub fn version(mut self, column: &str) -> Self {
         if let Some(s) = self.state() {
             s.version = Some(column.to_owned());
+        }
+        self
+    }
+
+    /// Defers these fields in every load of `T` (SQLAlchemy's
+    /// `deferred()` column property): selects write `NULL` in their place
+    /// and the fields read `None` until
+    /// [`Session::load_deferred`](super::Session::load_deferred), or a
+    /// select that [`undefer`](super::Select::undefer)s them. Each must be
+    /// an `Option` field and not part of the primary key or the version
+    /// (checked at `configure()`); see [`deferred`](super::deferred).
+    pub fn deferred(mut self, fields: &[&str]) -> Self {
+        if let Some(s) = self.state() {
+            s.deferred.extend(fields.iter().map(|f| (*f).to_owned()));
         }
         self
     }
@@ -366,6 +381,7 @@ impl<T: Send + Sync + 'static> MapperBuilder<'_, T> {
             spec: state.spec,
             version: state.version,
             handles: state.handles,
+            deferred: state.deferred,
         }));
         table
     }
@@ -376,6 +392,7 @@ struct Pending<T> {
     spec: MappingSpec<T>,
     version: Option<String>,
     handles: Vec<&'static str>,
+    deferred: Vec<String>,
 }
 
 trait PendingMapping {
@@ -497,12 +514,42 @@ impl<T: Send + Sync + 'static> PendingMapping for Pending<T> {
                 server_generated.push(i);
             }
         }
+        let mut deferred = Vec::new();
+        for name in &self.deferred {
+            let at: Vec<usize> = (0..columns.len())
+                .filter(|&i| self.spec.fields[i].field == name.as_str() || columns[i] == *name)
+                .collect();
+            if at.is_empty() {
+                return Err(err(name, "a deferred field that is not mapped".into()));
+            }
+            for i in at {
+                if pk.contains(&i) || version == Some(i) {
+                    return Err(err(
+                        name,
+                        "a primary key or version column cannot be deferred".into(),
+                    ));
+                }
+                if !self.spec.fields[i].nullable {
+                    return Err(err(
+                        name,
+                        "only an `Option` field can be deferred (it reads `None` until loaded)"
+                            .into(),
+                    ));
+                }
+                if !deferred.contains(&i) {
+                    deferred.push(i);
+                }
+            }
+        }
+        deferred.sort_unstable();
         let info = Arc::new(MapperInfo {
             type_id: TypeId::of::<T>(),
             type_name,
             table,
             fields: self.spec.fields.iter().map(|f| f.field).collect(),
             nullable: self.spec.fields.iter().map(|f| f.nullable).collect(),
+            deferred,
+            load_cache: OnceLock::new(),
             canon,
             columns,
             pk,
@@ -677,6 +724,7 @@ impl Registry {
                 spec,
                 version: None,
                 handles: Vec::new(),
+                deferred: Vec::new(),
             }),
         }
     }

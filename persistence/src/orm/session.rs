@@ -1286,8 +1286,12 @@ impl Session {
             }
             Some(mut values) => {
                 info.normalise(&mut values)?;
+                if info.deferred.is_empty() {
+                    self.loaded_in_full(info.type_id, [&ident]);
+                } else {
+                    self.fill_deferred(info, &ident, &mut values, &info.deferred);
+                }
                 let obj = mapper.build_from(&values);
-                self.loaded_in_full(info.type_id, [&ident]);
                 self.identity.insert(info.type_id, ident, values);
                 obj.map(Some)
             }
@@ -1404,7 +1408,7 @@ impl Session {
                 let criteria: Vec<Expr> = l.criteria.iter().chain(&rel.criteria).cloned().collect();
                 core.0 = join_related(core.0, &info, &core.1, target, rel, l.inner, &criteria)?;
             }
-            core.0 = core.0.add_columns(target.column_exprs().to_vec());
+            core.0 = core.0.add_columns(target.load_exprs().to_vec());
         }
         let (core, _) = core;
         let keep_values = options.len() > joined.len();
@@ -1627,17 +1631,22 @@ impl Session {
                 }
             };
             info.normalise(row)?;
+            let key = info.key_of(row);
+            if let (Some(k), false) = (&key, info.deferred.is_empty()) {
+                self.fill_deferred(info, k, row, &info.deferred);
+            }
             if keep_values {
                 out.values.push(mappers.loader_values(info.type_id, row));
             }
-            let key = info.key_of(row);
             if key.is_some() {
                 at.push(block.push(row));
             }
             out.objs.push(mapper.build_take(row)?);
             out.keys.push(key);
         }
-        self.loaded_in_full(info.type_id, out.keys.iter().flatten());
+        if info.deferred.is_empty() {
+            self.loaded_in_full(info.type_id, out.keys.iter().flatten());
+        }
         let mut map = self.identity.of_type(info.type_id);
         map.reserve(at.len());
         map.put_block(block.finish(), out.keys.iter().flatten().zip(at));
@@ -1873,7 +1882,7 @@ fn get_sql(info: &MapperInfo, engine: &Engine) -> Result<std::sync::Arc<str>, Er
         .iter()
         .map(|&i| info.table.c(&info.columns[i]).eq(dialects::bindparam("pk")))
         .collect();
-    let stmt = dialects::select(info.column_exprs().to_vec())
+    let stmt = dialects::select(info.load_exprs().to_vec())
         .select_from(&info.table)
         .where_(and_(conds));
     let sql: std::sync::Arc<str> = stmt.compile(dialect)?.sql.into();
