@@ -173,7 +173,11 @@ impl Session {
                 let value = known.map(|s| s.value(i));
                 match value {
                     // A value only a load puts there (placeholders are NULL).
-                    Some(v) if !v.is_null() => row[i] = v,
+                    Some(v) if !v.is_null() => {
+                        if let Some(slot) = row.get_mut(i) {
+                            *slot = v;
+                        }
+                    }
                     // NULL loaded in full earlier: a real NULL.
                     Some(_) if !was_unloaded.as_ref().is_some_and(|u| u.contains(&i)) => {}
                     _ => still.push(i),
