@@ -128,6 +128,22 @@ pub async fn run(engine: &Engine, t: &Tables, w: Workload) -> Duration {
                 check_items(&items, n);
             }
         }
+        Workload::InsertKeyed(n) => {
+            for k in 0..w.inner() {
+                let items = crate::model::keyed_items(n, 1 + k * n);
+                let rows = items.iter().map(|it| {
+                    [
+                        Value::from(it.id.unwrap_or_default()),
+                        Value::from(it.name.clone()),
+                        Value::from(it.n),
+                    ]
+                });
+                let mut conn = engine.connect().await.expect("connect");
+                let stmt = insert(&t.item).rows(["id", "name", "n"], rows);
+                conn.execute(&stmt).await.expect("insert");
+                conn.commit().await.expect("commit");
+            }
+        }
         Workload::Bulk(n) => {
             let items = new_items(n);
             let start = Instant::now();

@@ -152,7 +152,7 @@ impl Fixture {
                 let (u, p, c) = ASSOC;
                 self.seed_users(u, p, c).await;
             }
-            Workload::Insert(_) | Workload::Bulk(_) => {}
+            Workload::Insert(_) | Workload::InsertKeyed(_) | Workload::Bulk(_) => {}
         }
     }
 
@@ -176,7 +176,10 @@ impl Fixture {
 
     /// Readies one sample of `w` (untimed): inserts start on an empty table.
     pub async fn prepare(&mut self, w: Workload) {
-        if matches!(w, Workload::Insert(_) | Workload::Bulk(_)) {
+        if matches!(
+            w,
+            Workload::Insert(_) | Workload::InsertKeyed(_) | Workload::Bulk(_)
+        ) {
             if self.lite.is_some() {
                 self.clear(&["bench_item"]).await;
             } else {

@@ -5,7 +5,8 @@
 //! 1 / 100 / 1000 users with one post each (the ORM with `joinedload`);
 //! associations of 100 users × 10 posts × 10 comments (`selectinload`, one
 //! query per level); insert of 1 / 100 / 1000 rows (ids read back, each
-//! its own transaction); a bulk insert of 100k rows; 10k gets by primary
+//! its own transaction); insert of 1 row whose key the application gives
+//! (the ORM's commit is then one statement); a bulk insert of 100k rows; 10k gets by primary
 //! key in one transaction. See each side's module for what it does.
 //!
 //! For each workload every side runs once per repetition, the sides in a
@@ -21,7 +22,8 @@
 //!
 //! `BENCH_QUICK=1` runs fewer repetitions, a 10k bulk insert and 1k gets;
 //! `BENCH_REPS=n` sets the repetitions; `BENCH_BACKENDS=SQLite,PostgreSQL`
-//! and `BENCH_CASES=select,join,assoc,insert,bulk,get` narrow a run.
+//! and `BENCH_CASES=select,join,assoc,insert,bulk,get` narrow a run (by
+//! prefix of the case names).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 

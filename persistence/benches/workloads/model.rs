@@ -131,6 +131,17 @@ pub fn new_items(n: usize) -> Vec<Item> {
         .collect()
 }
 
+/// `n` new items with the keys `first..first + n`.
+pub fn keyed_items(n: usize, first: usize) -> Vec<Item> {
+    (first..first + n)
+        .map(|i| Item {
+            id: Some(i as i64),
+            name: format!("item {i}"),
+            n: i as i64,
+        })
+        .collect()
+}
+
 /// Users from joined rows `(user id, name, post id, post user id, title)`
 /// ordered by user id (a user without posts has `None`s).
 pub fn fold_joined(

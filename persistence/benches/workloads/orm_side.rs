@@ -52,6 +52,14 @@ pub async fn run(sessions: &SessionMaker, t: &Tables, w: Workload) -> Duration {
                 check_items(&items, n);
             }
         }
+        Workload::InsertKeyed(n) => {
+            for k in 0..w.inner() {
+                let mut items = crate::model::keyed_items(n, 1 + k * n);
+                let mut s = sessions.session();
+                s.add_all(&mut items).await.expect("add_all");
+                s.commit().await.expect("commit");
+            }
+        }
         Workload::Bulk(n) => {
             let mut items = new_items(n);
             let start = Instant::now();

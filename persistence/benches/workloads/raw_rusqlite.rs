@@ -116,6 +116,21 @@ pub fn run(c: &mut Connection, w: Workload) -> Duration {
                 check_items(&items, n);
             }
         }
+        Workload::InsertKeyed(n) => {
+            for k in 0..w.inner() {
+                let items = crate::model::keyed_items(n, 1 + k * n);
+                let tx = c.transaction().expect("begin");
+                {
+                    let mut st = tx
+                        .prepare_cached(sql::INSERT_KEYED_SQLITE)
+                        .expect("prepare");
+                    for it in &items {
+                        st.execute(params![it.id, it.name, it.n]).expect("insert");
+                    }
+                }
+                tx.commit().expect("commit");
+            }
+        }
         Workload::Bulk(n) => {
             let mut items = crate::model::new_items(n);
             let start = Instant::now();

@@ -149,6 +149,19 @@ impl Raw {
                     check_items(&items, n);
                 }
             }
+            Workload::InsertKeyed(n) => {
+                for k in 0..w.inner() {
+                    let items = crate::model::keyed_items(n, 1 + k * n);
+                    let sql = sql::insert_keyed(self.pg(), n);
+                    on!(self, c => {
+                        let mut q = sqlx::query(&sql);
+                        for it in &items {
+                            q = q.bind(it.id).bind(&it.name).bind(it.n);
+                        }
+                        q.execute(c).await.map(|_| ()).expect("insert")
+                    });
+                }
+            }
             Workload::Bulk(n) => {
                 let items = crate::model::new_items(n);
                 let start = Instant::now();

@@ -8,6 +8,7 @@ pub const USERS: &str = "SELECT id, name FROM bench_user ORDER BY id";
 pub const GET_PG: &str = "SELECT id, name, n FROM bench_item WHERE id = $1";
 pub const GET_SQLITE: &str = "SELECT id, name, n FROM bench_item WHERE id = ?";
 pub const INSERT_ONE_SQLITE: &str = "INSERT INTO bench_item (name, n) VALUES (?, ?)";
+pub const INSERT_KEYED_SQLITE: &str = "INSERT INTO bench_item (id, name, n) VALUES (?, ?, ?)";
 /// Rows per statement of the raw bulk inserts.
 pub const BULK_CHUNK: usize = 10_000;
 
@@ -24,6 +25,15 @@ pub fn children(pg: bool, table: &str, fk: &str, text: &str, n: usize) -> String
     format!(
         "SELECT id, {fk}, {text} FROM {table} WHERE {fk} IN {} ORDER BY id",
         marks(pg, 1, n)
+    )
+}
+
+/// `INSERT INTO bench_item (id, name, n) VALUES` `rows` triples.
+pub fn insert_keyed(pg: bool, rows: usize) -> String {
+    let values: Vec<String> = (0..rows).map(|r| marks(pg, 3 * r + 1, 3)).collect();
+    format!(
+        "INSERT INTO bench_item (id, name, n) VALUES {}",
+        values.join(", ")
     )
 }
 

@@ -17,6 +17,9 @@ pub enum Workload {
     Assoc,
     /// This many new items inserted (ids read back) and committed.
     Insert(usize),
+    /// This many new items whose keys the application gives, committed
+    /// (the ORM's commit is then one statement).
+    InsertKeyed(usize),
     /// This many new items in one transaction, in batches.
     Bulk(usize),
     /// This many gets by primary key, one transaction.
@@ -42,6 +45,7 @@ impl Workload {
             Workload::Insert(1),
             Workload::Insert(100),
             Workload::Insert(1000),
+            Workload::InsertKeyed(1),
             Workload::Bulk(bulk),
             Workload::Get(gets),
         ]
@@ -55,6 +59,7 @@ impl Workload {
             Workload::Join(n) => format!("join {n}"),
             Workload::Assoc => format!("assoc {a}x{b}x{c}"),
             Workload::Insert(n) => format!("insert {n}"),
+            Workload::InsertKeyed(n) => format!("insert {n}, given key"),
             Workload::Bulk(n) => format!("bulk insert {n}"),
             Workload::Get(n) => format!("get by pk x{n}"),
         }
@@ -81,7 +86,10 @@ impl Workload {
     /// sample lasts long enough for the clock (`1` row selects, `1` insert).
     pub fn inner(self) -> usize {
         match self {
-            Workload::Select(1) | Workload::Join(1) | Workload::Insert(1) => 20,
+            Workload::Select(1)
+            | Workload::Join(1)
+            | Workload::Insert(1)
+            | Workload::InsertKeyed(1) => 20,
             _ => 1,
         }
     }
