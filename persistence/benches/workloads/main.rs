@@ -16,9 +16,12 @@
 //!
 //! ```text
 //! . /tmp/main-env.sh   # TEST_POSTGRES_URL (PostgreSQL is skipped without it)
-//! taskset -c 1 cargo bench -p persistence --bench workloads
-//! BENCH_QUICK=1 cargo bench -p persistence --bench workloads   # ~2 minutes
+//! cargo bench -p persistence --bench workloads
+//! BENCH_QUICK=1 cargo bench -p persistence --bench workloads
 //! ```
+//!
+//! Pin it (`taskset -c N`) only to a CPU the PostgreSQL server does not
+//! run on: sharing one inflates the PostgreSQL ratios.
 //!
 //! `BENCH_QUICK=1` runs fewer repetitions, a 10k bulk insert and 1k gets;
 //! `BENCH_REPS=n` sets the repetitions; `BENCH_BACKENDS=SQLite,PostgreSQL`

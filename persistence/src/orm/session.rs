@@ -1968,7 +1968,11 @@ async fn overlapped<T>(
 
 /// Batches of at least this many rows learn their keys on SQLite from the
 /// rowids (two small statements more) rather than from RETURNING (a row
-/// back per row inserted).
+/// back per row inserted). Measured with the `workloads` bench on sqlx's
+/// SQLite driver (one hop to its worker thread per returned row), RETURNING
+/// for every batch was slower: 100 rows 194 µs against 130 µs, 1000 rows
+/// 1.67 ms against 0.98 ms. One statement per batch pays off only with a
+/// driver that moves a statement's rows in one hop.
 const ROWID_BATCH: usize = 64;
 
 /// What an INSERT batch read back.
