@@ -43,6 +43,7 @@
 //! (the loader strategies).
 
 pub(crate) mod accessor;
+pub(crate) mod autocommit;
 pub mod bulk;
 pub mod canon;
 pub mod codec;
