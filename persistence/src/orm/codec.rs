@@ -569,15 +569,13 @@ impl<F: Send + Sync + 'static> ScalarCodec<F> for With<F> {
 // ---------------------------------------------------------------- date-times
 
 /// A UTC instant stored as whole seconds since the Unix epoch (BIGINT):
-/// chrono's `DateTime<Utc>` (feature `chrono`) or the `time` crate's
-/// `OffsetDateTime` (feature `time`). A mapped field's type picks the
-/// implementation; a direct `decode_one` call with both features on
-/// names it (`ScalarCodec::<OffsetDateTime>::decode_one(&codec, v)`).
+/// chrono's `DateTime<Utc>` (feature `chrono`; the `time` crate's
+/// `OffsetDateTime` has [`time::UnixSeconds`]).
 #[derive(Debug, Clone, Copy)]
 pub struct UnixSeconds;
 
-/// The codec of an instant as seconds since the epoch (sub-second parts
-/// are dropped on write).
+/// The codec of `DateTime<Utc>` as seconds since the epoch (sub-second
+/// parts are dropped on write).
 pub const fn unix_seconds() -> UnixSeconds {
     UnixSeconds
 }
@@ -599,30 +597,13 @@ impl ScalarCodec<chrono::DateTime<chrono::Utc>> for UnixSeconds {
     }
 }
 
-#[cfg(feature = "time")]
-impl ScalarCodec<time::OffsetDateTime> for UnixSeconds {
-    fn sql_type(&self) -> SqlType {
-        SqlType::BigInteger
-    }
-    fn encode_one(&self, value: &time::OffsetDateTime) -> Result<Value, CodecError> {
-        Ok(Value::BigInt(value.unix_timestamp()))
-    }
-    fn decode_one(&self, value: Value) -> Result<time::OffsetDateTime, CodecError> {
-        let n = i64::try_from(value.clone())?;
-        time::OffsetDateTime::from_unix_timestamp(n).map_err(|_| CodecError {
-            message: format!("{n} seconds since the epoch is out of range"),
-            value_type: Some(value.type_name()),
-        })
-    }
-}
-
 /// A UTC instant stored as RFC 3339 text: chrono's `DateTime<Utc>`
-/// (feature `chrono`) or the `time` crate's `OffsetDateTime` (feature
-/// `time`, written in UTC, read back in UTC).
+/// (feature `chrono`; the `time` crate's `OffsetDateTime` has
+/// [`time::Rfc3339`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Rfc3339;
 
-/// The codec of an instant as RFC 3339 text
+/// The codec of `DateTime<Utc>` as RFC 3339 text
 /// (`2024-05-01T12:00:00.000000Z`, which sorts as time does).
 pub const fn rfc3339() -> Rfc3339 {
     Rfc3339
@@ -651,32 +632,81 @@ impl ScalarCodec<chrono::DateTime<chrono::Utc>> for Rfc3339 {
     }
 }
 
+/// The same codecs for the `time` crate's `OffsetDateTime` (feature
+/// `time`): `codec::time::unix_seconds()`, `codec::time::rfc3339()`.
+/// Types of their own, so that enabling `time` next to `chrono` leaves
+/// every chrono field's codec as it was.
 #[cfg(feature = "time")]
-impl ScalarCodec<time::OffsetDateTime> for Rfc3339 {
-    fn sql_type(&self) -> SqlType {
-        SqlType::String(Some(32))
+pub mod time {
+    use ::time::{OffsetDateTime, UtcOffset};
+    use dialects::{SqlType, Value};
+
+    use super::{CodecError, ScalarCodec};
+
+    /// An `OffsetDateTime` stored as whole seconds since the Unix epoch
+    /// (BIGINT), read back in UTC.
+    #[derive(Debug, Clone, Copy)]
+    pub struct UnixSeconds;
+
+    /// The codec of an `OffsetDateTime` as seconds since the epoch
+    /// (sub-second parts are dropped on write).
+    pub const fn unix_seconds() -> UnixSeconds {
+        UnixSeconds
     }
-    fn encode_one(&self, value: &time::OffsetDateTime) -> Result<Value, CodecError> {
-        let utc = dialects::value::utc_primitive(*value).ok_or_else(|| CodecError {
-            message: format!("{value} has no UTC form within the `time` crate's range"),
-            value_type: None,
-        })?;
-        let (h, m, s, micros) = utc.time().as_hms_micro();
-        Ok(Value::String(format!(
-            "{}T{h:02}:{m:02}:{s:02}.{micros:06}Z",
-            utc.date()
-        )))
-    }
-    fn decode_one(&self, value: Value) -> Result<time::OffsetDateTime, CodecError> {
-        let Some(text) = value.as_str() else {
-            return Err(CodecError::misfit("RFC 3339 text", &value));
-        };
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-            .map(|t| t.to_offset(time::UtcOffset::UTC))
-            .map_err(|e| CodecError {
-                message: format!("`{text}` is not an RFC 3339 time: {e}"),
-                value_type: Some("string"),
+
+    impl ScalarCodec<OffsetDateTime> for UnixSeconds {
+        fn sql_type(&self) -> SqlType {
+            SqlType::BigInteger
+        }
+        fn encode_one(&self, value: &OffsetDateTime) -> Result<Value, CodecError> {
+            Ok(Value::BigInt(value.unix_timestamp()))
+        }
+        fn decode_one(&self, value: Value) -> Result<OffsetDateTime, CodecError> {
+            let n = i64::try_from(value.clone())?;
+            OffsetDateTime::from_unix_timestamp(n).map_err(|_| CodecError {
+                message: format!("{n} seconds since the epoch is out of range"),
+                value_type: Some(value.type_name()),
             })
+        }
+    }
+
+    /// An `OffsetDateTime` stored as RFC 3339 text in UTC.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Rfc3339;
+
+    /// The codec of an `OffsetDateTime` as RFC 3339 text in UTC
+    /// (`2024-05-01T12:00:00.000000Z`, which sorts as time does), read
+    /// back in UTC.
+    pub const fn rfc3339() -> Rfc3339 {
+        Rfc3339
+    }
+
+    impl ScalarCodec<OffsetDateTime> for Rfc3339 {
+        fn sql_type(&self) -> SqlType {
+            SqlType::String(Some(32))
+        }
+        fn encode_one(&self, value: &OffsetDateTime) -> Result<Value, CodecError> {
+            let utc = dialects::value::utc_primitive(*value).ok_or_else(|| CodecError {
+                message: format!("{value} has no UTC form within the `time` crate's range"),
+                value_type: None,
+            })?;
+            let (h, m, s, micros) = utc.time().as_hms_micro();
+            Ok(Value::String(format!(
+                "{}T{h:02}:{m:02}:{s:02}.{micros:06}Z",
+                utc.date()
+            )))
+        }
+        fn decode_one(&self, value: Value) -> Result<OffsetDateTime, CodecError> {
+            let Some(text) = value.as_str() else {
+                return Err(CodecError::misfit("RFC 3339 text", &value));
+            };
+            OffsetDateTime::parse(text, &::time::format_description::well_known::Rfc3339)
+                .map(|t| t.to_offset(UtcOffset::UTC))
+                .map_err(|e| CodecError {
+                    message: format!("`{text}` is not an RFC 3339 time: {e}"),
+                    value_type: Some("string"),
+                })
+        }
     }
 }
 
@@ -959,30 +989,24 @@ mod tests {
     #[cfg(feature = "time")]
     #[test]
     fn time_crate_datetime_codecs_round_trip() {
-        let t = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-        let v = unix_seconds().encode_one(&t).unwrap();
+        let t = ::time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let v = time::unix_seconds().encode_one(&t).unwrap();
         assert_eq!(v, Value::BigInt(1_700_000_000));
-        assert_eq!(
-            ScalarCodec::<time::OffsetDateTime>::decode_one(&unix_seconds(), v).unwrap(),
-            t
-        );
+        assert_eq!(time::unix_seconds().decode_one(v).unwrap(), t);
         // Written in UTC, whatever the offset.
-        let east = t.to_offset(time::UtcOffset::from_hms(2, 0, 0).unwrap());
-        let v = rfc3339().encode_one(&east).unwrap();
+        let east = t.to_offset(::time::UtcOffset::from_hms(2, 0, 0).unwrap());
+        let v = time::rfc3339().encode_one(&east).unwrap();
         assert_eq!(v, Value::from("2023-11-14T22:13:20.000000Z"));
+        let back = time::rfc3339().decode_one(v).unwrap();
+        assert_eq!(back, t);
+        assert!(back.offset().is_utc());
+        assert!(time::rfc3339()
+            .decode_one(Value::from("yesterday"))
+            .is_err());
         assert_eq!(
-            ScalarCodec::<time::OffsetDateTime>::decode_one(&rfc3339(), v).unwrap(),
-            t
-        );
-        assert!(ScalarCodec::<time::OffsetDateTime>::decode_one(
-            &rfc3339(),
-            Value::from("yesterday")
-        )
-        .is_err());
-        assert_eq!(
-            native::<time::Date>().encode_one(&t.date()),
+            native::<::time::Date>().encode_one(&t.date()),
             Ok(Value::TimeDate(t.date()))
         );
-        assert_eq!(native::<time::Date>().sql_type(), SqlType::Date);
+        assert_eq!(native::<::time::Date>().sql_type(), SqlType::Date);
     }
 }
