@@ -59,11 +59,6 @@ async fn engine(on: On, test: &str) -> Engine {
     create_engine(&url).await.unwrap()
 }
 
-/// A table name of this process, so that runs do not meet.
-fn table_name(stem: &str) -> String {
-    format!("{stem}_{}", std::process::id())
-}
-
 #[cfg(feature = "time")]
 mod time_alone {
     use persistence::dialects::{insert, select, text, Column, MetaData, SqlType, Table, Value};
@@ -72,7 +67,12 @@ mod time_alone {
     use time::macros::{date, datetime, offset, time};
     use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 
-    use super::{engine, table_name, On};
+    use super::{engine, On};
+
+    /// A table name of this process, so that runs do not meet.
+    fn table_name(stem: &str) -> String {
+        format!("{stem}_{}", std::process::id())
+    }
 
     /// Core: bound as `time` values, decoded into the `Time*` variants.
     async fn core_round_trip(on: On) {
