@@ -58,8 +58,14 @@ impl Dialect for Postgres {
                 w.push("'::bytea");
                 Ok(())
             }
+            #[cfg(feature = "chrono")]
             crate::Value::DateTimeUtc(t) => {
                 ansi::string_literal(&t.to_rfc3339(), w, false);
+                Ok(())
+            }
+            #[cfg(feature = "time")]
+            crate::Value::TimeOffsetDateTime(t) => {
+                ansi::string_literal(&crate::value::rfc3339_text(*t), w, false);
                 Ok(())
             }
             other => self.write_literal(other, w),

@@ -221,6 +221,21 @@ pub enum Error {
         /// The column's type, as the server names it.
         type_name: String,
     },
+    /// The column's type has a [`Value`] counterpart only with a cargo
+    /// feature this build leaves off (a `DATE` without `chrono` or `time`,
+    /// a PostgreSQL array without `json`): enable it, or cast the column
+    /// to text in the query.
+    #[error("cannot decode column `{column}`: {backend} type `{type_name}` needs the `{feature}` feature of `persistence`; enable it, or cast the column to text in the query")]
+    FeatureDisabled {
+        /// The column's label or index.
+        column: String,
+        /// The backend's name.
+        backend: &'static str,
+        /// The column's type, as the server names it.
+        type_name: String,
+        /// The feature (or features, `chrono` or `time`) that decodes it.
+        feature: &'static str,
+    },
     /// A checkout would wait for a connection that the same task holds:
     /// the engine has a single connection (in-memory SQLite's static
     /// pool) and it is checked out, for example by another live session.

@@ -76,6 +76,7 @@ use domain::{
     Direction, DomainError, Entity, Filter, FilterOp, FilterValue, ListSpec, Load, LoadStrategy,
     Repository, UnitOfWork,
 };
+#[cfg(feature = "decimal")]
 use rust_decimal::Decimal;
 use tokio::sync::Mutex;
 
@@ -417,13 +418,23 @@ fn bind_value(field: &str, value: &FilterValue, ty: &SqlType) -> Result<Value, D
         #[allow(clippy::cast_possible_truncation)]
         (SqlType::Float, v) => Value::Float(float(v).ok_or_else(bad)? as f32),
         (SqlType::Double, v) => Value::Double(float(v).ok_or_else(bad)?),
+        #[cfg(feature = "decimal")]
         (SqlType::Numeric(..), F::Int(n)) => Value::Decimal(Decimal::from(*n)),
+        #[cfg(feature = "decimal")]
         (SqlType::Numeric(..), F::Float(f)) => {
             Value::Decimal(Decimal::try_from(*f).map_err(|_| bad())?)
         }
+        #[cfg(feature = "decimal")]
         (SqlType::Numeric(..), F::Text(s)) => {
             Value::Decimal(s.trim().parse::<Decimal>().map_err(|_| bad())?)
         }
+        // Without `decimal`: the number as it came (the backend converts).
+        #[cfg(not(feature = "decimal"))]
+        (SqlType::Numeric(..), F::Int(n)) => Value::BigInt(*n),
+        #[cfg(not(feature = "decimal"))]
+        (SqlType::Numeric(..), F::Float(f)) => Value::Double(*f),
+        #[cfg(not(feature = "decimal"))]
+        (SqlType::Numeric(..), F::Text(s)) => Value::String(s.trim().to_owned()),
         (SqlType::String(_) | SqlType::Text, F::Text(s)) => Value::String(s.clone()),
         (SqlType::Enum { name, variants, .. }, F::Text(s)) => {
             if variants.iter().any(|v| v == s) {
@@ -442,29 +453,61 @@ fn bind_value(field: &str, value: &FilterValue, ty: &SqlType) -> Result<Value, D
             "false" | "0" => Value::Bool(false),
             _ => return Err(bad()),
         },
-        (SqlType::Date, F::Text(_)) => {
-            Value::Date(chrono::NaiveDate::try_from(text()?).map_err(|_| bad())?)
+        (SqlType::Date | SqlType::Time | SqlType::DateTime { .. }, F::Text(_)) => {
+            temporal(ty, text()?).ok_or_else(bad)?
         }
-        (SqlType::Time, F::Text(_)) => {
-            Value::Time(chrono::NaiveTime::try_from(text()?).map_err(|_| bad())?)
-        }
-        (SqlType::DateTime { timezone: false }, F::Text(_)) => {
-            let v = text()?;
-            let naive = chrono::NaiveDateTime::try_from(v.clone())
-                .or_else(|_| chrono::DateTime::<chrono::Utc>::try_from(v).map(|t| t.naive_utc()));
-            Value::DateTime(naive.map_err(|_| bad())?)
-        }
-        (SqlType::DateTime { timezone: true }, F::Text(_)) => Value::DateTimeUtc(
-            chrono::DateTime::<chrono::Utc>::try_from(text()?).map_err(|_| bad())?,
-        ),
+        #[cfg(feature = "uuid")]
         (SqlType::Uuid, F::Text(_)) => {
             Value::Uuid(uuid::Uuid::try_from(text()?).map_err(|_| bad())?)
         }
+        #[cfg(feature = "json")]
         (SqlType::Json, F::Text(_)) => {
             Value::Json(serde_json::Value::try_from(text()?).map_err(|_| bad())?)
         }
+        // Without their features: the text, as the backend reads it.
+        #[cfg(not(feature = "uuid"))]
+        (SqlType::Uuid, F::Text(s)) => Value::String(s.clone()),
+        #[cfg(not(feature = "json"))]
+        (SqlType::Json, F::Text(s)) => Value::String(s.clone()),
         _ => return Err(bad()),
     })
+}
+
+/// A date or time of column type `ty` from its text `v`: chrono's when
+/// the `chrono` feature is on, the `time` crate's otherwise, the text
+/// itself with neither (the backend parses it).
+fn temporal(ty: &SqlType, v: Value) -> Option<Value> {
+    #[cfg(feature = "chrono")]
+    {
+        Some(match ty {
+            SqlType::Date => Value::Date(chrono::NaiveDate::try_from(v).ok()?),
+            SqlType::Time => Value::Time(chrono::NaiveTime::try_from(v).ok()?),
+            SqlType::DateTime { timezone: false } => Value::DateTime(
+                chrono::NaiveDateTime::try_from(v.clone())
+                    .or_else(|_| {
+                        chrono::DateTime::<chrono::Utc>::try_from(v).map(|t| t.naive_utc())
+                    })
+                    .ok()?,
+            ),
+            _ => Value::DateTimeUtc(chrono::DateTime::<chrono::Utc>::try_from(v).ok()?),
+        })
+    }
+    #[cfg(all(feature = "time", not(feature = "chrono")))]
+    {
+        Some(match ty {
+            SqlType::Date => Value::TimeDate(time::Date::try_from(v).ok()?),
+            SqlType::Time => Value::TimeTime(time::Time::try_from(v).ok()?),
+            SqlType::DateTime { timezone: false } => {
+                Value::TimePrimitiveDateTime(time::PrimitiveDateTime::try_from(v).ok()?)
+            }
+            _ => Value::TimeOffsetDateTime(time::OffsetDateTime::try_from(v).ok()?),
+        })
+    }
+    #[cfg(not(any(feature = "chrono", feature = "time")))]
+    {
+        let _ = ty;
+        Some(v)
+    }
 }
 
 /// The generic [`Repository<T>`] on an ORM session, for any mapped struct
@@ -786,7 +829,7 @@ impl UnitOfWork for SqlUnitOfWork {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "chrono", feature = "decimal"))]
 mod tests {
     use super::*;
     use crate::orm::Registry;

@@ -59,6 +59,7 @@ fn starts_with_minus(e: &Expr) -> bool {
             Value::BigInt(n) => *n < 0,
             Value::Float(f) => f.is_sign_negative(),
             Value::Double(f) => f.is_sign_negative(),
+            #[cfg(feature = "decimal")]
             Value::Decimal(d) => d.is_sign_negative(),
             _ => false,
         },
@@ -1822,12 +1823,20 @@ pub fn write_literal(value: &Value, w: &mut SqlWriter<'_>, escape_backslash: boo
         Value::Double(f) if !f.is_finite() => return Err(non_finite(*f)),
         Value::Float(f) => w.push(&f.to_string()),
         Value::Double(f) => w.push(&f.to_string()),
+        #[cfg(feature = "decimal")]
         Value::Decimal(d) => w.push(&d.to_string()),
         Value::String(s) => string_literal(s, w, escape_backslash),
+        #[cfg(feature = "uuid")]
         Value::Uuid(u) => string_literal(&u.to_string(), w, false),
-        Value::Date(d) => string_literal(&d.to_string(), w, false),
-        Value::Time(t) => string_literal(&t.to_string(), w, false),
-        Value::DateTime(t) => string_literal(&t.to_string(), w, false),
+        #[cfg(feature = "chrono")]
+        Value::Date(_) | Value::Time(_) | Value::DateTime(_) => {
+            string_literal(&value.to_string(), w, false);
+        }
+        #[cfg(feature = "time")]
+        Value::TimeDate(_) | Value::TimeTime(_) | Value::TimePrimitiveDateTime(_) => {
+            string_literal(&value.to_string(), w, false);
+        }
+        #[cfg(feature = "json")]
         Value::Json(j) => string_literal(&j.to_string(), w, escape_backslash),
         other => {
             return Err(CompileError::UnsupportedLiteral {

@@ -155,8 +155,14 @@ pub trait Dialect: Send + Sync + std::fmt::Debug {
                 w.push_char('\'');
                 Ok(())
             }
+            #[cfg(feature = "chrono")]
             Value::DateTimeUtc(t) => {
                 ansi::string_literal(&t.to_rfc3339(), w, false);
+                Ok(())
+            }
+            #[cfg(feature = "time")]
+            Value::TimeOffsetDateTime(t) => {
+                ansi::string_literal(&crate::value::rfc3339_text(*t), w, false);
                 Ok(())
             }
             other => self.write_literal(other, w),

@@ -4,9 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use dialects::{Dialect, MySql, Value};
-use rust_decimal::Decimal;
 use sqlx::error::BoxDynError;
 use sqlx::mysql::{MySqlArguments, MySqlQueryResult, MySqlRow, MySqlValueRef};
 use sqlx::Arguments;
@@ -68,15 +66,33 @@ impl Driver for MySqlDriver {
             Value::BigInt(n) => args.add(*n),
             Value::Float(f) => args.add(*f),
             Value::Double(f) => args.add(*f),
+            #[cfg(feature = "decimal")]
             Value::Decimal(d) => args.add(*d),
             Value::String(s) => args.add(s.as_str()),
             Value::Bytes(b) => args.add(b.as_slice()),
+            #[cfg(feature = "chrono")]
             Value::Date(d) => args.add(*d),
+            #[cfg(feature = "chrono")]
             Value::Time(t) => args.add(*t),
+            #[cfg(feature = "chrono")]
             Value::DateTime(t) => args.add(*t),
             // DATETIME(6) columns hold UTC; the session time zone is UTC too.
+            #[cfg(feature = "chrono")]
             Value::DateTimeUtc(t) => args.add(t.naive_utc()),
+            #[cfg(feature = "time")]
+            Value::TimeDate(d) => args.add(*d),
+            #[cfg(feature = "time")]
+            Value::TimeTime(t) => args.add(*t),
+            #[cfg(feature = "time")]
+            Value::TimePrimitiveDateTime(t) => args.add(*t),
+            #[cfg(feature = "time")]
+            Value::TimeOffsetDateTime(t) => match dialects::value::utc_primitive(*t) {
+                Some(utc) => args.add(utc),
+                None => Err(format!("{t} has no UTC form in the `time` crate's range").into()),
+            },
+            #[cfg(feature = "uuid")]
             Value::Uuid(u) => args.add(u.hyphenated().to_string()),
+            #[cfg(feature = "json")]
             Value::Json(j) => args.add(j.to_string()),
             other => Err(format!("unsupported value type {}", other.type_name()).into()),
         }
@@ -102,6 +118,10 @@ impl Driver for MySqlDriver {
         }
     }
 
+    /// Decodes by the column's type. Without `decimal`, a DECIMAL (and an
+    /// unsigned BIGINT past `i64`) is its text; without `json`, a JSON
+    /// document its text; dates and times without `chrono` or `time` are
+    /// [`Error::FeatureDisabled`].
     #[inline]
     fn decode(
         kind: Kind,
@@ -115,18 +135,56 @@ impl Driver for MySqlDriver {
             Kind::Int => Value::BigInt(get(raw, row, i)?),
             Kind::Unsigned => {
                 let n: u64 = get(raw, row, i)?;
-                i64::try_from(n).map_or_else(|_| Value::Decimal(Decimal::from(n)), Value::BigInt)
+                #[cfg(feature = "decimal")]
+                let big = |n: u64| Value::Decimal(rust_decimal::Decimal::from(n));
+                #[cfg(not(feature = "decimal"))]
+                let big = |n: u64| Value::String(n.to_string());
+                i64::try_from(n).map_or_else(|_| big(n), Value::BigInt)
             }
             Kind::Float => Value::Float(get(raw, row, i)?),
             Kind::Double => Value::Double(get(raw, row, i)?),
-            Kind::Decimal => Value::Decimal(get::<Decimal, _>(raw, row, i)?),
-            Kind::Date => Value::Date(get::<NaiveDate, _>(raw, row, i)?),
-            Kind::Time => Value::Time(get::<NaiveTime, _>(raw, row, i)?),
-            Kind::DateTime => Value::DateTime(get::<NaiveDateTime, _>(raw, row, i)?),
-            Kind::Timestamp => Value::DateTimeUtc(get::<DateTime<Utc>, _>(raw, row, i)?),
+            #[cfg(feature = "decimal")]
+            Kind::Decimal => Value::Decimal(get::<rust_decimal::Decimal, _>(raw, row, i)?),
+            // The binary protocol sends decimals as their text.
+            #[cfg(not(feature = "decimal"))]
+            Kind::Decimal => Value::String(get(raw, row, i)?),
+            #[cfg(feature = "chrono")]
+            Kind::Date => Value::Date(get::<chrono::NaiveDate, _>(raw, row, i)?),
+            #[cfg(feature = "chrono")]
+            Kind::Time => Value::Time(get::<chrono::NaiveTime, _>(raw, row, i)?),
+            #[cfg(feature = "chrono")]
+            Kind::DateTime => Value::DateTime(get::<chrono::NaiveDateTime, _>(raw, row, i)?),
+            #[cfg(feature = "chrono")]
+            Kind::Timestamp => {
+                Value::DateTimeUtc(get::<chrono::DateTime<chrono::Utc>, _>(raw, row, i)?)
+            }
+            #[cfg(all(feature = "time", not(feature = "chrono")))]
+            Kind::Date => Value::TimeDate(get(raw, row, i)?),
+            #[cfg(all(feature = "time", not(feature = "chrono")))]
+            Kind::Time => Value::TimeTime(get(raw, row, i)?),
+            #[cfg(all(feature = "time", not(feature = "chrono")))]
+            Kind::DateTime => Value::TimePrimitiveDateTime(get(raw, row, i)?),
+            #[cfg(all(feature = "time", not(feature = "chrono")))]
+            Kind::Timestamp => Value::TimeOffsetDateTime(get(raw, row, i)?),
+            #[cfg(not(any(feature = "chrono", feature = "time")))]
+            Kind::Date | Kind::Time | Kind::DateTime | Kind::Timestamp => {
+                use sqlx::{Column as _, Row as _, TypeInfo as _, ValueRef as _};
+                return Err(Error::FeatureDisabled {
+                    column: row.column(i).name().to_owned(),
+                    backend: Self::NAME,
+                    type_name: raw.type_info().name().to_owned(),
+                    feature: "chrono` or `time",
+                });
+            }
+            #[cfg(feature = "json")]
             Kind::Json => {
                 Value::Json(get::<sqlx::types::Json<serde_json::Value>, _>(raw, row, i)?.0)
             }
+            #[cfg(not(feature = "json"))]
+            Kind::Json => match get::<String, _>(raw.clone(), row, i) {
+                Ok(s) => Value::String(s),
+                Err(_) => Value::Bytes(get(raw, row, i)?),
+            },
             Kind::Bytes => Value::Bytes(get(raw, row, i)?),
             Kind::Text => match get::<String, _>(raw.clone(), row, i) {
                 Ok(s) => Value::String(s),

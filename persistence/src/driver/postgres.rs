@@ -6,14 +6,13 @@
 
 mod convert;
 mod param_types;
+mod temporal;
 mod wire;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use dialects::{Dialect, Postgres, StatementKind, Value};
 use futures_util::future::BoxFuture;
-use rust_decimal::Decimal;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArguments, PgQueryResult, PgRow, PgValueRef};
 use sqlx::Arguments;
@@ -98,6 +97,9 @@ pub(crate) enum Kind {
     /// A type without a [`Value`] counterpart: decoding it is
     /// [`Error::UnsupportedType`].
     Unsupported,
+    /// A type whose [`Value`] counterpart needs a cargo feature this build
+    /// leaves off (named here): decoding it is [`Error::FeatureDisabled`].
+    Disabled(&'static str),
 }
 
 /// The scalar of a built-in type, by its OID (`pg_type`).
@@ -131,6 +133,23 @@ fn scalar_of_oid(oid: u32) -> Option<Scalar> {
         2278 => S::Void,
         _ => return None,
     })
+}
+
+/// What values of type `ty` decode as ([`kind_of_type`]), or the feature
+/// it needs when that is off: dates and times need `chrono` or `time`,
+/// arrays `json`. (Without `decimal`, `uuid` or `json`, a numeric, UUID
+/// or JSON document decodes as its text.)
+fn kind_in_build(ty: &sqlx::postgres::PgTypeInfo) -> Kind {
+    let kind = kind_of_type(ty);
+    match kind {
+        Kind::Scalar(Scalar::Date | Scalar::Time | Scalar::Timestamp | Scalar::Timestamptz)
+            if cfg!(not(any(feature = "chrono", feature = "time"))) =>
+        {
+            Kind::Disabled("chrono` or `time")
+        }
+        Kind::Array(_) if cfg!(not(feature = "json")) => Kind::Disabled("json"),
+        other => other,
+    }
 }
 
 /// What values of type `ty` decode as: built-in scalars by OID, arrays by
@@ -168,17 +187,40 @@ fn scalar(scalar: Scalar, b: &[u8]) -> Result<Value, WireError> {
         S::Oid => Value::BigInt(i64::from(wire::oid(b)?)),
         S::Float4 => Value::Float(wire::float4(b)?),
         S::Float8 => Value::Double(wire::float8(b)?),
+        #[cfg(feature = "decimal")]
         S::Numeric => Value::Decimal(wire::numeric(b)?),
+        #[cfg(not(feature = "decimal"))]
+        S::Numeric => Value::String(wire::numeric_text(b)?),
         S::Bytea => Value::Bytes(b.to_vec()),
-        S::Date => Value::Date(wire::date(b)?),
-        S::Time => Value::Time(wire::time(b)?),
+        #[cfg(any(feature = "chrono", feature = "time"))]
+        S::Date => temporal::date(wire::date(b)?)?,
+        #[cfg(any(feature = "chrono", feature = "time"))]
+        S::Time => temporal::time(wire::time(b)?)?,
+        #[cfg(any(feature = "chrono", feature = "time"))]
+        S::Timestamp => temporal::timestamp(wire::timestamp(b)?)?,
+        #[cfg(any(feature = "chrono", feature = "time"))]
+        S::Timestamptz => temporal::timestamptz(wire::timestamp(b)?)?,
+        // `kind_in_build` does not decode these without a feature.
+        #[cfg(not(any(feature = "chrono", feature = "time")))]
+        S::Date | S::Time | S::Timestamp | S::Timestamptz => {
+            return Err(WireError::Malformed(
+                "dates and times need the `chrono` or `time` feature".into(),
+            ))
+        }
         S::TimeTz => Value::String(wire::timetz(b)?),
-        S::Timestamp => Value::DateTime(wire::timestamp(b)?),
-        S::Timestamptz => Value::DateTimeUtc(wire::timestamptz(b)?),
         S::Interval => Value::String(wire::interval(b)?),
-        S::Uuid => Value::Uuid(wire::uuid(b)?),
+        #[cfg(feature = "uuid")]
+        S::Uuid => Value::Uuid(uuid::Uuid::from_bytes(wire::uuid(b)?)),
+        #[cfg(not(feature = "uuid"))]
+        S::Uuid => Value::String(wire::uuid_text(wire::uuid(b)?)),
+        #[cfg(feature = "json")]
         S::Json => Value::Json(wire::json(b, false)?),
+        #[cfg(feature = "json")]
         S::Jsonb => Value::Json(wire::json(b, true)?),
+        #[cfg(not(feature = "json"))]
+        S::Json => Value::String(wire::json_text(b, false)?.to_owned()),
+        #[cfg(not(feature = "json"))]
+        S::Jsonb => Value::String(wire::json_text(b, true)?.to_owned()),
         S::Inet => Value::String(wire::inet(b)?),
         S::MacAddr => Value::String(wire::macaddr(b)?),
         S::Bits => Value::String(wire::bits(b)?),
@@ -188,6 +230,7 @@ fn scalar(scalar: Scalar, b: &[u8]) -> Result<Value, WireError> {
 }
 
 /// How an array's elements of `scalar` become JSON.
+#[cfg(feature = "json")]
 fn element_reader(scalar: Scalar) -> wire::ElementReader {
     use serde_json::Value as J;
     use Scalar as S;
@@ -202,25 +245,27 @@ fn element_reader(scalar: Scalar) -> wire::ElementReader {
         S::Oid => |b| wire::oid(b).map(J::from),
         S::Float4 => |b| wire::float4(b).map(|f| float(f64::from(f))),
         S::Float8 => |b| wire::float8(b).map(float),
+        #[cfg(feature = "decimal")]
         S::Numeric => |b| wire::numeric(b).map(|d| J::String(d.to_string())),
+        #[cfg(not(feature = "decimal"))]
+        S::Numeric => |b| wire::numeric_text(b).map(J::String),
         S::Bytea => |b| {
             let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
             Ok(J::String(format!("\\x{hex}")))
         },
-        S::Date => |b| wire::infinite_as_text(wire::date(b)),
-        S::Time => |b| wire::time(b).map(|t| J::String(t.to_string())),
+        S::Date => {
+            |b| wire::infinite_as_text(wire::date(b).map(|d| temporal::date_text(i64::from(d))))
+        }
+        S::Time => |b| wire::time(b).map(|t| J::String(temporal::time_text(t))),
         S::TimeTz => |b| wire::timetz(b).map(J::String),
         S::Timestamp => {
-            |b| wire::infinite_as_text(wire::timestamp(b).map(|t| t.format("%Y-%m-%dT%H:%M:%S%.f")))
+            |b| wire::infinite_as_text(wire::timestamp(b).map(temporal::timestamp_text))
         }
-        S::Timestamptz => |b| {
-            wire::infinite_as_text(
-                wire::timestamptz(b)
-                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
-            )
-        },
+        S::Timestamptz => {
+            |b| wire::infinite_as_text(wire::timestamp(b).map(temporal::timestamptz_text))
+        }
         S::Interval => |b| wire::interval(b).map(J::String),
-        S::Uuid => |b| wire::uuid(b).map(|u| J::String(u.to_string())),
+        S::Uuid => |b| wire::uuid(b).map(|u| J::String(wire::uuid_text(u))),
         S::Json => |b| wire::json(b, false),
         S::Jsonb => |b| wire::json(b, true),
         S::Inet => |b| wire::inet(b).map(J::String),
@@ -235,8 +280,13 @@ fn element_reader(scalar: Scalar) -> wire::ElementReader {
 /// does not use; kept correct anyway): parsed for the common scalars,
 /// text otherwise.
 fn from_text(kind: Kind, text: &str) -> Result<Value, WireError> {
+    #[cfg(feature = "uuid")]
     use std::str::FromStr;
     let bad = |e: &dyn std::fmt::Display| WireError::Malformed(e.to_string());
+    #[cfg_attr(
+        not(any(feature = "chrono", feature = "time")),
+        allow(unused_variables)
+    )]
     let infinity = |t: &str| match t {
         "infinity" => Some(WireError::Infinity { positive: true }),
         "-infinity" => Some(WireError::Infinity { positive: false }),
@@ -252,31 +302,55 @@ fn from_text(kind: Kind, text: &str) -> Result<Value, WireError> {
         Scalar::Int8 | Scalar::Oid => Value::BigInt(text.parse().map_err(|e| bad(&e))?),
         Scalar::Float4 => Value::Float(text.parse().map_err(|e| bad(&e))?),
         Scalar::Float8 => Value::Double(text.parse().map_err(|e| bad(&e))?),
-        Scalar::Numeric => Value::Decimal(Decimal::from_str_exact(text).map_err(|e| bad(&e))?),
-        Scalar::Date => match infinity(text) {
-            Some(e) => return Err(e),
-            None => Value::Date(NaiveDate::from_str(text).map_err(|e| bad(&e))?),
-        },
-        Scalar::Timestamp => match infinity(text) {
-            Some(e) => return Err(e),
-            None => Value::DateTime(
-                NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map_err(|e| bad(&e))?,
-            ),
-        },
-        Scalar::Timestamptz => match infinity(text) {
-            Some(e) => return Err(e),
-            None => Value::DateTimeUtc(
-                DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z")
-                    .map_err(|e| bad(&e))?
-                    .with_timezone(&Utc),
-            ),
-        },
-        Scalar::Time => Value::Time(NaiveTime::from_str(text).map_err(|e| bad(&e))?),
+        #[cfg(feature = "decimal")]
+        Scalar::Numeric => {
+            Value::Decimal(rust_decimal::Decimal::from_str_exact(text).map_err(|e| bad(&e))?)
+        }
+        #[cfg(any(feature = "chrono", feature = "time"))]
+        Scalar::Date | Scalar::Timestamp | Scalar::Timestamptz | Scalar::Time => {
+            if let Some(e) = infinity(text) {
+                return Err(e);
+            }
+            temporal_from_text(scalar, text).map_err(|e| bad(&e))?
+        }
+        #[cfg(feature = "uuid")]
         Scalar::Uuid => Value::Uuid(uuid::Uuid::from_str(text).map_err(|e| bad(&e))?),
+        #[cfg(feature = "json")]
         Scalar::Json | Scalar::Jsonb => {
             Value::Json(serde_json::from_str(text).map_err(|e| bad(&e))?)
         }
         _ => Value::String(text.to_owned()),
+    })
+}
+
+/// A date or time from PostgreSQL's text form (ISO, the connection's
+/// `DateStyle`): chrono's with `chrono`, the `time` crate's otherwise.
+#[cfg(feature = "chrono")]
+fn temporal_from_text(scalar: Scalar, text: &str) -> Result<Value, chrono::ParseError> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+    use std::str::FromStr;
+    Ok(match scalar {
+        Scalar::Date => Value::Date(NaiveDate::from_str(text)?),
+        Scalar::Timestamp => {
+            Value::DateTime(NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")?)
+        }
+        Scalar::Timestamptz => Value::DateTimeUtc(
+            DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%#z")?.with_timezone(&Utc),
+        ),
+        _ => Value::Time(NaiveTime::from_str(text)?),
+    })
+}
+
+/// A date or time from PostgreSQL's text form (ISO, the connection's
+/// `DateStyle`): chrono's with `chrono`, the `time` crate's otherwise.
+#[cfg(all(feature = "time", not(feature = "chrono")))]
+fn temporal_from_text(scalar: Scalar, text: &str) -> Result<Value, dialects::ValueError> {
+    let v = Value::from(text);
+    Ok(match scalar {
+        Scalar::Date => Value::TimeDate(time::Date::try_from(v)?),
+        Scalar::Timestamp => Value::TimePrimitiveDateTime(time::PrimitiveDateTime::try_from(v)?),
+        Scalar::Timestamptz => Value::TimeOffsetDateTime(time::OffsetDateTime::try_from(v)?),
+        _ => Value::TimeTime(time::Time::try_from(v)?),
     })
 }
 
@@ -329,21 +403,36 @@ impl Driver for PostgresDriver {
             Value::BigInt(n) => args.add(*n),
             Value::Float(f) => args.add(*f),
             Value::Double(f) => args.add(*f),
+            #[cfg(feature = "decimal")]
             Value::Decimal(d) => args.add(*d),
             Value::String(s) => args.add(s.as_str()),
             Value::Bytes(b) => args.add(b.as_slice()),
+            #[cfg(feature = "chrono")]
             Value::Date(d) => args.add(*d),
+            #[cfg(feature = "chrono")]
             Value::Time(t) => args.add(*t),
+            #[cfg(feature = "chrono")]
             Value::DateTime(t) => args.add(*t),
+            #[cfg(feature = "chrono")]
             Value::DateTimeUtc(t) => args.add(*t),
+            #[cfg(feature = "time")]
+            Value::TimeDate(d) => args.add(*d),
+            #[cfg(feature = "time")]
+            Value::TimeTime(t) => args.add(*t),
+            #[cfg(feature = "time")]
+            Value::TimePrimitiveDateTime(t) => args.add(*t),
+            #[cfg(feature = "time")]
+            Value::TimeOffsetDateTime(t) => args.add(*t),
+            #[cfg(feature = "uuid")]
             Value::Uuid(u) => args.add(*u),
+            #[cfg(feature = "json")]
             Value::Json(j) => args.add(sqlx::types::Json(j)),
             other => Err(format!("unsupported value type {}", other.type_name()).into()),
         }
     }
 
     fn kind_of(type_info: &sqlx::postgres::PgTypeInfo) -> Kind {
-        kind_of_type(type_info)
+        kind_in_build(type_info)
     }
 
     /// Decodes by the column's type, from the value's binary form; a value
@@ -366,6 +455,15 @@ impl Driver for PostgresDriver {
                 type_name: raw.type_info().name().to_owned(),
             });
         }
+        if let Kind::Disabled(feature) = kind {
+            use sqlx::TypeInfo as _;
+            return Err(Error::FeatureDisabled {
+                column: column_name(row, i),
+                backend: Self::NAME,
+                type_name: raw.type_info().name().to_owned(),
+                feature,
+            });
+        }
         let text_form = raw.format() == PgValueFormat::Text;
         let bytes = raw.as_bytes().map_err(|e| failed(&e))?;
         let value = if text_form {
@@ -373,8 +471,11 @@ impl Driver for PostgresDriver {
         } else {
             match kind {
                 Kind::Scalar(s) => scalar(s, bytes),
+                #[cfg(feature = "json")]
                 Kind::Array(s) => wire::array(bytes, element_reader(s)).map(Value::Json),
-                Kind::Unsupported => Err(WireError::Malformed(String::new())),
+                #[cfg(not(feature = "json"))]
+                Kind::Array(_) => Err(WireError::Malformed(String::new())),
+                Kind::Unsupported | Kind::Disabled(_) => Err(WireError::Malformed(String::new())),
             }
         };
         value.map_err(|e| failed(&e))

@@ -2,10 +2,8 @@
 //! declared type, mapping result codes. The statement glue is generic
 //! (`driver::exec`).
 
-use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use dialects::{Dialect, Sqlite, Value};
 use sqlx::error::BoxDynError;
 use sqlx::sqlite::{
@@ -92,18 +90,36 @@ impl Driver for SqliteDriver {
             Value::Float(f) => args.add(f64::from(*f)),
             Value::Double(f) => args.add(*f),
             // SQLite has no decimal type: the text form keeps every digit.
+            #[cfg(feature = "decimal")]
             Value::Decimal(d) => args.add(d.to_string()),
             Value::String(s) => args.add(s.clone()),
             Value::Bytes(b) => args.add(b.clone()),
+            #[cfg(feature = "chrono")]
             Value::Date(d) => args.add(d.to_string()),
+            #[cfg(feature = "chrono")]
             Value::Time(t) => args.add(t.to_string()),
             // One text format for every timestamp, so that they sort and compare
             // like SQLite's own CURRENT_TIMESTAMP.
+            #[cfg(feature = "chrono")]
             Value::DateTime(t) => args.add(t.format("%Y-%m-%d %H:%M:%S%.f").to_string()),
+            #[cfg(feature = "chrono")]
             Value::DateTimeUtc(t) => {
                 args.add(t.naive_utc().format("%Y-%m-%d %H:%M:%S%.f").to_string())
             }
+            // The `time` crate's in the same text forms as chrono's (their
+            // `Value` display), a timestamp with offset as its UTC time.
+            #[cfg(feature = "time")]
+            Value::TimeDate(_) | Value::TimeTime(_) | Value::TimePrimitiveDateTime(_) => {
+                args.add(v.to_string())
+            }
+            #[cfg(feature = "time")]
+            Value::TimeOffsetDateTime(t) => match dialects::value::utc_primitive(*t) {
+                Some(utc) => args.add(Value::TimePrimitiveDateTime(utc).to_string()),
+                None => Err(format!("{t} has no UTC form in the `time` crate's range").into()),
+            },
+            #[cfg(feature = "uuid")]
             Value::Uuid(u) => args.add(u.hyphenated().to_string()),
+            #[cfg(feature = "json")]
             Value::Json(j) => args.add(j.to_string()),
             other => Err(format!("unsupported value type {}", other.type_name()).into()),
         }
@@ -135,17 +151,8 @@ impl Driver for SqliteDriver {
             ("INTEGER", _) => Value::BigInt(get(raw, row, i)?),
             ("REAL", _) => Value::Double(get(raw, row, i)?),
             ("BLOB", _) => Value::Bytes(get(raw, row, i)?),
-            ("TEXT", Declared::DateTime) => {
-                let s: String = get(raw, row, i)?;
-                parse_datetime(&s).map_or(Value::String(s), Value::DateTime)
-            }
-            ("TEXT", Declared::Date) => {
-                let s: String = get(raw, row, i)?;
-                NaiveDate::from_str(&s).map_or(Value::String(s), Value::Date)
-            }
-            ("TEXT", Declared::Time) => {
-                let s: String = get(raw, row, i)?;
-                NaiveTime::from_str(&s).map_or(Value::String(s), Value::Time)
+            ("TEXT", Declared::DateTime | Declared::Date | Declared::Time) => {
+                temporal(declared, get(raw, row, i)?)
             }
             _ => Value::String(get(raw, row, i)?),
         })
@@ -183,9 +190,43 @@ impl Driver for SqliteDriver {
     }
 }
 
+/// A date, time or timestamp column's text as chrono's value (feature
+/// `chrono`), the `time` crate's (feature `time` alone), or the text
+/// itself when it does not parse or neither feature is on.
+fn temporal(declared: Declared, s: String) -> Value {
+    #[cfg(feature = "chrono")]
+    {
+        use std::str::FromStr;
+        let parsed = match declared {
+            Declared::DateTime => parse_datetime(&s).map(Value::DateTime),
+            Declared::Date => chrono::NaiveDate::from_str(&s).ok().map(Value::Date),
+            _ => chrono::NaiveTime::from_str(&s).ok().map(Value::Time),
+        };
+        parsed.unwrap_or(Value::String(s))
+    }
+    #[cfg(all(feature = "time", not(feature = "chrono")))]
+    {
+        let text = Value::String(s);
+        let parsed = match declared {
+            Declared::DateTime => time::PrimitiveDateTime::try_from(text.clone())
+                .ok()
+                .map(Value::TimePrimitiveDateTime),
+            Declared::Date => time::Date::try_from(text.clone()).ok().map(Value::TimeDate),
+            _ => time::Time::try_from(text.clone()).ok().map(Value::TimeTime),
+        };
+        parsed.unwrap_or(text)
+    }
+    #[cfg(not(any(feature = "chrono", feature = "time")))]
+    {
+        let _ = declared;
+        Value::String(s)
+    }
+}
+
 /// A timestamp in any of the text forms SQLite's date functions and
 /// drivers write.
-fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+#[cfg(feature = "chrono")]
+fn parse_datetime(s: &str) -> Option<chrono::NaiveDateTime> {
     [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -193,5 +234,5 @@ fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
         "%Y-%m-%dT%H:%M:%S%.f%:z",
     ]
     .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
 }

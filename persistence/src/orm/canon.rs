@@ -18,6 +18,11 @@
 //! | `Boolean` | `Bool` |
 //! | `Date`, `Time`, `DateTime` (naive / UTC) | `Date`, `Time`, `DateTime` / `DateTimeUtc` |
 //! | `Uuid`, `Json`, `Binary` | `Uuid`, `Json`, `Bytes` |
+//!
+//! Dates and times take chrono's variants when the `chrono` feature is on,
+//! the `time` crate's (`TimeDate`, ..., a `TimeOffsetDateTime` in UTC)
+//! when only `time` is. A type whose feature is off has no normal form
+//! and is left as the driver gives it.
 
 use dialects::{SqlType, Value, ValueError};
 
@@ -81,18 +86,39 @@ impl Canon {
         }
     }
 
-    /// Whether `v` is already in this normal form (or NULL).
+    /// Whether `v` is already in this normal form (or NULL). A type
+    /// whose feature is off (`Numeric` without `decimal`, dates without
+    /// `chrono` or `time`, ...) has no normal form: any value holds.
     #[inline]
     fn holds(self, v: &Value) -> bool {
-        use chrono::Timelike;
         // Times and timestamps to the microsecond: what PostgreSQL and
         // MySQL's DATETIME(6) keep, so a value read back equals the one
         // written.
         match (self, v) {
-            (Canon::Time, Value::Time(t)) => return t.nanosecond() % 1000 == 0,
-            (Canon::DateTime, Value::DateTime(t)) => return t.nanosecond() % 1000 == 0,
-            (Canon::DateTimeUtc, Value::DateTimeUtc(t)) => return t.nanosecond() % 1000 == 0,
+            #[cfg(feature = "chrono")]
+            (Canon::Time, Value::Time(t)) => return chrono::Timelike::nanosecond(t) % 1000 == 0,
+            #[cfg(feature = "chrono")]
+            (Canon::DateTime, Value::DateTime(t)) => {
+                return chrono::Timelike::nanosecond(t) % 1000 == 0
+            }
+            #[cfg(feature = "chrono")]
+            (Canon::DateTimeUtc, Value::DateTimeUtc(t)) => {
+                return chrono::Timelike::nanosecond(t) % 1000 == 0
+            }
+            #[cfg(all(feature = "time", not(feature = "chrono")))]
+            (Canon::Time, Value::TimeTime(t)) => return t.nanosecond() % 1000 == 0,
+            #[cfg(all(feature = "time", not(feature = "chrono")))]
+            (Canon::DateTime, Value::TimePrimitiveDateTime(t)) => {
+                return t.nanosecond() % 1000 == 0
+            }
+            #[cfg(all(feature = "time", not(feature = "chrono")))]
+            (Canon::DateTimeUtc, Value::TimeOffsetDateTime(t)) => {
+                return t.nanosecond() % 1000 == 0 && t.offset().is_utc()
+            }
             _ => {}
+        }
+        if !self.has_normal_form() {
+            return true;
         }
         matches!(
             (self, v),
@@ -103,14 +129,39 @@ impl Canon {
                 | (Canon::BigInt, Value::BigInt(_))
                 | (Canon::Float, Value::Float(_))
                 | (Canon::Double, Value::Double(_))
-                | (Canon::Decimal, Value::Decimal(_))
                 | (Canon::Text, Value::String(_))
                 | (Canon::Bool, Value::Bool(_))
-                | (Canon::Date, Value::Date(_))
-                | (Canon::Uuid, Value::Uuid(_))
-                | (Canon::Json, Value::Json(_))
                 | (Canon::Bytes, Value::Bytes(_))
-        )
+        ) || self.holds_foreign(v)
+    }
+
+    /// Whether this normal form exists in this build (its feature is on).
+    fn has_normal_form(self) -> bool {
+        let temporal = matches!(
+            self,
+            Canon::Date | Canon::Time | Canon::DateTime | Canon::DateTimeUtc
+        );
+        (cfg!(feature = "decimal") || self != Canon::Decimal)
+            && (cfg!(any(feature = "chrono", feature = "time")) || !temporal)
+            && (cfg!(feature = "uuid") || self != Canon::Uuid)
+            && (cfg!(feature = "json") || self != Canon::Json)
+    }
+
+    /// [`Canon::holds`] for the variants of the optional value types.
+    fn holds_foreign(self, v: &Value) -> bool {
+        match (self, v) {
+            #[cfg(feature = "decimal")]
+            (Canon::Decimal, Value::Decimal(_)) => true,
+            #[cfg(feature = "chrono")]
+            (Canon::Date, Value::Date(_)) => true,
+            #[cfg(all(feature = "time", not(feature = "chrono")))]
+            (Canon::Date, Value::TimeDate(_)) => true,
+            #[cfg(feature = "uuid")]
+            (Canon::Uuid, Value::Uuid(_)) => true,
+            #[cfg(feature = "json")]
+            (Canon::Json, Value::Json(_)) => true,
+            _ => false,
+        }
     }
 
     /// Brings `v` to this normal form in place; a value that cannot be
@@ -156,24 +207,59 @@ impl Canon {
                 }),
             },
             Canon::Double => conv::<f64>(v, Value::Double),
+            #[cfg(feature = "decimal")]
             Canon::Decimal => conv::<rust_decimal::Decimal>(v, Value::Decimal),
             Canon::Text => conv::<String>(v, Value::String),
             Canon::Bool => conv::<bool>(v, Value::Bool),
+            // chrono's variants when chrono is on (what the drivers decode
+            // into), the `time` crate's otherwise.
+            #[cfg(feature = "chrono")]
             Canon::Date => conv::<chrono::NaiveDate>(v, Value::Date),
+            #[cfg(feature = "chrono")]
             Canon::Time => conv::<chrono::NaiveTime>(v, |t| Value::Time(micros(t))),
+            #[cfg(feature = "chrono")]
             Canon::DateTime => conv::<chrono::NaiveDateTime>(v, |t| Value::DateTime(micros(t))),
+            #[cfg(feature = "chrono")]
             Canon::DateTimeUtc => {
                 conv::<chrono::DateTime<chrono::Utc>>(v, |t| Value::DateTimeUtc(micros(t)))
             }
+            #[cfg(all(feature = "time", not(feature = "chrono")))]
+            Canon::Date => conv::<time::Date>(v, Value::TimeDate),
+            #[cfg(all(feature = "time", not(feature = "chrono")))]
+            Canon::Time => conv::<time::Time>(v, |t| {
+                Value::TimeTime(
+                    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
+                        .unwrap_or(t),
+                )
+            }),
+            #[cfg(all(feature = "time", not(feature = "chrono")))]
+            Canon::DateTime => conv::<time::PrimitiveDateTime>(v, |t| {
+                Value::TimePrimitiveDateTime(
+                    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
+                        .unwrap_or(t),
+                )
+            }),
+            #[cfg(all(feature = "time", not(feature = "chrono")))]
+            Canon::DateTimeUtc => conv::<time::OffsetDateTime>(v, |t| {
+                let t = t.checked_to_offset(time::UtcOffset::UTC).unwrap_or(t);
+                Value::TimeOffsetDateTime(
+                    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
+                        .unwrap_or(t),
+                )
+            }),
+            #[cfg(feature = "uuid")]
             Canon::Uuid => conv::<uuid::Uuid>(v, Value::Uuid),
+            #[cfg(feature = "json")]
             Canon::Json => conv::<serde_json::Value>(v, Value::Json),
             Canon::Bytes => conv::<Vec<u8>>(v, Value::Bytes),
-            Canon::Any => Ok(v),
+            // No normal form in this build (see `has_normal_form`).
+            _ => Ok(v),
         }
     }
 }
 
 /// A time truncated to the microsecond.
+#[cfg(feature = "chrono")]
 fn micros<T: chrono::Timelike + Copy>(t: T) -> T {
     let ns = t.nanosecond();
     t.with_nanosecond(ns - ns % 1000).unwrap_or(t)
@@ -200,6 +286,7 @@ mod tests {
         assert_eq!(n, Value::Null);
     }
 
+    #[cfg(all(feature = "chrono", feature = "json"))]
     #[test]
     fn stored_forms_become_the_declared_type() {
         let mut b = Value::BigInt(1);
@@ -226,5 +313,35 @@ mod tests {
             "2023-11-14 22:13:20.123456",
             "to the microsecond"
         );
+    }
+
+    #[cfg(all(feature = "time", not(feature = "chrono")))]
+    #[test]
+    fn time_crate_forms_without_chrono() {
+        let mut t = Value::from("2024-01-02 03:04:05.123456789");
+        Canon::DateTime.apply(&mut t).unwrap();
+        assert_eq!(
+            t,
+            Value::TimePrimitiveDateTime(time::macros::datetime!(2024-01-02 03:04:05.123456)),
+            "to the microsecond"
+        );
+        let mut t = Value::TimeOffsetDateTime(time::macros::datetime!(2024-01-02 01:00 +02:00));
+        Canon::DateTimeUtc.apply(&mut t).unwrap();
+        let Value::TimeOffsetDateTime(utc) = t else {
+            panic!("{t:?}")
+        };
+        assert!(utc.offset().is_utc());
+        assert_eq!(utc, time::macros::datetime!(2024-01-01 23:00 UTC));
+        let mut d = Value::from("2024-02-29");
+        Canon::Date.apply(&mut d).unwrap();
+        assert_eq!(d, Value::TimeDate(time::macros::date!(2024 - 02 - 29)));
+    }
+
+    #[cfg(not(any(feature = "chrono", feature = "time")))]
+    #[test]
+    fn dates_without_a_date_feature_are_left_alone() {
+        let mut d = Value::from("2024-02-29");
+        Canon::Date.apply(&mut d).unwrap();
+        assert_eq!(d, Value::from("2024-02-29"));
     }
 }

@@ -205,8 +205,9 @@ impl<F, C: ScalarCodec<F>> ScalarCodecExt<F> for C {}
 
 /// The codec of a type `Value` converts to and from itself
 /// (`From<T> for Value`, `TryFrom<Value> for T`, [`SqlTypeOf`]): the
-/// integers, floats, `Decimal`, `String`, `Vec<u8>`, `bool`, chrono's
-/// dates and times, `Uuid`, `serde_json::Value`, and `Option`s of them.
+/// integers, floats, `String`, `Vec<u8>`, `bool`, and with their features
+/// `Decimal`, chrono's and the `time` crate's dates and times, `Uuid`,
+/// `serde_json::Value`; and `Option`s of them.
 pub struct Native<T>(PhantomData<fn() -> T>);
 
 impl<T> Clone for Native<T> {
@@ -454,17 +455,21 @@ impl<E: PartialEq + Clone + Send + Sync + 'static> ScalarCodec<E> for TextEnum<E
 
 // ---------------------------------------------------------------- json
 
+#[cfg(feature = "json")]
 /// Any serde value stored as a JSON document.
 pub struct Json<T>(PhantomData<fn() -> T>);
 
+#[cfg(feature = "json")]
 impl<T> Clone for Json<T> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
+#[cfg(feature = "json")]
 impl<T> Copy for Json<T> {}
 
+#[cfg(feature = "json")]
 /// The codec of a value object stored as JSON (`serde::Serialize` and
 /// `Deserialize` on the domain type, which only needs serde).
 ///
@@ -480,6 +485,7 @@ pub const fn json<T>() -> Json<T> {
     Json(PhantomData)
 }
 
+#[cfg(feature = "json")]
 impl<T> ScalarCodec<T> for Json<T>
 where
     T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
@@ -562,7 +568,9 @@ impl<F: Send + Sync + 'static> ScalarCodec<F> for With<F> {
 
 // ---------------------------------------------------------------- date-times
 
-/// A UTC instant stored as whole seconds since the Unix epoch (BIGINT).
+/// A UTC instant stored as whole seconds since the Unix epoch (BIGINT):
+/// chrono's `DateTime<Utc>` (feature `chrono`; the `time` crate's
+/// `OffsetDateTime` has [`time::UnixSeconds`]).
 #[derive(Debug, Clone, Copy)]
 pub struct UnixSeconds;
 
@@ -572,6 +580,7 @@ pub const fn unix_seconds() -> UnixSeconds {
     UnixSeconds
 }
 
+#[cfg(feature = "chrono")]
 impl ScalarCodec<chrono::DateTime<chrono::Utc>> for UnixSeconds {
     fn sql_type(&self) -> SqlType {
         SqlType::BigInteger
@@ -588,7 +597,9 @@ impl ScalarCodec<chrono::DateTime<chrono::Utc>> for UnixSeconds {
     }
 }
 
-/// A UTC instant stored as RFC 3339 text.
+/// A UTC instant stored as RFC 3339 text: chrono's `DateTime<Utc>`
+/// (feature `chrono`; the `time` crate's `OffsetDateTime` has
+/// [`time::Rfc3339`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Rfc3339;
 
@@ -598,6 +609,7 @@ pub const fn rfc3339() -> Rfc3339 {
     Rfc3339
 }
 
+#[cfg(feature = "chrono")]
 impl ScalarCodec<chrono::DateTime<chrono::Utc>> for Rfc3339 {
     fn sql_type(&self) -> SqlType {
         SqlType::String(Some(32))
@@ -617,6 +629,84 @@ impl ScalarCodec<chrono::DateTime<chrono::Utc>> for Rfc3339 {
                 message: format!("`{text}` is not an RFC 3339 time: {e}"),
                 value_type: Some("string"),
             })
+    }
+}
+
+/// The same codecs for the `time` crate's `OffsetDateTime` (feature
+/// `time`): `codec::time::unix_seconds()`, `codec::time::rfc3339()`.
+/// Types of their own, so that enabling `time` next to `chrono` leaves
+/// every chrono field's codec as it was.
+#[cfg(feature = "time")]
+pub mod time {
+    use ::time::{OffsetDateTime, UtcOffset};
+    use dialects::{SqlType, Value};
+
+    use super::{CodecError, ScalarCodec};
+
+    /// An `OffsetDateTime` stored as whole seconds since the Unix epoch
+    /// (BIGINT), read back in UTC.
+    #[derive(Debug, Clone, Copy)]
+    pub struct UnixSeconds;
+
+    /// The codec of an `OffsetDateTime` as seconds since the epoch
+    /// (sub-second parts are dropped on write).
+    pub const fn unix_seconds() -> UnixSeconds {
+        UnixSeconds
+    }
+
+    impl ScalarCodec<OffsetDateTime> for UnixSeconds {
+        fn sql_type(&self) -> SqlType {
+            SqlType::BigInteger
+        }
+        fn encode_one(&self, value: &OffsetDateTime) -> Result<Value, CodecError> {
+            Ok(Value::BigInt(value.unix_timestamp()))
+        }
+        fn decode_one(&self, value: Value) -> Result<OffsetDateTime, CodecError> {
+            let n = i64::try_from(value.clone())?;
+            OffsetDateTime::from_unix_timestamp(n).map_err(|_| CodecError {
+                message: format!("{n} seconds since the epoch is out of range"),
+                value_type: Some(value.type_name()),
+            })
+        }
+    }
+
+    /// An `OffsetDateTime` stored as RFC 3339 text in UTC.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Rfc3339;
+
+    /// The codec of an `OffsetDateTime` as RFC 3339 text in UTC
+    /// (`2024-05-01T12:00:00.000000Z`, which sorts as time does), read
+    /// back in UTC.
+    pub const fn rfc3339() -> Rfc3339 {
+        Rfc3339
+    }
+
+    impl ScalarCodec<OffsetDateTime> for Rfc3339 {
+        fn sql_type(&self) -> SqlType {
+            SqlType::String(Some(32))
+        }
+        fn encode_one(&self, value: &OffsetDateTime) -> Result<Value, CodecError> {
+            let utc = dialects::value::utc_primitive(*value).ok_or_else(|| CodecError {
+                message: format!("{value} has no UTC form within the `time` crate's range"),
+                value_type: None,
+            })?;
+            let (h, m, s, micros) = utc.time().as_hms_micro();
+            Ok(Value::String(format!(
+                "{}T{h:02}:{m:02}:{s:02}.{micros:06}Z",
+                utc.date()
+            )))
+        }
+        fn decode_one(&self, value: Value) -> Result<OffsetDateTime, CodecError> {
+            let Some(text) = value.as_str() else {
+                return Err(CodecError::misfit("RFC 3339 text", &value));
+            };
+            OffsetDateTime::parse(text, &::time::format_description::well_known::Rfc3339)
+                .map(|t| t.to_offset(UtcOffset::UTC))
+                .map_err(|e| CodecError {
+                    message: format!("`{text}` is not an RFC 3339 time: {e}"),
+                    value_type: Some("string"),
+                })
+        }
     }
 }
 
@@ -880,14 +970,43 @@ mod tests {
         assert_eq!(c.decode(&mut some).unwrap(), Some((1, "x".to_owned())));
     }
 
+    #[cfg(feature = "chrono")]
     #[test]
     fn datetime_codecs_round_trip() {
+        type Utc = chrono::DateTime<chrono::Utc>;
         let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let v = unix_seconds().encode_one(&t).unwrap();
-        assert_eq!(unix_seconds().decode_one(v).unwrap(), t);
+        assert_eq!(
+            ScalarCodec::<Utc>::decode_one(&unix_seconds(), v).unwrap(),
+            t
+        );
         let v = rfc3339().encode_one(&t).unwrap();
         assert_eq!(v, Value::from("2023-11-14T22:13:20.000000Z"));
-        assert_eq!(rfc3339().decode_one(v).unwrap(), t);
-        assert!(rfc3339().decode_one(Value::from("yesterday")).is_err());
+        assert_eq!(ScalarCodec::<Utc>::decode_one(&rfc3339(), v).unwrap(), t);
+        assert!(ScalarCodec::<Utc>::decode_one(&rfc3339(), Value::from("yesterday")).is_err());
+    }
+
+    #[cfg(feature = "time")]
+    #[test]
+    fn time_crate_datetime_codecs_round_trip() {
+        let t = ::time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        let v = time::unix_seconds().encode_one(&t).unwrap();
+        assert_eq!(v, Value::BigInt(1_700_000_000));
+        assert_eq!(time::unix_seconds().decode_one(v).unwrap(), t);
+        // Written in UTC, whatever the offset.
+        let east = t.to_offset(::time::UtcOffset::from_hms(2, 0, 0).unwrap());
+        let v = time::rfc3339().encode_one(&east).unwrap();
+        assert_eq!(v, Value::from("2023-11-14T22:13:20.000000Z"));
+        let back = time::rfc3339().decode_one(v).unwrap();
+        assert_eq!(back, t);
+        assert!(back.offset().is_utc());
+        assert!(time::rfc3339()
+            .decode_one(Value::from("yesterday"))
+            .is_err());
+        assert_eq!(
+            native::<::time::Date>().encode_one(&t.date()),
+            Ok(Value::TimeDate(t.date()))
+        );
+        assert_eq!(native::<::time::Date>().sql_type(), SqlType::Date);
     }
 }

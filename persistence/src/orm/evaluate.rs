@@ -22,6 +22,7 @@ use std::cmp::Ordering;
 
 use dialects::sql::expr::{BinaryOp, ColumnRef, Source, UnaryOp};
 use dialects::{CompileError, Expr, Value};
+#[cfg(feature = "decimal")]
 use rust_decimal::Decimal;
 
 use super::canon::Canon;
@@ -477,6 +478,7 @@ fn float(v: &Value) -> Option<f64> {
     }
 }
 
+#[cfg(feature = "decimal")]
 fn decimal(v: &Value) -> Option<Decimal> {
     match v {
         Value::Decimal(d) => Some(*d),
@@ -494,6 +496,7 @@ fn arith(op: Arith, a: &Value, b: &Value) -> Result<Value, ()> {
         };
         return r.map(Value::BigInt).ok_or(());
     }
+    #[cfg(feature = "decimal")]
     if matches!(a, Value::Decimal(_)) || matches!(b, Value::Decimal(_)) {
         let (x, y) = (decimal(a).ok_or(())?, decimal(b).ok_or(())?);
         let r = match op {
@@ -523,11 +526,25 @@ pub(crate) fn order(a: &Value, b: &Value) -> Option<Ordering> {
         (V::Bool(x), V::Bool(y)) => Some(x.cmp(y)),
         (V::String(x), V::String(y)) => Some(x.cmp(y)),
         (V::Bytes(x), V::Bytes(y)) => Some(x.cmp(y)),
+        #[cfg(feature = "chrono")]
         (V::Date(x), V::Date(y)) => Some(x.cmp(y)),
+        #[cfg(feature = "chrono")]
         (V::Time(x), V::Time(y)) => Some(x.cmp(y)),
+        #[cfg(feature = "chrono")]
         (V::DateTime(x), V::DateTime(y)) => Some(x.cmp(y)),
+        #[cfg(feature = "chrono")]
         (V::DateTimeUtc(x), V::DateTimeUtc(y)) => Some(x.cmp(y)),
+        #[cfg(feature = "time")]
+        (V::TimeDate(x), V::TimeDate(y)) => Some(x.cmp(y)),
+        #[cfg(feature = "time")]
+        (V::TimeTime(x), V::TimeTime(y)) => Some(x.cmp(y)),
+        #[cfg(feature = "time")]
+        (V::TimePrimitiveDateTime(x), V::TimePrimitiveDateTime(y)) => Some(x.cmp(y)),
+        #[cfg(feature = "time")]
+        (V::TimeOffsetDateTime(x), V::TimeOffsetDateTime(y)) => Some(x.cmp(y)),
+        #[cfg(feature = "uuid")]
         (V::Uuid(x), V::Uuid(y)) => Some(x.cmp(y)),
+        #[cfg(feature = "decimal")]
         (V::Decimal(_), _) | (_, V::Decimal(_)) => Some(decimal(a)?.cmp(&decimal(b)?)),
         _ => float(a)?.partial_cmp(&float(b)?),
     }

@@ -8,6 +8,7 @@ use std::hash::{Hash, Hasher};
 use dialects::Value;
 
 use crate::free_list::Reusable;
+#[cfg(feature = "uuid")]
 use uuid::Uuid;
 
 /// One part of a primary key, normalised so that `Int(1)` and `BigInt(1)`
@@ -19,6 +20,7 @@ pub enum KeyPart {
     /// Text.
     Text(String),
     /// A UUID (also when the backend returned it as text).
+    #[cfg(feature = "uuid")]
     Uuid(Uuid),
     /// Bytes.
     Bytes(Vec<u8>),
@@ -39,6 +41,7 @@ impl Hash for IdentityKey {
         fn part<H: Hasher>(part: &KeyPart, state: &mut H) {
             match part {
                 KeyPart::Int(n) => state.write_i64(*n),
+                #[cfg(feature = "uuid")]
                 KeyPart::Uuid(u) => state.write_u128(u.as_u128()),
                 KeyPart::Text(s) | KeyPart::Other(s) => s.hash(state),
                 KeyPart::Bytes(b) => b.hash(state),
@@ -133,10 +136,14 @@ impl KeyPart {
             Value::Int(n) => KeyPart::Int(i64::from(*n)),
             Value::SmallInt(n) => KeyPart::Int(i64::from(*n)),
             Value::Null => return None,
+            #[cfg(feature = "uuid")]
             Value::String(s) => match Uuid::parse_str(s) {
                 Ok(u) if s.len() == 36 => KeyPart::Uuid(u),
                 _ => KeyPart::Text(s.clone()),
             },
+            #[cfg(not(feature = "uuid"))]
+            Value::String(s) => KeyPart::Text(s.clone()),
+            #[cfg(feature = "uuid")]
             Value::Uuid(u) => KeyPart::Uuid(*u),
             Value::Bytes(b) => KeyPart::Bytes(b.clone()),
             other => KeyPart::Other(other.to_string()),
@@ -893,6 +900,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "uuid")]
     #[test]
     fn uuid_text_and_uuid_share_an_identity() {
         let u = Uuid::new_v4();

@@ -365,7 +365,9 @@ fn plain_key(key: &dyn Any) -> Option<Value> {
     if let Some(s) = key.downcast_ref::<&'static str>() {
         return Some(Value::from(*s));
     }
-    try_types!(i64, i32, i16, String, uuid::Uuid);
+    try_types!(i64, i32, i16, String);
+    #[cfg(feature = "uuid")]
+    try_types!(uuid::Uuid);
     None
 }
 
@@ -386,7 +388,10 @@ fn plain_pair(key: &dyn Any) -> Option<Vec<Value>> {
             )*
         };
     }
+    #[cfg(feature = "uuid")]
     pairs!(i64, i32, String, uuid::Uuid; i64, i32, String, uuid::Uuid);
+    #[cfg(not(feature = "uuid"))]
+    pairs!(i64, i32, String; i64, i32, String);
     None
 }
 
@@ -642,14 +647,28 @@ sql_type_of! {
     f64 => SqlType::Double,
     String => SqlType::String(None),
     Vec<u8> => SqlType::Binary(None),
-    rust_decimal::Decimal => SqlType::Numeric(18, 4),
+}
+
+#[cfg(feature = "decimal")]
+sql_type_of! { rust_decimal::Decimal => SqlType::Numeric(18, 4) }
+#[cfg(feature = "chrono")]
+sql_type_of! {
     chrono::NaiveDate => SqlType::Date,
     chrono::NaiveTime => SqlType::Time,
     chrono::NaiveDateTime => SqlType::DateTime { timezone: false },
     chrono::DateTime<chrono::Utc> => SqlType::DateTime { timezone: true },
-    uuid::Uuid => SqlType::Uuid,
-    serde_json::Value => SqlType::Json,
 }
+#[cfg(feature = "time")]
+sql_type_of! {
+    time::Date => SqlType::Date,
+    time::Time => SqlType::Time,
+    time::PrimitiveDateTime => SqlType::DateTime { timezone: false },
+    time::OffsetDateTime => SqlType::DateTime { timezone: true },
+}
+#[cfg(feature = "uuid")]
+sql_type_of! { uuid::Uuid => SqlType::Uuid }
+#[cfg(feature = "json")]
+sql_type_of! { serde_json::Value => SqlType::Json }
 
 impl<T: SqlTypeOf + Clone + Into<Value> + 'static> SqlTypeOf for Option<T> {
     fn sql_type() -> SqlType {

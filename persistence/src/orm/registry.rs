@@ -191,7 +191,7 @@ fn inferred_table<T>(
 /// Reusable column configurations (the seed's `intpk`, `created_at`,
 /// `updated_at` annotated types).
 pub mod presets {
-    use dialects::{func, Column, Value};
+    use dialects::{func, Column};
 
     /// An integer primary key the server generates.
     pub fn intpk(c: Column) -> Column {
@@ -203,12 +203,27 @@ pub mod presets {
         c.server_default(func::utc_now()).not_null()
     }
 
-    /// A timestamp filled by the server on insert and by the ORM on every update.
+    /// A timestamp filled by the server on insert and by the ORM on every
+    /// update (with chrono's clock, or the `time` crate's without chrono).
+    #[cfg(any(feature = "chrono", feature = "time"))]
     pub fn updated_at(c: Column) -> Column {
         c.server_default(func::utc_now())
             .not_null()
-            .onupdate(|| Value::DateTime(chrono::Utc::now().naive_utc()))
+            .onupdate(super::now_utc)
     }
+}
+
+/// The current UTC time as a timestamp without time zone.
+#[cfg(feature = "chrono")]
+fn now_utc() -> Value {
+    Value::DateTime(chrono::Utc::now().naive_utc())
+}
+
+/// The current UTC time as a timestamp without time zone.
+#[cfg(all(feature = "time", not(feature = "chrono")))]
+fn now_utc() -> Value {
+    let now = time::OffsetDateTime::now_utc();
+    Value::TimePrimitiveDateTime(time::PrimitiveDateTime::new(now.date(), now.time()))
 }
 
 enum TableSource {

@@ -3,9 +3,7 @@
 //! loses nothing, so a statement's results never depend on which values
 //! prepared it. `param_types` calls [`bind_as`] on its slow path.
 
-use chrono::{DateTime, Utc};
 use dialects::Value;
-use rust_decimal::Decimal;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::PgArguments;
 use sqlx::Arguments as _;
@@ -48,14 +46,29 @@ pub(crate) fn natural_oid(v: &Value) -> u32 {
         Value::BigInt(_) => oid::INT8,
         Value::Float(_) => oid::FLOAT4,
         Value::Double(_) => oid::FLOAT8,
+        #[cfg(feature = "decimal")]
         Value::Decimal(_) => oid::NUMERIC,
         Value::String(_) => oid::TEXT,
         Value::Bytes(_) => oid::BYTEA,
+        #[cfg(feature = "chrono")]
         Value::Date(_) => oid::DATE,
+        #[cfg(feature = "chrono")]
         Value::Time(_) => oid::TIME,
+        #[cfg(feature = "chrono")]
         Value::DateTime(_) => oid::TIMESTAMP,
+        #[cfg(feature = "chrono")]
         Value::DateTimeUtc(_) => oid::TIMESTAMPTZ,
+        #[cfg(feature = "time")]
+        Value::TimeDate(_) => oid::DATE,
+        #[cfg(feature = "time")]
+        Value::TimeTime(_) => oid::TIME,
+        #[cfg(feature = "time")]
+        Value::TimePrimitiveDateTime(_) => oid::TIMESTAMP,
+        #[cfg(feature = "time")]
+        Value::TimeOffsetDateTime(_) => oid::TIMESTAMPTZ,
+        #[cfg(feature = "uuid")]
         Value::Uuid(_) => oid::UUID,
+        #[cfg(feature = "json")]
         Value::Json(_) => oid::JSONB,
         // Not bindable: binding reports it.
         _ => u32::MAX,
@@ -102,16 +115,32 @@ pub(crate) fn bind_as(args: &mut PgArguments, v: &Value, want: u32) -> Result<bo
             Some(f) => args.add(f)?,
             None => return Ok(false),
         },
+        #[cfg(feature = "decimal")]
         (oid::NUMERIC, _) => match integer(v) {
-            Some(n) => args.add(Decimal::from(n))?,
+            Some(n) => args.add(rust_decimal::Decimal::from(n))?,
             None => return Ok(false),
         },
+        #[cfg(feature = "chrono")]
         (oid::TIMESTAMP, Value::DateTimeUtc(t)) => args.add(t.naive_utc())?,
+        #[cfg(feature = "chrono")]
         (oid::TIMESTAMPTZ, Value::DateTime(t)) => {
-            args.add(DateTime::<Utc>::from_naive_utc_and_offset(*t, Utc))?;
+            args.add(chrono::DateTime::<chrono::Utc>::from_naive_utc_and_offset(
+                *t,
+                chrono::Utc,
+            ))?;
         }
+        #[cfg(feature = "time")]
+        (oid::TIMESTAMP, Value::TimeOffsetDateTime(t)) => {
+            match dialects::value::utc_primitive(*t) {
+                Some(utc) => args.add(utc)?,
+                None => return Ok(false),
+            }
+        }
+        #[cfg(feature = "time")]
+        (oid::TIMESTAMPTZ, Value::TimePrimitiveDateTime(t)) => args.add(t.assume_utc())?,
         (oid::VARCHAR | oid::BPCHAR | oid::NAME, Value::String(s)) => args.add(s.as_str())?,
         // sqlx writes JSON and JSONB by the declared type.
+        #[cfg(feature = "json")]
         (oid::JSON, Value::Json(_)) => PostgresDriver::bind(args, v)?,
         (want, Value::String(s)) if !built_in(want) => args.add(s.as_str())?,
         _ => return Ok(false),
@@ -181,11 +210,18 @@ fn float8(v: &Value) -> Option<f64> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(
+    test,
+    feature = "chrono",
+    feature = "decimal",
+    feature = "uuid",
+    feature = "json"
+))]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use chrono::{NaiveDate, NaiveDateTime};
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+    use rust_decimal::Decimal;
     use sqlx::postgres::PgTypeInfo;
 
     use super::*;
@@ -227,6 +263,23 @@ mod tests {
         ];
         for (v, ty) in samples {
             assert_eq!(Some(natural_oid(&v)), ty.oid().map(|o| o.0), "{v:?}");
+        }
+        #[cfg(feature = "time")]
+        {
+            let t = time::OffsetDateTime::UNIX_EPOCH;
+            let (d, tod) = (t.date(), t.time());
+            let primitive = time::PrimitiveDateTime::new(d, tod);
+            for (v, ty) in [
+                (Value::TimeDate(d), ty::<time::Date>()),
+                (Value::TimeTime(tod), ty::<time::Time>()),
+                (
+                    Value::TimePrimitiveDateTime(primitive),
+                    ty::<time::PrimitiveDateTime>(),
+                ),
+                (Value::TimeOffsetDateTime(t), ty::<time::OffsetDateTime>()),
+            ] {
+                assert_eq!(Some(natural_oid(&v)), ty.oid().map(|o| o.0), "{v:?}");
+            }
         }
         assert_eq!(natural_oid(&Value::Null), 0);
     }

@@ -15,8 +15,10 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+#[cfg(feature = "decimal")]
 use rust_decimal::Decimal;
+
+use super::temporal;
 
 /// Why a value could not be decoded.
 #[derive(Debug, PartialEq, Eq)]
@@ -34,7 +36,7 @@ impl std::fmt::Display for WireError {
         match self {
             WireError::Infinity { positive } => write!(
                 f,
-                "the value is `{}infinity`, which has no chrono representation (filter it out, \
+                "the value is `{}infinity`, which has no Rust representation (filter it out, \
                  or cast the column to text in the query)",
                 if *positive { "" } else { "-" }
             ),
@@ -89,8 +91,21 @@ pub(crate) fn float8(buf: &[u8]) -> Result<f64> {
     Ok(f64::from_be_bytes(exact(buf)?))
 }
 
-pub(crate) fn uuid(buf: &[u8]) -> Result<uuid::Uuid> {
-    Ok(uuid::Uuid::from_bytes(exact(buf)?))
+/// `uuid`: its 16 bytes.
+pub(crate) fn uuid(buf: &[u8]) -> Result<[u8; 16]> {
+    exact(buf)
+}
+
+/// A UUID's hyphenated text (`67e55044-10b1-426f-9247-bb680e5fe0c8`).
+pub(crate) fn uuid_text(b: [u8; 16]) -> String {
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
 }
 
 pub(crate) fn text(buf: &[u8]) -> Result<&str> {
@@ -98,7 +113,7 @@ pub(crate) fn text(buf: &[u8]) -> Result<&str> {
 }
 
 /// `json` is its text; `jsonb` a version byte (1) and its text.
-pub(crate) fn json(buf: &[u8], jsonb: bool) -> Result<serde_json::Value> {
+pub(crate) fn json_text(buf: &[u8], jsonb: bool) -> Result<&str> {
     let body = if jsonb {
         match buf.split_first() {
             Some((1, body)) => body,
@@ -108,70 +123,52 @@ pub(crate) fn json(buf: &[u8], jsonb: bool) -> Result<serde_json::Value> {
     } else {
         buf
     };
-    serde_json::from_slice(body).map_err(|e| WireError::Malformed(e.to_string()))
+    text(body)
 }
 
-/// 2000-01-01, PostgreSQL's epoch.
-fn epoch_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default()
+/// A `json` / `jsonb` document.
+#[cfg(feature = "json")]
+pub(crate) fn json(buf: &[u8], jsonb: bool) -> Result<serde_json::Value> {
+    serde_json::from_str(json_text(buf, jsonb)?).map_err(|e| WireError::Malformed(e.to_string()))
 }
 
+#[cfg(any(feature = "json", feature = "chrono", feature = "time"))]
 /// `date`: days since 2000-01-01; `i32::MAX` / `i32::MIN` are
 /// `infinity` / `-infinity`.
-pub(crate) fn date(buf: &[u8]) -> Result<NaiveDate> {
-    let days = int4(buf)?;
-    match days {
+pub(crate) fn date(buf: &[u8]) -> Result<i32> {
+    match int4(buf)? {
         i32::MAX => Err(WireError::Infinity { positive: true }),
         i32::MIN => Err(WireError::Infinity { positive: false }),
-        _ => epoch_date()
-            .checked_add_signed(Duration::days(i64::from(days)))
-            .ok_or_else(|| {
-                WireError::OutOfRange(format!(
-                    "the date {days} days from 2000-01-01 is outside chrono's range"
-                ))
-            }),
+        days => Ok(days),
     }
 }
 
-/// `timestamp`: microseconds since 2000-01-01 00:00; `i64::MAX` /
-/// `i64::MIN` are `infinity` / `-infinity`.
-pub(crate) fn timestamp(buf: &[u8]) -> Result<NaiveDateTime> {
-    let micros = int8(buf)?;
-    match micros {
+#[cfg(any(feature = "json", feature = "chrono", feature = "time"))]
+/// `timestamp` and `timestamptz` (in UTC): microseconds since
+/// 2000-01-01 00:00; `i64::MAX` / `i64::MIN` are `infinity` / `-infinity`.
+pub(crate) fn timestamp(buf: &[u8]) -> Result<i64> {
+    match int8(buf)? {
         i64::MAX => Err(WireError::Infinity { positive: true }),
         i64::MIN => Err(WireError::Infinity { positive: false }),
-        _ => epoch_date()
-            .and_time(NaiveTime::MIN)
-            .checked_add_signed(Duration::microseconds(micros))
-            .ok_or_else(|| {
-                WireError::OutOfRange(format!(
-                    "the timestamp {micros} µs from 2000-01-01 is outside chrono's range"
-                ))
-            }),
+        micros => Ok(micros),
     }
 }
 
-/// `timestamptz`: the same, in UTC.
-pub(crate) fn timestamptz(buf: &[u8]) -> Result<DateTime<Utc>> {
-    timestamp(buf).map(|t| t.and_utc())
-}
-
-/// `time`: microseconds since midnight (`24:00:00` has no chrono form).
-pub(crate) fn time(buf: &[u8]) -> Result<NaiveTime> {
+#[cfg(any(feature = "json", feature = "chrono", feature = "time"))]
+/// `time`: microseconds since midnight, below 24 hours (PostgreSQL's
+/// `24:00:00` has no Rust form).
+pub(crate) fn time(buf: &[u8]) -> Result<i64> {
     time_of(int8(buf)?)
 }
 
-fn time_of(micros: i64) -> Result<NaiveTime> {
-    let secs = u32::try_from(micros.div_euclid(1_000_000)).ok();
-    let nanos = u32::try_from(micros.rem_euclid(1_000_000) * 1_000).ok();
-    secs.zip(nanos)
-        .and_then(|(s, n)| NaiveTime::from_num_seconds_from_midnight_opt(s, n))
-        .filter(|_| micros < 86_400_000_000)
-        .ok_or_else(|| {
-            WireError::OutOfRange(format!(
-                "the time {micros} µs after midnight has no chrono representation"
-            ))
-        })
+fn time_of(micros: i64) -> Result<i64> {
+    if (0..86_400_000_000).contains(&micros) {
+        Ok(micros)
+    } else {
+        Err(WireError::OutOfRange(format!(
+            "the time {micros} µs after midnight has no chrono representation"
+        )))
+    }
 }
 
 /// `timetz`: microseconds since midnight and the zone's offset in seconds
@@ -183,7 +180,7 @@ pub(crate) fn timetz(buf: &[u8]) -> Result<String> {
     let time = time_of(micros)?;
     let east = -i64::from(west);
     let (sign, east) = if east < 0 { ('-', -east) } else { ('+', east) };
-    let mut out = time.format("%H:%M:%S%.f").to_string();
+    let mut out = temporal::time_text(time);
     let _ = write!(out, "{sign}{:02}", east / 3600);
     if east % 3600 != 0 {
         let _ = write!(out, ":{:02}", (east % 3600) / 60);
@@ -298,10 +295,73 @@ pub(crate) fn bits(buf: &[u8]) -> Result<String> {
         .collect())
 }
 
+/// A `numeric` as its mantissa, scale and display scale ([`numeric`]).
+struct Numeric {
+    mantissa: i128,
+    scale: u32,
+    dscale: u16,
+}
+
 /// `numeric`: digit count, weight (of the first base-10000 digit), sign,
 /// display scale, base-10000 digits; as an exact [`Decimal`], or an error
 /// past its 28 digits, and for `NaN` and the infinities.
+#[cfg(feature = "decimal")]
 pub(crate) fn numeric(buf: &[u8]) -> Result<Decimal> {
+    let Numeric {
+        mantissa,
+        scale,
+        dscale,
+    } = numeric_parts(buf)?;
+    let value = Decimal::try_from_i128_with_scale(mantissa, scale).map_err(|_| too_big())?;
+    let mut shown = value;
+    if u32::from(dscale) > shown.scale() && dscale <= 28 {
+        shown.rescale(u32::from(dscale));
+        if shown != value {
+            shown = value;
+        }
+    }
+    Ok(shown)
+}
+
+/// A `numeric` as PostgreSQL writes it (`12345.678`, `-0.0001`, with
+/// its display scale's trailing zeros): without the `decimal` feature.
+#[cfg_attr(feature = "decimal", allow(dead_code))]
+pub(crate) fn numeric_text(buf: &[u8]) -> Result<String> {
+    let Numeric {
+        mantissa,
+        scale,
+        dscale,
+    } = numeric_parts(buf)?;
+    let digits = mantissa.unsigned_abs().to_string();
+    let scale = usize::try_from(scale).unwrap_or(usize::MAX);
+    let mut out = String::new();
+    if mantissa < 0 {
+        out.push('-');
+    }
+    if scale == 0 {
+        out.push_str(&digits);
+    } else {
+        let padded = format!("{digits:0>width$}", width = scale + 1);
+        let (int, frac) = padded.split_at(padded.len() - scale);
+        let _ = write!(out, "{int}.{frac}");
+    }
+    let shown = usize::from(dscale);
+    if shown > scale {
+        if scale == 0 {
+            out.push('.');
+        }
+        out.extend(std::iter::repeat_n('0', shown - scale));
+    }
+    Ok(out)
+}
+
+fn too_big() -> WireError {
+    WireError::OutOfRange(
+        "the numeric value has more digits than `Decimal` holds (28); cast it to text".into(),
+    )
+}
+
+fn numeric_parts(buf: &[u8]) -> Result<Numeric> {
     const POSITIVE: u16 = 0x0000;
     const NEGATIVE: u16 = 0x4000;
     const NAN: u16 = 0xC000;
@@ -323,11 +383,6 @@ pub(crate) fn numeric(buf: &[u8]) -> Result<Decimal> {
         PINF => return Err(WireError::Infinity { positive: true }),
         NINF => return Err(WireError::Infinity { positive: false }),
         other => return Err(WireError::Malformed(format!("numeric sign {other:#x}"))),
-    };
-    let too_big = || {
-        WireError::OutOfRange(
-            "the numeric value has more digits than `Decimal` holds (28); cast it to text".into(),
-        )
     };
     let mut mantissa: i128 = 0;
     for _ in 0..count {
@@ -358,20 +413,18 @@ pub(crate) fn numeric(buf: &[u8]) -> Result<Decimal> {
     if negative {
         mantissa = -mantissa;
     }
-    let value = Decimal::try_from_i128_with_scale(mantissa, scale).map_err(|_| too_big())?;
-    let mut shown = value;
-    if u32::from(dscale) > shown.scale() && dscale <= 28 {
-        shown.rescale(u32::from(dscale));
-        if shown != value {
-            shown = value;
-        }
-    }
-    Ok(shown)
+    Ok(Numeric {
+        mantissa,
+        scale,
+        dscale,
+    })
 }
 
+#[cfg(feature = "json")]
 /// The element readers an array's elements go through ([`array`]).
 pub(crate) type ElementReader = fn(&[u8]) -> Result<serde_json::Value>;
 
+#[cfg(feature = "json")]
 /// A binary array: dimensions, null flag, element type, then per
 /// dimension its length and lower bound, then each element (its length,
 /// -1 for NULL, and its bytes) read by `element`; as a JSON array, nested
@@ -417,6 +470,7 @@ pub(crate) fn array(buf: &[u8], element: ElementReader) -> Result<serde_json::Va
     Ok(nest(&lengths, &mut elements.into_iter()))
 }
 
+#[cfg(feature = "json")]
 /// The flat `elements` as nested arrays of `lengths`.
 fn nest(
     lengths: &[usize],
@@ -430,6 +484,7 @@ fn nest(
     }
 }
 
+#[cfg(feature = "json")]
 /// A date or time in an array: its ISO text, `infinity` as text.
 pub(crate) fn infinite_as_text<T: ToString>(r: Result<T>) -> Result<serde_json::Value> {
     match r {
@@ -443,10 +498,12 @@ pub(crate) fn infinite_as_text<T: ToString>(r: Result<T>) -> Result<serde_json::
 
 #[cfg(test)]
 mod tests {
+    #[cfg(feature = "decimal")]
     use std::str::FromStr;
 
     use super::*;
 
+    #[cfg(any(feature = "json", feature = "chrono", feature = "time"))]
     #[test]
     fn infinity_and_out_of_range_dates_are_errors_not_panics() {
         assert_eq!(
@@ -457,27 +514,67 @@ mod tests {
             date(&i32::MIN.to_be_bytes()),
             Err(WireError::Infinity { positive: false })
         );
-        assert!(matches!(
-            date(&(i32::MAX - 1).to_be_bytes()),
-            Err(WireError::OutOfRange(_))
-        ));
+        #[cfg(any(feature = "chrono", feature = "time"))]
+        {
+            assert!(matches!(
+                temporal::date(i32::MAX - 1),
+                Err(WireError::OutOfRange(_))
+            ));
+            assert!(matches!(
+                temporal::timestamp(i64::MAX - 1),
+                Err(WireError::OutOfRange(_))
+            ));
+            assert_eq!(
+                temporal::date(0).map(|d| d.to_string()),
+                Ok("2000-01-01".to_owned())
+            );
+            assert_eq!(
+                temporal::time(86_399_999_999).map(|t| t.to_string()),
+                Ok("23:59:59.999999".to_owned())
+            );
+        }
         assert_eq!(
             timestamp(&i64::MAX.to_be_bytes()),
             Err(WireError::Infinity { positive: true })
         );
-        assert!(matches!(
-            timestamp(&(i64::MAX - 1).to_be_bytes()),
-            Err(WireError::OutOfRange(_))
-        ));
-        assert_eq!(date(&0i32.to_be_bytes()), Ok(epoch_date()));
+        assert_eq!(date(&0i32.to_be_bytes()), Ok(0));
         assert!(matches!(date(&[1, 2]), Err(WireError::Malformed(_))));
-        assert_eq!(
-            time(&86_399_999_999i64.to_be_bytes()).map(|t| t.to_string()),
-            Ok("23:59:59.999999".to_owned())
-        );
         assert!(time(&86_400_000_000i64.to_be_bytes()).is_err());
     }
 
+    #[test]
+    fn numerics_as_text() {
+        // 12345.678: digits [1, 2345, 6780], weight 1, dscale 3.
+        let mut b = Vec::new();
+        for n in [3u16, 1, 0, 3, 1, 2345, 6780] {
+            b.extend_from_slice(&n.to_be_bytes());
+        }
+        assert_eq!(numeric_text(&b), Ok("12345.678".to_owned()));
+        // -0.0001: one digit 1 with weight -1, dscale 4.
+        let mut b = Vec::new();
+        for n in [1u16, u16::MAX, 0x4000, 4, 1] {
+            b.extend_from_slice(&n.to_be_bytes());
+        }
+        assert_eq!(numeric_text(&b), Ok("-0.0001".to_owned()));
+        // 12.50: digits [12, 5000], weight 0, dscale 2.
+        let mut b = Vec::new();
+        for n in [2u16, 0, 0, 2, 12, 5000] {
+            b.extend_from_slice(&n.to_be_bytes());
+        }
+        assert_eq!(numeric_text(&b), Ok("12.50".to_owned()));
+        // 7 with dscale 2 (numeric(5, 2)): 7.00.
+        let mut b = Vec::new();
+        for n in [1u16, 0, 0, 2, 7] {
+            b.extend_from_slice(&n.to_be_bytes());
+        }
+        assert_eq!(numeric_text(&b), Ok("7.00".to_owned()));
+        assert_eq!(
+            uuid_text([0xab; 16]),
+            "abababab-abab-abab-abab-abababababab"
+        );
+    }
+
+    #[cfg(feature = "decimal")]
     #[test]
     fn numerics_are_exact_or_errors() {
         // 12345.678: digits [1, 2345, 6780], weight 1, dscale 3.
@@ -524,6 +621,7 @@ mod tests {
         assert!(inet(&[2, 8, 1, 16, 10]).is_err());
     }
 
+    #[cfg(feature = "json")]
     #[test]
     fn arrays_nest_per_dimension() {
         let mut b = Vec::new();

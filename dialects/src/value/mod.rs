@@ -4,9 +4,40 @@
 //! never inlined into the text. Conversions from the usual Rust types go
 //! through `From`; conversions back go through `TryFrom<Value>` and report a
 //! [`ValueError`] naming both types when they do not fit.
+//!
+//! The variants holding a foreign crate's type come with that crate's
+//! cargo feature (all but `time` on by default):
+//!
+//! | feature | variants | Rust types |
+//! |---|---|---|
+//! | `decimal` | `Decimal` | `rust_decimal::Decimal` |
+//! | `chrono` | `Date`, `Time`, `DateTime`, `DateTimeUtc` | `NaiveDate`, `NaiveTime`, `NaiveDateTime`, `DateTime<Utc>` |
+//! | `time` | `TimeDate`, `TimeTime`, `TimePrimitiveDateTime`, `TimeOffsetDateTime` | `time::Date`, `time::Time`, `time::PrimitiveDateTime`, `time::OffsetDateTime` |
+//! | `uuid` | `Uuid` | `uuid::Uuid` |
+//! | `json` | `Json` | `serde_json::Value` |
+//!
+//! The `time` crate's types have variants of their own, so that enabling
+//! `chrono` as well (features are additive) changes no value a program
+//! builds. With both on, each family converts from the other's variants
+//! (`time::Date::try_from(Value::Date(..))` works, and the reverse), and
+//! the drivers decode date and time columns into the chrono variants;
+//! with `time` alone, into the `Time*` ones.
 
+#[cfg(feature = "chrono")]
+mod chrono_impls;
+#[cfg(feature = "time")]
+mod time_impls;
+
+#[cfg(feature = "time")]
+pub(crate) use time_impls::rfc3339_text;
+#[cfg(feature = "time")]
+pub use time_impls::{time_text, utc_primitive};
+
+#[cfg(feature = "chrono")]
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+#[cfg(feature = "decimal")]
 use rust_decimal::Decimal;
+#[cfg(feature = "uuid")]
 use uuid::Uuid;
 
 /// A bound parameter or a value read from a row.
@@ -36,22 +67,42 @@ pub enum Value {
     /// A double-precision float.
     Double(f64),
     /// An exact decimal (NUMERIC).
+    #[cfg(feature = "decimal")]
     Decimal(Decimal),
     /// Text.
     String(String),
     /// Raw bytes.
     Bytes(Vec<u8>),
     /// A calendar date.
+    #[cfg(feature = "chrono")]
     Date(NaiveDate),
     /// A time of day.
+    #[cfg(feature = "chrono")]
     Time(NaiveTime),
     /// A timestamp without time zone.
+    #[cfg(feature = "chrono")]
     DateTime(NaiveDateTime),
     /// A timestamp with time zone, in UTC.
+    #[cfg(feature = "chrono")]
     DateTimeUtc(DateTime<Utc>),
+    /// A calendar date (the `time` crate's).
+    #[cfg(feature = "time")]
+    TimeDate(time::Date),
+    /// A time of day (the `time` crate's).
+    #[cfg(feature = "time")]
+    TimeTime(time::Time),
+    /// A timestamp without time zone (the `time` crate's).
+    #[cfg(feature = "time")]
+    TimePrimitiveDateTime(time::PrimitiveDateTime),
+    /// A timestamp with time zone (the `time` crate's; any offset, bound
+    /// as the same instant in UTC where the backend keeps no offset).
+    #[cfg(feature = "time")]
+    TimeOffsetDateTime(time::OffsetDateTime),
     /// A UUID.
+    #[cfg(feature = "uuid")]
     Uuid(Uuid),
     /// A JSON document.
+    #[cfg(feature = "json")]
     Json(serde_json::Value),
 }
 
@@ -66,14 +117,29 @@ impl Value {
             Value::BigInt(_) => "bigint",
             Value::Float(_) => "float",
             Value::Double(_) => "double",
+            #[cfg(feature = "decimal")]
             Value::Decimal(_) => "decimal",
             Value::String(_) => "string",
             Value::Bytes(_) => "bytes",
+            #[cfg(feature = "chrono")]
             Value::Date(_) => "date",
+            #[cfg(feature = "chrono")]
             Value::Time(_) => "time",
+            #[cfg(feature = "chrono")]
             Value::DateTime(_) => "datetime",
+            #[cfg(feature = "chrono")]
             Value::DateTimeUtc(_) => "datetime with time zone",
+            #[cfg(feature = "time")]
+            Value::TimeDate(_) => "date",
+            #[cfg(feature = "time")]
+            Value::TimeTime(_) => "time",
+            #[cfg(feature = "time")]
+            Value::TimePrimitiveDateTime(_) => "datetime",
+            #[cfg(feature = "time")]
+            Value::TimeOffsetDateTime(_) => "datetime with time zone",
+            #[cfg(feature = "uuid")]
             Value::Uuid(_) => "uuid",
+            #[cfg(feature = "json")]
             Value::Json(_) => "json",
         }
     }
@@ -114,17 +180,40 @@ impl std::fmt::Display for Value {
             Value::BigInt(v) => write!(f, "{v}"),
             Value::Float(v) => write!(f, "{v}"),
             Value::Double(v) => write!(f, "{v}"),
+            #[cfg(feature = "decimal")]
             Value::Decimal(v) => write!(f, "{v}"),
             Value::String(v) => f.write_str(v),
             Value::Bytes(v) => {
                 f.write_str("0x")?;
                 v.iter().try_for_each(|b| write!(f, "{b:02x}"))
             }
+            #[cfg(feature = "chrono")]
             Value::Date(v) => write!(f, "{v}"),
+            #[cfg(feature = "chrono")]
             Value::Time(v) => write!(f, "{v}"),
+            #[cfg(feature = "chrono")]
             Value::DateTime(v) => write!(f, "{v}"),
+            #[cfg(feature = "chrono")]
             Value::DateTimeUtc(v) => write!(f, "{v}"),
+            #[cfg(feature = "time")]
+            Value::TimeDate(v) => write!(f, "{v}"),
+            #[cfg(feature = "time")]
+            Value::TimeTime(v) => f.write_str(&time_text(*v)),
+            #[cfg(feature = "time")]
+            Value::TimePrimitiveDateTime(v) => {
+                write!(f, "{} {}", v.date(), time_text(v.time()))
+            }
+            #[cfg(feature = "time")]
+            Value::TimeOffsetDateTime(v) => write!(
+                f,
+                "{} {} {}",
+                v.date(),
+                time_text(v.time()),
+                time_impls::offset_text(v.offset())
+            ),
+            #[cfg(feature = "uuid")]
             Value::Uuid(v) => write!(f, "{v}"),
+            #[cfg(feature = "json")]
             Value::Json(v) => write!(f, "{v}"),
         }
     }
@@ -141,7 +230,7 @@ pub struct ValueError {
 }
 
 impl ValueError {
-    fn new<T>(found: &Value) -> Self {
+    pub(crate) fn new<T>(found: &Value) -> Self {
         ValueError {
             expected: std::any::type_name::<T>(),
             found: found.type_name(),
@@ -166,16 +255,30 @@ value_from! {
     i64 => BigInt,
     f32 => Float,
     f64 => Double,
-    Decimal => Decimal,
     String => String,
     Vec<u8> => Bytes,
+}
+
+#[cfg(feature = "decimal")]
+value_from! { Decimal => Decimal }
+#[cfg(feature = "chrono")]
+value_from! {
     NaiveDate => Date,
     NaiveTime => Time,
     NaiveDateTime => DateTime,
     DateTime<Utc> => DateTimeUtc,
-    Uuid => Uuid,
-    serde_json::Value => Json,
 }
+#[cfg(feature = "time")]
+value_from! {
+    time::Date => TimeDate,
+    time::Time => TimeTime,
+    time::PrimitiveDateTime => TimePrimitiveDateTime,
+    time::OffsetDateTime => TimeOffsetDateTime,
+}
+#[cfg(feature = "uuid")]
+value_from! { Uuid => Uuid }
+#[cfg(feature = "json")]
+value_from! { serde_json::Value => Json }
 
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
@@ -208,6 +311,7 @@ macro_rules! int_try_from {
             fn try_from(v: Value) -> Result<Self, ValueError> {
                 // A whole decimal (MySQL's SUM of integers) counts as an integer.
                 let n = match &v {
+                    #[cfg(feature = "decimal")]
                     Value::Decimal(d) if d.fract().is_zero() => {
                         use rust_decimal::prelude::ToPrimitive;
                         d.to_i64()
@@ -247,6 +351,7 @@ impl TryFrom<Value> for f64 {
             Value::Int(n) => Ok(f64::from(n)),
             #[allow(clippy::cast_precision_loss)]
             Value::BigInt(n) => Ok(n as f64),
+            #[cfg(feature = "decimal")]
             Value::Decimal(d) => {
                 use rust_decimal::prelude::ToPrimitive;
                 d.to_f64().ok_or_else(|| ValueError::new::<f64>(&v))
@@ -268,6 +373,7 @@ impl TryFrom<Value> for f32 {
     }
 }
 
+#[cfg(feature = "decimal")]
 impl TryFrom<Value> for Decimal {
     type Error = ValueError;
     fn try_from(v: Value) -> Result<Self, ValueError> {
@@ -311,6 +417,7 @@ impl TryFrom<Value> for Vec<u8> {
     }
 }
 
+#[cfg(feature = "uuid")]
 impl TryFrom<Value> for Uuid {
     type Error = ValueError;
     fn try_from(v: Value) -> Result<Self, ValueError> {
@@ -324,6 +431,7 @@ impl TryFrom<Value> for Uuid {
     }
 }
 
+#[cfg(feature = "json")]
 impl TryFrom<Value> for serde_json::Value {
     type Error = ValueError;
     fn try_from(v: Value) -> Result<Self, ValueError> {
@@ -339,69 +447,6 @@ impl TryFrom<Value> for serde_json::Value {
             other => Err(ValueError::new::<serde_json::Value>(&other)),
         }
     }
-}
-
-impl TryFrom<Value> for NaiveDate {
-    type Error = ValueError;
-    fn try_from(v: Value) -> Result<Self, ValueError> {
-        match v {
-            Value::Date(d) => Ok(d),
-            Value::String(ref s) => s.parse().map_err(|_| ValueError::new::<NaiveDate>(&v)),
-            other => Err(ValueError::new::<NaiveDate>(&other)),
-        }
-    }
-}
-
-impl TryFrom<Value> for NaiveTime {
-    type Error = ValueError;
-    fn try_from(v: Value) -> Result<Self, ValueError> {
-        match v {
-            Value::Time(t) => Ok(t),
-            Value::String(ref s) => s.parse().map_err(|_| ValueError::new::<NaiveTime>(&v)),
-            other => Err(ValueError::new::<NaiveTime>(&other)),
-        }
-    }
-}
-
-impl TryFrom<Value> for NaiveDateTime {
-    type Error = ValueError;
-    fn try_from(v: Value) -> Result<Self, ValueError> {
-        match v {
-            Value::DateTime(t) => Ok(t),
-            Value::DateTimeUtc(t) => Ok(t.naive_utc()),
-            Value::String(ref s) => {
-                parse_naive_datetime(s).ok_or_else(|| ValueError::new::<NaiveDateTime>(&v))
-            }
-            other => Err(ValueError::new::<NaiveDateTime>(&other)),
-        }
-    }
-}
-
-impl TryFrom<Value> for DateTime<Utc> {
-    type Error = ValueError;
-    fn try_from(v: Value) -> Result<Self, ValueError> {
-        match v {
-            Value::DateTimeUtc(t) => Ok(t),
-            Value::DateTime(t) => Ok(t.and_utc()),
-            Value::String(ref s) => DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc))
-                .ok()
-                .or_else(|| parse_naive_datetime(s).map(|t| t.and_utc()))
-                .ok_or_else(|| ValueError::new::<DateTime<Utc>>(&v)),
-            other => Err(ValueError::new::<DateTime<Utc>>(&other)),
-        }
-    }
-}
-
-/// Parses the text forms SQLite uses for timestamps.
-fn parse_naive_datetime(s: &str) -> Option<NaiveDateTime> {
-    [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
 }
 
 impl<T> TryFrom<Value> for Option<T>
@@ -430,6 +475,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "decimal")]
     #[test]
     fn decimals_from_sqlite_storage() {
         let d = Decimal::new(123_456, 2);
@@ -454,11 +500,5 @@ mod tests {
             err.to_string(),
             "cannot convert a int value into `alloc::string::String`"
         );
-    }
-
-    #[test]
-    fn sqlite_text_timestamps_parse() {
-        let t = NaiveDateTime::try_from(Value::from("2024-01-02 03:04:05")).unwrap();
-        assert_eq!(t.to_string(), "2024-01-02 03:04:05");
     }
 }
