@@ -120,7 +120,7 @@ async fn run_demo(url: &str, echo: bool) -> Result<String, AppError> {
 }
 
 async fn serve(url: &str, echo: bool, listen: &str, pool_size: usize) -> Result<String, AppError> {
-    let options = EngineOptions::production().echo(echo).pool_size(pool_size);
+    let options = app_example::web::engine_options(pool_size).echo(echo);
     let engine = create_engine_with(url, options).await?;
     let mappers = app_example::mapping::start_mappers()?;
     app_example::schema::prepare_service(&engine, &mappers).await?;

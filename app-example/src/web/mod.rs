@@ -2,7 +2,8 @@
 //!
 //! Every request gets its own unit of work from the framework's
 //! [`UnitOfWorkLayer`] (committed when the handler answers 2xx, rolled
-//! back otherwise, on a panic and when the client goes away) and runs in
+//! back otherwise, on a panic and when the client goes away; run again
+//! when concurrent work got in the way, [`retry_policy`]) and runs in
 //! a `request` span that encloses the engine's statement spans.
 //!
 //! | route | what |
@@ -30,6 +31,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use persistence::orm::SessionMaker;
 use persistence::web::{ApiError, UnitOfWorkLayer};
+use persistence::{EngineOptions, RetryPolicy, SqliteOptions};
 
 /// The API's routes, without the unit-of-work layer (tests add routes of
 /// their own before [`wrap`]ping them).
@@ -83,13 +85,39 @@ pub fn wrap(routes: Router, sessions: SessionMaker) -> Router {
     routes
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(UnitOfWorkLayer::new(sessions))
+        .layer(UnitOfWorkLayer::new(sessions).retry(retry_policy()))
         .layer(axum::middleware::from_fn(trace::request_span))
 }
 
 /// The whole application on `sessions`.
 pub fn app(sessions: SessionMaker) -> Router {
     wrap(routes(), sessions)
+}
+
+/// The server's engine options: production logging (parameters
+/// redacted), `pool` connections at most, and on SQLite transactions that
+/// take the write lock when they begin (`BEGIN IMMEDIATE`), so that
+/// concurrent requests queue for it instead of colliding.
+pub fn engine_options(pool: usize) -> EngineOptions {
+    EngineOptions::production()
+        .pool_size(pool)
+        .max_connections(pool)
+        .sqlite(SqliteOptions {
+            begin_immediate: Some(true),
+            ..SqliteOptions::default()
+        })
+}
+
+/// How often a request that concurrent work got in the way of runs again:
+/// up to 10 runs, pauses from a few milliseconds to a quarter second (on
+/// SQLite, whose transactions take the write lock at their first write,
+/// two hires at once collide often).
+pub fn retry_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 10,
+        initial_backoff: std::time::Duration::from_millis(5),
+        max_backoff: std::time::Duration::from_millis(250),
+    }
 }
 
 async fn unknown_route() -> ApiError {

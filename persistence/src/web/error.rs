@@ -22,7 +22,16 @@ pub struct ApiError {
     pub code: &'static str,
     /// What went wrong, for a person.
     pub message: String,
+    /// Whether running the request again may succeed (a
+    /// [`DomainError::Concurrency`]): [`UnitOfWorkLayer::retry`](super::UnitOfWorkLayer::retry)
+    /// replays such requests.
+    pub retryable: bool,
 }
+
+/// Marks a response made from a retryable [`ApiError`] (in its extensions),
+/// for [`UnitOfWorkLayer::retry`](super::UnitOfWorkLayer::retry).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetryableFailure;
 
 impl ApiError {
     /// An error with its status, code and message (which goes to the
@@ -32,6 +41,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retryable: false,
         }
     }
 
@@ -131,6 +141,7 @@ impl From<DomainError> for ApiError {
             status,
             code: code_of(&e),
             message: public_message(&e),
+            retryable: matches!(e, DomainError::Concurrency(_)),
         }
     }
 }
@@ -138,12 +149,16 @@ impl From<DomainError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.body().to_string();
-        (
+        let mut response = (
             self.status,
             [(axum::http::header::CONTENT_TYPE, "application/json")],
             body,
         )
-            .into_response()
+            .into_response();
+        if self.retryable {
+            response.extensions_mut().insert(RetryableFailure);
+        }
+        response
     }
 }
 
