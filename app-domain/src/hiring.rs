@@ -193,6 +193,35 @@ impl Worker {
         Ok(())
     }
 
+    /// Renames the resume `resume_id` of this worker to `title` and returns
+    /// it (store it with the resume repository). Needs the resumes loaded;
+    /// a title another of the worker's resumes has is
+    /// [`DomainError::Invalid`], a resume of someone else
+    /// [`DomainError::NotFound`].
+    pub fn retitle_resume(
+        &mut self,
+        resume_id: ResumeId,
+        title: &str,
+    ) -> Result<Resume, DomainError> {
+        let title = checked_text("resume title", title)?;
+        let name = self.name.clone();
+        let resumes = self.resumes.require_mut("resumes")?;
+        if resumes
+            .iter()
+            .any(|r| r.title == title && r.id != Some(resume_id))
+        {
+            return Err(DomainError::invalid(format!(
+                "worker `{name}` already has a resume `{title}`"
+            )));
+        }
+        let resume = resumes
+            .iter_mut()
+            .find(|r| r.id == Some(resume_id))
+            .ok_or_else(|| DomainError::not_found::<Resume>(&resume_id))?;
+        resume.retitle(&title)?;
+        Ok(resume.clone())
+    }
+
     /// Adds a resume to this worker and returns it (not stored yet: give it
     /// to the resume repository).
     ///
@@ -242,6 +271,26 @@ impl Worker {
 }
 
 impl Resume {
+    /// Changes the title (1 to [`MAX_NAME`] characters, trimmed). Titles
+    /// are unique per worker: check the worker's other resumes first
+    /// ([`Worker::retitle_resume`] does).
+    pub fn retitle(&mut self, title: &str) -> Result<(), DomainError> {
+        self.title = checked_text("resume title", title)?;
+        Ok(())
+    }
+
+    /// States a new compensation (positive) or none.
+    pub fn set_compensation(&mut self, compensation: Option<i32>) -> Result<(), DomainError> {
+        if compensation.is_some_and(|c| c <= 0) {
+            return Err(DomainError::invalid(format!(
+                "resume `{}`: a compensation must be positive",
+                self.title
+            )));
+        }
+        self.compensation = compensation;
+        Ok(())
+    }
+
     /// Raises the compensation by `pct` percent (1 to [`MAX_RAISE_PCT`]),
     /// rounding down, and returns the new figure. A resume without a
     /// compensation cannot be raised.

@@ -74,6 +74,36 @@ impl Publisher {
         })
     }
 
+    /// Renames the publisher (1 to [`MAX_TITLE`] characters, trimmed).
+    pub fn rename(&mut self, name: &str) -> Result<(), DomainError> {
+        self.name = checked_title("publisher name", name)?;
+        Ok(())
+    }
+
+    /// Gives the post `post_id` of this publisher a new title and returns it
+    /// (store it with the post repository). Needs the posts loaded; titles
+    /// are unique per publisher; a post of another publisher is
+    /// [`DomainError::NotFound`].
+    pub fn retitle_post(&mut self, post_id: PostId, title: &str) -> Result<Post, DomainError> {
+        let title = checked_title("post title", title)?;
+        let name = self.name.clone();
+        let posts = self.posts.require_mut("posts")?;
+        if posts
+            .iter()
+            .any(|p| p.title == title && p.id != Some(post_id))
+        {
+            return Err(DomainError::invalid(format!(
+                "publisher `{name}` already has a post `{title}`"
+            )));
+        }
+        let post = posts
+            .iter_mut()
+            .find(|p| p.id == Some(post_id))
+            .ok_or_else(|| DomainError::not_found::<Post>(&post_id))?;
+        post.title = title;
+        Ok(post.clone())
+    }
+
     /// A new draft post of this publisher (not stored yet). Needs the
     /// publisher's id and its posts loaded: titles are unique per publisher.
     pub fn draft(&mut self, title: &str) -> Result<Post, DomainError> {

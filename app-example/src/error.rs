@@ -16,4 +16,7 @@ pub enum AppError {
     /// A service failed.
     #[error(transparent)]
     Domain(#[from] DomainError),
+    /// The server could not listen or failed while serving.
+    #[error("{0}")]
+    Io(String),
 }

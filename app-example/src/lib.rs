@@ -17,7 +17,8 @@
 //! - [`report`]: the seed's analytic query in Core;
 //! - [`schema`]: migrations for a file or server database (`migrations/`),
 //!   `create_all` in memory;
-//! - [`demo`] and [`table`]: what `cargo run -p app-example` prints.
+//! - [`demo`] and [`table`]: what `cargo run -p app-example` prints;
+//! - [`web`]: `app-example serve`, the JSON API on a unit of work per request.
 
 pub mod demo;
 pub mod error;
@@ -29,5 +30,6 @@ pub mod services;
 pub mod table;
 #[cfg(test)]
 mod testing;
+pub mod web;
 
 pub use error::AppError;

@@ -138,7 +138,12 @@ pub struct SqlHiringUow {
 impl SqlHiringUow {
     /// A unit of work on a new session from `sessions`.
     pub fn new(sessions: &SessionMaker) -> Self {
-        let uow = SqlUnitOfWork::new(sessions);
+        Self::on(SqlUnitOfWork::new(sessions))
+    }
+
+    /// The hiring repositories on `uow`'s session (a web request's unit of
+    /// work, for example: `persistence::web::RequestUow`).
+    pub fn on(uow: SqlUnitOfWork) -> Self {
         SqlHiringUow {
             workers: uow.repository(),
             resumes: uow.repository(),
@@ -186,7 +191,11 @@ pub struct SqlPublishingUow {
 impl SqlPublishingUow {
     /// A unit of work on a new session from `sessions`.
     pub fn new(sessions: &SessionMaker) -> Self {
-        let uow = SqlUnitOfWork::new(sessions);
+        Self::on(SqlUnitOfWork::new(sessions))
+    }
+
+    /// The publishing repositories on `uow`'s session.
+    pub fn on(uow: SqlUnitOfWork) -> Self {
         SqlPublishingUow {
             publishers: uow.repository(),
             posts: uow.repository(),

@@ -38,3 +38,18 @@ pub async fn prepare(engine: &Engine, mappers: &Mappers) -> Result<(), AppError>
     conn.commit().await?;
     Ok(())
 }
+
+/// Brings the schema of `engine` to the mappings and keeps what is stored
+/// (`app-example serve`): a SQLite file is upgraded to the head of
+/// [`migrations`]; an in-memory database or a server gets the tables that
+/// are missing (`create_all`, which checks first).
+pub async fn prepare_service(engine: &Engine, mappers: &Mappers) -> Result<(), AppError> {
+    let url = DatabaseUrl::parse(&engine.url())?;
+    if url.backend() == Backend::Sqlite && !url.is_sqlite_memory() {
+        migrate::upgrade(engine, &migrations()?).await?;
+        return Ok(());
+    }
+    let mut conn = engine.connect().await?;
+    mappers.metadata().create_all(&mut conn).await?;
+    Ok(())
+}

@@ -434,6 +434,16 @@ impl Error {
     }
 }
 
+/// What a database error's text says before the server's message (see the
+/// `Database` variant's format and [`Redacted`]); the web layer cuts there.
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+pub(crate) const FROM_DATABASE: &str = " error from the database: ";
+
+/// What a database error's text says before its statement; the web layer
+/// cuts there, so a response never shows SQL.
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+pub(crate) const SQL_MARK: &str = " [SQL: ";
+
 /// An [`Error`]'s text without bound values ([`Error::redacted`]).
 pub struct Redacted<'a>(&'a Error);
 

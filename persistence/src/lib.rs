@@ -48,6 +48,8 @@ pub mod orm;
 pub mod repository;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "axum")]
+pub mod web;
 
 pub use dialects;
 pub use engine::connection::{Connection, RowStream};

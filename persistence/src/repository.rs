@@ -771,6 +771,9 @@ where
 pub struct SqlUnitOfWork {
     session: SharedSession,
     mappers: Mappers,
+    /// Scoped: [`UnitOfWork::commit`] only flushes; the scope's owner
+    /// commits ([`SqlUnitOfWork::scoped`]).
+    scoped: bool,
 }
 
 impl SqlUnitOfWork {
@@ -785,6 +788,48 @@ impl SqlUnitOfWork {
         SqlUnitOfWork {
             session: Arc::new(Mutex::new(session)),
             mappers,
+            scoped: false,
+        }
+    }
+
+    /// A unit of work whose transaction belongs to an enclosing scope (a
+    /// web request: see the `web` module, feature `axum`), as Django's
+    /// `ATOMIC_REQUESTS` or a FastAPI dependency that commits after the
+    /// response.
+    ///
+    /// Its [`commit`](UnitOfWork::commit) *flushes* (generated ids come
+    /// back, constraint violations surface as errors where the service can
+    /// see them) but does not end the transaction; its
+    /// [`rollback`](UnitOfWork::rollback) rolls back everything the scope
+    /// did. The scope ends the transaction with [`finish`](Self::finish).
+    /// Services written for a plain unit of work (commit on success,
+    /// rollback on failure) run unchanged inside one.
+    pub fn scoped(sessions: &SessionMaker) -> Self {
+        SqlUnitOfWork {
+            scoped: true,
+            ..Self::new(sessions)
+        }
+    }
+
+    /// Whether this unit of work is [`scoped`](Self::scoped).
+    pub fn is_scoped(&self) -> bool {
+        self.scoped
+    }
+
+    /// Ends the transaction for real, whatever the mode: commits (flush,
+    /// then `COMMIT`) when `commit` is true, rolls back otherwise. A failed
+    /// commit has rolled back; the session is reset either way.
+    pub async fn finish(&self, commit: bool) -> Result<(), DomainError> {
+        let mut session = self.session.lock().await;
+        if !commit {
+            return session.rollback().await.map_err(to_domain);
+        }
+        match session.commit().await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = session.rollback().await;
+                Err(to_domain(e))
+            }
         }
     }
 
@@ -811,8 +856,11 @@ impl SqlUnitOfWork {
 #[async_trait]
 impl UnitOfWork for SqlUnitOfWork {
     async fn commit(&mut self) -> Result<(), DomainError> {
+        if !self.scoped {
+            return self.finish(true).await;
+        }
         let mut session = self.session.lock().await;
-        match session.commit().await {
+        match session.flush().await {
             Ok(()) => Ok(()),
             Err(e) => {
                 // The transaction is gone (a failed flush rolled it back);

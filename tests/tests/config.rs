@@ -123,6 +123,7 @@ async fn sqlite_pragmas_from_url_and_options() {
         synchronous: Some(Synchronous::Off),
         busy_timeout: Some(Duration::from_millis(250)),
         foreign_keys: None,
+        begin_immediate: None,
     });
     let url = format!("sqlite:{}?synchronous=full", path.display());
     let engine = create_engine_with(&url, options).await.unwrap();

@@ -58,6 +58,7 @@ pub enum Synchronous {
 ///     synchronous: Some(Synchronous::Normal),
 ///     busy_timeout: Some(Duration::from_secs(10)),
 ///     foreign_keys: Some(true),
+///     begin_immediate: None,
 /// });
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -71,6 +72,14 @@ pub struct SqliteOptions {
     pub busy_timeout: Option<Duration>,
     /// `PRAGMA foreign_keys` (on when `None`).
     pub foreign_keys: Option<bool>,
+    /// Begin transactions with `BEGIN IMMEDIATE` (off when `None`): each
+    /// takes the write lock at its start, waiting up to `busy_timeout` for
+    /// it, instead of at its first write. Concurrent read-then-write
+    /// transactions then queue instead of failing with `SQLITE_BUSY` (a
+    /// deferred transaction that read before another connection wrote
+    /// cannot write any more); reads serialise too. Savepoints are
+    /// unaffected. Not a URL parameter.
+    pub begin_immediate: Option<bool>,
 }
 
 /// The URL parameters this module reads (the driver would refuse them).

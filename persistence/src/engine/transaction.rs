@@ -72,6 +72,11 @@ async fn start(conn: &mut Connection, level: Option<IsolationLevel>) -> Result<(
             conn.execute_unbegun(&dialects::text(&sql)).await?;
             None
         }
+        (_, false, Backend::Sqlite)
+            if conn.engine().options().sqlite.begin_immediate == Some(true) =>
+        {
+            Some("BEGIN IMMEDIATE".to_owned())
+        }
         // SQLite transactions are always serializable.
         _ => None,
     };
