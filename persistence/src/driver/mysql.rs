@@ -48,6 +48,39 @@ pub(crate) enum Kind {
     Text,
 }
 
+/// Checks the length of a binary-protocol DATE / DATETIME / TIMESTAMP
+/// before sqlx decodes it: sqlx indexes the bytes after the length prefix
+/// as the prefix says, so a value of another length (a server that breaks
+/// the protocol) would panic there instead of failing. The protocol sends
+/// 0 (zero date), 4 (date), 7 (with seconds) or 11 (with microseconds)
+/// bytes after the prefix. A text-protocol value starts with a digit
+/// (`2024-05-01`), never one of those prefixes, and is parsed, not indexed.
+#[cfg(any(feature = "chrono", feature = "time"))]
+fn temporal_shape(raw: &MySqlValueRef<'_>) -> Result<(), BoxDynError> {
+    use sqlx::ValueRef as _;
+    if raw.is_null() {
+        return Ok(());
+    }
+    let bytes = <&[u8] as sqlx::Decode<sqlx::MySql>>::decode(raw.clone())?;
+    binary_temporal_shape(bytes)
+}
+
+/// [`temporal_shape`] on the value's bytes.
+#[cfg(any(feature = "chrono", feature = "time"))]
+fn binary_temporal_shape(bytes: &[u8]) -> Result<(), BoxDynError> {
+    match bytes.split_first() {
+        Some((first, _)) if first.is_ascii_digit() => Ok(()),
+        Some((&len, rest)) if matches!(len, 0 | 4 | 7 | 11) && rest.len() == usize::from(len) => {
+            Ok(())
+        }
+        _ => Err(format!(
+            "malformed date/time value from the server ({} bytes)",
+            bytes.len()
+        )
+        .into()),
+    }
+}
+
 /// MySQL's and MariaDB's [`Driver`].
 pub(crate) struct MySqlDriver;
 
@@ -130,6 +163,13 @@ impl Driver for MySqlDriver {
         i: usize,
     ) -> Result<Value, Error> {
         use super::decode::decode_named as get;
+        #[cfg(any(feature = "chrono", feature = "time"))]
+        if matches!(kind, Kind::Date | Kind::DateTime | Kind::Timestamp) {
+            temporal_shape(&raw).map_err(|e| {
+                use sqlx::{Column as _, Row as _};
+                super::decode::column_decode_err(row.column(i).name(), i, e)
+            })?;
+        }
         Ok(match kind {
             Kind::Bool => Value::Bool(get(raw, row, i)?),
             Kind::Int => Value::BigInt(get(raw, row, i)?),
@@ -225,5 +265,33 @@ impl Driver for MySqlDriver {
         i64::try_from(done.last_insert_id())
             .ok()
             .filter(|&id| id != 0)
+    }
+}
+
+#[cfg(all(test, any(feature = "chrono", feature = "time")))]
+mod tests {
+    use super::binary_temporal_shape;
+
+    #[test]
+    fn binary_dates_of_the_protocol_lengths_pass() {
+        assert!(binary_temporal_shape(&[0]).is_ok());
+        assert!(binary_temporal_shape(&[4, 0xE8, 0x07, 5, 1]).is_ok());
+        assert!(binary_temporal_shape(&[7, 0xE8, 0x07, 5, 1, 12, 30, 0]).is_ok());
+        assert!(binary_temporal_shape(&[11, 0xE8, 0x07, 5, 1, 12, 30, 0, 1, 0, 0, 0]).is_ok());
+        assert!(binary_temporal_shape(b"2024-05-01 12:30:00").is_ok());
+    }
+
+    #[test]
+    fn other_lengths_are_errors_not_panics() {
+        for bad in [
+            &[][..],
+            &[1, 0xE8],
+            &[5, 0xE8, 0x07, 5, 1, 12],
+            &[4, 0xE8, 0x07],
+            &[12; 13],
+        ] {
+            let err = binary_temporal_shape(bad).expect_err("a malformed value");
+            assert!(err.to_string().contains("malformed date/time"), "{err}");
+        }
     }
 }
