@@ -26,6 +26,13 @@
     )
 )]
 
+// The sqlx glue (the `Driver` trait, `exec`, the sinks) serves PostgreSQL
+// and MySQL; a build with SQLite alone has it unused.
+#![cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(dead_code, unused_imports, unused_variables)
+)]
+
 mod decode;
 mod errors;
 mod exec;
@@ -207,8 +214,7 @@ impl RawConnection {
         kind: StatementKind,
         redact: bool,
     ) -> Result<QueryResult, Error> {
-        let result: Result<_, DriverError> =
-            dispatch!(self, c, s => exec::execute::<BackendDriver>(c, s, compiled, kind).await,
+        let result: Result<_, DriverError> = dispatch!(self, c, s => exec::execute::<BackendDriver>(c, s, compiled, kind).await,
                 sqlite q => q.execute(&compiled.sql, &compiled.params).await);
         result.map_err(|e| e.into_error(compiled, redact))
     }
@@ -237,8 +243,7 @@ impl RawConnection {
         params: &[Value],
         redact: bool,
     ) -> Result<Option<Vec<Value>>, Error> {
-        let result: Result<_, DriverError> =
-            dispatch!(self, c, s => exec::query_one::<BackendDriver>(c, s, sql, params).await,
+        let result: Result<_, DriverError> = dispatch!(self, c, s => exec::query_one::<BackendDriver>(c, s, sql, params).await,
                 sqlite q => q.query_one(sql, params).await);
         result.map_err(|e| e.into_error_parts(sql, params, redact))
     }
@@ -250,12 +255,12 @@ impl RawConnection {
         redact: bool,
     ) -> BoxStream<'a, Result<Row, Error>> {
         dispatch!(self, c, s => exec::stream::<BackendDriver>(c, s, compiled, redact),
-            sqlite q => {
-                use futures_util::StreamExt;
-                q.stream(&compiled.sql, &compiled.params)
-                    .map(move |row| row.map_err(|e| e.into_error(compiled, redact)))
-                    .boxed()
-            })
+        sqlite q => {
+            use futures_util::StreamExt;
+            q.stream(&compiled.sql, &compiled.params)
+                .map(move |row| row.map_err(|e| e.into_error(compiled, redact)))
+                .boxed()
+        })
     }
 
     /// Begins a transaction (with `statement` instead of `BEGIN` when

@@ -115,7 +115,10 @@ fn step<S: Sink>(
             Arc::from(Vec::new())
         };
         sink.columns(labels, width)?;
-        columns.iter().map(|c| Declared::of(c.decl_type())).collect()
+        columns
+            .iter()
+            .map(|c| Declared::of(c.decl_type()))
+            .collect()
     };
     let before = conn.total_changes();
     let mut rows = stmt.raw_query();
@@ -181,6 +184,8 @@ mod tests {
         assert!(!has_tail("SELECT 'it''s; fine'"));
         assert!(has_tail("CREATE TABLE a (x); CREATE TABLE b (y)"));
         assert!(has_tail("SELECT 1; 'x'"));
-        assert!(has_tail("CREATE TRIGGER t AFTER INSERT ON a BEGIN DELETE FROM b; END"));
+        assert!(has_tail(
+            "CREATE TRIGGER t AFTER INSERT ON a BEGIN DELETE FROM b; END"
+        ));
     }
 }

@@ -257,7 +257,10 @@ impl Worker {
         let result = match depth {
             0 => return Ok(()),
             1 => self.exec("COMMIT"),
-            n => self.exec(&format!("RELEASE SAVEPOINT _persistence_savepoint_{}", n - 1)),
+            n => self.exec(&format!(
+                "RELEASE SAVEPOINT _persistence_savepoint_{}",
+                n - 1
+            )),
         };
         self.settle(depth, result)
     }
