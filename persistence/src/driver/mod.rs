@@ -25,7 +25,6 @@
         clippy::string_slice
     )
 )]
-
 // The sqlx glue (the `Driver` trait, `exec`, the sinks) serves PostgreSQL
 // and MySQL; a build with SQLite alone has it unused.
 #![cfg_attr(
