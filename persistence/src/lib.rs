@@ -1,6 +1,6 @@
 //! # persistence
 //!
-//! Everything that talks to a database: the engine and its sqlx drivers,
+//! Everything that talks to a database: the engine and its drivers (sqlx; rusqlite for SQLite),
 //! connections, rows and results, and schema creation from a
 //! [`MetaData`](dialects::MetaData). It re-exports the expression language of
 //! the `dialects` crate, so an application depends on `persistence` and

@@ -267,7 +267,7 @@ pub(crate) fn column_decode_err(column: &str, i: usize, source: sqlx::error::Box
 /// Decodes `raw`, the value of column `i` of `row`, as a `T`; a failure
 /// names the column.
 #[inline]
-#[cfg_attr(not(any(feature = "sqlite", feature = "mysql")), allow(dead_code))]
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 pub(crate) fn decode_named<'r, T, R>(
     raw: <R::Database as sqlx::Database>::ValueRef<'r>,
     row: &R,

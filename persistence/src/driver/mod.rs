@@ -1,6 +1,7 @@
-//! Drivers: the only modules that import sqlx. Each binds [`Value`]s as
-//! arguments, decodes rows into [`Row`]s and maps its backend's errors to
-//! [`ErrorKind`]s; the engine above sees none of sqlx.
+//! Drivers: the only modules that import sqlx (PostgreSQL, MySQL) or
+//! rusqlite (SQLite). Each binds [`Value`]s as arguments, decodes rows into
+//! [`Row`]s and maps its backend's errors to [`ErrorKind`]s; the engine
+//! above sees neither.
 //!
 //! A `RawConnection` is one live connection of any backend; the pool
 //! module owns them and hands them out.
@@ -23,6 +24,12 @@
         clippy::unimplemented,
         clippy::string_slice
     )
+)]
+// The sqlx glue (the `Driver` trait, `exec`, the sinks) serves PostgreSQL
+// and MySQL; a build with SQLite alone has it unused.
+#![cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(dead_code, unused_imports, unused_variables)
 )]
 
 mod decode;
@@ -55,13 +62,17 @@ pub(crate) use decode::{decode_stream, PositionalRow, RowDecoder, RowSink, Value
 pub(crate) use errors::{connect_error, map_sqlx_error, DriverError, RunError};
 pub(crate) use params::{Params, RowParams};
 
+/// Why a connection could not be opened, pinged or closed (the driver's
+/// error, shown in messages).
+pub(crate) type LinkError = Box<dyn std::error::Error + Send + Sync>;
+
 /// How to open connections to one database.
 #[derive(Debug, Clone)]
 pub(crate) enum ConnectConfig {
     #[cfg(feature = "postgres")]
     Postgres(sqlx::postgres::PgConnectOptions),
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::sqlite::SqliteConnectOptions),
+    Sqlite(sqlite::SqliteConfig),
     #[cfg(feature = "mysql")]
     MySql(sqlx::mysql::MySqlConnectOptions),
     /// A build without any backend has no connect options.
@@ -76,7 +87,7 @@ pub(crate) enum RawConnection {
     #[cfg(feature = "postgres")]
     Postgres(postgres::PostgresConnection),
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::SqliteConnection),
+    Sqlite(sqlite::SqliteConnection),
     #[cfg(feature = "mysql")]
     MySql(sqlx::MySqlConnection),
     /// A build without any backend has no connections.
@@ -88,12 +99,13 @@ pub(crate) enum RawConnection {
 /// Runs `$body` with `$c` bound to the backend's sqlx connection, `$s`
 /// (when named) to the driver's state for it ([`Driver::State`]), `DB` to
 /// its sqlx database type, `BackendDriver` to its [`Driver`] and `backend`
-/// to its driver module.
+/// to its driver module; on SQLite, runs `$lite` with `$q` bound to the
+/// [`sqlite::SqliteConnection`].
 macro_rules! dispatch {
-    ($conn:expr, $c:ident => $body:expr) => {
-        dispatch!($conn, $c, _state => $body)
+    ($conn:expr, $c:ident => $body:expr, sqlite $q:ident => $lite:expr) => {
+        dispatch!($conn, $c, _state => $body, sqlite $q => $lite)
     };
-    ($conn:expr, $c:ident, $s:ident => $body:expr) => {
+    ($conn:expr, $c:ident, $s:ident => $body:expr, sqlite $q:ident => $lite:expr) => {
         match $conn {
             #[cfg(feature = "postgres")]
             RawConnection::Postgres(postgres::PostgresConnection {
@@ -109,17 +121,8 @@ macro_rules! dispatch {
                 $body
             }
             #[cfg(feature = "sqlite")]
-            RawConnection::Sqlite($c) => {
-                #[allow(unused_variables)]
-                let $s = no_state();
-                #[allow(unused_imports)]
-                use self::sqlite as backend;
-                #[allow(dead_code)]
-                type BackendDriver = self::sqlite::SqliteDriver;
-                #[allow(dead_code)]
-                type DB = sqlx::Sqlite;
-                $body
-            }
+            #[allow(unused_variables)]
+            RawConnection::Sqlite($q) => $lite,
             #[cfg(feature = "mysql")]
             RawConnection::MySql($c) => {
                 #[allow(unused_variables)]
@@ -153,7 +156,9 @@ impl ConnectConfig {
             #[cfg(feature = "postgres")]
             Backend::Postgres => parse_options(url, url.as_str()).map(ConnectConfig::Postgres),
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite => sqlite::options(url, &options.sqlite).map(ConnectConfig::Sqlite),
+            Backend::Sqlite => {
+                sqlite::SqliteConfig::from_url(url, &options.sqlite).map(ConnectConfig::Sqlite)
+            }
             #[cfg(feature = "mysql")]
             Backend::MySql => parse_options(url, url.as_str()).map(ConnectConfig::MySql),
             #[allow(unreachable_patterns)]
@@ -164,7 +169,8 @@ impl ConnectConfig {
     }
 
     /// Opens a connection, giving up after `timeout`.
-    pub(crate) async fn connect(&self, timeout: Duration) -> Result<RawConnection, sqlx::Error> {
+    pub(crate) async fn connect(&self, timeout: Duration) -> Result<RawConnection, LinkError> {
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
         use sqlx::ConnectOptions;
         let fut = async {
             Ok(match self {
@@ -173,7 +179,9 @@ impl ConnectConfig {
                     RawConnection::Postgres(postgres::PostgresConnection::new(o.connect().await?))
                 }
                 #[cfg(feature = "sqlite")]
-                ConnectConfig::Sqlite(o) => RawConnection::Sqlite(o.connect().await?),
+                ConnectConfig::Sqlite(o) => {
+                    RawConnection::Sqlite(sqlite::SqliteConnection::open(o).await?)
+                }
                 #[cfg(feature = "mysql")]
                 ConnectConfig::MySql(o) => RawConnection::MySql(o.connect().await?),
                 #[cfg(not(any(feature = "postgres", feature = "sqlite", feature = "mysql")))]
@@ -182,10 +190,10 @@ impl ConnectConfig {
         };
         match tokio::time::timeout(timeout, fut).await {
             Ok(result) => result,
-            Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+            Err(_) => Err(Box::new(sqlx::Error::Io(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
                 format!("no answer within {timeout:?}"),
-            ))),
+            )))),
         }
     }
 }
@@ -193,8 +201,9 @@ impl ConnectConfig {
 impl RawConnection {
     /// The dialect of the server this connection talks to (MariaDB or MySQL
     /// is told from the server's version).
-    pub(crate) async fn dialect(&mut self) -> Result<Arc<dyn Dialect>, sqlx::Error> {
-        dispatch!(self, c => backend::dialect(c).await)
+    pub(crate) async fn dialect(&mut self) -> Result<Arc<dyn Dialect>, LinkError> {
+        dispatch!(self, c => backend::dialect(c).await.map_err(LinkError::from),
+            sqlite q => Ok(sqlite::SqliteConnection::dialect()))
     }
 
     /// Runs a compiled statement.
@@ -204,8 +213,8 @@ impl RawConnection {
         kind: StatementKind,
         redact: bool,
     ) -> Result<QueryResult, Error> {
-        let result: Result<_, DriverError> =
-            dispatch!(self, c, s => exec::execute::<BackendDriver>(c, s, compiled, kind).await);
+        let result: Result<_, DriverError> = dispatch!(self, c, s => exec::execute::<BackendDriver>(c, s, compiled, kind).await,
+                sqlite q => q.execute(&compiled.sql, &compiled.params).await);
         result.map_err(|e| e.into_error(compiled, redact))
     }
 
@@ -221,7 +230,7 @@ impl RawConnection {
     ) -> Result<ValueRows, Error> {
         let result: Result<_, DriverError> = dispatch!(self, c, s => {
             exec::execute_values::<BackendDriver, P>(c, s, sql, params, kind, buffer).await
-        });
+        }, sqlite q => q.execute_values(sql, params.to_vec(), buffer).await);
         result.map_err(|e| e.into_error_parts(sql, &params.to_vec(), redact))
     }
 
@@ -233,8 +242,8 @@ impl RawConnection {
         params: &[Value],
         redact: bool,
     ) -> Result<Option<Vec<Value>>, Error> {
-        let result: Result<_, DriverError> =
-            dispatch!(self, c, s => exec::query_one::<BackendDriver>(c, s, sql, params).await);
+        let result: Result<_, DriverError> = dispatch!(self, c, s => exec::query_one::<BackendDriver>(c, s, sql, params).await,
+                sqlite q => q.query_one(sql, params).await);
         result.map_err(|e| e.into_error_parts(sql, params, redact))
     }
 
@@ -244,7 +253,13 @@ impl RawConnection {
         compiled: &'a Compiled,
         redact: bool,
     ) -> BoxStream<'a, Result<Row, Error>> {
-        dispatch!(self, c, s => exec::stream::<BackendDriver>(c, s, compiled, redact))
+        dispatch!(self, c, s => exec::stream::<BackendDriver>(c, s, compiled, redact),
+        sqlite q => {
+            use futures_util::StreamExt;
+            q.stream(&compiled.sql, &compiled.params)
+                .map(move |row| row.map_err(|e| e.into_error(compiled, redact)))
+                .boxed()
+        })
     }
 
     /// Begins a transaction (with `statement` instead of `BEGIN` when
@@ -258,7 +273,7 @@ impl RawConnection {
         };
         let result: Result<(), DriverError> = dispatch!(self, c => {
             exec::begin::<DB>(c, statement).await.map_err(map_sqlx_error::<BackendDriver>)
-        });
+        }, sqlite q => q.begin(statement).await);
         result.map_err(|e| e.into_error_parts(&sql, &[], false))
     }
 
@@ -278,7 +293,7 @@ impl RawConnection {
         };
         let result: Result<(), DriverError> = dispatch!(self, c => {
             exec::commit::<DB>(c).await.map_err(map_sqlx_error::<BackendDriver>)
-        });
+        }, sqlite q => q.commit().await);
         let Err(e) = result else { return Ok(()) };
         let settled = e.is_invalidated()
             || self.transaction_depth() < depth
@@ -302,27 +317,29 @@ impl RawConnection {
     async fn rollback_driver(&mut self) -> Result<(), DriverError> {
         dispatch!(self, c => {
             exec::rollback::<DB>(c).await.map_err(map_sqlx_error::<BackendDriver>)
-        })
+        }, sqlite q => q.rollback().await)
     }
 
     /// Queues a rollback of the innermost transaction, sent before the next statement.
     pub(crate) fn start_rollback(&mut self) {
-        dispatch!(self, c => exec::start_rollback::<DB>(c))
+        dispatch!(self, c => exec::start_rollback::<DB>(c), sqlite q => q.start_rollback())
     }
 
     /// Open transactions plus savepoints.
     pub(crate) fn transaction_depth(&self) -> usize {
-        dispatch!(self, c => exec::depth::<DB>(c))
+        dispatch!(self, c => exec::depth::<DB>(c), sqlite q => q.depth())
     }
 
     /// Checks the connection is alive.
-    pub(crate) async fn ping(&mut self) -> Result<(), sqlx::Error> {
-        dispatch!(self, c => exec::ping::<DB>(c).await)
+    pub(crate) async fn ping(&mut self) -> Result<(), LinkError> {
+        dispatch!(self, c => exec::ping::<DB>(c).await.map_err(LinkError::from),
+            sqlite q => q.ping().await)
     }
 
     /// Closes the connection.
-    pub(crate) async fn close(self) -> Result<(), sqlx::Error> {
-        dispatch!(self, c => exec::close::<DB>(c).await)
+    pub(crate) async fn close(self) -> Result<(), LinkError> {
+        dispatch!(self, c => exec::close::<DB>(c).await.map_err(LinkError::from),
+            sqlite q => q.close().await)
     }
 
     /// Whether the connection's socket belongs to the tokio runtime that
@@ -332,7 +349,7 @@ impl RawConnection {
     }
 
     /// Whether an operation abandoned half-way (a cancelled future) leaves
-    /// the connection usable: SQLite's worker thread finishes it alone.
+    /// the connection usable: SQLite's connection thread finishes it alone.
     pub(crate) fn cancel_safe(&self) -> bool {
         match self {
             #[cfg(feature = "sqlite")]
@@ -345,7 +362,7 @@ impl RawConnection {
 
 /// The state of a driver that keeps none, borrowed for as long as the
 /// connection is (a box of `()` allocates nothing).
-#[cfg(any(feature = "sqlite", feature = "mysql"))]
+#[cfg(feature = "mysql")]
 fn no_state() -> &'static mut () {
     Box::leak(Box::new(()))
 }

@@ -921,17 +921,6 @@ async fn settle_connection(
     if (busy || queued) && conn.ping().await.is_err() {
         return false;
     }
-    if busy && conn.cancel_safe() {
-        // SQLite's worker skips the next queued rollback after a COMMIT or
-        // ROLLBACK whose caller went away (it assumes a transaction guard
-        // will send one): spend that skip now (without a skip pending, this
-        // rolls back one level, or does nothing outside a transaction), so
-        // a later guard's rollback is not lost.
-        conn.start_rollback();
-        if conn.ping().await.is_err() {
-            return false;
-        }
-    }
     while conn.transaction_depth() > baseline {
         if conn.rollback().await.is_err() {
             return false;

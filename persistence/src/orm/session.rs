@@ -2007,8 +2007,11 @@ async fn overlapped<T>(
 /// back per row inserted). Measured with the `workloads` bench on sqlx's
 /// SQLite driver (one hop to its worker thread per returned row), RETURNING
 /// for every batch was slower: 100 rows 194 µs against 130 µs, 1000 rows
-/// 1.67 ms against 0.98 ms. One statement per batch pays off only with a
-/// driver that moves a statement's rows in one hop.
+/// 1.67 ms against 0.98 ms. Measured again on the rusqlite driver (a
+/// statement's rows in one message), as ORM time over raw rusqlite's in
+/// the same interleaved run: RETURNING per batch was slower for 100 rows
+/// (3.90 against 3.37) and 1000 rows (3.99 against 2.64) and faster only
+/// for the 100k bulk insert (4.67 against 5.58), so the rowid batches stay.
 const ROWID_BATCH: usize = 64;
 
 /// What an INSERT batch read back.

@@ -1,0 +1,417 @@
+//! The thread that owns one SQLite connection. Jobs arrive over a
+//! channel and run in order; each answers once, with a whole statement's
+//! rows decoded into the crate's types on this thread (a stream's rows in
+//! chunks). A job whose caller went away (a cancelled future) still runs to
+//! its end, so the connection is never left half-way through a statement,
+//! and the transaction depth it keeps is always the connection's.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+
+use dialects::Value;
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::cells::Declared;
+use super::config::{SqliteConfig, STATEMENT_CACHE};
+use super::failure;
+use super::statement::{self, decode_row, Sink, Summary};
+use crate::driver::{DriverError, ValueRows};
+use crate::engine::result::QueryResult;
+use crate::engine::row::Row;
+
+/// Where a job's answer goes.
+pub(crate) type Reply<T> = oneshot::Sender<Result<T, DriverError>>;
+
+/// Rows per message of a stream.
+pub(crate) const CHUNK: usize = 512;
+
+/// A stream's rows, a chunk per message.
+pub(crate) type Chunks = tokio::sync::mpsc::Sender<Result<Vec<Row>, DriverError>>;
+
+/// What a statement's answer holds.
+pub(crate) enum Want {
+    /// Labelled rows (Core).
+    Rows(Reply<QueryResult>),
+    /// Bare values, decoded into the buffer (the ORM).
+    Values(Vec<Value>, Reply<ValueRows>),
+    /// The first row's values only.
+    One(Reply<Option<Vec<Value>>>),
+}
+
+/// One request to the connection's thread.
+pub(crate) enum Job {
+    Run {
+        sql: String,
+        params: Vec<Value>,
+        want: Want,
+    },
+    Stream {
+        sql: String,
+        params: Vec<Value>,
+        rows: Chunks,
+    },
+    /// `BEGIN` (or the given statement), or a savepoint inside a transaction.
+    Begin {
+        statement: Option<String>,
+        reply: Reply<()>,
+    },
+    /// `COMMIT`, or the innermost savepoint released.
+    Commit(Reply<()>),
+    /// `ROLLBACK`, or back to the innermost savepoint; unanswered when queued
+    /// by a guard dropped without commit.
+    Rollback(Option<Reply<()>>),
+    /// Answered once every job before it has run.
+    Ping(Reply<()>),
+}
+
+/// Opens the connection `config` describes and starts its thread; `ready`
+/// hears whether it opened. `depth` is kept at the connection's count of
+/// open transactions and savepoints.
+pub(crate) fn spawn(
+    config: SqliteConfig,
+    depth: Arc<AtomicUsize>,
+    ready: oneshot::Sender<Result<(), rusqlite::Error>>,
+) -> Result<mpsc::Sender<Job>, std::io::Error> {
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    let (jobs, inbox) = mpsc::channel();
+    let name = format!("sqlite-{}", SEQ.fetch_add(1, Ordering::Relaxed));
+    std::thread::Builder::new().name(name).spawn(move || {
+        let conn = match open(&config) {
+            Ok(conn) => conn,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        if ready.send(Ok(())).is_err() {
+            return;
+        }
+        let mut worker = Worker { conn, depth };
+        // Ends when the connection's handle is dropped (or closed).
+        while let Ok(job) = inbox.recv() {
+            worker.handle(job);
+        }
+    })?;
+    Ok(jobs)
+}
+
+/// Opens the database, with the busy timeout, the pragmas and REGEXP.
+fn open(config: &SqliteConfig) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open_with_flags(&config.filename, config.flags)?;
+    conn.busy_timeout(config.busy_timeout)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(&config.pragmas)?;
+    register_regexp(&conn)?;
+    Ok(conn)
+}
+
+/// `X REGEXP Y` is `regexp(Y, X)`, which SQLite leaves undefined: the
+/// pattern compiled once per statement, NULL for a NULL operand.
+fn register_regexp(conn: &Connection) -> Result<(), rusqlite::Error> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "regexp",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            if ctx.get_raw(0) == rusqlite::types::ValueRef::Null {
+                return Ok(None);
+            }
+            let pattern = ctx.get_or_create_aux(0, |raw| -> Result<regex::Regex, DriverText> {
+                let text = raw.as_str().map_err(|e| DriverText(e.to_string()))?;
+                regex::Regex::new(text).map_err(|e| DriverText(e.to_string()))
+            })?;
+            let text = match ctx.get_raw(1) {
+                rusqlite::types::ValueRef::Null => return Ok(None),
+                raw => raw.as_str().map_err(|e| {
+                    rusqlite::Error::UserFunctionError(Box::new(DriverText(e.to_string())))
+                })?,
+            };
+            Ok(Some(pattern.is_match(text)))
+        },
+    )
+}
+
+/// A message as an error (for REGEXP's failures).
+#[derive(Debug)]
+struct DriverText(String);
+
+impl std::fmt::Display for DriverText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DriverText {}
+
+/// The connection and the depth it shares with its handle.
+struct Worker {
+    conn: Connection,
+    depth: Arc<AtomicUsize>,
+}
+
+impl Worker {
+    fn handle(&mut self, job: Job) {
+        match job {
+            Job::Run { sql, params, want } => self.run(&sql, &params, want),
+            Job::Stream { sql, params, rows } => self.stream(&sql, &params, &rows),
+            Job::Begin { statement, reply } => {
+                let _ = reply.send(self.begin(statement));
+            }
+            Job::Commit(reply) => {
+                let _ = reply.send(self.commit());
+            }
+            Job::Rollback(reply) => {
+                let result = self.rollback();
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
+            Job::Ping(reply) => {
+                let _ = reply.send(Ok(()));
+            }
+        }
+    }
+
+    fn run(&mut self, sql: &str, params: &[Value], want: Want) {
+        match want {
+            Want::Rows(reply) => {
+                let mut sink = Labelled::default();
+                let result = statement::run(&self.conn, sql, params, &mut sink);
+                let _ = reply.send(result.map(|summary| sink.finish(summary)));
+            }
+            Want::Values(mut buffer, reply) => {
+                buffer.clear();
+                let mut sink = Bare {
+                    values: buffer,
+                    width: 0,
+                    count: 0,
+                };
+                let result = statement::run(&self.conn, sql, params, &mut sink);
+                let _ = reply.send(result.map(|summary| ValueRows {
+                    values: sink.values,
+                    width: sink.width,
+                    count: sink.count,
+                    affected: summary.affected,
+                    last_insert_id: Some(summary.last_insert_id),
+                }));
+            }
+            Want::One(reply) => {
+                let mut sink = First(None);
+                let result = statement::run(&self.conn, sql, params, &mut sink);
+                let _ = reply.send(result.map(|_| sink.0));
+            }
+        }
+    }
+
+    fn stream(&mut self, sql: &str, params: &[Value], rows: &Chunks) {
+        let mut sink = Streamed {
+            out: rows,
+            labels: Arc::from(Vec::new()),
+            chunk: Vec::new(),
+            gone: false,
+        };
+        let result = statement::run(&self.conn, sql, params, &mut sink);
+        if sink.gone {
+            return;
+        }
+        let last = match result {
+            Ok(_) if sink.chunk.is_empty() => return,
+            Ok(_) => Ok(std::mem::take(&mut sink.chunk)),
+            Err(e) => Err(e),
+        };
+        let _ = rows.blocking_send(last);
+    }
+
+    fn depth(&self) -> usize {
+        self.depth.load(Ordering::SeqCst)
+    }
+
+    fn set_depth(&self, depth: usize) {
+        self.depth.store(depth, Ordering::SeqCst);
+    }
+
+    /// Runs `sql`, no parameters, no rows kept.
+    fn exec(&self, sql: &str) -> Result<(), DriverError> {
+        self.conn.execute_batch(sql).map_err(failure::map)
+    }
+
+    fn begin(&mut self, statement: Option<String>) -> Result<(), DriverError> {
+        let depth = self.depth();
+        match (depth, statement) {
+            (0, statement) => self.exec(statement.as_deref().unwrap_or("BEGIN"))?,
+            (_, Some(s)) => {
+                return Err(failure::programming(format!(
+                    "`{s}` cannot begin a savepoint inside a transaction"
+                )))
+            }
+            (n, None) => self.exec(&format!("SAVEPOINT _persistence_savepoint_{n}"))?,
+        }
+        self.set_depth(depth + 1);
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), DriverError> {
+        let depth = self.depth();
+        let result = match depth {
+            0 => return Ok(()),
+            1 => self.exec("COMMIT"),
+            n => self.exec(&format!(
+                "RELEASE SAVEPOINT _persistence_savepoint_{}",
+                n - 1
+            )),
+        };
+        self.settle(depth, result)
+    }
+
+    fn rollback(&mut self) -> Result<(), DriverError> {
+        let depth = self.depth();
+        let result = match depth {
+            0 => return Ok(()),
+            1 => self.exec("ROLLBACK"),
+            n => self.exec(&format!(
+                "ROLLBACK TO SAVEPOINT _persistence_savepoint_{}",
+                n - 1
+            )),
+        };
+        self.settle(depth, result)
+    }
+
+    /// One level fewer after `result` succeeded; none at all when SQLite
+    /// ended the transaction itself (a failed COMMIT it rolled back).
+    fn settle(&self, depth: usize, result: Result<(), DriverError>) -> Result<(), DriverError> {
+        match result {
+            Ok(()) => self.set_depth(depth - 1),
+            Err(_) if self.conn.is_autocommit() => self.set_depth(0),
+            Err(_) => {}
+        }
+        result
+    }
+}
+
+/// Labelled rows for Core.
+#[derive(Default)]
+struct Labelled {
+    labels: Option<Arc<[Arc<str>]>>,
+    current: Option<Arc<[Arc<str>]>>,
+    rows: Vec<Row>,
+}
+
+impl Labelled {
+    fn finish(self, summary: Summary) -> QueryResult {
+        QueryResult {
+            columns: self.labels.unwrap_or_else(|| Arc::from(Vec::new())),
+            rows: self.rows,
+            rows_affected: summary.affected,
+            last_insert_id: Some(summary.last_insert_id),
+            ..QueryResult::default()
+        }
+    }
+}
+
+impl Sink for Labelled {
+    const LABELS: bool = true;
+
+    fn columns(&mut self, labels: Arc<[Arc<str>]>, _width: usize) -> Result<(), DriverError> {
+        self.labels.get_or_insert_with(|| labels.clone());
+        self.current = Some(labels);
+        Ok(())
+    }
+
+    #[inline]
+    fn row(&mut self, row: &rusqlite::Row<'_>, kinds: &[Declared]) -> Result<bool, DriverError> {
+        let mut values = Vec::with_capacity(kinds.len());
+        decode_row(row, kinds, &mut values)?;
+        let labels = self
+            .current
+            .clone()
+            .unwrap_or_else(|| Arc::from(Vec::new()));
+        self.rows.push(Row::new(labels, values));
+        Ok(true)
+    }
+}
+
+/// Bare values, row after row, for the ORM.
+struct Bare {
+    values: Vec<Value>,
+    width: usize,
+    count: usize,
+}
+
+impl Sink for Bare {
+    const LABELS: bool = false;
+
+    fn columns(&mut self, _labels: Arc<[Arc<str>]>, width: usize) -> Result<(), DriverError> {
+        if self.count == 0 {
+            self.width = width;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn row(&mut self, row: &rusqlite::Row<'_>, kinds: &[Declared]) -> Result<bool, DriverError> {
+        if kinds.len() != self.width {
+            // A later statement of the text with rows of another width:
+            // only the first statement's rows are kept.
+            return Ok(false);
+        }
+        decode_row(row, kinds, &mut self.values)?;
+        self.count += 1;
+        Ok(true)
+    }
+}
+
+/// The first row only.
+struct First(Option<Vec<Value>>);
+
+impl Sink for First {
+    const LABELS: bool = false;
+
+    fn columns(&mut self, _labels: Arc<[Arc<str>]>, _width: usize) -> Result<(), DriverError> {
+        Ok(())
+    }
+
+    fn row(&mut self, row: &rusqlite::Row<'_>, kinds: &[Declared]) -> Result<bool, DriverError> {
+        if self.0.is_some() {
+            return Ok(false);
+        }
+        let mut values = Vec::with_capacity(kinds.len());
+        decode_row(row, kinds, &mut values)?;
+        self.0 = Some(values);
+        Ok(false)
+    }
+}
+
+/// A stream's rows, sent a chunk at a time; stops when the stream is
+/// dropped.
+struct Streamed<'a> {
+    out: &'a Chunks,
+    labels: Arc<[Arc<str>]>,
+    chunk: Vec<Row>,
+    gone: bool,
+}
+
+impl Sink for Streamed<'_> {
+    const LABELS: bool = true;
+
+    fn columns(&mut self, labels: Arc<[Arc<str>]>, _width: usize) -> Result<(), DriverError> {
+        self.labels = labels;
+        Ok(())
+    }
+
+    #[inline]
+    fn row(&mut self, row: &rusqlite::Row<'_>, kinds: &[Declared]) -> Result<bool, DriverError> {
+        let mut values = Vec::with_capacity(kinds.len());
+        decode_row(row, kinds, &mut values)?;
+        self.chunk.push(Row::new(self.labels.clone(), values));
+        if self.chunk.len() >= CHUNK {
+            let full = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+            if self.out.blocking_send(Ok(full)).is_err() {
+                self.gone = true;
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
