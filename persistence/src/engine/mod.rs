@@ -19,6 +19,7 @@
 )]
 
 pub mod connection;
+pub(crate) mod deferred_begin;
 #[allow(clippy::module_inception)]
 pub mod engine;
 pub mod inspect;

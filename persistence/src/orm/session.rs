@@ -27,7 +27,7 @@ use crate::driver::RowParams;
 use crate::engine::connection::Connection;
 use crate::engine::engine::Engine;
 use crate::engine::result::QueryResult;
-use crate::engine::transaction::{begin_raw, commit_raw, rollback_raw};
+use crate::engine::transaction::{commit_raw, rollback_raw};
 use crate::error::Error;
 use crate::free_list::FreeList;
 
@@ -266,7 +266,10 @@ impl Session {
             self.conn = Some(self.engine.connect().await?);
         }
         if let Some(conn) = self.conn.as_mut() {
-            begin_raw(conn).await?;
+            // Its BEGIN waits for the first statement that is not a plain
+            // read where that is the same transaction (PostgreSQL at READ
+            // COMMITTED, see `engine::deferred_begin`).
+            conn.begin_deferred().await?;
             self.in_tx = true;
         }
         Ok(())
