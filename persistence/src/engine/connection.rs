@@ -65,7 +65,7 @@ pub struct Connection {
     /// rather than by `begin()`; meaningful while a transaction is open.
     autobegun: bool,
     /// A transaction is open whose `BEGIN` is not sent yet: only plain
-    /// reads ran in it (see [`deferred_begin`](super::deferred_begin)).
+    /// reads ran in it (see `engine::deferred_begin`).
     begin_pending: bool,
     /// No autobegin: statements outside `begin()` commit on their own.
     autocommit: bool,
@@ -95,7 +95,7 @@ impl Connection {
 
     /// Autobegin for the statement `sql` of `kind`: a plain read on a
     /// connection that may defer its `BEGIN` leaves it unsent (see
-    /// [`deferred_begin`](super::deferred_begin)); anything else sends it
+    /// `engine::deferred_begin`); anything else sends it
     /// first.
     async fn autobegin_for(&mut self, sql: &str, kind: StatementKind) -> Result<(), Error> {
         // Every statement is noted (one that may change the default
@@ -611,7 +611,7 @@ impl Connection {
     }
 
     /// Whether a transaction is open on this connection (also one whose
-    /// `BEGIN` is deferred, see [`deferred_begin`](super::deferred_begin)).
+    /// `BEGIN` is deferred, see `engine::deferred_begin`).
     pub fn in_transaction(&self) -> bool {
         self.begin_pending || self.transaction_depth() > 0
     }

@@ -194,6 +194,10 @@ pub(crate) struct Trail {
     pub needs_flush: bool,
 }
 
+/// The rows one parent's joined relationship loaded, with their keys
+/// (parallel vectors).
+type JoinedRows = (Vec<Vec<Value>>, Vec<IdentityKey>);
+
 /// What staging did with one object of an `add`.
 #[derive(Debug)]
 pub(crate) enum Visit {
@@ -1476,7 +1480,7 @@ impl Session {
         let mut objs: Vec<T> = Vec::with_capacity(rows.len());
         let mut values: Vec<Vec<Value>> = Vec::new();
         let mut keys: Vec<IdentityKey> = Vec::with_capacity(rows.len());
-        let mut related: Vec<Vec<(Vec<Vec<Value>>, Vec<IdentityKey>)>> = Vec::new();
+        let mut related: Vec<Vec<JoinedRows>> = Vec::new();
         if joined.is_empty() {
             // One object per row: the row's values are copied into the
             // result's snapshot block, then move into the object.
@@ -1513,8 +1517,7 @@ impl Session {
             // block goes back for the next statement to decode into.
             let mut index: FastMap<IdentityKey, usize> = FastMap::default();
             // Per parent, per joined relationship: its rows and their keys.
-            let mut found: Vec<Vec<(Vec<Vec<Value>>, Vec<IdentityKey>)>> =
-                Vec::with_capacity(rows.len());
+            let mut found: Vec<Vec<JoinedRows>> = Vec::with_capacity(rows.len());
             let take = |part: &mut [Value]| -> Vec<Value> {
                 part.iter_mut()
                     .map(|v| std::mem::replace(v, Value::Null))
