@@ -111,6 +111,7 @@ macro_rules! dispatch {
             RawConnection::Postgres(postgres::PostgresConnection {
                 conn: $c,
                 param_types: $s,
+                ..
             }) => {
                 #[allow(unused_imports)]
                 use self::postgres as backend;
@@ -175,9 +176,9 @@ impl ConnectConfig {
         let fut = async {
             Ok(match self {
                 #[cfg(feature = "postgres")]
-                ConnectConfig::Postgres(o) => {
-                    RawConnection::Postgres(postgres::PostgresConnection::new(o.connect().await?))
-                }
+                ConnectConfig::Postgres(o) => RawConnection::Postgres(
+                    postgres::PostgresConnection::open(o.connect().await?).await?,
+                ),
                 #[cfg(feature = "sqlite")]
                 ConnectConfig::Sqlite(o) => {
                     RawConnection::Sqlite(sqlite::SqliteConnection::open(o).await?)
@@ -260,6 +261,50 @@ impl RawConnection {
                 .map(move |row| row.map_err(|e| e.into_error(compiled, redact)))
                 .boxed()
         })
+    }
+
+    /// Whether a transaction's `BEGIN` may wait until its first statement
+    /// that is not a plain read (see `engine::deferred_begin`): PostgreSQL
+    /// whose transactions default to `READ COMMITTED`.
+    pub(crate) fn may_defer_begin(&self) -> bool {
+        match self {
+            #[cfg(feature = "postgres")]
+            RawConnection::Postgres(c) => c.read_committed,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// Notes a statement about to run: on PostgreSQL, one that could change
+    /// the default isolation level (text other than a plain read, a
+    /// function call) ends
+    /// [`RawConnection::may_defer_begin`] for this connection. Whether
+    /// `sql` is a plain read that may run before a deferred `BEGIN`.
+    pub(crate) fn note_statement(&mut self, sql: &str, kind: StatementKind) -> bool {
+        match self {
+            #[cfg(feature = "postgres")]
+            RawConnection::Postgres(c) if c.read_committed => {
+                // Schema statements (CREATE, DROP, ALTER of schema objects)
+                // change no setting; text may (`SET`) unless it is one
+                // SELECT; any statement may through a function.
+                if kind == StatementKind::Ddl {
+                    return false;
+                }
+                let scan = crate::engine::deferred_begin::scan(sql);
+                let may_change = match kind {
+                    StatementKind::Text => !scan.select || scan.calls_other_function,
+                    _ => scan.calls_other_function,
+                };
+                if may_change {
+                    c.read_committed = false;
+                }
+                kind == StatementKind::Query && scan.plain_read
+            }
+            _ => {
+                let _ = (sql, kind);
+                false
+            }
+        }
     }
 
     /// Begins a transaction (with `statement` instead of `BEGIN` when

@@ -34,15 +34,24 @@ pub(crate) struct PostgresConnection {
     pub(crate) conn: sqlx::PgConnection,
     /// The parameter types of its prepared statements.
     pub(crate) param_types: ParamTypes,
+    /// Whether its transactions default to `READ COMMITTED`, as far as
+    /// known: read when it opened, cleared by a statement that could have
+    /// changed the default (see `engine::deferred_begin`).
+    pub(crate) read_committed: bool,
 }
 
 impl PostgresConnection {
-    /// `conn`, with nothing prepared yet.
-    pub(crate) fn new(conn: sqlx::PgConnection) -> Self {
-        PostgresConnection {
+    /// `conn`, with nothing prepared yet, and whether its transactions
+    /// default to `READ COMMITTED` (`SHOW default_transaction_isolation`).
+    pub(crate) async fn open(mut conn: sqlx::PgConnection) -> Result<Self, sqlx::Error> {
+        let (level,): (String,) = sqlx::query_as("SHOW default_transaction_isolation")
+            .fetch_one(&mut conn)
+            .await?;
+        Ok(PostgresConnection {
             conn,
             param_types: ParamTypes::default(),
-        }
+            read_committed: level.eq_ignore_ascii_case("read committed"),
+        })
     }
 }
 

@@ -64,6 +64,9 @@ pub struct Connection {
     /// Whether the open transaction was begun by a statement (autobegin)
     /// rather than by `begin()`; meaningful while a transaction is open.
     autobegun: bool,
+    /// A transaction is open whose `BEGIN` is not sent yet: only plain
+    /// reads ran in it (see `engine::deferred_begin`).
+    begin_pending: bool,
     /// No autobegin: statements outside `begin()` commit on their own.
     autocommit: bool,
     /// A dropped guard queued a rollback that the driver may not have
@@ -79,6 +82,7 @@ impl Connection {
             engine,
             conn,
             autobegun: false,
+            begin_pending: false,
             autocommit,
             queued_rollback: false,
         }
@@ -89,9 +93,51 @@ impl Connection {
         self.queued_rollback = true;
     }
 
+    /// Autobegin for the statement `sql` of `kind`: a plain read on a
+    /// connection that may defer its `BEGIN` leaves it unsent (see
+    /// `engine::deferred_begin`); anything else sends it
+    /// first.
+    async fn autobegin_for(&mut self, sql: &str, kind: StatementKind) -> Result<(), Error> {
+        // Every statement is noted (one that may change the default
+        // isolation level ends deferral on the connection for good).
+        let plain = self
+            .conn
+            .raw_mut()
+            .is_some_and(|raw| raw.note_statement(sql, kind));
+        let read = plain && self.may_defer_begin();
+        self.autobegin(read).await
+    }
+
+    /// Whether a transaction begun now may leave its `BEGIN` for later.
+    fn may_defer_begin(&self) -> bool {
+        !self.autocommit
+            && matches!(
+                self.engine.options().isolation_level,
+                None | Some(IsolationLevel::ReadCommitted)
+            )
+            && self.conn.raw_ref().is_some_and(|raw| raw.may_defer_begin())
+    }
+
+    /// Opens the transaction of an owner that tracks it itself (the ORM
+    /// session): its `BEGIN` waits for the first statement that is not a
+    /// plain read where that is allowed, else it is sent now.
+    pub(crate) async fn begin_deferred(&mut self) -> Result<(), Error> {
+        if !self.begin_pending && !self.in_transaction() && self.may_defer_begin() {
+            self.begin_pending = true;
+            return Ok(());
+        }
+        super::transaction::begin_raw(self).await
+    }
+
+    /// Ends a transaction whose `BEGIN` was never sent; whether there was one.
+    pub(crate) fn take_pending_begin(&mut self) -> bool {
+        std::mem::take(&mut self.begin_pending)
+    }
+
     /// Begins a transaction when none is open (autobegin); nothing in
-    /// autocommit mode.
-    async fn autobegin(&mut self) -> Result<(), Error> {
+    /// autocommit mode. A `read` (a plain read, where deferral applies)
+    /// leaves the `BEGIN` unsent; anything else sends a pending one.
+    async fn autobegin(&mut self, read: bool) -> Result<(), Error> {
         if std::mem::take(&mut self.queued_rollback) && self.engine.backend() == Backend::Sqlite {
             // Let SQLite's worker run the queued rollback, so that the
             // depth read below is current (commands run in order).
@@ -102,10 +148,21 @@ impl Connection {
                 tracing::debug!(error = %e, "ping after a queued rollback failed");
             }
         }
+        if self.begin_pending {
+            if !read {
+                self.begin_pending = false;
+                super::transaction::begin_raw(self).await?;
+            }
+            return Ok(());
+        }
         if self.autocommit || self.in_transaction() {
             return Ok(());
         }
-        super::transaction::begin_raw(self).await?;
+        if read {
+            self.begin_pending = true;
+        } else {
+            super::transaction::begin_raw(self).await?;
+        }
         self.autobegun = true;
         Ok(())
     }
@@ -384,7 +441,7 @@ impl Connection {
         compiled: &Compiled,
         kind: StatementKind,
     ) -> Result<QueryResult, Error> {
-        self.autobegin().await?;
+        self.autobegin_for(&compiled.sql, kind).await?;
         self.run_compiled(compiled, kind).await
     }
 
@@ -423,7 +480,7 @@ impl Connection {
         params: &P,
         kind: StatementKind,
     ) -> Result<crate::driver::ValueRows, Error> {
-        self.autobegin().await?;
+        self.autobegin_for(sql, kind).await?;
         let observer = self.engine.observer();
         let redact = observer.redact();
         let buffers = self.engine.buffers();
@@ -446,7 +503,7 @@ impl Connection {
         sql: &str,
         params: &[dialects::Value],
     ) -> Result<Option<Vec<dialects::Value>>, Error> {
-        self.autobegin().await?;
+        self.autobegin_for(sql, StatementKind::Query).await?;
         let observer = self.engine.observer();
         let redact = observer.redact();
         statement!(&mut self.conn, observer, sql, params, |raw| {
@@ -502,7 +559,7 @@ impl Connection {
         };
         let redact = engine.observer().redact();
         let rows: RowStream<'a> = Box::pin(async_stream::try_stream! {
-            self.autobegin().await?;
+            self.autobegin(false).await?;
             self.conn.first_operation();
             let raw = self.conn.start()?;
             let mut rows = raw.stream(&compiled, redact);
@@ -542,7 +599,7 @@ impl Connection {
     /// inside the open transaction, or inside one begun now (autobegin;
     /// in autocommit mode, a transaction of its own).
     pub async fn begin_nested(&mut self) -> Result<Transaction<'_>, Error> {
-        self.autobegin().await?;
+        self.autobegin(false).await?;
         Transaction::begin(self, None).await
     }
 
@@ -553,12 +610,14 @@ impl Connection {
         Ok(())
     }
 
-    /// Whether a transaction is open on this connection.
+    /// Whether a transaction is open on this connection (also one whose
+    /// `BEGIN` is deferred, see `engine::deferred_begin`).
     pub fn in_transaction(&self) -> bool {
-        self.transaction_depth() > 0
+        self.begin_pending || self.transaction_depth() > 0
     }
 
-    /// Open transactions plus savepoints.
+    /// Open transactions plus savepoints, as the server has them (a
+    /// transaction whose `BEGIN` is deferred is not counted).
     pub fn transaction_depth(&self) -> usize {
         self.conn.raw_ref().map_or(0, |c| c.transaction_depth())
     }

@@ -19,6 +19,8 @@
 )]
 
 pub mod connection;
+#[cfg(feature = "postgres")]
+pub(crate) mod deferred_begin;
 #[allow(clippy::module_inception)]
 pub mod engine;
 pub mod inspect;

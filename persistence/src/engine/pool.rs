@@ -796,6 +796,12 @@ impl PooledConnection {
         self.conn.as_ref()
     }
 
+    /// The raw connection, for bookkeeping between operations (nothing is
+    /// sent on it).
+    pub(crate) fn raw_mut(&mut self) -> Option<&mut RawConnection> {
+        self.conn.as_mut()
+    }
+
     #[cfg(feature = "testing")]
     /// Takes the raw connection out, leaving this checkout empty (it keeps
     /// its pool permit) until [`PooledConnection::restore_raw`]; for

@@ -60,8 +60,20 @@ impl std::fmt::Debug for Transaction<'_> {
     }
 }
 
+/// Begins a transaction, or a savepoint inside one; a transaction whose
+/// `BEGIN` was deferred sends it first.
 async fn start(conn: &mut Connection, level: Option<IsolationLevel>) -> Result<(), Error> {
-    let savepoint = conn.in_transaction();
+    if conn.take_pending_begin() {
+        // What was asked for is a savepoint inside it.
+        let own = conn.engine().options().isolation_level;
+        start_one(conn, own).await?;
+    }
+    start_one(conn, level).await
+}
+
+/// Begins a transaction, or a savepoint inside the open one.
+async fn start_one(conn: &mut Connection, level: Option<IsolationLevel>) -> Result<(), Error> {
+    let savepoint = conn.transaction_depth() > 0;
     let statement = match (level, savepoint, conn.engine().backend()) {
         (Some(level), false, Backend::Postgres) => {
             Some(format!("BEGIN ISOLATION LEVEL {}", level.as_sql()))
@@ -216,12 +228,20 @@ pub(crate) async fn begin_raw(conn: &mut Connection) -> Result<(), Error> {
     start(conn, level).await
 }
 
-/// Commits the innermost transaction begun with [`begin_raw`].
+/// Commits the innermost transaction begun with [`begin_raw`] (nothing to
+/// send for one whose `BEGIN` is still deferred: it only read).
 pub(crate) async fn commit_raw(conn: &mut Connection) -> Result<(), Error> {
+    if conn.take_pending_begin() {
+        return Ok(());
+    }
     finish(conn, true).await
 }
 
-/// Rolls back the innermost transaction begun with [`begin_raw`].
+/// Rolls back the innermost transaction begun with [`begin_raw`] (nothing
+/// to send for one whose `BEGIN` is still deferred).
 pub(crate) async fn rollback_raw(conn: &mut Connection) -> Result<(), Error> {
+    if conn.take_pending_begin() {
+        return Ok(());
+    }
     finish(conn, false).await
 }

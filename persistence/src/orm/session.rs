@@ -27,7 +27,7 @@ use crate::driver::RowParams;
 use crate::engine::connection::Connection;
 use crate::engine::engine::Engine;
 use crate::engine::result::QueryResult;
-use crate::engine::transaction::{begin_raw, commit_raw, rollback_raw};
+use crate::engine::transaction::{commit_raw, rollback_raw};
 use crate::error::Error;
 use crate::free_list::FreeList;
 
@@ -194,6 +194,10 @@ pub(crate) struct Trail {
     pub needs_flush: bool,
 }
 
+/// The rows one parent's joined relationship loaded, with their keys
+/// (parallel vectors).
+type JoinedRows = (Vec<Vec<Value>>, Vec<IdentityKey>);
+
 /// What staging did with one object of an `add`.
 #[derive(Debug)]
 pub(crate) enum Visit {
@@ -266,7 +270,10 @@ impl Session {
             self.conn = Some(self.engine.connect().await?);
         }
         if let Some(conn) = self.conn.as_mut() {
-            begin_raw(conn).await?;
+            // Its BEGIN waits for the first statement that is not a plain
+            // read where that is the same transaction (PostgreSQL at READ
+            // COMMITTED, see `engine::deferred_begin`).
+            conn.begin_deferred().await?;
             self.in_tx = true;
         }
         Ok(())
@@ -1473,7 +1480,7 @@ impl Session {
         let mut objs: Vec<T> = Vec::with_capacity(rows.len());
         let mut values: Vec<Vec<Value>> = Vec::new();
         let mut keys: Vec<IdentityKey> = Vec::with_capacity(rows.len());
-        let mut related: Vec<Vec<Vec<Vec<Value>>>> = Vec::new();
+        let mut related: Vec<Vec<JoinedRows>> = Vec::new();
         if joined.is_empty() {
             // One object per row: the row's values are copied into the
             // result's snapshot block, then move into the object.
@@ -1504,60 +1511,75 @@ impl Session {
             map.put_block(block.finish(), keys.iter().zip(at));
             self.recycle(rows);
         } else {
+            // Rows are read in place from the decoded block: a parent's
+            // values move out of it only for the row that first names the
+            // parent, each related row's values once, when first seen; the
+            // block goes back for the next statement to decode into.
             let mut index: FastMap<IdentityKey, usize> = FastMap::default();
-            for mut all in rows.into_rows() {
-                let mut rest = all.split_off(n.min(all.len()));
-                info.normalise(&mut all)?;
-                let Some(key) = info.key_of(&all) else {
+            // Per parent, per joined relationship: its rows and their keys.
+            let mut found: Vec<Vec<JoinedRows>> = Vec::with_capacity(rows.len());
+            let take = |part: &mut [Value]| -> Vec<Value> {
+                part.iter_mut()
+                    .map(|v| std::mem::replace(v, Value::Null))
+                    .collect()
+            };
+            for row in rows.rows_mut() {
+                let (own, mut rest) = row.split_at_mut(n.min(row.len()));
+                info.normalise(own)?;
+                let Some(key) = info.key_of(own) else {
                     continue;
                 };
                 let at = match index.get(&key) {
                     Some(&i) => i,
                     None => {
                         let i = objs.len();
-                        index.insert(key.clone(), i);
                         if deferred.is_empty() {
                             self.loaded_in_full(info.type_id, [&key]);
                         } else {
-                            self.fill_deferred(&info, &key, &mut all, &deferred);
+                            self.fill_deferred(&info, &key, own, &deferred);
                         }
-                        objs.push(mapper.build_from(&all)?);
+                        objs.push(mapper.build_from(own)?);
                         if keep_values {
-                            values.push(mappers.loader_values(info.type_id, &all));
+                            values.push(mappers.loader_values(info.type_id, own));
                         }
-                        self.identity.insert(info.type_id, key.clone(), all);
+                        self.identity.insert(info.type_id, key.clone(), take(own));
+                        index.insert(key.clone(), i);
                         keys.push(key);
-                        related.push(vec![Vec::new(); joined.len()]);
+                        found.push(
+                            (0..joined.len())
+                                .map(|_| (Vec::new(), Vec::new()))
+                                .collect(),
+                        );
                         i
                     }
                 };
                 for (j, (_, target, _)) in joined.iter().enumerate() {
-                    let tail = rest.split_off(target.columns.len().min(rest.len()));
-                    let mut part = std::mem::replace(&mut rest, tail);
-                    target.normalise(&mut part)?;
-                    if let Some(k) = target.key_of(&part) {
-                        let seen = related[at][j]
-                            .iter()
-                            .any(|v| target.key_of(v).as_ref() == Some(&k));
-                        if !seen {
-                            related[at][j].push(part);
+                    let (part, tail) = rest.split_at_mut(target.columns.len().min(rest.len()));
+                    rest = tail;
+                    target.normalise(part)?;
+                    if let Some(k) = target.key_of(part) {
+                        if let Some((rows, ks)) = found.get_mut(at).and_then(|f| f.get_mut(j)) {
+                            if !ks.contains(&k) {
+                                rows.push(take(part));
+                                ks.push(k);
+                            }
                         }
                     }
                 }
             }
+            self.recycle(rows);
+            related = found;
         }
         for (j, (access, target, _)) in joined.iter().enumerate() {
             for (i, rel_rows) in related.iter_mut().enumerate() {
-                let rows = std::mem::take(&mut rel_rows[j]);
-                let child_keys: Vec<IdentityKey> =
-                    rows.iter().filter_map(|v| target.key_of(v)).collect();
+                let Some((rows, child_keys)) = rel_rows.get_mut(j).map(std::mem::take) else {
+                    continue;
+                };
                 access.assign_joined(&mut objs, i, &rows, &mappers)?;
                 // The joined rows become the related objects' snapshots.
                 let mut map = self.identity.of_type(target.type_id);
-                for v in rows {
-                    if let Some(k) = target.key_of(&v) {
-                        map.put(&k, v);
-                    }
+                for (k, v) in child_keys.iter().zip(rows) {
+                    map.put(k, v);
                 }
                 self.record_loaded(
                     info.type_id,
