@@ -11,6 +11,12 @@
 //! (the runtime, the connection and the 100,000 objects, which every side
 //! holds alike).
 //!
+//! Measured (2 shared cores, load 3-5; peak RSS in MB, ORM / Core / sqlx /
+//! sqlx reading ids): before chunked `add_all` and block snapshots SQLite
+//! 69.6 / 42.0 / 22.2 / 23.6, PostgreSQL 66.3 / 38.9 / 17.5 / 17.8; after
+//! SQLite 35.0 / 42.0 / 22.1 / 23.0, PostgreSQL 32.1 / 38.7 / 17.7 / 17.7
+//! (about 15 MB of each is the process, runtime and the 100,000 objects).
+//!
 //! ```text
 //! . /tmp/main-env.sh   # TEST_POSTGRES_URL (PostgreSQL is skipped without it)
 //! cargo bench -p persistence --bench memory
