@@ -101,6 +101,7 @@ impl SessionMaker {
             dropped_savepoints: 0,
             states: super::state::States::default(),
             unloaded: FastMap::default(),
+            rowids_carried: None,
         }
     }
 
@@ -140,7 +141,7 @@ pub struct Session {
     /// writes back).
     pub(crate) want_rows: std::collections::HashSet<usize>,
     /// The rows of `want_rows`, by change id, after a flush.
-    pub(crate) written: HashMap<usize, Vec<Value>>,
+    pub(crate) written: HashMap<usize, Written>,
     /// What the `add` under way staged (for write-back).
     pub(crate) trail: Option<Trail>,
     /// Open savepoints (`begin_nested`).
@@ -153,6 +154,10 @@ pub struct Session {
     /// Columns a deferred select did not load, per object
     /// ([`deferred`](super::deferred)).
     pub(crate) unloaded: FastMap<(TypeId, IdentityKey), Vec<usize>>,
+    /// While a chunked `add_all` runs: what SQLite's last rowid batch of
+    /// one chunk's flush learnt, for the next chunk's (`Some(None)`:
+    /// nothing yet). Nothing else runs between the chunks' flushes.
+    pub(crate) rowids_carried: Option<Option<Rowids>>,
 }
 
 /// Where the value that ties a loaded row to its owner comes from.
@@ -198,11 +203,23 @@ pub(crate) struct Trail {
 /// (parallel vectors).
 type JoinedRows = (Vec<Vec<Value>>, Vec<IdentityKey>);
 
+/// What a flush kept of an inserted row that `add` writes back into its
+/// object.
+#[derive(Debug)]
+pub(crate) enum Written {
+    /// The row is the identity map's under this key (no copy kept).
+    Key(IdentityKey),
+    /// The row itself (it has no key to find it by).
+    Row(Vec<Value>),
+}
+
 /// What staging did with one object of an `add`.
 #[derive(Debug)]
 pub(crate) enum Visit {
     /// Staged an INSERT (its change id).
     Insert(usize),
+    /// Staged an INSERT that a flush has written since.
+    Flushed(Written),
     /// Staged an UPDATE; the values as they will be stored.
     Update(Vec<Value>),
     /// Nothing to write back.
@@ -338,6 +355,13 @@ impl Session {
         let mappers = self.mappers.clone();
         let mapper = mappers.mapper::<T>()?;
         let mut objs: Vec<&'a mut T> = objs.into_iter().collect();
+        let cascades = mappers
+            .relationships_of(mapper.info().type_id)
+            .iter()
+            .any(|r| r.info().cascade.save_update);
+        if objs.len() > ADD_ALL_CHUNK && !cascades {
+            return self.add_all_chunked(mapper, &mappers, objs).await;
+        }
         // Every object's values first: a codec error stages nothing.
         let values = objs
             .iter()
@@ -384,6 +408,107 @@ impl Session {
         }
         self.written.clear();
         result
+    }
+
+    /// [`add_all`](Session::add_all) for many objects without cascades, in
+    /// chunks of [`ADD_ALL_CHUNK`]: each chunk is staged, and flushed at once
+    /// when it needs values from the database (as `add_all` flushes once
+    /// for all), so that only one chunk's staged rows, statements and
+    /// parameters are held at a time; the flushed rows are then only the
+    /// identity map's. The objects get their generated values at the end,
+    /// once every chunk is written (a failed flush writes nothing back),
+    /// and every object's values are checked first (a codec error stages
+    /// nothing), as `add_all` does.
+    async fn add_all_chunked<T: Send + Sync + 'static>(
+        &mut self,
+        mapper: &Mapper<T>,
+        mappers: &Mappers,
+        mut objs: Vec<&mut T>,
+    ) -> Result<(), Error> {
+        let info = mapper.info();
+        for o in &objs {
+            let values = mapper.values(o)?;
+            self.check_addable(info, &values)?;
+        }
+        // Room for every row in the identity map at once, not regrown
+        // chunk by chunk.
+        self.identity.of_type(info.type_id).reserve(objs.len());
+        let mut visits: Vec<Visit> = Vec::with_capacity(objs.len());
+        self.rowids_carried = Some(None);
+        let written = self.add_chunks(mapper, mappers, &objs, &mut visits).await;
+        self.rowids_carried = None;
+        written?;
+        let trail = Trail {
+            visits,
+            needs_flush: false,
+        };
+        let mut at = 0;
+        for obj in objs.iter_mut() {
+            self.write_graph(mapper, mappers, &mut **obj, &trail, &mut at)?;
+        }
+        Ok(())
+    }
+
+    /// Stages and flushes the chunks of [`add_all_chunked`](Session::add_all_chunked),
+    /// noting each object's visit in `visits`.
+    async fn add_chunks<T: Send + Sync + 'static>(
+        &mut self,
+        mapper: &Mapper<T>,
+        mappers: &Mappers,
+        objs: &[&mut T],
+        visits: &mut Vec<Visit>,
+    ) -> Result<(), Error> {
+        // Visits from here on may still be staged (not flushed).
+        let mut unflushed = 0;
+        for chunk in objs.chunks(ADD_ALL_CHUNK) {
+            self.pending.reserve(chunk.len());
+            self.trail = Some(Trail::default());
+            let mut staged = Ok(());
+            for obj in chunk {
+                let values = match mapper.values(&**obj) {
+                    Ok(values) => values,
+                    Err(e) => {
+                        staged = Err(e);
+                        break;
+                    }
+                };
+                if let Err(e) = self.add_values(mapper, mappers, &**obj, values, Vec::new()) {
+                    staged = Err(e);
+                    break;
+                }
+            }
+            let trail = self.trail.take().unwrap_or_default();
+            if let Err(e) = staged {
+                self.failed = Some(e.to_string());
+                return Err(e);
+            }
+            visits.extend(trail.visits);
+            if !trail.needs_flush {
+                continue;
+            }
+            // The flush writes what earlier chunks left staged too.
+            self.want_rows
+                .extend(visits[unflushed..].iter().filter_map(|v| match v {
+                    Visit::Insert(id) => Some(*id),
+                    _ => None,
+                }));
+            let flushed = self.flush().await;
+            self.want_rows.clear();
+            if let Err(e) = flushed {
+                self.written.clear();
+                return Err(e);
+            }
+            for v in &mut visits[unflushed..] {
+                if let Visit::Insert(id) = v {
+                    if let Some(written) = self.written.remove(id) {
+                        *v = Visit::Flushed(written);
+                    }
+                }
+            }
+            self.written.clear();
+            unflushed = visits.len();
+        }
+        Ok(())
     }
 
     /// Stages `obj` with `links` (foreign keys from new parents) and
@@ -476,13 +601,18 @@ impl Session {
         match trail.visits.get(*at) {
             Some(Visit::Insert(id)) => {
                 let row = match self.written.get(id) {
-                    Some(row) => Some(row.clone()),
+                    Some(written) => self.written_row(info.type_id, written),
                     None => match self.pending.insert_by_id(*id) {
                         Some(Change::Insert { values, .. }) => Some(values.clone()),
                         _ => None,
                     },
                 };
                 if let Some(row) = row {
+                    mapper.write_back(obj, &row)?;
+                }
+            }
+            Some(Visit::Flushed(written)) => {
+                if let Some(row) = self.written_row(info.type_id, written) {
                     mapper.write_back(obj, &row)?;
                 }
             }
@@ -496,6 +626,14 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// The row a flush wrote, as `written` keeps it.
+    fn written_row(&self, ty: TypeId, written: &Written) -> Option<Vec<Value>> {
+        match written {
+            Written::Key(key) => self.identity.get(ty, key).map(|s| s.to_vec()),
+            Written::Row(row) => Some(row.clone()),
+        }
     }
 
     fn next_change_id(&mut self) -> usize {
@@ -794,7 +932,7 @@ impl Session {
     async fn flush_changes(&mut self, changes: Vec<Change>, committing: bool) -> Result<(), Error> {
         let features = *self.engine.dialect().features();
         let want = std::mem::take(&mut self.want_rows);
-        let mut linked: std::collections::HashSet<usize> = changes
+        let linked: std::collections::HashSet<usize> = changes
             .iter()
             .flat_map(|c| match c {
                 Change::Insert { links, .. } | Change::Update { links, .. } => {
@@ -810,8 +948,7 @@ impl Session {
                 _ => Vec::new(),
             })
             .collect();
-        // Rows asked for by `persist_all` are kept like rows children link to.
-        linked.extend(want.iter().copied());
+        // Rows asked for by `add` are kept (their keys) in `written`.
         let steps = plan(changes, &self.mappers, &features)?;
         // Room in the identity map for every row inserted, made once.
         let mut inserts: Vec<(TypeId, usize)> = Vec::new();
@@ -836,11 +973,17 @@ impl Session {
         }
         let mut inserted: HashMap<usize, Vec<Value>> = HashMap::new();
         let mut deferred = None;
-        let mut rowids = None;
+        let mut rowids = self.rowids_carried.as_mut().and_then(Option::take);
         let mut outcome = Ok(());
         for step in steps {
             outcome = self
-                .run_step(step, &mut inserted, &linked, &mut deferred, &mut rowids)
+                .run_step(
+                    step,
+                    &mut inserted,
+                    (&linked, &want),
+                    &mut deferred,
+                    &mut rowids,
+                )
                 .await;
             if outcome.is_err() {
                 break;
@@ -849,14 +992,12 @@ impl Session {
         if let (Some(previous), Some(conn)) = (autocommitted, self.conn.as_mut()) {
             conn.set_autocommit(previous);
         }
+        if let Some(carried) = self.rowids_carried.as_mut() {
+            *carried = if outcome.is_ok() { rowids } else { None };
+        }
         outcome?;
         if let Some(d) = deferred {
             d.finish(&mut self.identity);
-        }
-        for id in want {
-            if let Some(row) = inserted.remove(&id) {
-                self.written.insert(id, row);
-            }
         }
         Ok(())
     }
@@ -892,7 +1033,10 @@ impl Session {
         &mut self,
         step: Step,
         inserted: &mut HashMap<usize, Vec<Value>>,
-        linked: &std::collections::HashSet<usize>,
+        (linked, want): (
+            &std::collections::HashSet<usize>,
+            &std::collections::HashSet<usize>,
+        ),
         deferred: &mut Option<Deferred>,
         rowids: &mut Option<Rowids>,
     ) -> Result<(), Error> {
@@ -932,14 +1076,15 @@ impl Session {
                 rows,
                 returning,
             } => {
-                let mut ids = Vec::with_capacity(if linked.is_empty() { 0 } else { rows.len() });
+                let by_id = !linked.is_empty() || !want.is_empty();
+                let mut ids = Vec::with_capacity(if by_id { rows.len() } else { 0 });
                 let mut rows: Vec<Vec<Value>> = rows
                     .into_iter()
                     .map(|(id, mut values, links)| {
                         for l in &links {
                             values[l.field] = resolve(inserted, l)?;
                         }
-                        if !linked.is_empty() {
+                        if by_id {
                             ids.push(id);
                         }
                         Ok(values)
@@ -1011,7 +1156,8 @@ impl Session {
                     Back::Nothing => (None, None),
                 };
                 let mut back_rows = back.as_mut().map(crate::driver::ValueRows::rows_mut);
-                let mut entries = Vec::with_capacity(rows.len());
+                let mut keys = Vec::with_capacity(rows.len());
+                let mut block = BlockBuilder::new(info.columns.len(), rows.len());
                 for (k, mut row) in rows.into_iter().enumerate() {
                     if let Some(back) = back_rows.as_mut().and_then(Iterator::next) {
                         for (&i, v) in returning.iter().zip(back) {
@@ -1020,8 +1166,9 @@ impl Session {
                         }
                     }
                     // Only rows that later rows link to are kept by change id.
-                    if let Some(id) = ids.get(k).filter(|id| linked.contains(id)) {
-                        inserted.insert(*id, row.clone());
+                    let id = ids.get(k).copied();
+                    if let Some(id) = id.filter(|id| linked.contains(id)) {
+                        inserted.insert(id, row.clone());
                     }
                     // Keys written from rowids are known without reading the row.
                     let key = match first_rowid {
@@ -1031,13 +1178,22 @@ impl Session {
                         }
                         None => info.key_of(&row),
                     };
+                    // Rows `add` writes back: found again by key.
+                    if let Some(id) = id.filter(|id| want.contains(id)) {
+                        let written = match &key {
+                            Some(key) => Written::Key(key.clone()),
+                            None => Written::Row(row.clone()),
+                        };
+                        self.written.insert(id, written);
+                    }
                     if let Some(key) = key {
-                        entries.push((key, row));
+                        keys.push((key, block.push(&row)));
                     }
                 }
                 *deferred = Some(Deferred {
                     ty: info.type_id,
-                    entries,
+                    block: block.finish(),
+                    keys,
                 });
             }
             Step::Associate {
@@ -1995,17 +2151,21 @@ fn insert_sql(
 /// Rows of an inserted batch on their way into the identity map: entered
 /// while the next batch's statement runs (the driver works meanwhile), or
 /// before any other step.
+/// The rows sit in one [`Block`](super::identity::Block) (compact cells,
+/// their text in one buffer), which the identity map's entries share: a
+/// batch of inserted rows costs one allocation, not one per row and string.
 pub(crate) struct Deferred {
     ty: TypeId,
-    entries: Vec<(IdentityKey, Vec<Value>)>,
+    block: super::identity::Block,
+    /// Each row's key and its row number in `block`.
+    keys: Vec<(IdentityKey, usize)>,
 }
 
 impl Deferred {
     fn finish(self, identity: &mut IdentityMap) {
-        let mut map = identity.of_type(self.ty);
-        for (key, row) in self.entries {
-            map.put(&key, row);
-        }
+        identity
+            .of_type(self.ty)
+            .put_block(self.block, self.keys.iter().map(|(k, row)| (k, *row)));
     }
 }
 
@@ -2023,6 +2183,12 @@ async fn overlapped<T>(
     };
     futures_util::future::join(statement, finish).await.0
 }
+
+/// Objects per chunk of a large [`Session::add_all`] of objects without
+/// cascades: what is staged, planned and bound at a time (one INSERT per
+/// chunk where the backend's parameter limit allows it), so that memory
+/// beyond the identity map stays bounded however many objects are added.
+pub const ADD_ALL_CHUNK: usize = 5_000;
 
 /// Batches of at least this many rows learn their keys on SQLite from the
 /// rowids (two small statements more) rather than from RETURNING (a row
@@ -2186,6 +2352,7 @@ async fn rowid_check(conn: &mut Connection, info: &MapperInfo, table: &str) -> O
 
 /// What SQLite's last rowid batch of a flush learnt: its table, its last
 /// rowid, and whether the key column is the rowid.
+#[derive(Debug)]
 pub(crate) struct Rowids {
     ty: TypeId,
     last: i64,
