@@ -26,6 +26,11 @@ pub(crate) type Reply<T> = oneshot::Sender<Result<T, DriverError>>;
 /// Rows per message of a stream.
 pub(crate) const CHUNK: usize = 512;
 
+/// The first chunk of a stream: small, so that the first row reaches the
+/// caller without waiting for 512; each next chunk doubles up to
+/// [`CHUNK`].
+const FIRST_CHUNK: usize = 16;
+
 /// A stream's rows, a chunk per message.
 pub(crate) type Chunks = tokio::sync::mpsc::Sender<Result<Vec<Row>, DriverError>>;
 
@@ -209,7 +214,8 @@ impl Worker {
         let mut sink = Streamed {
             out: rows,
             labels: Arc::from(Vec::new()),
-            chunk: Vec::new(),
+            chunk: Vec::with_capacity(FIRST_CHUNK),
+            limit: FIRST_CHUNK,
             gone: false,
         };
         let result = statement::run(&self.conn, sql, params, &mut sink);
@@ -389,6 +395,8 @@ struct Streamed<'a> {
     out: &'a Chunks,
     labels: Arc<[Arc<str>]>,
     chunk: Vec<Row>,
+    /// The length at which `chunk` is sent (grows to [`CHUNK`]).
+    limit: usize,
     gone: bool,
 }
 
@@ -405,8 +413,9 @@ impl Sink for Streamed<'_> {
         let mut values = Vec::with_capacity(kinds.len());
         decode_row(row, kinds, &mut values)?;
         self.chunk.push(Row::new(self.labels.clone(), values));
-        if self.chunk.len() >= CHUNK {
-            let full = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        if self.chunk.len() >= self.limit {
+            self.limit = (self.limit * 2).min(CHUNK);
+            let full = std::mem::replace(&mut self.chunk, Vec::with_capacity(self.limit));
             if self.out.blocking_send(Ok(full)).is_err() {
                 self.gone = true;
                 return Ok(false);
