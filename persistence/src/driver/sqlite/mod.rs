@@ -5,6 +5,14 @@
 //! stream's rows come back in chunks. No `spawn_blocking`, no message
 //! per row.
 //!
+//! A `BEGIN` at depth 0 is held back and sent in the same job as the
+//! next statement (or savepoint), run first on the thread: SQLite's
+//! deferred `BEGIN` takes no lock and no snapshot until the transaction's
+//! first statement anyway, so that is the same transaction, one hop
+//! sooner. A commit or rollback of a transaction in which nothing ran
+//! sends nothing. `BEGIN IMMEDIATE` / `EXCLUSIVE` (a statement of its own)
+//! is sent at once: it takes its lock when called.
+//!
 //! An operation whose future is dropped still runs to its end on the
 //! thread ([`SqliteConnection::cancel_safe`] is why the pool settles such
 //! a connection instead of discarding it): the pool pings (which waits
@@ -16,7 +24,7 @@ mod failure;
 mod statement;
 mod worker;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
 use dialects::{Dialect, Sqlite, Value};
@@ -36,6 +44,8 @@ use crate::engine::row::Row;
 pub(crate) struct SqliteConnection {
     jobs: mpsc::Sender<Job>,
     depth: Arc<AtomicUsize>,
+    /// A `BEGIN` held back for the next job (see the module's docs).
+    held_begin: AtomicBool,
 }
 
 impl SqliteConnection {
@@ -45,7 +55,11 @@ impl SqliteConnection {
         let (ready, opened) = oneshot::channel();
         let jobs = worker::spawn(config.clone(), depth.clone(), ready)?;
         match opened.await {
-            Ok(Ok(())) => Ok(SqliteConnection { jobs, depth }),
+            Ok(Ok(())) => Ok(SqliteConnection {
+                jobs,
+                depth,
+                held_begin: AtomicBool::new(false),
+            }),
             Ok(Err(e)) => Err(Box::new(e)),
             Err(_) => Err("the SQLite connection's thread ended while opening".into()),
         }
@@ -60,6 +74,11 @@ impl SqliteConnection {
         answer.await.map_err(|_| failure::worker_gone())?
     }
 
+    /// Takes the held-back `BEGIN`, for the job about to be sent.
+    fn take_begin(&self) -> bool {
+        self.held_begin.swap(false, Ordering::SeqCst)
+    }
+
     /// Runs `sql` with `params`, keeping its rows with their labels.
     pub(crate) async fn execute(
         &self,
@@ -71,6 +90,7 @@ impl SqliteConnection {
             sql,
             params,
             want: Want::Rows(reply),
+            begin: self.take_begin(),
         })
         .await
     }
@@ -88,6 +108,7 @@ impl SqliteConnection {
             sql,
             params,
             want: Want::Values(buffer, reply),
+            begin: self.take_begin(),
         })
         .await
     }
@@ -103,6 +124,7 @@ impl SqliteConnection {
             sql,
             params,
             want: Want::One(reply),
+            begin: self.take_begin(),
         })
         .await
     }
@@ -116,7 +138,12 @@ impl SqliteConnection {
     ) -> BoxStream<'a, Result<Row, DriverError>> {
         Box::pin(async_stream::stream! {
             let (rows, mut chunks) = tokio::sync::mpsc::channel(2);
-            let job = Job::Stream { sql: sql.to_owned(), params: params.to_vec(), rows };
+            let job = Job::Stream {
+                sql: sql.to_owned(),
+                params: params.to_vec(),
+                rows,
+                begin: self.take_begin(),
+            };
             if self.jobs.send(job).is_err() {
                 yield Err(failure::worker_gone());
                 return;
@@ -138,32 +165,55 @@ impl SqliteConnection {
     }
 
     /// Begins a transaction (with `statement` instead of `BEGIN`), or a
-    /// savepoint inside one.
+    /// savepoint inside one. A plain `BEGIN` with none open is held back
+    /// for the next job (see the module's docs).
     pub(crate) async fn begin(&self, statement: Option<String>) -> Result<(), DriverError> {
-        self.ask(|reply| Job::Begin { statement, reply }).await
+        if statement.is_none() && self.depth() == 0 {
+            self.held_begin.store(true, Ordering::SeqCst);
+            return Ok(());
+        }
+        let begin = self.take_begin();
+        self.ask(|reply| Job::Begin {
+            statement,
+            reply,
+            begin,
+        })
+        .await
     }
 
-    /// Commits the innermost transaction or savepoint.
+    /// Commits the innermost transaction or savepoint (nothing to send
+    /// when the transaction's `BEGIN` is still held back: nothing ran).
     pub(crate) async fn commit(&self) -> Result<(), DriverError> {
+        if self.take_begin() {
+            return Ok(());
+        }
         self.ask(Job::Commit).await
     }
 
-    /// Rolls back the innermost transaction or savepoint.
+    /// Rolls back the innermost transaction or savepoint (see
+    /// [`commit`](Self::commit)).
     pub(crate) async fn rollback(&self) -> Result<(), DriverError> {
+        if self.take_begin() {
+            return Ok(());
+        }
         self.ask(|reply| Job::Rollback(Some(reply))).await
     }
 
     /// Queues a rollback of the innermost transaction, run before any job
     /// sent after it.
     pub(crate) fn start_rollback(&self) {
+        if self.take_begin() {
+            return;
+        }
         if self.depth() > 0 {
             let _ = self.jobs.send(Job::Rollback(None));
         }
     }
 
-    /// Open transactions plus savepoints, as of the last job run.
+    /// Open transactions plus savepoints, as of the last job run, and a
+    /// held-back `BEGIN`.
     pub(crate) fn depth(&self) -> usize {
-        self.depth.load(Ordering::SeqCst)
+        self.depth.load(Ordering::SeqCst) + usize::from(self.held_begin.load(Ordering::SeqCst))
     }
 
     /// Answers once every job sent before has run; fails when the thread

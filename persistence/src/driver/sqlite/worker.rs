@@ -44,22 +44,38 @@ pub(crate) enum Want {
     One(Reply<Option<Vec<Value>>>),
 }
 
+impl Want {
+    /// Answers with `error` instead of rows.
+    fn fail(self, error: DriverError) {
+        let _ = match self {
+            Want::Rows(reply) => reply.send(Err(error)).is_ok(),
+            Want::Values(_, reply) => reply.send(Err(error)).is_ok(),
+            Want::One(reply) => reply.send(Err(error)).is_ok(),
+        };
+    }
+}
+
 /// One request to the connection's thread.
 pub(crate) enum Job {
+    /// A statement; `begin`: a `BEGIN` held back by the handle goes first.
     Run {
         sql: String,
         params: Vec<Value>,
         want: Want,
+        begin: bool,
     },
     Stream {
         sql: String,
         params: Vec<Value>,
         rows: Chunks,
+        begin: bool,
     },
-    /// `BEGIN` (or the given statement), or a savepoint inside a transaction.
+    /// `BEGIN` (or the given statement), or a savepoint inside a
+    /// transaction (after a held-back `BEGIN` when `begin`).
     Begin {
         statement: Option<String>,
         reply: Reply<()>,
+        begin: bool,
     },
     /// `COMMIT`, or the innermost savepoint released.
     Commit(Reply<()>),
@@ -94,11 +110,30 @@ pub(crate) fn spawn(
         }
         let mut worker = Worker { conn, depth };
         // Ends when the connection's handle is dropped (or closed).
-        while let Ok(job) = inbox.recv() {
+        while let Some(job) = next_job(&inbox) {
             worker.handle(job);
         }
     })?;
     Ok(jobs)
+}
+
+/// How long the thread polls for the next job before it sleeps: a unit
+/// of work's statements follow each other within microseconds, and waking
+/// a sleeping thread costs tens of them on an idle virtual machine.
+const POLL: std::time::Duration = std::time::Duration::from_micros(20);
+
+/// The next job, polled for [`POLL`] before blocking; `None` when the
+/// handle is gone.
+fn next_job(inbox: &mpsc::Receiver<Job>) -> Option<Job> {
+    let start = std::time::Instant::now();
+    loop {
+        match inbox.try_recv() {
+            Ok(job) => return Some(job),
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Err(mpsc::TryRecvError::Empty) if start.elapsed() < POLL => std::hint::spin_loop(),
+            Err(mpsc::TryRecvError::Empty) => return inbox.recv().ok(),
+        }
+    }
 }
 
 /// Opens the database, with the busy timeout, the pragmas and REGEXP.
@@ -159,10 +194,33 @@ struct Worker {
 impl Worker {
     fn handle(&mut self, job: Job) {
         match job {
-            Job::Run { sql, params, want } => self.run(&sql, &params, want),
-            Job::Stream { sql, params, rows } => self.stream(&sql, &params, &rows),
-            Job::Begin { statement, reply } => {
-                let _ = reply.send(self.begin(statement));
+            Job::Run {
+                sql,
+                params,
+                want,
+                begin,
+            } => match self.held_begin(begin) {
+                Ok(()) => self.run(&sql, &params, want),
+                Err(e) => want.fail(e),
+            },
+            Job::Stream {
+                sql,
+                params,
+                rows,
+                begin,
+            } => match self.held_begin(begin) {
+                Ok(()) => self.stream(&sql, &params, &rows),
+                Err(e) => {
+                    let _ = rows.blocking_send(Err(e));
+                }
+            },
+            Job::Begin {
+                statement,
+                reply,
+                begin,
+            } => {
+                let result = self.held_begin(begin).and_then(|()| self.begin(statement));
+                let _ = reply.send(result);
             }
             Job::Commit(reply) => {
                 let _ = reply.send(self.commit());
@@ -232,6 +290,17 @@ impl Worker {
 
     fn depth(&self) -> usize {
         self.depth.load(Ordering::SeqCst)
+    }
+
+    /// The `BEGIN` the handle held back, when a job carries it: run before
+    /// the job's own statement, whose answer is this failure if it fails
+    /// (the statement then does not run, outside the transaction or at all).
+    fn held_begin(&mut self, begin: bool) -> Result<(), DriverError> {
+        if begin {
+            self.begin(None)
+        } else {
+            Ok(())
+        }
     }
 
     fn set_depth(&self, depth: usize) {
