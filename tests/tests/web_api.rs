@@ -177,6 +177,12 @@ async fn count(db: &TestDb, table: &str) -> i64 {
 
 /// Asserts `reply` is a JSON error with `status` and `code`, and that it
 /// shows no SQL.
+/// Every connection of the test's pool is back (none leaked by a request).
+fn assert_pool_idle(db: &TestDb) {
+    let status = db.engine.pool_status();
+    assert_eq!(status.in_use, 0, "{status:?}");
+}
+
 fn assert_error(reply: &Reply, status: u16, code: &str) {
     assert_eq!(reply.status, status, "{reply:?}");
     assert_eq!(reply.body["error"]["status"], status, "{reply:?}");
@@ -635,12 +641,7 @@ async fn a_failing_handler_rolls_back(db: TestDb) {
     let ok = api.json("POST", "/workers", json!({"name": "Whole"})).await;
     assert_eq!(ok.status, 201, "{ok:?}");
     assert_eq!(count(&db, "worker").await, 1);
-    assert_eq!(
-        db.engine.pool_status().in_use,
-        0,
-        "{:?}",
-        db.engine.pool_status()
-    );
+    assert_pool_idle(&db);
     api.stop().await;
     db.close().await;
 }
@@ -654,12 +655,7 @@ async fn a_panicking_handler_rolls_back(db: TestDb) {
     let ok = api.json("POST", "/workers", json!({"name": "After"})).await;
     assert_eq!(ok.status, 201, "{ok:?}");
     assert_eq!(count(&db, "worker").await, 1);
-    assert_eq!(
-        db.engine.pool_status().in_use,
-        0,
-        "{:?}",
-        db.engine.pool_status()
-    );
+    assert_pool_idle(&db);
     api.stop().await;
     db.close().await;
 }
