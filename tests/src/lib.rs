@@ -84,6 +84,26 @@ impl TestDb {
         }
     }
 
+    /// This test's database made again, on an engine with `options` (echo
+    /// on, a pool size): the one `new` made is dropped first.
+    pub async fn reopen(self, test: &str, options: EngineOptions) -> TestDb {
+        let backend = self.backend;
+        self.close().await;
+        TestDb::with_options(backend, test, options).await
+    }
+
+    /// Drops and creates the tables of `metadata`, committed.
+    pub async fn create_tables(&self, metadata: &persistence::dialects::MetaData) {
+        use persistence::SchemaExt;
+        let mut conn = self.engine.connect().await.expect("connect");
+        metadata.drop_all(&mut conn).await.expect("drop the tables");
+        metadata
+            .create_all(&mut conn)
+            .await
+            .expect("create the tables");
+        conn.commit().await.expect("commit the schema");
+    }
+
     /// Where the test's database lives.
     pub fn source(&self) -> &persistence::testing::ServerKind {
         self.database.source()

@@ -12,7 +12,7 @@
 
 use persistence::dialects::{text, SqlType};
 use persistence::orm::{Mappers, Registry, SessionMaker};
-use persistence::{EngineOptions, Error, IsolationLevel, SchemaExt};
+use persistence::{EngineOptions, Error, IsolationLevel};
 use tests::capture::SqlLog;
 use tests::{on_all_backends, TestBackend, TestDb};
 
@@ -50,15 +50,9 @@ fn registry() -> Mappers {
 /// The test's database on an engine with echo on and `options`, its
 /// tables created.
 async fn setup(db: TestDb, name: &str, options: EngineOptions) -> (TestDb, SessionMaker) {
-    let backend = db.backend;
-    db.close().await;
-    let db = TestDb::with_options(backend, name, options.echo(true)).await;
+    let db = db.reopen(name, options.echo(true)).await;
     let mappers = registry();
-    let mut conn = db.engine.connect().await.unwrap();
-    mappers.metadata().drop_all(&mut conn).await.unwrap();
-    mappers.metadata().create_all(&mut conn).await.unwrap();
-    conn.commit().await.unwrap();
-    drop(conn);
+    db.create_tables(mappers.metadata()).await;
     let sessions = SessionMaker::new(db.engine.clone(), mappers);
     (db, sessions)
 }

@@ -8,7 +8,7 @@
 
 use persistence::dialects::{text, SqlType};
 use persistence::orm::{self, presets, Mappers, Registry, SessionMaker};
-use persistence::{EngineOptions, Error, SchemaExt};
+use persistence::{EngineOptions, Error};
 use tests::capture::SqlLog;
 use tests::{on_all_backends, TestDb};
 
@@ -50,15 +50,9 @@ fn registry() -> Mappers {
 
 /// The test's database on an engine with echo on, two committed writers.
 async fn setup(db: TestDb, name: &str) -> (TestDb, SessionMaker) {
-    let backend = db.backend;
-    db.close().await;
-    let db = TestDb::with_options(backend, name, EngineOptions::default().echo(true)).await;
+    let db = db.reopen(name, EngineOptions::default().echo(true)).await;
     let mappers = registry();
-    let mut conn = db.engine.connect().await.unwrap();
-    mappers.metadata().drop_all(&mut conn).await.unwrap();
-    mappers.metadata().create_all(&mut conn).await.unwrap();
-    conn.commit().await.unwrap();
-    drop(conn);
+    db.create_tables(mappers.metadata()).await;
     let sessions = SessionMaker::new(db.engine.clone(), mappers);
     let mut session = sessions.session();
     let mut crew = vec![

@@ -13,7 +13,7 @@
 use persistence::dialects::{text, SqlType, Value};
 use persistence::orm::{self, presets, Mappers, ObjectState, Registry, SessionMaker};
 use persistence::orm::{Session, SynchronizeSession};
-use persistence::{EngineOptions, Error, SchemaExt};
+use persistence::{EngineOptions, Error};
 use tests::capture::SqlLog;
 use tests::{on_all_backends, TestDb};
 
@@ -54,15 +54,9 @@ fn registry() -> Mappers {
 /// The test's database on an engine with echo on (the statements are
 /// counted), its tables created.
 async fn setup(db: TestDb, name: &str) -> (TestDb, SessionMaker) {
-    let backend = db.backend;
-    db.close().await;
-    let db = TestDb::with_options(backend, name, EngineOptions::default().echo(true)).await;
+    let db = db.reopen(name, EngineOptions::default().echo(true)).await;
     let mappers = registry();
-    let mut conn = db.engine.connect().await.unwrap();
-    mappers.metadata().drop_all(&mut conn).await.unwrap();
-    mappers.metadata().create_all(&mut conn).await.unwrap();
-    conn.commit().await.unwrap();
-    drop(conn);
+    db.create_tables(mappers.metadata()).await;
     let sessions = SessionMaker::new(db.engine.clone(), mappers);
     (db, sessions)
 }
@@ -1033,15 +1027,9 @@ fn graph_registry() -> Mappers {
 /// O'Reilly: "Programming Rust" (rust); No Starch: no posts. Employees:
 /// boss <- ann, bob; bob <- cid.
 async fn graph_setup(db: TestDb, name: &str) -> (TestDb, SessionMaker) {
-    let backend = db.backend;
-    db.close().await;
-    let db = TestDb::with_options(backend, name, EngineOptions::default().echo(true)).await;
+    let db = db.reopen(name, EngineOptions::default().echo(true)).await;
     let mappers = graph_registry();
-    let mut conn = db.engine.connect().await.unwrap();
-    mappers.metadata().drop_all(&mut conn).await.unwrap();
-    mappers.metadata().create_all(&mut conn).await.unwrap();
-    conn.commit().await.unwrap();
-    drop(conn);
+    db.create_tables(mappers.metadata()).await;
     let sessions = SessionMaker::new(db.engine.clone(), mappers);
     let mut s = sessions.session();
     let rows = |pairs: &[&[(&'static str, Value)]]| -> Vec<Vec<(&'static str, Value)>> {
