@@ -95,16 +95,8 @@ async fn bodies_on(conn: &mut persistence::Connection) -> Vec<String> {
 
 /// The bodies stored, read on a connection of its own.
 async fn bodies(db: &TestDb) -> Vec<String> {
-    let t = table();
     let mut conn = db.engine.connect().await.unwrap();
-    let rows = conn
-        .execute(&select([t.c("body")]).order_by([t.c("id").asc()]))
-        .await
-        .unwrap()
-        .all_as::<(String,)>()
-        .unwrap();
-    conn.rollback().await.unwrap();
-    rows.into_iter().map(|(b,)| b).collect()
+    bodies_on(&mut conn).await
 }
 
 /// Core: a unit that only reads sends its SELECTs alone; it is still in
