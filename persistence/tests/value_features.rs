@@ -364,3 +364,25 @@ async fn servers_answer() {
         assert_eq!(v.scalar().and_then(|v| v.as_i64()), Some(1), "{on:?}");
     }
 }
+
+/// Without the `regexp` feature (off in these builds), a REGEXP on SQLite
+/// is a typed database error naming the feature, and the connection goes
+/// on working.
+#[cfg(not(feature = "regexp"))]
+#[tokio::test]
+async fn sqlite_regexp_without_the_feature_names_it() {
+    use persistence::dialects::{literal, select};
+    use persistence::Error;
+
+    let engine = engine(On::Sqlite, "regexp").await;
+    let mut conn = engine.connect().await.unwrap();
+    let stmt = select((literal("Vera").regexp_match("^V"),));
+    match conn.execute(&stmt).await {
+        Err(e @ Error::Database { .. }) => {
+            assert!(e.to_string().contains("`regexp` feature"), "{e}");
+        }
+        other => panic!("expected a database error, got {other:?}"),
+    }
+    let v = conn.execute(&text("SELECT 1 AS one")).await.unwrap();
+    assert_eq!(v.scalar().and_then(|v| v.as_i64()), Some(1));
+}

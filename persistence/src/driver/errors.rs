@@ -8,6 +8,7 @@
 
 use dialects::{Compiled, Value};
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use super::Driver;
 use crate::engine::url::DatabaseUrl;
 use crate::error::{
@@ -92,6 +93,7 @@ impl DriverError {
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 /// Maps a sqlx error of `D`'s backend.
 pub(crate) fn map_sqlx_error<D: Driver>(e: sqlx::Error) -> DriverError {
     let backend = D::NAME;
@@ -160,24 +162,28 @@ pub(crate) fn map_sqlx_error<D: Driver>(e: sqlx::Error) -> DriverError {
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 /// A failure of [`exec::run`](super::exec::run): the driver's, or decoding a row.
 pub(crate) enum RunError {
     Sqlx(sqlx::Error),
     Decode(Error),
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 impl From<sqlx::Error> for RunError {
     fn from(e: sqlx::Error) -> Self {
         RunError::Sqlx(e)
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 impl From<Error> for RunError {
     fn from(e: Error) -> Self {
         RunError::Decode(e)
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 impl RunError {
     /// The driver error, classified by `D`.
     pub(crate) fn into_driver<D: Driver>(self) -> DriverError {

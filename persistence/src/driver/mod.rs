@@ -1,4 +1,5 @@
-//! Drivers: the only modules that import sqlx (PostgreSQL, MySQL) or
+//! Drivers: the only modules that import sqlx (PostgreSQL, MySQL; the
+//! crate depends on sqlx only with one of those features) or
 //! rusqlite (SQLite). Each binds [`Value`]s as arguments, decodes rows into
 //! [`Row`]s and maps its backend's errors to [`ErrorKind`]s; the engine
 //! above sees neither.
@@ -26,14 +27,18 @@
     )
 )]
 // The sqlx glue (the `Driver` trait, `exec`, the sinks) serves PostgreSQL
-// and MySQL; a build with SQLite alone has it unused.
+// and MySQL and is left out of a build with SQLite alone (which has no
+// sqlx at all); what the engine passes down for sqlx's sake (statement
+// kinds, error details) is unused there.
 #![cfg_attr(
     not(any(feature = "postgres", feature = "mysql")),
     allow(dead_code, unused_imports, unused_variables)
 )]
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod decode;
 mod errors;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod exec;
 #[cfg(any(feature = "mysql", feature = "sqlite"))]
 mod messages;
@@ -44,6 +49,7 @@ mod params;
 pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+mod value_rows;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,9 +64,13 @@ use crate::engine::row::Row;
 use crate::engine::url::{Backend, DatabaseUrl};
 use crate::error::{DatabaseDetail, Error, ErrorKind};
 
-pub(crate) use decode::{decode_stream, PositionalRow, RowDecoder, RowSink, ValueRows, ValueSink};
-pub(crate) use errors::{connect_error, map_sqlx_error, DriverError, RunError};
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use decode::{decode_stream, PositionalRow, RowDecoder, RowSink, ValueSink};
+pub(crate) use errors::{connect_error, DriverError};
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use errors::{map_sqlx_error, RunError};
 pub(crate) use params::{Params, RowParams};
+pub(crate) use value_rows::ValueRows;
 
 /// Why a connection could not be opened, pinged or closed (the driver's
 /// error, shown in messages).
@@ -191,10 +201,10 @@ impl ConnectConfig {
         };
         match tokio::time::timeout(timeout, fut).await {
             Ok(result) => result,
-            Err(_) => Err(Box::new(sqlx::Error::Io(std::io::Error::new(
+            Err(_) => Err(Box::new(std::io::Error::new(
                 std::io::ErrorKind::TimedOut,
                 format!("no answer within {timeout:?}"),
-            )))),
+            ))),
         }
     }
 }
@@ -413,12 +423,15 @@ fn no_state() -> &'static mut () {
 }
 
 /// The sqlx row of driver `D`'s backend.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) type SqlxRow<D> = <<D as Driver>::Db as sqlx::Database>::Row;
 
 /// The sqlx connection of driver `D`'s backend.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) type Conn<D> = <<D as Driver>::Db as sqlx::Database>::Connection;
 
 /// The sqlx arguments of driver `D`'s backend.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) type Args<'q, D> = <<D as Driver>::Db as sqlx::Database>::Arguments<'q>;
 
 /// What one sqlx backend does its own way: binding a statement's values
@@ -428,6 +441,7 @@ pub(crate) type Args<'q, D> = <<D as Driver>::Db as sqlx::Database>::Arguments<'
 /// [`exec::stream`], the sinks) is generic over this trait, so each
 /// backend module reads as a list of its differences. Each is
 /// monomorphized: no dynamic dispatch on the row-decoding path.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) trait Driver: Sized + Send + Sync + 'static {
     /// The backend's sqlx database.
     type Db: sqlx::Database<Row: PositionalRow> + sqlx::database::HasStatementCache;
@@ -502,6 +516,7 @@ pub(crate) trait Driver: Sized + Send + Sync + 'static {
 
 /// The connect options `text` (the driver's form of `url`) spells, with
 /// sqlx's own statement logging off.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn parse_options<O: sqlx::ConnectOptions>(
     url: &DatabaseUrl,
     text: &str,

@@ -21,6 +21,7 @@
 mod cells;
 mod config;
 mod failure;
+mod regexp;
 mod statement;
 mod worker;
 

@@ -142,48 +142,9 @@ fn open(config: &SqliteConfig) -> Result<Connection, rusqlite::Error> {
     conn.busy_timeout(config.busy_timeout)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.execute_batch(&config.pragmas)?;
-    register_regexp(&conn)?;
+    super::regexp::register(&conn)?;
     Ok(conn)
 }
-
-/// `X REGEXP Y` is `regexp(Y, X)`, which SQLite leaves undefined: the
-/// pattern compiled once per statement, NULL for a NULL operand.
-fn register_regexp(conn: &Connection) -> Result<(), rusqlite::Error> {
-    use rusqlite::functions::FunctionFlags;
-    conn.create_scalar_function(
-        "regexp",
-        2,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
-        |ctx| {
-            if ctx.get_raw(0) == rusqlite::types::ValueRef::Null {
-                return Ok(None);
-            }
-            let pattern = ctx.get_or_create_aux(0, |raw| -> Result<regex::Regex, DriverText> {
-                let text = raw.as_str().map_err(|e| DriverText(e.to_string()))?;
-                regex::Regex::new(text).map_err(|e| DriverText(e.to_string()))
-            })?;
-            let text = match ctx.get_raw(1) {
-                rusqlite::types::ValueRef::Null => return Ok(None),
-                raw => raw.as_str().map_err(|e| {
-                    rusqlite::Error::UserFunctionError(Box::new(DriverText(e.to_string())))
-                })?,
-            };
-            Ok(Some(pattern.is_match(text)))
-        },
-    )
-}
-
-/// A message as an error (for REGEXP's failures).
-#[derive(Debug)]
-struct DriverText(String);
-
-impl std::fmt::Display for DriverText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for DriverText {}
 
 /// The connection and the depth it shares with its handle.
 struct Worker {
