@@ -294,7 +294,7 @@ impl<'a> CacheKey<'a> {
         }
     }
 
-    fn from_item(&mut self, f: &'a FromItem) -> Walk {
+    fn walk_from(&mut self, f: &'a FromItem) -> Walk {
         match f {
             FromItem::Source(s) => {
                 self.tag(b'f');
@@ -308,8 +308,8 @@ impl<'a> CacheKey<'a> {
             } => {
                 self.tag(b'j');
                 kind.hash(self);
-                self.from_item(left)?;
-                self.from_item(right)?;
+                self.walk_from(left)?;
+                self.walk_from(right)?;
                 self.opt_expr(on.as_ref())
             }
         }
@@ -336,7 +336,7 @@ impl<'a> CacheKey<'a> {
         }
         self.exprs(&s.columns)?;
         self.len(s.from.len());
-        s.from.iter().try_for_each(|f| self.from_item(f))?;
+        s.from.iter().try_for_each(|f| self.walk_from(f))?;
         self.opt_expr(s.where_.as_ref())?;
         self.exprs(&s.group_by)?;
         self.opt_expr(s.having.as_ref())?;
