@@ -677,11 +677,11 @@ fn sort_key(e: &Expr, w: &mut SqlWriter<'_>) -> R {
 pub fn limit_offset(limit: Option<u64>, offset: Option<u64>, w: &mut SqlWriter<'_>) -> R {
     if let Some(n) = limit {
         w.push(" LIMIT ");
-        w.bind_owned(Value::BigInt(clamp(n)))?;
+        w.bind_structural(Value::BigInt(clamp(n)))?;
     }
     if let Some(n) = offset {
         w.push(" OFFSET ");
-        w.bind_owned(Value::BigInt(clamp(n)))?;
+        w.bind_structural(Value::BigInt(clamp(n)))?;
     }
     Ok(())
 }
@@ -758,11 +758,11 @@ pub fn fetch_clause(s: &Select, fetch: &Fetch, w: &mut SqlWriter<'_>) -> R {
     }
     if let Some(n) = s.offset {
         w.push(" OFFSET ");
-        w.bind_owned(Value::BigInt(clamp(n)))?;
+        w.bind_structural(Value::BigInt(clamp(n)))?;
         w.push(" ROWS");
     }
     w.push(" FETCH FIRST ");
-    w.bind_owned(Value::BigInt(clamp(fetch.count)))?;
+    w.bind_structural(Value::BigInt(clamp(fetch.count)))?;
     w.push(if fetch.with_ties {
         " ROWS WITH TIES"
     } else {

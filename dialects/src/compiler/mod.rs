@@ -6,6 +6,8 @@
 
 pub mod alter;
 pub mod ansi;
+pub mod cache;
+pub mod cache_key;
 pub mod ddl;
 pub mod features;
 pub mod reserved;

@@ -1,5 +1,6 @@
 //! The `Statement` trait: anything that compiles to SQL text and parameters.
 
+use super::cache_key::{CacheKey, Uncacheable, Walk};
 use super::ddl::{self, CreateEnum, CreateIndex, CreateTable, Ddl, DropEnum, DropIndex, DropTable};
 use super::writer::Prepared;
 use super::{ansi, Compiled, Dialect, SqlWriter};
@@ -93,6 +94,15 @@ pub trait Statement: Send + Sync {
         Ok(w.finish_prepared())
     }
 
+    /// Writes the statement's cache key into `key` (its structure, and its
+    /// bound values collected aside), or fails when it has none: what
+    /// [`StatementCache`](super::cache::StatementCache) keys compiled SQL
+    /// by. DDL has none.
+    fn cache_key<'a>(&'a self, key: &mut CacheKey<'a>) -> Walk {
+        let _ = key;
+        Err(Uncacheable)
+    }
+
     /// The statement as an `INSERT`, when it is one (what an engine needs
     /// for `inserted_primary_key` and for executing many rows at once).
     fn as_insert(&self) -> Option<&Insert> {
@@ -102,15 +112,23 @@ pub trait Statement: Send + Sync {
 
 macro_rules! statement {
     ($ty:ty, $kind:ident, $f:path) => {
-        statement!($ty, $kind, $f, |_s| None);
+        statement!($ty, $kind, $f, |_k, _s| Err(Uncacheable), |_s| None);
     };
-    ($ty:ty, $kind:ident, $f:path, |$s:ident| $as_insert:expr) => {
+    ($ty:ty, $kind:ident, $f:path, |$k:ident, $ks:ident| $key:expr) => {
+        statement!($ty, $kind, $f, |$k, $ks| $key, |_s| None);
+    };
+    ($ty:ty, $kind:ident, $f:path, |$k:ident, $ks:ident| $key:expr, |$s:ident| $as_insert:expr) => {
         impl Statement for $ty {
             fn write_sql(&self, w: &mut SqlWriter<'_>) -> Result<(), CompileError> {
                 $f(self, w)
             }
             fn kind(&self) -> StatementKind {
                 StatementKind::$kind
+            }
+            fn cache_key<'a>(&'a self, key: &mut CacheKey<'a>) -> Walk {
+                let $k = key;
+                let $ks = self;
+                $key
             }
             fn as_insert(&self) -> Option<&Insert> {
                 let $s = self;
@@ -133,12 +151,19 @@ macro_rules! statement {
     };
 }
 
-statement!(Select, Query, ansi::select_statement);
-statement!(CompoundSelect, Query, ansi::compound_statement);
-statement!(Insert, Dml, ansi::insert_statement, |s| Some(s));
-statement!(Update, Dml, ansi::update_statement);
-statement!(Delete, Dml, ansi::delete_statement);
-statement!(TextClause, Text, ansi::text_clause);
+statement!(Select, Query, ansi::select_statement, |k, s| k.select(s));
+statement!(CompoundSelect, Query, ansi::compound_statement, |k, s| k
+    .compound(s));
+statement!(
+    Insert,
+    Dml,
+    ansi::insert_statement,
+    |k, s| k.insert(s),
+    |s| Some(s)
+);
+statement!(Update, Dml, ansi::update_statement, |k, s| k.update(s));
+statement!(Delete, Dml, ansi::delete_statement, |k, s| k.delete(s));
+statement!(TextClause, Text, ansi::text_clause, |k, s| k.text(s));
 statement!(CreateTable, Ddl, ddl::create_table);
 statement!(DropTable, Ddl, ddl::drop_table);
 statement!(CreateIndex, Ddl, ddl::create_index);

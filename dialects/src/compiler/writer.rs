@@ -59,6 +59,22 @@ pub struct SqlWriter<'d> {
     /// Whether a `text()` parameter without a value becomes a named
     /// placeholder (compiling for many executions) instead of an error.
     open_text_params: bool,
+    /// Where each parameter came from, when tracked (compiling for the
+    /// statement cache).
+    origins: Option<Vec<Origin>>,
+}
+
+/// Where a compiled parameter came from (what the statement cache needs
+/// to fill the parameters of another statement of the same shape).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// A value of the statement, by address.
+    Bound(usize),
+    /// A value derived from the statement's structure (LIMIT, OFFSET),
+    /// which is in the cache key by content.
+    Structural,
+    /// A value the compiler made up (a client-side default computed now).
+    Computed,
 }
 
 /// A named placeholder of a compiled statement.
@@ -128,6 +144,23 @@ impl<'d> SqlWriter<'d> {
             named: Vec::new(),
             bad_identifier: None,
             open_text_params: false,
+            origins: None,
+        }
+    }
+
+    /// Starts recording where each parameter comes from.
+    pub(crate) fn track_origins(&mut self) {
+        self.origins = Some(Vec::new());
+    }
+
+    /// Where each parameter came from (empty unless tracked).
+    pub(crate) fn take_origins(&mut self) -> Vec<Origin> {
+        self.origins.take().unwrap_or_default()
+    }
+
+    fn note(&mut self, origin: Origin) {
+        if let Some(o) = &mut self.origins {
+            o.push(origin);
         }
     }
 
@@ -176,6 +209,7 @@ impl<'d> SqlWriter<'d> {
             let d = self.dialect;
             return d.write_debug_literal(value, self);
         }
+        self.note(Origin::Bound(std::ptr::from_ref(value) as usize));
         self.params.push(value.clone());
         let d = self.dialect;
         d.write_placeholder(self.params.len(), &mut self.sql);
@@ -223,6 +257,20 @@ impl<'d> SqlWriter<'d> {
         if self.inline_literals || self.literal_binds {
             return self.bind(&value);
         }
+        self.note(Origin::Computed);
+        self.params.push(value);
+        let d = self.dialect;
+        d.write_placeholder(self.params.len(), &mut self.sql);
+        Ok(())
+    }
+
+    /// Binds a value derived from the statement's structure alone (a LIMIT
+    /// or OFFSET count): the same for every statement of one shape.
+    pub(crate) fn bind_structural(&mut self, value: Value) -> Result<(), crate::CompileError> {
+        if self.inline_literals || self.literal_binds {
+            return self.bind(&value);
+        }
+        self.note(Origin::Structural);
         self.params.push(value);
         let d = self.dialect;
         d.write_placeholder(self.params.len(), &mut self.sql);
@@ -325,6 +373,9 @@ impl<'d> SqlWriter<'d> {
     pub(crate) fn rewind(&mut self, mark: (usize, usize)) {
         self.sql.truncate(mark.0);
         self.params.truncate(mark.1);
+        if let Some(o) = &mut self.origins {
+            o.truncate(mark.1);
+        }
         self.named.retain(|p| p.index < mark.1);
     }
 

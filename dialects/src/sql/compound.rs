@@ -3,7 +3,7 @@
 use super::select::{OrderBy, OrderTerms, Select};
 
 /// A set operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SetOp {
     /// `UNION`
     Union,

@@ -6,7 +6,7 @@ use super::expr::{Expr, IntoExpr, Source};
 use crate::schema::table::Table;
 
 /// `NULLS FIRST` / `NULLS LAST`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NullsOrder {
     /// Nulls sort before other values.
     First,
@@ -214,7 +214,7 @@ tuple_pairs!((K1, V1), (K2, V2), (K3, V3), (K4, V4), (K5, V5));
 tuple_pairs!((K1, V1), (K2, V2), (K3, V3), (K4, V4), (K5, V5), (K6, V6));
 
 /// The kind of a join.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JoinKind {
     /// `JOIN`
     Inner,
@@ -301,7 +301,7 @@ pub enum Distinct {
 /// assert_eq!(stmt.compile(&MySql::mysql8()).unwrap().sql,
 ///     "SELECT job.id FROM job FOR SHARE OF job SKIP LOCKED");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]
 pub struct Lock {
     /// `FOR SHARE` instead of `FOR UPDATE`.
     pub share: bool,
@@ -357,7 +357,7 @@ impl Lock {
 }
 
 /// `FETCH FIRST n ROWS ONLY` / `WITH TIES` (SQLAlchemy's `fetch()`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Fetch {
     /// How many rows.
     pub count: u64,

@@ -4,7 +4,7 @@ use super::expr::{Expr, IntoExpr};
 use super::select::{OrderBy, OrderTerms};
 
 /// One bound of a window frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FrameBound {
     /// `UNBOUNDED PRECEDING`
     UnboundedPreceding,
@@ -19,7 +19,7 @@ pub enum FrameBound {
 }
 
 /// Whether the frame counts rows or value ranges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FrameUnits {
     /// `ROWS`
     Rows,
@@ -28,7 +28,7 @@ pub enum FrameUnits {
 }
 
 /// A window frame: `ROWS BETWEEN start AND end`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Frame {
     /// Rows or range.
     pub units: FrameUnits,

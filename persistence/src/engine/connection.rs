@@ -219,7 +219,7 @@ impl Connection {
     pub fn compile<S: Statement + ?Sized>(&self, stmt: &S) -> Result<Compiled, Error> {
         match stmt.as_insert().filter(|i| i.single_row().is_some()) {
             Some(ins) => Ok(self.plan_insert(ins)?.compiled),
-            None => Ok(stmt.compile(self.engine.dialect())?),
+            None => Ok(self.engine.compile_statement(stmt)?),
         }
     }
 
@@ -231,7 +231,7 @@ impl Connection {
         if let Some(ins) = stmt.as_insert().filter(|i| i.single_row().is_some()) {
             return self.execute_insert(ins).await;
         }
-        let compiled = stmt.compile(self.engine.dialect())?;
+        let compiled = self.engine.compile_statement(stmt)?;
         self.execute_compiled(&compiled, stmt.kind()).await
     }
 
@@ -278,9 +278,10 @@ impl Connection {
             // The key columns after what the statement returns itself.
             let mut cols = ins.returning_columns().to_vec();
             cols.extend(pk.iter().map(|c| table.c(c.name())));
-            ins.as_ref().clone().returning(cols).compile(dialect)?
+            self.engine
+                .compile_statement(&ins.as_ref().clone().returning(cols))?
         } else {
-            ins.compile(dialect)?
+            self.engine.compile_statement(ins.as_ref())?
         };
         Ok(InsertPlan {
             compiled,
@@ -451,7 +452,7 @@ impl Connection {
         &mut self,
         stmt: &S,
     ) -> Result<QueryResult, Error> {
-        let compiled = stmt.compile(self.engine.dialect())?;
+        let compiled = self.engine.compile_statement(stmt)?;
         self.run_compiled(&compiled, stmt.kind()).await
     }
 
@@ -543,7 +544,7 @@ impl Connection {
     /// connection is busy until the stream ends or is dropped.
     pub fn stream<'a, S: Statement + ?Sized>(&'a mut self, stmt: &'a S) -> RowStream<'a> {
         let engine = self.engine.clone();
-        let compiled = match stmt.compile(self.engine.dialect()) {
+        let compiled = match self.engine.compile_statement(stmt) {
             Ok(compiled) => compiled,
             Err(e) => {
                 let e = Error::from(e);

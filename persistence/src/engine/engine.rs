@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use dialects::compiler::cache::{CacheStats, StatementCache};
 use dialects::{Dialect, Value};
 
 use super::connection::Connection;
@@ -63,6 +64,11 @@ pub struct EngineOptions {
     /// SQLite's connection settings (pragmas); parameters of the same
     /// name in the URL take precedence.
     pub sqlite: SqliteOptions,
+    /// How many statement shapes the compiled-statement cache holds
+    /// (SQLAlchemy's `query_cache_size`, 500 by default); 0 disables it.
+    /// A statement built at run time whose shape (its structure, values
+    /// aside) was compiled before reuses that SQL.
+    pub statement_cache_size: usize,
 }
 
 impl Default for EngineOptions {
@@ -75,6 +81,7 @@ impl Default for EngineOptions {
             autocommit: false,
             pool: PoolOptions::default(),
             sqlite: SqliteOptions::default(),
+            statement_cache_size: dialects::compiler::cache::DEFAULT_CAPACITY,
         }
     }
 }
@@ -114,6 +121,13 @@ impl EngineOptions {
     /// Turns statement logging on or off.
     pub fn echo(mut self, on: bool) -> Self {
         self.echo = on;
+        self
+    }
+
+    /// How many statement shapes the compiled-statement cache holds (0:
+    /// none, every statement compiles).
+    pub fn statement_cache_size(mut self, shapes: usize) -> Self {
+        self.statement_cache_size = shapes;
         self
     }
 
@@ -197,6 +211,7 @@ struct EngineInner {
     options: EngineOptions,
     observer: Observer,
     buffers: FreeList<Vec<Value>>,
+    statement_cache: Arc<StatementCache>,
 }
 
 /// A database: its pool, its dialect and its options. Cheap to clone; every
@@ -240,6 +255,7 @@ pub async fn create_engine_with(url: &str, options: EngineOptions) -> Result<Eng
             url,
             pool,
             dialect,
+            statement_cache: Arc::new(StatementCache::new(options.statement_cache_size)),
             options,
             observer,
             buffers: FreeList::default(),
@@ -361,6 +377,24 @@ impl Engine {
         &*self.inner.dialect
     }
 
+    /// `stmt` compiled for this engine's dialect, through the engine's
+    /// compiled-statement cache: what `stmt.compile(engine.dialect())`
+    /// gives.
+    pub fn compile_statement<S: dialects::Statement + ?Sized>(
+        &self,
+        stmt: &S,
+    ) -> Result<dialects::Compiled, dialects::CompileError> {
+        self.inner
+            .statement_cache
+            .compile(stmt, &*self.inner.dialect)
+    }
+
+    /// The compiled-statement cache's counters: hits, misses (shapes
+    /// compiled and stored), statements compiled without it.
+    pub fn statement_cache_stats(&self) -> CacheStats {
+        self.inner.statement_cache.stats()
+    }
+
     #[cfg(feature = "testing")]
     /// The pool (for the testing kit's pinned engines).
     pub(crate) fn pool(&self) -> &Arc<Pool> {
@@ -379,6 +413,7 @@ impl Engine {
                 options: self.inner.options.clone(),
                 observer: self.inner.observer.clone(),
                 buffers: FreeList::default(),
+                statement_cache: self.inner.statement_cache.clone(),
             }),
         }
     }
