@@ -2,12 +2,14 @@
 //! parameter extraction) for five common shapes, in ns per statement.
 //! `cargo bench -p dialects --bench statement_cache`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
 use std::hint::black_box;
 use std::time::Instant;
 
 use dialects::compiler::cache::StatementCache;
 use dialects::fixtures::seed;
-use dialects::{delete, insert, select, update, Dialect, Expr, IntoExpr, Postgres, Statement};
+use dialects::{delete, insert, select, update, Dialect, IntoExpr, Postgres, Statement};
 
 fn time(n: u32, mut f: impl FnMut(u32)) -> f64 {
     for i in 0..n / 10 {
@@ -67,7 +69,7 @@ fn main() {
         insert(p).values([
             ("id", i.into_expr()),
             ("title", "t".into_expr()),
-            ("draft", Expr::from(true.into_expr())),
+            ("draft", true.into_expr()),
         ])
     });
     report("update by pk", &d, |i| {

@@ -22,8 +22,11 @@ fn key<S: Statement + ?Sized>(s: &S) -> Vec<u8> {
     CacheKey::of(s).expect("cacheable").bytes().to_vec()
 }
 
+/// Builds a statement of one shape from an integer and a text value.
+type Shape = Box<dyn Fn(i32, &str) -> Box<dyn Statement>>;
+
 /// Statements of one shape, built from an integer and a text value.
-fn shapes(s: &Seed) -> Vec<Box<dyn Fn(i32, &str) -> Box<dyn Statement>>> {
+fn shapes(s: &Seed) -> Vec<Shape> {
     let w = s.worker.clone();
     let w2 = s.worker.clone();
     let w3 = s.worker.clone();
@@ -55,13 +58,13 @@ fn shapes(s: &Seed) -> Vec<Box<dyn Fn(i32, &str) -> Box<dyn Statement>>> {
             )
         }),
         Box::new(move |n, t| {
-            Box::new(insert(&w4).values([("id", Expr::from(n.into_e())), ("name", t.into_e())]))
+            Box::new(insert(&w4).values([("id", n.into_e()), ("name", t.into_e())]))
         }),
         Box::new(move |n, t| Box::new(update(&w5).set("name", t).where_(w5.c("id").eq(n)))),
         Box::new(move |n, _| Box::new(delete(&w6).where_(w6.c("id").between(n, n + 10)))),
         Box::new(move |n, t| {
             Box::new(
-                select((func::count(w7.c("id")), -Expr::from(n.into_e())))
+                select((func::count(w7.c("id")), -n.into_e()))
                     .where_(w7.c("name").ne(t))
                     .group_by(w7.c("name")),
             )
@@ -208,8 +211,8 @@ fn structural_differences_change_the_key() {
             "for update",
             key(&base().with_for_update(dialects::Lock::default())),
         ),
-        ("neg", key(&select((-Expr::from(1.into_e()),)))),
-        ("neg negative", key(&select((-Expr::from((-1).into_e()),)))),
+        ("neg", key(&select((-1.into_e(),)))),
+        ("neg negative", key(&select((-(-1).into_e(),)))),
         ("text", key(&text("SELECT 1"))),
         ("text 2", key(&text("SELECT 2"))),
         (
