@@ -170,14 +170,20 @@ impl SqliteConnection {
     }
 
     /// [`inline`](Self::inline) for a statement's text: never for one of
-    /// several statements (see the module's docs).
+    /// several statements (see the module's docs), nor for a `PRAGMA` (so
+    /// that `PRAGMA busy_timeout` reads and sets the thread's timeout, not
+    /// the 0 of inline statements).
     fn inline_text<T>(
         &self,
         sql: &str,
         begin: &mut bool,
         op: impl FnOnce(&mut Worker) -> Result<T, DriverError>,
     ) -> Option<Result<T, DriverError>> {
-        if statement::has_tail(sql) {
+        let pragma = sql
+            .trim_start()
+            .get(..6)
+            .is_some_and(|head| head.eq_ignore_ascii_case("pragma"));
+        if pragma || statement::has_tail(sql) {
             return None;
         }
         self.inline(begin, op)

@@ -343,3 +343,14 @@ async fn statements_around_a_stream_keep_their_order() {
     conn.ping().await.must();
     assert_eq!(thread_of(&conn).await, here());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn pragma_busy_timeout_is_the_threads() {
+    let db = TempDb::new("pragma");
+    let conn = db.open("").await;
+    assert_eq!(count(&conn, "PRAGMA busy_timeout").await, 5000);
+    conn.execute("PRAGMA busy_timeout = 1234", &[]).await.must();
+    // Inline in between (timeout 0 there), then the thread's again.
+    assert_eq!(thread_of(&conn).await, here());
+    assert_eq!(count(&conn, "PRAGMA busy_timeout").await, 1234);
+}

@@ -227,6 +227,17 @@ impl Worker {
     /// wait: see the module docs of [`super`]); whether it is so now.
     pub(crate) fn wait_when_busy(&mut self, on: bool) -> bool {
         if self.waits != on {
+            if !on {
+                // Kept for the thread: a `PRAGMA busy_timeout = n` run
+                // there changes it.
+                let now = self
+                    .conn
+                    .query_row("PRAGMA busy_timeout", [], |row| row.get::<_, i64>(0));
+                match now.map(u64::try_from) {
+                    Ok(Ok(ms)) => self.busy_timeout = Duration::from_millis(ms),
+                    _ => return false,
+                }
+            }
             let timeout = if on {
                 self.busy_timeout
             } else {
