@@ -1,7 +1,7 @@
 //! How to open an SQLite database: the file (or shared in-memory
 //! database) a `sqlite:` URL names, the open flags its `mode` / `cache` /
-//! `immutable` / `vfs` parameters ask for, and the pragmas of
-//! [`SqliteOptions`].
+//! `immutable` / `vfs` parameters ask for, whether statements may run on
+//! the caller's thread (`inline`), and the pragmas of [`SqliteOptions`].
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -31,6 +31,10 @@ pub(crate) struct SqliteConfig {
     pub(crate) busy_timeout: Duration,
     /// `PRAGMA ...;` statements run on each new connection, in order.
     pub(crate) pragmas: String,
+    /// Whether a statement may run on the caller's thread when the
+    /// connection's own is idle (`inline=off` in the URL: never; see the
+    /// module docs of [`super`]).
+    pub(crate) inline: bool,
 }
 
 /// The error for a URL parameter SQLite does not take.
@@ -89,6 +93,7 @@ impl SqliteConfig {
         let (mut in_memory, mut shared_cache) = (false, false);
         let (mut read_only, mut create) = (false, false);
         let mut uri_params: Vec<(&str, String)> = Vec::new();
+        let mut inline = true;
         for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
             match (&*key, &*value) {
                 ("mode", "ro") => read_only = true,
@@ -100,7 +105,9 @@ impl SqliteConfig {
                 ("immutable", "true" | "1") => uri_params.push(("immutable", "true".into())),
                 ("immutable", "false" | "0") => {}
                 ("vfs", v) => uri_params.push(("vfs", v.to_owned())),
-                ("mode" | "cache" | "immutable", v) => {
+                ("inline", "on" | "true" | "1") => inline = true,
+                ("inline", "off" | "false" | "0") => inline = false,
+                ("mode" | "cache" | "immutable" | "inline", v) => {
                     return Err(invalid(url, format!("unknown value {v:?} for `{key}`")))
                 }
                 (k, _) => {
@@ -150,6 +157,7 @@ impl SqliteConfig {
             flags,
             busy_timeout: settings.busy_timeout.unwrap_or(DEFAULT_BUSY_TIMEOUT),
             pragmas: pragmas(&settings),
+            inline,
         })
     }
 }
@@ -211,14 +219,26 @@ mod tests {
         let rwc = config("sqlite:///tmp/a.db?mode=rwc");
         assert_eq!(rwc.filename, "/tmp/a.db");
         assert!(rwc.flags.contains(OpenFlags::SQLITE_OPEN_CREATE));
+        assert!(rwc.inline);
         let ro = config("sqlite:a.db?mode=ro&immutable=1");
         assert!(ro.flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY));
         assert_eq!(ro.filename, "file:a.db?immutable=true");
     }
 
     #[test]
+    fn inline_can_be_turned_off() {
+        assert!(config("sqlite:a.db?inline=on").inline);
+        let off = config("sqlite:a.db?mode=rwc&inline=off");
+        assert!(!off.inline);
+        assert_eq!(off.filename, "a.db");
+        assert!(!config("sqlite::memory:?inline=0").inline);
+    }
+
+    #[test]
     fn unknown_parameters_are_refused() {
         let url = DatabaseUrl::parse("sqlite:a.db?mode=bogus").unwrap();
+        assert!(SqliteConfig::from_url(&url, &SqliteOptions::default()).is_err());
+        let url = DatabaseUrl::parse("sqlite:a.db?inline=sometimes").unwrap();
         assert!(SqliteConfig::from_url(&url, &SqliteOptions::default()).is_err());
         let url = DatabaseUrl::parse("sqlite:a.db?nonsense=1").unwrap();
         assert!(SqliteConfig::from_url(&url, &SqliteOptions::default()).is_err());

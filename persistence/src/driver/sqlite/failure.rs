@@ -104,3 +104,16 @@ pub(crate) fn programming(message: String) -> DriverError {
         }),
     }
 }
+
+/// Whether `e` is `SQLITE_BUSY` (or one of its extended codes): a lock
+/// another connection holds, which a statement run again later may get.
+pub(crate) fn is_busy(e: &DriverError) -> bool {
+    match e {
+        DriverError::Database {
+            code: Some(code), ..
+        } => code
+            .parse::<i32>()
+            .is_ok_and(|code| code & 0xff == rusqlite::ffi::SQLITE_BUSY),
+        _ => false,
+    }
+}

@@ -1,12 +1,17 @@
-//! The thread that owns one SQLite connection. Jobs arrive over a
-//! channel and run in order; each answers once, with a whole statement's
-//! rows decoded into the crate's types on this thread (a stream's rows in
-//! chunks). A job whose caller went away (a cancelled future) still runs to
-//! its end, so the connection is never left half-way through a statement,
-//! and the transaction depth it keeps is always the connection's.
+//! The thread of one SQLite connection, and the connection itself
+//! ([`Worker`]), shared with the connection's handle behind a mutex. Jobs
+//! arrive over a channel and run in order, each with the mutex held; each
+//! answers once, with a whole statement's rows decoded into the crate's
+//! types on this thread (a stream's rows in chunks). A job whose caller
+//! went away (a cancelled future) still runs to its end, so the connection
+//! is never left half-way through a statement, and the transaction depth it
+//! keeps is always the connection's. The handle runs a statement on its own
+//! thread instead when no job is queued or running (see the module docs of
+//! [`super`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 use dialects::Value;
 use rusqlite::Connection;
@@ -86,13 +91,19 @@ pub(crate) enum Job {
     Ping(Reply<()>),
 }
 
+/// The connection, shared by its handle and its thread.
+pub(crate) type Shared = Arc<Mutex<Worker>>;
+
 /// Opens the connection `config` describes and starts its thread; `ready`
-/// hears whether it opened. `depth` is kept at the connection's count of
-/// open transactions and savepoints.
+/// hears whether it opened, with the connection to share. `depth` is kept
+/// at the connection's count of open transactions and savepoints;
+/// `pending` counts the jobs sent and not yet run (the thread takes one off
+/// after each job, the mutex still held).
 pub(crate) fn spawn(
     config: SqliteConfig,
     depth: Arc<AtomicUsize>,
-    ready: oneshot::Sender<Result<(), rusqlite::Error>>,
+    pending: Arc<AtomicUsize>,
+    ready: oneshot::Sender<Result<Shared, rusqlite::Error>>,
 ) -> Result<mpsc::Sender<Job>, std::io::Error> {
     static SEQ: AtomicUsize = AtomicUsize::new(0);
     let (jobs, inbox) = mpsc::channel();
@@ -105,13 +116,27 @@ pub(crate) fn spawn(
                 return;
             }
         };
-        if ready.send(Ok(())).is_err() {
+        let shared = Arc::new(Mutex::new(Worker {
+            conn,
+            depth,
+            busy_timeout: config.busy_timeout,
+            waits: true,
+        }));
+        if ready.send(Ok(shared.clone())).is_err() {
             return;
         }
-        let mut worker = Worker { conn, depth };
-        // Ends when the connection's handle is dropped (or closed).
+        // Ends when the connection's handle is dropped (or closed), or
+        // when a panic poisoned the mutex (the connection's state is then
+        // unknown: the jobs left are dropped unanswered, which their
+        // callers see as the thread gone).
         while let Some(job) = next_job(&inbox) {
+            let Ok(mut worker) = shared.lock() else {
+                return;
+            };
+            // This thread waits for other connections' locks.
+            worker.wait_when_busy(true);
             worker.handle(job);
+            pending.fetch_sub(1, Ordering::SeqCst);
         }
     })?;
     Ok(jobs)
@@ -147,12 +172,51 @@ fn open(config: &SqliteConfig) -> Result<Connection, rusqlite::Error> {
 }
 
 /// The connection and the depth it shares with its handle.
-struct Worker {
+pub(crate) struct Worker {
     conn: Connection,
     depth: Arc<AtomicUsize>,
+    /// The configured busy timeout.
+    busy_timeout: Duration,
+    /// Whether SQLite's busy timeout is the configured one (else 0: a lock
+    /// held elsewhere fails at once with `SQLITE_BUSY`).
+    waits: bool,
 }
 
 impl Worker {
+    /// The configured busy timeout when `on` (the connection's thread),
+    /// else none (statements run on the caller's thread, which must not
+    /// wait: see the module docs of [`super`]); whether it is so now.
+    pub(crate) fn wait_when_busy(&mut self, on: bool) -> bool {
+        if self.waits != on {
+            if !on {
+                // Kept for the thread: a `PRAGMA busy_timeout = n` run
+                // there changes it.
+                let now = self
+                    .conn
+                    .query_row("PRAGMA busy_timeout", [], |row| row.get::<_, i64>(0));
+                match now.map(u64::try_from) {
+                    Ok(Ok(ms)) => self.busy_timeout = Duration::from_millis(ms),
+                    _ => return false,
+                }
+            }
+            let timeout = if on {
+                self.busy_timeout
+            } else {
+                Duration::ZERO
+            };
+            if self.conn.busy_timeout(timeout).is_ok() {
+                self.waits = on;
+            }
+        }
+        self.waits == on
+    }
+
+    /// The connection, for the unit tests (to register functions).
+    #[cfg(test)]
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
     fn handle(&mut self, job: Job) {
         match job {
             Job::Run {
@@ -201,32 +265,62 @@ impl Worker {
     fn run(&mut self, sql: &str, params: &[Value], want: Want) {
         match want {
             Want::Rows(reply) => {
-                let mut sink = Labelled::default();
-                let result = statement::run(&self.conn, sql, params, &mut sink);
-                let _ = reply.send(result.map(|summary| sink.finish(summary)));
+                let _ = reply.send(self.rows(sql, params));
             }
             Want::Values(mut buffer, reply) => {
-                buffer.clear();
-                let mut sink = Bare {
-                    values: buffer,
-                    width: 0,
-                    count: 0,
-                };
-                let result = statement::run(&self.conn, sql, params, &mut sink);
-                let _ = reply.send(result.map(|summary| ValueRows {
-                    values: sink.values,
-                    width: sink.width,
-                    count: sink.count,
-                    affected: summary.affected,
-                    last_insert_id: Some(summary.last_insert_id),
-                }));
+                let _ = reply.send(self.values(sql, params, &mut buffer));
             }
             Want::One(reply) => {
-                let mut sink = First(None);
-                let result = statement::run(&self.conn, sql, params, &mut sink);
-                let _ = reply.send(result.map(|_| sink.0));
+                let _ = reply.send(self.one(sql, params));
             }
         }
+    }
+
+    /// Runs `sql` with `params`, its rows labelled.
+    pub(crate) fn rows(&self, sql: &str, params: &[Value]) -> Result<QueryResult, DriverError> {
+        let mut sink = Labelled::default();
+        let summary = statement::run(&self.conn, sql, params, &mut sink)?;
+        Ok(sink.finish(summary))
+    }
+
+    /// Runs `sql` with `params`, its rows' bare values decoded into
+    /// `buffer` (taken when it succeeds, left to the caller when not).
+    pub(crate) fn values(
+        &self,
+        sql: &str,
+        params: &[Value],
+        buffer: &mut Vec<Value>,
+    ) -> Result<ValueRows, DriverError> {
+        buffer.clear();
+        let mut sink = Bare {
+            values: std::mem::take(buffer),
+            width: 0,
+            count: 0,
+        };
+        match statement::run(&self.conn, sql, params, &mut sink) {
+            Ok(summary) => Ok(ValueRows {
+                values: sink.values,
+                width: sink.width,
+                count: sink.count,
+                affected: summary.affected,
+                last_insert_id: Some(summary.last_insert_id),
+            }),
+            Err(e) => {
+                *buffer = sink.values;
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `sql` with `params`, keeping its first row's values.
+    pub(crate) fn one(
+        &self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<Option<Vec<Value>>, DriverError> {
+        let mut sink = First(None);
+        statement::run(&self.conn, sql, params, &mut sink)?;
+        Ok(sink.0)
     }
 
     fn stream(&mut self, sql: &str, params: &[Value], rows: &Chunks) {
@@ -256,7 +350,7 @@ impl Worker {
     /// The `BEGIN` the handle held back, when a job carries it: run before
     /// the job's own statement, whose answer is this failure if it fails
     /// (the statement then does not run, outside the transaction or at all).
-    fn held_begin(&mut self, begin: bool) -> Result<(), DriverError> {
+    pub(crate) fn held_begin(&mut self, begin: bool) -> Result<(), DriverError> {
         if begin {
             self.begin(None)
         } else {
@@ -273,7 +367,7 @@ impl Worker {
         self.conn.execute_batch(sql).map_err(failure::map)
     }
 
-    fn begin(&mut self, statement: Option<String>) -> Result<(), DriverError> {
+    pub(crate) fn begin(&mut self, statement: Option<String>) -> Result<(), DriverError> {
         let depth = self.depth();
         match (depth, statement) {
             (0, statement) => self.exec(statement.as_deref().unwrap_or("BEGIN"))?,
@@ -288,7 +382,7 @@ impl Worker {
         Ok(())
     }
 
-    fn commit(&mut self) -> Result<(), DriverError> {
+    pub(crate) fn commit(&mut self) -> Result<(), DriverError> {
         let depth = self.depth();
         let result = match depth {
             0 => return Ok(()),
@@ -301,7 +395,7 @@ impl Worker {
         self.settle(depth, result)
     }
 
-    fn rollback(&mut self) -> Result<(), DriverError> {
+    pub(crate) fn rollback(&mut self) -> Result<(), DriverError> {
         let depth = self.depth();
         let result = match depth {
             0 => return Ok(()),
