@@ -53,16 +53,22 @@ fn starts_with_minus(e: &Expr) -> bool {
         Expr::Unary {
             op: UnaryOp::Neg, ..
         } => true,
-        Expr::Value(v) => match v {
-            Value::SmallInt(n) => *n < 0,
-            Value::Int(n) => *n < 0,
-            Value::BigInt(n) => *n < 0,
-            Value::Float(f) => f.is_sign_negative(),
-            Value::Double(f) => f.is_sign_negative(),
-            #[cfg(feature = "decimal")]
-            Value::Decimal(d) => d.is_sign_negative(),
-            _ => false,
-        },
+        Expr::Value(v) => is_negative_number(v),
+        _ => false,
+    }
+}
+
+/// Whether `v` is a negative number: what `-v` parenthesises, so that the
+/// SQL never holds `--` (the statement cache keys on the same test).
+pub(crate) fn is_negative_number(v: &Value) -> bool {
+    match v {
+        Value::SmallInt(n) => *n < 0,
+        Value::Int(n) => *n < 0,
+        Value::BigInt(n) => *n < 0,
+        Value::Float(f) => f.is_sign_negative(),
+        Value::Double(f) => f.is_sign_negative(),
+        #[cfg(feature = "decimal")]
+        Value::Decimal(d) => d.is_sign_negative(),
         _ => false,
     }
 }

@@ -508,7 +508,7 @@ impl<'a> CacheKey<'a> {
                 if *op == UnaryOp::Neg {
                     // `-(-1)`: the compiler parenthesises a negative number.
                     if let Expr::Value(v) = &**expr {
-                        self.flag(negative(v));
+                        self.flag(super::ansi::is_negative_number(v));
                     }
                 }
                 self.expr(expr)?;
@@ -626,19 +626,5 @@ impl<'a> CacheKey<'a> {
             Expr::BindParam { .. } | Expr::Invalid(_) => return Err(Uncacheable),
         }
         Ok(())
-    }
-}
-
-/// Whether `v` is a negative number (what `-v` parenthesises).
-fn negative(v: &Value) -> bool {
-    match v {
-        Value::SmallInt(n) => *n < 0,
-        Value::Int(n) => *n < 0,
-        Value::BigInt(n) => *n < 0,
-        Value::Float(f) => f.is_sign_negative(),
-        Value::Double(f) => f.is_sign_negative(),
-        #[cfg(feature = "decimal")]
-        Value::Decimal(d) => d.is_sign_negative(),
-        _ => false,
     }
 }
