@@ -137,6 +137,19 @@ async fn count(conn: &SqliteConnection, sql: &str) -> i64 {
     }
 }
 
+/// Spawns an `INSERT INTO t VALUES (thread_name())` on `conn`, answering
+/// the rows it inserted.
+fn spawn_insert_thread_name(
+    conn: &Arc<SqliteConnection>,
+) -> tokio::task::JoinHandle<Result<u64, DriverError>> {
+    let conn = conn.clone();
+    tokio::spawn(async move {
+        conn.execute("INSERT INTO t VALUES (thread_name())", &[])
+            .await
+            .map(|done| done.rows_affected)
+    })
+}
+
 /// Counts ticks of 2 ms on the current runtime, until aborted.
 fn ticker() -> (Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
     let ticks = Arc::new(AtomicUsize::new(0));
@@ -218,14 +231,7 @@ async fn a_busy_write_waits_on_the_thread_without_stalling_the_runtime() {
     a.begin(Some("BEGIN IMMEDIATE".into())).await.must();
     a.execute("INSERT INTO t VALUES ('a')", &[]).await.must();
     let (ticks, ticking) = ticker();
-    let writer = tokio::spawn({
-        let b = b.clone();
-        async move {
-            b.execute("INSERT INTO t VALUES (thread_name())", &[])
-                .await
-                .map(|done| done.rows_affected)
-        }
-    });
+    let writer = spawn_insert_thread_name(&b);
     tokio::time::sleep(Duration::from_millis(150)).await;
     assert!(!writer.is_finished(), "the write did not wait for the lock");
     let during = ticks.load(Ordering::SeqCst);
@@ -288,14 +294,7 @@ async fn a_held_begin_already_run_is_not_run_again_on_the_thread() {
     a.execute("CREATE TABLE t (who TEXT)", &[]).await.must();
     a.begin(Some("BEGIN IMMEDIATE".into())).await.must();
     b.begin(None).await.must();
-    let writer = tokio::spawn({
-        let b = b.clone();
-        async move {
-            b.execute("INSERT INTO t VALUES (thread_name())", &[])
-                .await
-                .map(|done| done.rows_affected)
-        }
-    });
+    let writer = spawn_insert_thread_name(&b);
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(!writer.is_finished());
     a.commit().await.must();
