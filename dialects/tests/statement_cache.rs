@@ -247,3 +247,33 @@ fn a_disabled_cache_compiles_every_time() {
     }
     assert_eq!(cache.stats().hits + cache.stats().misses, 0);
 }
+
+#[test]
+fn a_full_cache_evicts_the_least_recently_used_shape() {
+    let s = seed();
+    let w = &s.worker;
+    let cache = StatementCache::new(2);
+    let by_id = select((w.c("id"),)).where_(w.c("id").eq(1));
+    let by_name = select((w.c("id"),)).where_(w.c("name").eq("a"));
+    let both = select((w.c("id"), w.c("name")));
+    cache.compile(&by_id, &Postgres).unwrap();
+    cache.compile(&by_name, &Postgres).unwrap();
+    // `by_id` is used again, so `by_name` is now the least recently used.
+    cache.compile(&by_id, &Postgres).unwrap();
+    cache.compile(&both, &Postgres).unwrap();
+    let before = cache.stats();
+    assert_eq!((before.hits, before.misses, before.entries), (1, 3, 2));
+    // `by_id` and `both` stayed; `by_name` was evicted and compiles again.
+    assert_eq!(
+        cache.compile(&by_id, &Postgres).unwrap(),
+        by_id.compile(&Postgres).unwrap()
+    );
+    cache.compile(&both, &Postgres).unwrap();
+    assert_eq!(cache.stats().hits, 3);
+    assert_eq!(
+        cache.compile(&by_name, &Postgres).unwrap(),
+        by_name.compile(&Postgres).unwrap()
+    );
+    let after = cache.stats();
+    assert_eq!((after.hits, after.misses, after.entries), (3, 4, 2));
+}

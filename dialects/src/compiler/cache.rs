@@ -10,8 +10,11 @@
 //! holds a value the compiler computed (a client-side default computed at
 //! compile time) or wrote as a literal is remembered as uncacheable and
 //! always compiled.
+//!
+//! The cache holds at most its capacity of shapes; storing one more
+//! evicts the least recently used (as SQLAlchemy's LRU cache does).
 
-use std::collections::HashMap;
+use hashlink::LruCache;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -65,15 +68,26 @@ pub struct CacheStats {
     pub entries: usize,
 }
 
-/// Compiled statements by shape, for one dialect. Bounded: when full it
-/// starts over empty. Shared between threads.
-#[derive(Debug)]
+/// The shapes, least recently used first.
+type Shapes = LruCache<Box<[u8]>, Slot, foldhash::fast::FixedState>;
+
+/// Compiled statements by shape, for one dialect. Bounded: when full, the
+/// least recently used shape makes room. Shared between threads.
 pub struct StatementCache {
-    map: Mutex<HashMap<Box<[u8]>, Slot, foldhash::fast::FixedState>>,
+    map: Mutex<Shapes>,
     capacity: usize,
     hits: AtomicU64,
     misses: AtomicU64,
     uncached: AtomicU64,
+}
+
+impl std::fmt::Debug for StatementCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatementCache")
+            .field("capacity", &self.capacity)
+            .field("stats", &self.stats())
+            .finish()
+    }
 }
 
 impl Default for StatementCache {
@@ -87,7 +101,10 @@ impl StatementCache {
     /// statement compiles).
     pub fn new(capacity: usize) -> Self {
         StatementCache {
-            map: Mutex::new(HashMap::with_hasher(foldhash::fast::FixedState::default())),
+            map: Mutex::new(LruCache::with_hasher(
+                capacity.max(1),
+                foldhash::fast::FixedState::default(),
+            )),
             capacity,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -115,9 +132,7 @@ impl StatementCache {
         self.lock().clear();
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<Box<[u8]>, Slot, foldhash::fast::FixedState>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shapes> {
         // The map is consistent whenever the lock is released.
         self.map.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -139,6 +154,7 @@ impl StatementCache {
             self.uncached.fetch_add(1, Ordering::Relaxed);
             return stmt.compile(dialect);
         }
+        // `get` marks the shape most recently used.
         let found = match self.lock().get(key.bytes()) {
             Some(Slot::Plan(p)) => Some(Some(p.clone())),
             Some(Slot::Uncacheable) => Some(None),
@@ -201,11 +217,8 @@ impl StatementCache {
         } else {
             self.uncached.fetch_add(1, Ordering::Relaxed);
         }
-        let mut map = self.lock();
-        if map.len() >= self.capacity {
-            map.clear();
-        }
-        map.insert(key.bytes().into(), slot);
+        // At capacity, this evicts the least recently used shape.
+        self.lock().insert(key.bytes().into(), slot);
         Ok(compiled)
     }
 }

@@ -67,7 +67,8 @@ pub struct EngineOptions {
     /// How many statement shapes the compiled-statement cache holds
     /// (SQLAlchemy's `query_cache_size`, 500 by default); 0 disables it.
     /// A statement built at run time whose shape (its structure, values
-    /// aside) was compiled before reuses that SQL.
+    /// aside) was compiled before reuses that SQL. When full, the least
+    /// recently used shape makes room for a new one.
     pub statement_cache_size: usize,
 }
 
