@@ -370,16 +370,26 @@ impl Worker {
         self.conn.execute_batch(sql).map_err(failure::map)
     }
 
+    /// Runs the one statement `sql` of the transaction control this
+    /// module writes (`BEGIN`, `COMMIT`, savepoints), prepared once from
+    /// the statement cache: preparing it anew for each transaction costs
+    /// more than a one-row select.
+    fn control(&self, sql: &str) -> Result<(), DriverError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(failure::map)?;
+        stmt.raw_execute().map(drop).map_err(failure::map)
+    }
+
     pub(crate) fn begin(&mut self, statement: Option<String>) -> Result<(), DriverError> {
         let depth = self.depth();
         match (depth, statement) {
-            (0, statement) => self.exec(statement.as_deref().unwrap_or("BEGIN"))?,
+            (0, None) => self.control("BEGIN")?,
+            (0, Some(statement)) => self.exec(&statement)?,
             (_, Some(s)) => {
                 return Err(failure::programming(format!(
                     "`{s}` cannot begin a savepoint inside a transaction"
                 )))
             }
-            (n, None) => self.exec(&format!("SAVEPOINT _persistence_savepoint_{n}"))?,
+            (n, None) => self.control(&format!("SAVEPOINT _persistence_savepoint_{n}"))?,
         }
         self.set_depth(depth + 1);
         Ok(())
@@ -389,8 +399,8 @@ impl Worker {
         let depth = self.depth();
         let result = match depth {
             0 => return Ok(()),
-            1 => self.exec("COMMIT"),
-            n => self.exec(&format!(
+            1 => self.control("COMMIT"),
+            n => self.control(&format!(
                 "RELEASE SAVEPOINT _persistence_savepoint_{}",
                 n - 1
             )),
@@ -402,8 +412,8 @@ impl Worker {
         let depth = self.depth();
         let result = match depth {
             0 => return Ok(()),
-            1 => self.exec("ROLLBACK"),
-            n => self.exec(&format!(
+            1 => self.control("ROLLBACK"),
+            n => self.control(&format!(
                 "ROLLBACK TO SAVEPOINT _persistence_savepoint_{}",
                 n - 1
             )),
