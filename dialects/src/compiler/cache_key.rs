@@ -81,9 +81,11 @@ impl Hasher for CacheKey<'_> {
 impl<'a> CacheKey<'a> {
     /// An empty key.
     pub fn new() -> Self {
+        // Room for a typical statement's key and values at once: growing
+        // the buffer (a copy) costs more than the larger allocation.
         CacheKey {
-            bytes: Vec::with_capacity(256),
-            values: Vec::new(),
+            bytes: Vec::with_capacity(1024),
+            values: Vec::with_capacity(8),
             keep: None,
         }
     }

@@ -4,10 +4,11 @@
 //! migration script, a trigger's body) runs statement after statement,
 //! its parameters consumed in order.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use dialects::Value;
-use rusqlite::{Connection, Statement};
+use rusqlite::{Connection, Statement, StatementStatus};
 
 use super::cells::{self, Declared};
 use super::failure::{self, NAME};
@@ -16,11 +17,8 @@ use crate::error::Error;
 
 /// What a statement's rows go to.
 pub(crate) trait Sink {
-    /// Whether [`Sink::columns`] wants the labels.
-    const LABELS: bool;
     /// The columns of a statement about to step (called for each statement
-    /// of the text that returns columns, before its rows); `labels` is
-    /// empty unless [`Sink::LABELS`].
+    /// of the text that returns columns, before its rows).
     fn columns(&mut self, labels: Arc<[Arc<str>]>, width: usize) -> Result<(), DriverError>;
     /// One row, decoded by `kinds`; `false` stops the statement.
     fn row(&mut self, row: &rusqlite::Row<'_>, kinds: &[Declared]) -> Result<bool, DriverError>;
@@ -55,16 +53,82 @@ pub(crate) fn decode_row(
     Ok(())
 }
 
-/// Runs `sql` with `params`, its rows to `sink`.
+/// What a prepared statement's columns are: their labels and declared
+/// kinds, read from SQLite once per statement and kept while SQLite's
+/// statement cache keeps the statement unchanged.
+#[derive(Debug, Clone)]
+struct ColumnsOf {
+    /// SQLite's count of the statement's re-preparations (after a schema
+    /// change) when these were read.
+    reprepared: i32,
+    labels: Arc<[Arc<str>]>,
+    kinds: Arc<[Declared]>,
+}
+
+/// The columns of the statements of one connection's statement cache,
+/// by SQL text: reading them from SQLite (a name and a declared type per
+/// column, and an allocation per label) costs more than a one-row select.
+/// An entry holds while the statement it was read from is the one cached:
+/// a statement prepared anew has never run (SQLite's run counter is 0),
+/// one re-prepared after a schema change has a higher re-prepare counter;
+/// either is read again.
+#[derive(Debug, Default)]
+pub(crate) struct Columns {
+    by_sql: HashMap<Box<str>, ColumnsOf, foldhash::fast::RandomState>,
+}
+
+/// Entries kept at most (twice the statements SQLite's cache keeps).
+const COLUMNS_KEPT: usize = 2 * super::config::STATEMENT_CACHE;
+
+impl Columns {
+    /// The labels and kinds of `stmt`, whose text is `sql`.
+    fn of(&mut self, sql: &str, stmt: &Statement<'_>) -> (Arc<[Arc<str>]>, Arc<[Declared]>) {
+        let reprepared = stmt.get_status(StatementStatus::RePrepare);
+        let ran = stmt.get_status(StatementStatus::Run) > 0;
+        if ran {
+            if let Some(c) = self.by_sql.get(sql).filter(|c| c.reprepared == reprepared) {
+                return (c.labels.clone(), c.kinds.clone());
+            }
+        }
+        let (labels, kinds) = read_columns(stmt);
+        if self.by_sql.len() >= COLUMNS_KEPT && !self.by_sql.contains_key(sql) {
+            self.by_sql.clear();
+        }
+        self.by_sql.insert(
+            sql.into(),
+            ColumnsOf {
+                reprepared,
+                labels: labels.clone(),
+                kinds: kinds.clone(),
+            },
+        );
+        (labels, kinds)
+    }
+}
+
+/// The labels and declared kinds of `stmt`'s columns, read from SQLite.
+fn read_columns(stmt: &Statement<'_>) -> (Arc<[Arc<str>]>, Arc<[Declared]>) {
+    let columns = stmt.columns();
+    let labels = columns.iter().map(|c| Arc::from(c.name())).collect();
+    let kinds = columns
+        .iter()
+        .map(|c| Declared::of(c.decl_type()))
+        .collect();
+    (labels, kinds)
+}
+
+/// Runs `sql` with `params`, its rows to `sink`; `columns` keeps the
+/// columns of the statements cached (for a text of one statement).
 pub(crate) fn run<S: Sink>(
     conn: &Connection,
+    columns: &mut Columns,
     sql: &str,
     params: &[Value],
     sink: &mut S,
 ) -> Result<Summary, DriverError> {
     if !has_tail(sql) {
         let mut stmt = conn.prepare_cached(sql).map_err(failure::map)?;
-        let affected = step(conn, &mut stmt, params, sink)?.1;
+        let affected = step(conn, &mut stmt, Some((columns, sql)), params, sink)?.1;
         return Ok(Summary {
             affected,
             last_insert_id: conn.last_insert_rowid(),
@@ -74,7 +138,7 @@ pub(crate) fn run<S: Sink>(
     let (mut offset, mut affected) = (0, 0);
     while let Some(mut stmt) = batch.next().map_err(failure::map)? {
         let rest = params.get(offset..).unwrap_or(&[]);
-        let (used, changed) = step(conn, &mut stmt, rest, sink)?;
+        let (used, changed) = step(conn, &mut stmt, None, rest, sink)?;
         offset += used;
         affected += changed;
     }
@@ -86,10 +150,12 @@ pub(crate) fn run<S: Sink>(
 
 /// Binds the first of `params` to `stmt` and steps it to its end (or until
 /// `sink` stops it); how many parameters it took and how many rows it
-/// changed.
+/// changed. `cached`: the columns kept and the statement's text, for a
+/// statement from the statement cache.
 fn step<S: Sink>(
     conn: &Connection,
     stmt: &mut Statement<'_>,
+    cached: Option<(&mut Columns, &str)>,
     params: &[Value],
     sink: &mut S,
 ) -> Result<(usize, u64), DriverError> {
@@ -105,20 +171,15 @@ fn step<S: Sink>(
         stmt.raw_bind_parameter(i + 1, out).map_err(failure::map)?;
     }
     let width = stmt.column_count();
-    let kinds: Vec<Declared> = if width == 0 {
-        Vec::new()
+    let kinds: Arc<[Declared]> = if width == 0 {
+        Arc::from(Vec::new())
     } else {
-        let columns = stmt.columns();
-        let labels: Arc<[Arc<str>]> = if S::LABELS {
-            columns.iter().map(|c| Arc::from(c.name())).collect()
-        } else {
-            Arc::from(Vec::new())
+        let (labels, kinds) = match cached {
+            Some((columns, sql)) => columns.of(sql, stmt),
+            None => read_columns(stmt),
         };
         sink.columns(labels, width)?;
-        columns
-            .iter()
-            .map(|c| Declared::of(c.decl_type()))
-            .collect()
+        kinds
     };
     let before = conn.total_changes();
     let mut rows = stmt.raw_query();

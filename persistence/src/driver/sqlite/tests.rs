@@ -366,3 +366,51 @@ async fn pragma_busy_timeout_is_the_threads() {
     inline_again(&conn).await;
     assert_eq!(count(&conn, "PRAGMA busy_timeout").await, 1234);
 }
+
+/// The labels and declared kinds kept for a cached statement are read
+/// again once SQLite re-prepares it after a schema change, whichever
+/// connection made the change.
+#[tokio::test(flavor = "current_thread")]
+async fn columns_kept_for_a_statement_follow_schema_changes() {
+    let db = TempDb::new("columns");
+    let conn = db.open("").await;
+    let other = db.open("").await;
+    let labels = |r: &crate::engine::result::QueryResult| -> Vec<String> {
+        r.keys().iter().map(|k| k.to_string()).collect()
+    };
+    conn.execute("CREATE TABLE t (a INTEGER)", &[]).await.must();
+    conn.execute("INSERT INTO t VALUES (1)", &[]).await.must();
+    let sql = "SELECT * FROM t";
+    for _ in 0..2 {
+        let r = conn.execute(sql, &[]).await.must();
+        assert_eq!(labels(&r), ["a"]);
+        assert_eq!(r.rows()[0].values(), [Value::BigInt(1)]);
+    }
+    // Redefined by another connection: this one's cached statement is
+    // re-prepared by SQLite when it next runs.
+    other.execute("DROP TABLE t", &[]).await.must();
+    other
+        .execute("CREATE TABLE t (b BOOLEAN)", &[])
+        .await
+        .must();
+    other.execute("INSERT INTO t VALUES (1)", &[]).await.must();
+    let _ = conn.execute(sql, &[]).await;
+    let r = conn.execute(sql, &[]).await.must();
+    assert_eq!(labels(&r), ["b"]);
+    assert_eq!(r.rows()[0].values(), [Value::Bool(true)]);
+    // And by this connection itself.
+    conn.execute("DROP TABLE t", &[]).await.must();
+    conn.execute("CREATE TABLE t (c TEXT, d BOOLEAN)", &[])
+        .await
+        .must();
+    conn.execute("INSERT INTO t VALUES ('x', 0)", &[])
+        .await
+        .must();
+    let _ = conn.execute(sql, &[]).await;
+    let r = conn.execute(sql, &[]).await.must();
+    assert_eq!(labels(&r), ["c", "d"]);
+    assert_eq!(
+        r.rows()[0].values(),
+        [Value::String("x".into()), Value::Bool(false)]
+    );
+}

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use super::cells::Declared;
 use super::config::{SqliteConfig, STATEMENT_CACHE};
 use super::failure;
-use super::statement::{self, decode_row, Sink, Summary};
+use super::statement::{self, decode_row, Columns, Sink, Summary};
 use crate::driver::{DriverError, ValueRows};
 use crate::engine::result::QueryResult;
 use crate::engine::row::Row;
@@ -121,6 +121,7 @@ pub(crate) fn spawn(
             depth,
             busy_timeout: config.busy_timeout,
             waits: true,
+            columns: Columns::default(),
         }));
         if ready.send(Ok(shared.clone())).is_err() {
             return;
@@ -180,6 +181,8 @@ pub(crate) struct Worker {
     /// Whether SQLite's busy timeout is the configured one (else 0: a lock
     /// held elsewhere fails at once with `SQLITE_BUSY`).
     waits: bool,
+    /// The columns of the statements in the statement cache.
+    columns: Columns,
 }
 
 impl Worker {
@@ -277,16 +280,16 @@ impl Worker {
     }
 
     /// Runs `sql` with `params`, its rows labelled.
-    pub(crate) fn rows(&self, sql: &str, params: &[Value]) -> Result<QueryResult, DriverError> {
+    pub(crate) fn rows(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult, DriverError> {
         let mut sink = Labelled::default();
-        let summary = statement::run(&self.conn, sql, params, &mut sink)?;
+        let summary = statement::run(&self.conn, &mut self.columns, sql, params, &mut sink)?;
         Ok(sink.finish(summary))
     }
 
     /// Runs `sql` with `params`, its rows' bare values decoded into
     /// `buffer` (taken when it succeeds, left to the caller when not).
     pub(crate) fn values(
-        &self,
+        &mut self,
         sql: &str,
         params: &[Value],
         buffer: &mut Vec<Value>,
@@ -297,7 +300,7 @@ impl Worker {
             width: 0,
             count: 0,
         };
-        match statement::run(&self.conn, sql, params, &mut sink) {
+        match statement::run(&self.conn, &mut self.columns, sql, params, &mut sink) {
             Ok(summary) => Ok(ValueRows {
                 values: sink.values,
                 width: sink.width,
@@ -314,12 +317,12 @@ impl Worker {
 
     /// Runs `sql` with `params`, keeping its first row's values.
     pub(crate) fn one(
-        &self,
+        &mut self,
         sql: &str,
         params: &[Value],
     ) -> Result<Option<Vec<Value>>, DriverError> {
         let mut sink = First(None);
-        statement::run(&self.conn, sql, params, &mut sink)?;
+        statement::run(&self.conn, &mut self.columns, sql, params, &mut sink)?;
         Ok(sink.0)
     }
 
@@ -331,7 +334,7 @@ impl Worker {
             limit: FIRST_CHUNK,
             gone: false,
         };
-        let result = statement::run(&self.conn, sql, params, &mut sink);
+        let result = statement::run(&self.conn, &mut self.columns, sql, params, &mut sink);
         if sink.gone {
             return;
         }
@@ -367,16 +370,26 @@ impl Worker {
         self.conn.execute_batch(sql).map_err(failure::map)
     }
 
+    /// Runs the one statement `sql` of the transaction control this
+    /// module writes (`BEGIN`, `COMMIT`, savepoints), prepared once from
+    /// the statement cache: preparing it anew for each transaction costs
+    /// more than a one-row select.
+    fn control(&self, sql: &str) -> Result<(), DriverError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(failure::map)?;
+        stmt.raw_execute().map(drop).map_err(failure::map)
+    }
+
     pub(crate) fn begin(&mut self, statement: Option<String>) -> Result<(), DriverError> {
         let depth = self.depth();
         match (depth, statement) {
-            (0, statement) => self.exec(statement.as_deref().unwrap_or("BEGIN"))?,
+            (0, None) => self.control("BEGIN")?,
+            (0, Some(statement)) => self.exec(&statement)?,
             (_, Some(s)) => {
                 return Err(failure::programming(format!(
                     "`{s}` cannot begin a savepoint inside a transaction"
                 )))
             }
-            (n, None) => self.exec(&format!("SAVEPOINT _persistence_savepoint_{n}"))?,
+            (n, None) => self.control(&format!("SAVEPOINT _persistence_savepoint_{n}"))?,
         }
         self.set_depth(depth + 1);
         Ok(())
@@ -386,8 +399,8 @@ impl Worker {
         let depth = self.depth();
         let result = match depth {
             0 => return Ok(()),
-            1 => self.exec("COMMIT"),
-            n => self.exec(&format!(
+            1 => self.control("COMMIT"),
+            n => self.control(&format!(
                 "RELEASE SAVEPOINT _persistence_savepoint_{}",
                 n - 1
             )),
@@ -399,8 +412,8 @@ impl Worker {
         let depth = self.depth();
         let result = match depth {
             0 => return Ok(()),
-            1 => self.exec("ROLLBACK"),
-            n => self.exec(&format!(
+            1 => self.control("ROLLBACK"),
+            n => self.control(&format!(
                 "ROLLBACK TO SAVEPOINT _persistence_savepoint_{}",
                 n - 1
             )),
@@ -441,8 +454,6 @@ impl Labelled {
 }
 
 impl Sink for Labelled {
-    const LABELS: bool = true;
-
     fn columns(&mut self, labels: Arc<[Arc<str>]>, _width: usize) -> Result<(), DriverError> {
         self.labels.get_or_insert_with(|| labels.clone());
         self.current = Some(labels);
@@ -470,8 +481,6 @@ struct Bare {
 }
 
 impl Sink for Bare {
-    const LABELS: bool = false;
-
     fn columns(&mut self, _labels: Arc<[Arc<str>]>, width: usize) -> Result<(), DriverError> {
         if self.count == 0 {
             self.width = width;
@@ -496,8 +505,6 @@ impl Sink for Bare {
 struct First(Option<Vec<Value>>);
 
 impl Sink for First {
-    const LABELS: bool = false;
-
     fn columns(&mut self, _labels: Arc<[Arc<str>]>, _width: usize) -> Result<(), DriverError> {
         Ok(())
     }
@@ -525,8 +532,6 @@ struct Streamed<'a> {
 }
 
 impl Sink for Streamed<'_> {
-    const LABELS: bool = true;
-
     fn columns(&mut self, labels: Arc<[Arc<str>]>, _width: usize) -> Result<(), DriverError> {
         self.labels = labels;
         Ok(())
