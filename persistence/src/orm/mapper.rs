@@ -293,7 +293,16 @@ impl<T: 'static> Mapper<T> {
 
     /// Writes every value into `obj` (after a refresh or an insert).
     pub fn write_back(&self, obj: &mut T, values: &[Value]) -> Result<(), crate::Error> {
-        let mut values = values.to_vec();
+        self.write_back_owned(obj, values.to_vec())
+    }
+
+    /// [`write_back`](Mapper::write_back) of values the caller gives away
+    /// (taken into `obj`, not copied again).
+    pub(crate) fn write_back_owned(
+        &self,
+        obj: &mut T,
+        mut values: Vec<Value>,
+    ) -> Result<(), crate::Error> {
         (self.write)(obj, &mut values).map_err(|e| self.info.codec_error(e))
     }
 

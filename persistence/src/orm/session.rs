@@ -608,12 +608,12 @@ impl Session {
                     },
                 };
                 if let Some(row) = row {
-                    mapper.write_back(obj, &row)?;
+                    mapper.write_back_owned(obj, row)?;
                 }
             }
             Some(Visit::Flushed(written)) => {
                 if let Some(row) = self.written_row(info.type_id, written) {
-                    mapper.write_back(obj, &row)?;
+                    mapper.write_back_owned(obj, row)?;
                 }
             }
             Some(Visit::Update(values)) => mapper.write_back(obj, values)?,

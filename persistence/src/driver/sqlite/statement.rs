@@ -11,7 +11,7 @@ use rusqlite::{Connection, Statement};
 
 use super::cells::{self, Declared};
 use super::failure::{self, NAME};
-use crate::driver::DriverError;
+use crate::driver::{DriverError, Params};
 use crate::error::Error;
 
 /// What a statement's rows go to.
@@ -56,10 +56,10 @@ pub(crate) fn decode_row(
 }
 
 /// Runs `sql` with `params`, its rows to `sink`.
-pub(crate) fn run<S: Sink>(
+pub(crate) fn run<S: Sink, P: Params + ?Sized>(
     conn: &Connection,
     sql: &str,
-    params: &[Value],
+    params: &P,
     sink: &mut S,
 ) -> Result<Summary, DriverError> {
     if !has_tail(sql) {
@@ -70,10 +70,11 @@ pub(crate) fn run<S: Sink>(
             last_insert_id: conn.last_insert_rowid(),
         });
     }
+    let params = params.to_vec();
     let mut batch = rusqlite::Batch::new(conn, sql);
     let (mut offset, mut affected) = (0, 0);
     while let Some(mut stmt) = batch.next().map_err(failure::map)? {
-        let rest = params.get(offset..).unwrap_or(&[]);
+        let rest: &[Value] = params.get(offset..).unwrap_or(&[]);
         let (used, changed) = step(conn, &mut stmt, rest, sink)?;
         offset += used;
         affected += changed;
@@ -87,20 +88,20 @@ pub(crate) fn run<S: Sink>(
 /// Binds the first of `params` to `stmt` and steps it to its end (or until
 /// `sink` stops it); how many parameters it took and how many rows it
 /// changed.
-fn step<S: Sink>(
+fn step<S: Sink, P: Params + ?Sized>(
     conn: &Connection,
     stmt: &mut Statement<'_>,
-    params: &[Value],
+    params: &P,
     sink: &mut S,
 ) -> Result<(usize, u64), DriverError> {
     let expected = stmt.parameter_count();
-    if params.len() < expected {
+    if params.count() < expected {
         return Err(failure::programming(format!(
             "the statement takes {expected} parameters, {} were given",
-            params.len()
+            params.count()
         )));
     }
-    for (i, v) in params.iter().take(expected).enumerate() {
+    for (i, v) in params.values().take(expected).enumerate() {
         let out = cells::to_sql(v).map_err(|m| DriverError::data(NAME, m))?;
         stmt.raw_bind_parameter(i + 1, out).map_err(failure::map)?;
     }
