@@ -425,8 +425,9 @@ impl Session {
         mut objs: Vec<&mut T>,
     ) -> Result<(), Error> {
         let info = mapper.info();
+        let mut values = Vec::with_capacity(info.columns.len());
         for o in &objs {
-            let values = mapper.values(o)?;
+            mapper.values_into(o, &mut values)?;
             self.check_addable(info, &values)?;
         }
         // Room for every row in the identity map at once, not regrown
