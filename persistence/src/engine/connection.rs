@@ -681,12 +681,11 @@ impl Connection {
 /// default left for the compiler to compute (`None` otherwise).
 fn uniform_names(ins: &Insert, sets: &[Vec<(String, Value)>]) -> Option<Vec<String>> {
     let names: Vec<String> = sets.first()?.iter().map(|(n, _)| n.clone()).collect();
-    if names.is_empty()
-        || names
-            .iter()
-            .enumerate()
-            .any(|(i, n)| names[..i].contains(n))
-    {
+    let twice = names
+        .iter()
+        .enumerate()
+        .any(|(i, n)| names.iter().take(i).any(|m| m == n));
+    if names.is_empty() || twice {
         return None;
     }
     let defaulted = ins
