@@ -288,10 +288,60 @@ async fn executemany_statement_count(db: TestDb) {
     db.close().await;
 }
 
+/// Each set's values land in its own row across statements of different
+/// sizes (1000 rows, then 200), and sets naming their columns in another
+/// order than the first set are taken by name.
+async fn executemany_rows_keep_their_values(db: TestDb) {
+    let mut conn = db.engine.connect().await.unwrap();
+    let mut md = MetaData::new();
+    let t = md.add(
+        Table::new("many_values")
+            .column(Column::new("id", SqlType::Integer).primary_key())
+            .column(Column::new("v", SqlType::Integer))
+            .column(Column::new("label", SqlType::string(20))),
+    );
+    md.create_all(&mut conn).await.unwrap();
+    // (Keys from 1: MySQL generates one for a 0.)
+    let sets: Vec<[(&str, Value); 3]> = (1..=1200)
+        .map(|i| {
+            [
+                ("id", Value::from(i)),
+                ("v", Value::from(i * 7)),
+                ("label", Value::from(format!("row-{i}"))),
+            ]
+        })
+        .collect();
+    let done = conn.executemany(&insert(&t), sets).await.unwrap();
+    assert_eq!(done.rows_affected(), 1200);
+    let mixed = vec![
+        vec![("id", Value::from(5000)), ("v", Value::from(1))],
+        vec![("v", Value::from(2)), ("id", Value::from(5001))],
+    ];
+    conn.executemany(&insert(&t), mixed).await.unwrap();
+    let got = rows(
+        &mut conn,
+        &select((t.c("id"), t.c("v"), t.c("label"))).order_by(t.c("id")),
+    )
+    .await;
+    assert_eq!(got.len(), 1202);
+    for (i, r) in (1..).zip(got.iter().take(1200)) {
+        assert_eq!(int(r, "id"), i);
+        assert_eq!(int(r, "v"), i * 7);
+        assert_eq!(r.get::<String, _>("label").unwrap(), format!("row-{i}"));
+    }
+    assert_eq!((int(&got[1200], "id"), int(&got[1200], "v")), (5000, 1));
+    assert_eq!((int(&got[1201], "id"), int(&got[1201], "v")), (5001, 2));
+    conn.rollback().await.unwrap();
+    md.drop_all(&mut conn).await.unwrap();
+    drop(conn);
+    db.close().await;
+}
+
 on_all_backends!(
     executemany_inserts_rows,
     executemany_with_bindparams,
     executemany_text_and_returning,
     inserted_primary_key,
     executemany_statement_count,
+    executemany_rows_keep_their_values,
 );

@@ -238,12 +238,26 @@ fn plan(
     let values = key.values();
     let mut used = vec![false; values.len()];
     let mut params = Vec::with_capacity(origins.len());
+    let at = |i: usize| {
+        values
+            .get(i)
+            .map(|v| std::ptr::from_ref::<Value>(v) as usize)
+    };
+    // Parameters mostly follow the key walk's order: the value after the
+    // last one found is tried first, so that a statement of many values
+    // (a multi-row INSERT) is planned in linear time, not quadratic.
+    let mut next = 0;
     for (origin, value) in origins.iter().zip(&compiled.params) {
         params.push(match origin {
             Origin::Bound(addr) => {
-                let i = values
-                    .iter()
-                    .position(|v| std::ptr::from_ref::<Value>(v) as usize == *addr)?;
+                let i = if at(next) == Some(*addr) {
+                    next
+                } else {
+                    values
+                        .iter()
+                        .position(|v| std::ptr::from_ref::<Value>(v) as usize == *addr)?
+                };
+                next = i + 1;
                 used[i] = true;
                 Param::Value(i)
             }

@@ -241,7 +241,7 @@ impl RawConnection {
     ) -> Result<ValueRows, Error> {
         let result: Result<_, DriverError> = dispatch!(self, c, s => {
             exec::execute_values::<BackendDriver, P>(c, s, sql, params, kind, buffer).await
-        }, sqlite q => q.execute_values(sql, params.to_vec(), buffer).await);
+        }, sqlite q => q.execute_values(sql, params, buffer).await);
         result.map_err(|e| e.into_error_parts(sql, &params.to_vec(), redact))
     }
 

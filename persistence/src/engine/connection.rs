@@ -421,6 +421,15 @@ impl Connection {
                 .filter(|c| c.get_default().is_some())
                 .count();
         let per_statement = (dialect.features().max_bind_params / width).clamp(1, 1000);
+        if let Some(names) = uniform_names(ins, &sets) {
+            let first = sets.len().min(per_statement);
+            let template = row_template(ins, &names, first, dialect)?;
+            if template.params.len() == first * names.len() {
+                return self
+                    .insert_rows(ins, &names, sets, per_statement, template)
+                    .await;
+            }
+        }
         let mut total = QueryResult::default();
         let mut sets = sets.into_iter().peekable();
         while sets.peek().is_some() {
@@ -429,6 +438,45 @@ impl Connection {
                 stmt = stmt.values(set);
             }
             let compiled = stmt.compile(dialect)?;
+            let r = self.execute_compiled(&compiled, StatementKind::Dml).await?;
+            total.absorb(r);
+        }
+        Ok(total)
+    }
+
+    /// [`insert_many`](Connection::insert_many) when every set names the
+    /// columns `names` in the same order and no column default is left to
+    /// compute: the SQL of a statement of `per_statement` rows is compiled
+    /// once (`template`, of the first statement's size) and each
+    /// statement's parameters are the sets' values, moved in as they are
+    /// (what compiling the rows would bind).
+    async fn insert_rows(
+        &mut self,
+        ins: &Insert,
+        names: &[String],
+        sets: Vec<Vec<(String, Value)>>,
+        per_statement: usize,
+        template: Compiled,
+    ) -> Result<QueryResult, Error> {
+        let engine = self.engine.clone();
+        let dialect = engine.dialect();
+        let width = names.len();
+        let mut compiled = template;
+        let mut rows = compiled.params.len() / width.max(1);
+        let mut total = QueryResult::default();
+        let mut sets = sets.into_iter().peekable();
+        while sets.peek().is_some() {
+            let mut params = Vec::with_capacity(per_statement * width);
+            let mut count = 0;
+            for set in sets.by_ref().take(per_statement) {
+                params.extend(set.into_iter().map(|(_, v)| v));
+                count += 1;
+            }
+            if count != rows {
+                compiled = row_template(ins, names, count, dialect)?;
+                rows = count;
+            }
+            compiled.params = params;
             let r = self.execute_compiled(&compiled, StatementKind::Dml).await?;
             total.absorb(r);
         }
@@ -626,4 +674,46 @@ impl Connection {
     pub(crate) fn pooled(&mut self) -> &mut PooledConnection {
         &mut self.conn
     }
+}
+
+/// The column names every one of `sets` gives, in the same order, when
+/// `ins` may take them as rows as they are: no name twice and no column
+/// default left for the compiler to compute (`None` otherwise).
+fn uniform_names(ins: &Insert, sets: &[Vec<(String, Value)>]) -> Option<Vec<String>> {
+    let names: Vec<String> = sets.first()?.iter().map(|(n, _)| n.clone()).collect();
+    let twice = names
+        .iter()
+        .enumerate()
+        .any(|(i, n)| names.iter().take(i).any(|m| m == n));
+    if names.is_empty() || twice {
+        return None;
+    }
+    let defaulted = ins
+        .table()
+        .columns()
+        .iter()
+        .any(|c| c.get_default().is_some() && !names.iter().any(|n| n == c.name()));
+    if defaulted {
+        return None;
+    }
+    let same = sets
+        .iter()
+        .all(|set| set.len() == names.len() && set.iter().zip(&names).all(|((n, _), m)| n == m));
+    same.then_some(names)
+}
+
+/// `ins` with `rows` rows of NULLs in the columns `names`, compiled: the
+/// SQL of a multi-row INSERT of that size, each row's values bound in
+/// order.
+fn row_template(
+    ins: &Insert,
+    names: &[String],
+    rows: usize,
+    dialect: &dyn dialects::Dialect,
+) -> Result<Compiled, Error> {
+    let template = vec![vec![Value::Null; names.len()]; rows];
+    Ok(ins
+        .clone()
+        .rows(names.iter().cloned(), template)
+        .compile(dialect)?)
 }

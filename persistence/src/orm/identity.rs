@@ -158,6 +158,9 @@ pub(crate) type FastHash = foldhash::fast::RandomState;
 /// A `HashMap` with [`FastHash`].
 pub(crate) type FastMap<K, V> = HashMap<K, V, FastHash>;
 
+/// A `HashSet` with [`FastHash`].
+pub(crate) type FastSet<T> = std::collections::HashSet<T, FastHash>;
+
 /// What the session remembers of one persistent object.
 #[derive(Debug)]
 pub(crate) struct Entry {

@@ -269,9 +269,16 @@ impl<T: 'static> Mapper<T> {
     /// declared types hold them (the form the identity map compares).
     pub fn values(&self, obj: &T) -> Result<Vec<Value>, crate::Error> {
         let mut out = Vec::with_capacity(self.info.columns.len());
-        (self.get)(obj, &mut out).map_err(|e| self.info.codec_error(e))?;
-        self.info.normalise(&mut out)?;
+        self.values_into(obj, &mut out)?;
         Ok(out)
+    }
+
+    /// [`values`](Mapper::values) into `out` (cleared first), so that a
+    /// caller that only checks the values reuses one buffer.
+    pub(crate) fn values_into(&self, obj: &T, out: &mut Vec<Value>) -> Result<(), crate::Error> {
+        out.clear();
+        (self.get)(obj, out).map_err(|e| self.info.codec_error(e))?;
+        self.info.normalise(out)
     }
 
     /// Builds `T` from values in column order.
@@ -293,7 +300,16 @@ impl<T: 'static> Mapper<T> {
 
     /// Writes every value into `obj` (after a refresh or an insert).
     pub fn write_back(&self, obj: &mut T, values: &[Value]) -> Result<(), crate::Error> {
-        let mut values = values.to_vec();
+        self.write_back_owned(obj, values.to_vec())
+    }
+
+    /// [`write_back`](Mapper::write_back) of values the caller gives away
+    /// (taken into `obj`, not copied again).
+    pub(crate) fn write_back_owned(
+        &self,
+        obj: &mut T,
+        mut values: Vec<Value>,
+    ) -> Result<(), crate::Error> {
         (self.write)(obj, &mut values).map_err(|e| self.info.codec_error(e))
     }
 

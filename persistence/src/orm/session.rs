@@ -9,14 +9,13 @@
 //! then refuses work until `rollback()`.
 
 use std::any::TypeId;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use dialects::{and_, tuple, Expr, Statement, StatementKind, Value};
 
 use super::loading::{self, Load};
 
-use super::identity::{BlockBuilder, FastMap, IdentityKey, IdentityMap};
+use super::identity::{BlockBuilder, FastMap, FastSet, IdentityKey, IdentityMap};
 use super::mapper::{Mapper, MapperInfo};
 use super::query::{Delete, ScalarResult, Select, Update};
 use super::registry::Mappers;
@@ -94,8 +93,8 @@ impl SessionMaker {
             failed: None,
             loaded: FastMap::default(),
             change_seq: 0,
-            want_rows: std::collections::HashSet::new(),
-            written: HashMap::new(),
+            want_rows: FastSet::default(),
+            written: FastMap::default(),
             trail: None,
             savepoints: 0,
             dropped_savepoints: 0,
@@ -139,9 +138,9 @@ pub struct Session {
     /// Staged inserts whose rows, as written (generated keys and defaults
     /// included), the next flush keeps in `written` (what `persist_all`
     /// writes back).
-    pub(crate) want_rows: std::collections::HashSet<usize>,
+    pub(crate) want_rows: FastSet<usize>,
     /// The rows of `want_rows`, by change id, after a flush.
-    pub(crate) written: HashMap<usize, Written>,
+    pub(crate) written: FastMap<usize, Written>,
     /// What the `add` under way staged (for write-back).
     pub(crate) trail: Option<Trail>,
     /// Open savepoints (`begin_nested`).
@@ -426,8 +425,9 @@ impl Session {
         mut objs: Vec<&mut T>,
     ) -> Result<(), Error> {
         let info = mapper.info();
+        let mut values = Vec::with_capacity(info.columns.len());
         for o in &objs {
-            let values = mapper.values(o)?;
+            mapper.values_into(o, &mut values)?;
             self.check_addable(info, &values)?;
         }
         // Room for every row in the identity map at once, not regrown
@@ -608,12 +608,12 @@ impl Session {
                     },
                 };
                 if let Some(row) = row {
-                    mapper.write_back(obj, &row)?;
+                    mapper.write_back_owned(obj, row)?;
                 }
             }
             Some(Visit::Flushed(written)) => {
                 if let Some(row) = self.written_row(info.type_id, written) {
-                    mapper.write_back(obj, &row)?;
+                    mapper.write_back_owned(obj, row)?;
                 }
             }
             Some(Visit::Update(values)) => mapper.write_back(obj, values)?,
@@ -932,7 +932,7 @@ impl Session {
     async fn flush_changes(&mut self, changes: Vec<Change>, committing: bool) -> Result<(), Error> {
         let features = *self.engine.dialect().features();
         let want = std::mem::take(&mut self.want_rows);
-        let linked: std::collections::HashSet<usize> = changes
+        let linked: FastSet<usize> = changes
             .iter()
             .flat_map(|c| match c {
                 Change::Insert { links, .. } | Change::Update { links, .. } => {
@@ -971,7 +971,7 @@ impl Session {
         if autocommitted.is_none() {
             self.connection().await?;
         }
-        let mut inserted: HashMap<usize, Vec<Value>> = HashMap::new();
+        let mut inserted: FastMap<usize, Vec<Value>> = FastMap::default();
         let mut deferred = None;
         let mut rowids = self.rowids_carried.as_mut().and_then(Option::take);
         let mut outcome = Ok(());
@@ -1032,11 +1032,8 @@ impl Session {
     async fn run_step(
         &mut self,
         step: Step,
-        inserted: &mut HashMap<usize, Vec<Value>>,
-        (linked, want): (
-            &std::collections::HashSet<usize>,
-            &std::collections::HashSet<usize>,
-        ),
+        inserted: &mut FastMap<usize, Vec<Value>>,
+        (linked, want): (&FastSet<usize>, &FastSet<usize>),
         deferred: &mut Option<Deferred>,
         rowids: &mut Option<Rowids>,
     ) -> Result<(), Error> {
@@ -1055,7 +1052,7 @@ impl Session {
             }
         }
         let resolve =
-            |inserted: &HashMap<usize, Vec<Value>>, link: &Link| -> Result<Value, Error> {
+            |inserted: &FastMap<usize, Vec<Value>>, link: &Link| -> Result<Value, Error> {
                 inserted
                     .get(&link.parent)
                     .and_then(|v| v.get(link.parent_field))

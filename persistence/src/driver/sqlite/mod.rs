@@ -217,18 +217,18 @@ impl SqliteConnection {
 
     /// Runs `sql` with `params`, keeping its rows as bare values decoded
     /// into `buffer`.
-    pub(crate) async fn execute_values(
+    pub(crate) async fn execute_values<P: crate::driver::Params + ?Sized>(
         &self,
         sql: &str,
-        params: Vec<Value>,
+        params: &P,
         mut buffer: Vec<Value>,
     ) -> Result<ValueRows, DriverError> {
         let mut begin = self.take_begin();
-        let done = self.inline_text(sql, &mut begin, |w| w.values(sql, &params, &mut buffer));
+        let done = self.inline_text(sql, &mut begin, |w| w.values(sql, params, &mut buffer));
         if let Some(done) = done {
             return done;
         }
-        let sql = sql.to_owned();
+        let (sql, params) = (sql.to_owned(), params.to_vec());
         self.ask(|reply| Job::Run {
             sql,
             params,

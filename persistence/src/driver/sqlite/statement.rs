@@ -12,7 +12,7 @@ use rusqlite::{Connection, Statement, StatementStatus};
 
 use super::cells::{self, Declared};
 use super::failure::{self, NAME};
-use crate::driver::DriverError;
+use crate::driver::{DriverError, Params};
 use crate::error::Error;
 
 /// What a statement's rows go to.
@@ -119,11 +119,11 @@ fn read_columns(stmt: &Statement<'_>) -> (Arc<[Arc<str>]>, Arc<[Declared]>) {
 
 /// Runs `sql` with `params`, its rows to `sink`; `columns` keeps the
 /// columns of the statements cached (for a text of one statement).
-pub(crate) fn run<S: Sink>(
+pub(crate) fn run<S: Sink, P: Params + ?Sized>(
     conn: &Connection,
     columns: &mut Columns,
     sql: &str,
-    params: &[Value],
+    params: &P,
     sink: &mut S,
 ) -> Result<Summary, DriverError> {
     if !has_tail(sql) {
@@ -134,10 +134,11 @@ pub(crate) fn run<S: Sink>(
             last_insert_id: conn.last_insert_rowid(),
         });
     }
+    let params = params.to_vec();
     let mut batch = rusqlite::Batch::new(conn, sql);
     let (mut offset, mut affected) = (0, 0);
     while let Some(mut stmt) = batch.next().map_err(failure::map)? {
-        let rest = params.get(offset..).unwrap_or(&[]);
+        let rest: &[Value] = params.get(offset..).unwrap_or(&[]);
         let (used, changed) = step(conn, &mut stmt, None, rest, sink)?;
         offset += used;
         affected += changed;
@@ -152,21 +153,21 @@ pub(crate) fn run<S: Sink>(
 /// `sink` stops it); how many parameters it took and how many rows it
 /// changed. `cached`: the columns kept and the statement's text, for a
 /// statement from the statement cache.
-fn step<S: Sink>(
+fn step<S: Sink, P: Params + ?Sized>(
     conn: &Connection,
     stmt: &mut Statement<'_>,
     cached: Option<(&mut Columns, &str)>,
-    params: &[Value],
+    params: &P,
     sink: &mut S,
 ) -> Result<(usize, u64), DriverError> {
     let expected = stmt.parameter_count();
-    if params.len() < expected {
+    if params.count() < expected {
         return Err(failure::programming(format!(
             "the statement takes {expected} parameters, {} were given",
-            params.len()
+            params.count()
         )));
     }
-    for (i, v) in params.iter().take(expected).enumerate() {
+    for (i, v) in params.values().take(expected).enumerate() {
         let out = cells::to_sql(v).map_err(|m| DriverError::data(NAME, m))?;
         stmt.raw_bind_parameter(i + 1, out).map_err(failure::map)?;
     }

@@ -173,7 +173,7 @@ async fn statements_run_inline_when_the_thread_is_idle() {
     let done = conn
         .execute_values(
             "INSERT INTO t VALUES (?)",
-            vec![Value::BigInt(7)],
+            &[Value::BigInt(7)][..],
             Vec::new(),
         )
         .await

@@ -288,10 +288,10 @@ impl Worker {
 
     /// Runs `sql` with `params`, its rows' bare values decoded into
     /// `buffer` (taken when it succeeds, left to the caller when not).
-    pub(crate) fn values(
+    pub(crate) fn values<P: crate::driver::Params + ?Sized>(
         &mut self,
         sql: &str,
-        params: &[Value],
+        params: &P,
         buffer: &mut Vec<Value>,
     ) -> Result<ValueRows, DriverError> {
         buffer.clear();
