@@ -1668,7 +1668,8 @@ impl Session {
             // into its object on the row that first names it, each related
             // row's likewise when its owner first meets it; the decoded
             // block goes back for the next statement to decode into.
-            let mut index: FastMap<IdentityKey, usize> = FastMap::default();
+            let mut index: FastMap<IdentityKey, usize> =
+                FastMap::with_capacity_and_hasher(rows.len(), Default::default());
             let mut block = BlockBuilder::new(n, rows.len());
             let mut at = Vec::with_capacity(rows.len());
             let mut sides = joined
