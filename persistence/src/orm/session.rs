@@ -1668,8 +1668,13 @@ impl Session {
             // into its object on the row that first names it, each related
             // row's likewise when its owner first meets it; the decoded
             // block goes back for the next statement to decode into.
-            let mut index: FastMap<IdentityKey, usize> =
-                FastMap::with_capacity_and_hasher(rows.len(), Default::default());
+            // Parents by key, for rows that come back to an earlier one.
+            // While the parents' integer keys only grow (ordered by key, the
+            // common case) a new key is known to be new without it; the
+            // index is built from the keys so far at the first that does not.
+            let mut index: FastMap<IdentityKey, usize> = FastMap::default();
+            let mut ascending = true;
+            let count = rows.len();
             let mut block = BlockBuilder::new(n, rows.len());
             let mut at = Vec::with_capacity(rows.len());
             let mut sides = joined
@@ -1688,7 +1693,25 @@ impl Session {
                 // Rows of one parent usually follow each other.
                 let known = match keys.last() {
                     Some(last) if *last == key => Some(keys.len() - 1),
-                    _ => index.get(&key).copied(),
+                    last => {
+                        if ascending {
+                            let grows = match (last, key.as_int()) {
+                                (None, _) => true,
+                                (Some(l), Some(k)) => l.as_int().is_some_and(|l| l < k),
+                                (Some(_), None) => false,
+                            };
+                            if !grows {
+                                ascending = false;
+                                index.reserve(count);
+                                index.extend(keys.iter().cloned().zip(0..));
+                            }
+                        }
+                        if ascending {
+                            None
+                        } else {
+                            index.get(&key).copied()
+                        }
+                    }
                 };
                 let owner = match known {
                     Some(i) => i,
@@ -1702,7 +1725,9 @@ impl Session {
                         }
                         at.push(block.push(own));
                         objs.push(mapper.build_take(own)?);
-                        index.insert(key.clone(), i);
+                        if !ascending {
+                            index.insert(key.clone(), i);
+                        }
                         keys.push(key);
                         sides.iter_mut().for_each(JoinedSide::add_owner);
                         i
