@@ -453,6 +453,27 @@ async fn contains_eager_fills_from_the_users_join(db: TestDb) {
     assert!(publishers
         .iter()
         .all(|p| p.posts.len() == 1 && p.posts[0].title.ends_with("-1")));
+
+    // Rows that come back to an earlier owner (its "-0" posts last) fold
+    // into it: owners in the order first met, each one's posts in row order.
+    let publishers = session
+        .scalars(
+            orm::select::<Publisher>()
+                .join(&post_t, post_t.c("publisher_id").eq(pub_t.c("id")))
+                .order_by([post_t.c("title").like("%-0").asc(), post_t.c("title").asc()])
+                .options([contains_eager("posts")]),
+        )
+        .await
+        .unwrap()
+        .unique()
+        .all();
+    let names: Vec<&str> = publishers.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["pub0", "pub1", "pub2"]);
+    for (n, p) in publishers.iter().enumerate() {
+        let titles: Vec<&str> = p.posts.iter().map(|c| c.title.as_str()).collect();
+        let want = [format!("p{n}-1"), format!("p{n}-2"), format!("p{n}-0")];
+        assert_eq!(titles, want, "{}", p.name);
+    }
     drop(session);
     db.close().await;
 }

@@ -13,7 +13,7 @@ use futures_util::future::BoxFuture;
 
 use super::identity::IdentityKey;
 use super::loading::{self, Load};
-use super::mapper::MapperInfo;
+use super::mapper::{Mapper, MapperInfo};
 use super::registry::Mappers;
 use super::relationship::{ManyField, OneField, RelationKind, RelationshipInfo};
 use super::session::{ChangeRef, Session, Trail};
@@ -92,15 +92,89 @@ pub(crate) trait RelAccess: Send + Sync {
         owner_values: &[Value],
     ) -> Result<(), Error>;
 
-    /// Stores related objects built from joined values (`None` for an
-    /// outer-joined row without a match) into the owner at `index`.
-    fn assign_joined(
+    /// What builds the related objects of a joined load row by row and
+    /// then stores them into their owners.
+    fn joined_collector<'m>(
         &self,
-        owners: &mut dyn Any,
-        index: usize,
-        related: &[Vec<Value>],
-        mappers: &Mappers,
-    ) -> Result<(), Error>;
+        mappers: &'m Mappers,
+    ) -> Result<Box<dyn JoinedCollect + 'm>, Error>;
+}
+
+/// The related objects of a joined load, built while its statement's rows
+/// are read (each related row once per owner, in the order first met).
+pub(crate) trait JoinedCollect: Send {
+    /// Builds a related object of the owner at `owner` from `values`
+    /// (normalised; the values it keeps are taken, NULL left behind).
+    fn push(&mut self, owner: usize, values: &mut [Value]) -> Result<(), Error>;
+
+    /// Stores what was built into every owner (an owner without related
+    /// rows gets an empty collection, or no object).
+    fn finish(self: Box<Self>, owners: &mut dyn Any) -> Result<(), Error>;
+}
+
+/// A joined collection's objects, per owner.
+struct ManyJoined<'m, P, C, F> {
+    mapper: &'m Mapper<C>,
+    get_mut: fn(&mut P) -> &mut F,
+    groups: Vec<Vec<C>>,
+}
+
+impl<P, C, F> JoinedCollect for ManyJoined<'_, P, C, F>
+where
+    P: Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static,
+    F: ManyField<C> + 'static,
+{
+    fn push(&mut self, owner: usize, values: &mut [Value]) -> Result<(), Error> {
+        if self.groups.len() <= owner {
+            self.groups.resize_with(owner + 1, Vec::new);
+        }
+        let item = self.mapper.build_take(values)?;
+        if let Some(g) = self.groups.get_mut(owner) {
+            g.push(item);
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, owners: &mut dyn Any) -> Result<(), Error> {
+        let mut groups = self.groups.into_iter();
+        for owner in owners_of::<P>(owners)?.iter_mut() {
+            (self.get_mut)(owner).set_loaded(groups.next().unwrap_or_default());
+        }
+        Ok(())
+    }
+}
+
+/// A joined single object per owner (the first related row met).
+struct OneJoined<'m, P, C, F> {
+    mapper: &'m Mapper<C>,
+    get_mut: fn(&mut P) -> &mut F,
+    slots: Vec<Option<C>>,
+}
+
+impl<P, C, F> JoinedCollect for OneJoined<'_, P, C, F>
+where
+    P: Send + Sync + 'static,
+    C: Clone + Send + Sync + 'static,
+    F: OneField<C> + 'static,
+{
+    fn push(&mut self, owner: usize, values: &mut [Value]) -> Result<(), Error> {
+        if self.slots.len() <= owner {
+            self.slots.resize_with(owner + 1, || None);
+        }
+        if let Some(slot @ None) = self.slots.get_mut(owner) {
+            *slot = Some(self.mapper.build_take(values)?);
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>, owners: &mut dyn Any) -> Result<(), Error> {
+        let mut slots = self.slots.into_iter();
+        for owner in owners_of::<P>(owners)?.iter_mut() {
+            (self.get_mut)(owner).set_loaded(slots.next().flatten());
+        }
+        Ok(())
+    }
 }
 
 pub(crate) struct ToMany<P, C, F> {
@@ -228,22 +302,15 @@ where
         })
     }
 
-    fn assign_joined(
+    fn joined_collector<'m>(
         &self,
-        owners: &mut dyn Any,
-        index: usize,
-        related: &[Vec<Value>],
-        mappers: &Mappers,
-    ) -> Result<(), Error> {
-        let mapper = mappers.mapper::<C>()?;
-        let items = related
-            .iter()
-            .map(|v| mapper.build_from(v))
-            .collect::<Result<Vec<C>, Error>>()?;
-        if let Some(owner) = owners_of::<P>(owners)?.get_mut(index) {
-            (self.get_mut)(owner).set_loaded(items);
-        }
-        Ok(())
+        mappers: &'m Mappers,
+    ) -> Result<Box<dyn JoinedCollect + 'm>, Error> {
+        Ok(Box::new(ManyJoined::<P, C, F> {
+            mapper: mappers.mapper::<C>()?,
+            get_mut: self.get_mut,
+            groups: Vec::new(),
+        }))
     }
 
     fn cascade_add(
@@ -657,19 +724,15 @@ where
         Ok(())
     }
 
-    fn assign_joined(
+    fn joined_collector<'m>(
         &self,
-        owners: &mut dyn Any,
-        index: usize,
-        related: &[Vec<Value>],
-        mappers: &Mappers,
-    ) -> Result<(), Error> {
-        let mapper = mappers.mapper::<C>()?;
-        let item = related.first().map(|v| mapper.build_from(v)).transpose()?;
-        if let Some(owner) = owners_of::<P>(owners)?.get_mut(index) {
-            (self.get_mut)(owner).set_loaded(item);
-        }
-        Ok(())
+        mappers: &'m Mappers,
+    ) -> Result<Box<dyn JoinedCollect + 'm>, Error> {
+        Ok(Box::new(OneJoined::<P, C, F> {
+            mapper: mappers.mapper::<C>()?,
+            get_mut: self.get_mut,
+            slots: Vec::new(),
+        }))
     }
 }
 

@@ -102,7 +102,7 @@ impl IdentityKey {
 
     /// The integer of a single-integer key.
     #[inline]
-    fn as_int(&self) -> Option<i64> {
+    pub(crate) fn as_int(&self) -> Option<i64> {
         match &self.0 {
             Parts::One(KeyPart::Int(n)) => Some(*n),
             _ => None,

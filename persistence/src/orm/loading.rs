@@ -345,9 +345,19 @@ pub(crate) async fn select_children<C: Clone + Send + Sync + 'static>(
             }
         }
     }
+    // Children of one owner usually follow each other: a link equal to
+    // the one before has its owner.
+    let mut before: Option<(&Value, Option<usize>)> = None;
     let child_slot: Vec<Option<usize>> = link
         .iter()
-        .map(|l| IdentityKey::of_value(l).and_then(|k| slot_of.get(&k).copied()))
+        .map(|l| match before {
+            Some((b, slot)) if b == l => slot,
+            _ => {
+                let slot = IdentityKey::of_value(l).and_then(|k| slot_of.get(&k).copied());
+                before = Some((l, slot));
+                slot
+            }
+        })
         .collect();
     let mut out: Vec<Vec<C>> = Vec::with_capacity(owner_values.len());
     let mut loaded: Vec<Vec<IdentityKey>> = Vec::with_capacity(owner_values.len());

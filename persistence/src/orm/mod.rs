@@ -50,6 +50,7 @@ pub mod codec;
 pub mod deferred;
 pub(crate) mod evaluate;
 pub mod identity;
+pub(crate) mod joined;
 pub mod loading;
 pub mod macros;
 pub mod mapper;

@@ -16,6 +16,7 @@ use dialects::{and_, tuple, Expr, Statement, StatementKind, Value};
 use super::loading::{self, Load};
 
 use super::identity::{BlockBuilder, FastMap, FastSet, IdentityKey, IdentityMap};
+use super::joined::JoinedSide;
 use super::mapper::{Mapper, MapperInfo};
 use super::query::{Delete, ScalarResult, Select, Update};
 use super::registry::Mappers;
@@ -197,10 +198,6 @@ pub(crate) struct Trail {
     /// Whether a staged INSERT lacks a value only the database knows.
     pub needs_flush: bool,
 }
-
-/// The rows one parent's joined relationship loaded, with their keys
-/// (parallel vectors).
-type JoinedRows = (Vec<Vec<Value>>, Vec<IdentityKey>);
 
 /// What a flush kept of an inserted row that `add` writes back into its
 /// object.
@@ -1633,7 +1630,6 @@ impl Session {
         let mut objs: Vec<T> = Vec::with_capacity(rows.len());
         let mut values: Vec<Vec<Value>> = Vec::new();
         let mut keys: Vec<IdentityKey> = Vec::with_capacity(rows.len());
-        let mut related: Vec<Vec<JoinedRows>> = Vec::new();
         if joined.is_empty() {
             // One object per row: the row's values are copied into the
             // result's snapshot block, then move into the object.
@@ -1664,82 +1660,100 @@ impl Session {
             map.put_block(block.finish(), keys.iter().zip(at));
             self.recycle(rows);
         } else {
-            // Rows are read in place from the decoded block: a parent's
-            // values move out of it only for the row that first names the
-            // parent, each related row's values once, when first seen; the
+            // Rows are read in place from the decoded block: each parent's
+            // values are copied into the result's snapshot block and move
+            // into its object on the row that first names it, each related
+            // row's likewise when its owner first meets it; the decoded
             // block goes back for the next statement to decode into.
+            // Parents by key, for rows that come back to an earlier one.
+            // While the parents' integer keys only grow (ordered by key, the
+            // common case) a new key is known to be new without it; the
+            // index is built from the keys so far at the first that does not.
             let mut index: FastMap<IdentityKey, usize> = FastMap::default();
-            // Per parent, per joined relationship: its rows and their keys.
-            let mut found: Vec<Vec<JoinedRows>> = Vec::with_capacity(rows.len());
-            let take = |part: &mut [Value]| -> Vec<Value> {
-                part.iter_mut()
-                    .map(|v| std::mem::replace(v, Value::Null))
-                    .collect()
-            };
+            let mut ascending = true;
+            let count = rows.len();
+            let mut block = BlockBuilder::new(n, rows.len());
+            let mut at = Vec::with_capacity(rows.len());
+            let mut sides = joined
+                .iter()
+                .map(|(access, target, _)| {
+                    let collect = access.joined_collector(&mappers)?;
+                    Ok(JoinedSide::new(collect, target.columns.len(), rows.len()))
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
             for row in rows.rows_mut() {
                 let (own, mut rest) = row.split_at_mut(n.min(row.len()));
                 info.normalise(own)?;
                 let Some(key) = info.key_of(own) else {
                     continue;
                 };
-                let at = match index.get(&key) {
-                    Some(&i) => i,
+                // Rows of one parent usually follow each other.
+                let known = match keys.last() {
+                    Some(last) if *last == key => Some(keys.len() - 1),
+                    last => {
+                        if ascending {
+                            let grows = match (last, key.as_int()) {
+                                (None, _) => true,
+                                (Some(l), Some(k)) => l.as_int().is_some_and(|l| l < k),
+                                (Some(_), None) => false,
+                            };
+                            if !grows {
+                                ascending = false;
+                                index.reserve(count);
+                                index.extend(keys.iter().cloned().zip(0..));
+                            }
+                        }
+                        if ascending {
+                            None
+                        } else {
+                            index.get(&key).copied()
+                        }
+                    }
+                };
+                let owner = match known {
+                    Some(i) => i,
                     None => {
                         let i = objs.len();
-                        if deferred.is_empty() {
-                            self.loaded_in_full(info.type_id, [&key]);
-                        } else {
+                        if !deferred.is_empty() {
                             self.fill_deferred(&info, &key, own, &deferred);
                         }
-                        objs.push(mapper.build_from(own)?);
                         if keep_values {
                             values.push(mappers.loader_values(info.type_id, own));
                         }
-                        self.identity.insert(info.type_id, key.clone(), take(own));
-                        index.insert(key.clone(), i);
+                        at.push(block.push(own));
+                        objs.push(mapper.build_take(own)?);
+                        if !ascending {
+                            index.insert(key.clone(), i);
+                        }
                         keys.push(key);
-                        found.push(
-                            (0..joined.len())
-                                .map(|_| (Vec::new(), Vec::new()))
-                                .collect(),
-                        );
+                        sides.iter_mut().for_each(JoinedSide::add_owner);
                         i
                     }
                 };
-                for (j, (_, target, _)) in joined.iter().enumerate() {
+                for ((_, target, _), side) in joined.iter().zip(sides.iter_mut()) {
                     let (part, tail) = rest.split_at_mut(target.columns.len().min(rest.len()));
                     rest = tail;
                     target.normalise(part)?;
                     if let Some(k) = target.key_of(part) {
-                        if let Some((rows, ks)) = found.get_mut(at).and_then(|f| f.get_mut(j)) {
-                            if !ks.contains(&k) {
-                                rows.push(take(part));
-                                ks.push(k);
-                            }
-                        }
+                        side.push(owner, k, part)?;
                     }
                 }
             }
             self.recycle(rows);
-            related = found;
-        }
-        for (j, (access, target, _)) in joined.iter().enumerate() {
-            for (i, rel_rows) in related.iter_mut().enumerate() {
-                let Some((rows, child_keys)) = rel_rows.get_mut(j).map(std::mem::take) else {
-                    continue;
-                };
-                access.assign_joined(&mut objs, i, &rows, &mappers)?;
-                // The joined rows become the related objects' snapshots.
-                let mut map = self.identity.of_type(target.type_id);
-                for (k, v) in child_keys.iter().zip(rows) {
-                    map.put(k, v);
-                }
-                self.record_loaded(
-                    info.type_id,
-                    keys[i].clone(),
+            if deferred.is_empty() {
+                self.loaded_in_full(info.type_id, &keys);
+            }
+            let mut map = self.identity.of_type(info.type_id);
+            map.reserve(keys.len());
+            map.put_block(block.finish(), keys.iter().zip(at));
+            for ((access, target, _), side) in joined.iter().zip(sides) {
+                side.finish(
+                    self,
+                    &mut objs,
+                    (info.type_id, target.type_id),
+                    &keys,
                     access.info().name,
-                    child_keys,
-                );
+                )?;
             }
         }
         let rest: Vec<Load> = options
