@@ -279,6 +279,12 @@ async fn deadlock_is_retried(backend: TestBackend) {
     let victims = Arc::new(AtomicU32::new(0));
     let (a_locked, a_locked_rx) = tokio::sync::watch::channel(false);
     let (b_locked, b_locked_rx) = tokio::sync::watch::channel(false);
+    // Set once a worker's transaction has committed. The victim's retry
+    // waits for it: on PostgreSQL the aborted victim's row lock is gone at
+    // once, but the survivor waiting for it must still wake up and take
+    // the row; a retry that ran straight away could take it first and
+    // deadlock with the survivor a second time.
+    let survivor_done = Arc::new(tokio::sync::watch::Sender::new(false));
     let worker = |first: i64,
                   second: i64,
                   mine: tokio::sync::watch::Sender<bool>,
@@ -286,11 +292,15 @@ async fn deadlock_is_retried(backend: TestBackend) {
         let engine = engine.clone();
         let attempts = attempts.clone();
         let victims = victims.clone();
+        let done = survivor_done.clone();
         async move {
             let policy = RetryPolicy::attempts(5);
-            engine
+            let result = engine
                 .transaction_with_retry(&policy, async |conn| {
                     let attempt = attempts.fetch_add(1, Ordering::SeqCst);
+                    if attempt >= 2 {
+                        let _ = done.subscribe().wait_for(|done| *done).await;
+                    }
                     conn.execute(&text(&format!(
                         "UPDATE counter SET n = n + 1 WHERE id = {first}"
                     )))
@@ -312,7 +322,9 @@ async fn deadlock_is_retried(backend: TestBackend) {
                     }
                     second.map(|_| ())
                 })
-                .await
+                .await;
+            done.send_replace(true);
+            result
         }
     };
     // Both on this task, interleaved at their awaits.
