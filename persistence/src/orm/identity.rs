@@ -249,6 +249,57 @@ enum Cell {
 }
 
 impl Block {
+    /// Copies `row` (its first `width` values) in; returns its row number.
+    /// `rows`: about how many rows the block will hold.
+    #[inline]
+    fn push(&mut self, row: &[Value], rows: usize) -> usize {
+        let width = self.width;
+        let at = self.cells.len() / width.max(1);
+        for v in row.iter().take(width) {
+            let cell = self.push_cell(v, rows);
+            self.cells.push(cell);
+        }
+        for _ in row.len()..width {
+            self.cells.push(Cell::Null);
+        }
+        at
+    }
+
+    #[inline]
+    fn push_cell(&mut self, v: &Value, rows: usize) -> Cell {
+        match v {
+            Value::Null => Cell::Null,
+            Value::BigInt(n) => Cell::BigInt(*n),
+            Value::Int(n) => Cell::Int(*n),
+            Value::String(s) => self.push_text(s, rows).unwrap_or_else(|| self.other(v)),
+            Value::Bool(b) => Cell::Bool(*b),
+            Value::SmallInt(n) => Cell::SmallInt(*n),
+            Value::Double(f) => Cell::Double(*f),
+            other => self.other(other),
+        }
+    }
+
+    /// `s` appended to the text buffer (`None` past 4 GiB of text).
+    #[inline]
+    fn push_text(&mut self, s: &str, rows: usize) -> Option<Cell> {
+        let text = &mut self.text;
+        if text.capacity() == 0 {
+            // Room for every row's text, judged by the first.
+            text.reserve(s.len().max(8).saturating_mul(rows));
+        }
+        let start = u32::try_from(text.len()).ok()?;
+        let len = u32::try_from(s.len()).ok()?;
+        start.checked_add(len)?;
+        text.push_str(s);
+        Some(Cell::Text(start, len))
+    }
+
+    #[inline(never)]
+    fn other(&mut self, v: &Value) -> Cell {
+        self.others.push(v.clone());
+        Cell::Other(self.others.len() - 1)
+    }
+
     fn cell(&self, row: usize, i: usize) -> Option<Cell> {
         if i >= self.width {
             return None;
@@ -310,51 +361,7 @@ impl BlockBuilder {
     /// Copies `row` (its first `width` values) in; returns its row number.
     #[inline]
     pub fn push(&mut self, row: &[Value]) -> usize {
-        let width = self.block.width;
-        let at = self.block.cells.len() / width.max(1);
-        for v in row.iter().take(width) {
-            let cell = self.cell(v);
-            self.block.cells.push(cell);
-        }
-        for _ in row.len()..width {
-            self.block.cells.push(Cell::Null);
-        }
-        at
-    }
-
-    #[inline]
-    fn cell(&mut self, v: &Value) -> Cell {
-        match v {
-            Value::Null => Cell::Null,
-            Value::BigInt(n) => Cell::BigInt(*n),
-            Value::Int(n) => Cell::Int(*n),
-            Value::String(s) => self.text(s).unwrap_or_else(|| self.other(v)),
-            Value::Bool(b) => Cell::Bool(*b),
-            Value::SmallInt(n) => Cell::SmallInt(*n),
-            Value::Double(f) => Cell::Double(*f),
-            other => self.other(other),
-        }
-    }
-
-    /// `s` appended to the text buffer (`None` past 4 GiB of text).
-    #[inline]
-    fn text(&mut self, s: &str) -> Option<Cell> {
-        let text = &mut self.block.text;
-        if text.capacity() == 0 {
-            // Room for every row's text, judged by the first.
-            text.reserve(s.len().max(8).saturating_mul(self.rows));
-        }
-        let start = u32::try_from(text.len()).ok()?;
-        let len = u32::try_from(s.len()).ok()?;
-        start.checked_add(len)?;
-        text.push_str(s);
-        Some(Cell::Text(start, len))
-    }
-
-    #[inline(never)]
-    fn other(&mut self, v: &Value) -> Cell {
-        self.block.others.push(v.clone());
-        Cell::Other(self.block.others.len() - 1)
+        self.block.push(row, self.rows)
     }
 
     /// The block.
@@ -472,6 +479,10 @@ struct Slot {
     live: usize,
 }
 
+/// Rows an open block of single rows takes before the next one starts
+/// (bounds what rows replaced since keep of a block still in use).
+const LOOSE_ROWS: usize = 1024;
+
 /// The identity map's blocks: slots freed when no entry points into them
 /// any more. Counted by hand, not by `Arc`: the map is owned by one
 /// session, and an atomic count per loaded row costs a memory barrier each.
@@ -479,6 +490,10 @@ struct Slot {
 struct Blocks {
     slots: Vec<Option<Slot>>,
     free: Vec<u32>,
+    /// Open blocks that rows put one at a time (a lookup by key) are
+    /// appended to, by row width; each holds one count of its own while
+    /// open, and the rows are counted as a loaded block's are.
+    loose: Vec<(usize, u32)>,
 }
 
 impl Blocks {
@@ -526,6 +541,46 @@ impl Blocks {
                 self.free.push(at);
             }
         }
+    }
+
+    /// Copies `row` into the open block of rows of its width (a new one
+    /// when there is none or it is full), counted as held; returns where
+    /// it went. `None` for an empty row.
+    fn push_loose(&mut self, row: &[Value]) -> Option<(u32, u32)> {
+        const FIRST_ROOM: usize = 64;
+        let width = row.len();
+        if width == 0 {
+            return None;
+        }
+        let open = self.loose.iter().position(|&(w, _)| w == width);
+        let at = match open.and_then(|i| self.loose.get(i)).map(|&(_, at)| at) {
+            Some(at)
+                if self
+                    .get(at)
+                    .is_some_and(|b| b.cells.len() < LOOSE_ROWS * width) =>
+            {
+                at
+            }
+            old => {
+                let at = self.add(BlockBuilder::new(width, FIRST_ROOM).finish());
+                // The open block's own count.
+                self.retain(at);
+                match (open, old) {
+                    (Some(i), Some(old)) => {
+                        if let Some(l) = self.loose.get_mut(i) {
+                            l.1 = at;
+                        }
+                        self.release(old);
+                    }
+                    _ => self.loose.push((width, at)),
+                }
+                at
+            }
+        };
+        let slot = self.slots.get_mut(at as usize)?.as_mut()?;
+        let row_at = u32::try_from(slot.block.push(row, FIRST_ROOM)).ok()?;
+        slot.live += 1;
+        Some((at, row_at))
     }
 
     /// Frees what `entry` pointed into, if anything.
@@ -619,6 +674,25 @@ impl TypeMapMut<'_> {
             key,
             Entry {
                 snapshot: Snapshot::Owned(values.into_boxed_slice()),
+                epoch: self.epoch,
+            },
+        );
+        note(&mut self.journal, self.blocks, self.ty, key, old.as_ref());
+        self.blocks.forget(old);
+    }
+
+    /// Puts a copy of `row` under `key` (fresh, not expired), kept with
+    /// other rows put one at a time instead of in an allocation of its own.
+    #[inline]
+    pub fn put_row(&mut self, key: &IdentityKey, row: &[Value]) {
+        let Some((block, at)) = self.blocks.push_loose(row) else {
+            self.put(key, row.to_vec());
+            return;
+        };
+        let old = self.map.insert(
+            key,
+            Entry {
+                snapshot: Snapshot::Shared { block, row: at },
                 epoch: self.epoch,
             },
         );
@@ -975,6 +1049,55 @@ mod tests {
             map.get(ty, &key(7)).expect("entry").value(1),
             Value::from("b")
         );
+    }
+
+    #[test]
+    fn rows_put_one_at_a_time_share_open_blocks() {
+        let ty = TypeId::of::<u8>();
+        let mut map = IdentityMap::default();
+        let row = |n: i64| {
+            vec![
+                Value::BigInt(n),
+                Value::from(format!("r{n}")),
+                Value::Int(7),
+            ]
+        };
+        for n in 0..LOOSE_ROWS as i64 + 2 {
+            map.of_type(ty).put_row(&key(n), &row(n));
+        }
+        assert_eq!(map.blocks_held(), 2, "a full block starts the next");
+        for n in [0, LOOSE_ROWS as i64 + 1] {
+            let got = map.fresh(ty, &key(n)).expect("entry");
+            assert_eq!(got.to_vec(), row(n), "kinds are kept (an Int stays an Int)");
+            assert!(got.same(1, &Value::from(format!("r{n}"))));
+        }
+        // Rows of another width go to their own block.
+        map.of_type(TypeId::of::<u16>())
+            .put_row(&key(1), &[Value::BigInt(1)]);
+        assert_eq!(map.blocks_held(), 3);
+        // Replacing every row of the full block frees it; the open one
+        // stays while open.
+        for n in 0..LOOSE_ROWS as i64 {
+            map.insert(ty, key(n), row(n));
+        }
+        assert_eq!(map.blocks_held(), 2);
+        map.remove(ty, &key(LOOSE_ROWS as i64));
+        map.remove(ty, &key(LOOSE_ROWS as i64 + 1));
+        assert_eq!(map.blocks_held(), 2, "the open block is kept");
+        // A row put again replaces the one before.
+        map.of_type(ty).put_row(&key(3), &row(30));
+        assert_eq!(map.get(ty, &key(3)).expect("entry").to_vec(), row(30));
+        // Inside a savepoint level the old values come back on rollback.
+        map.begin_level();
+        map.of_type(ty).put_row(&key(3), &row(31));
+        map.of_type(ty).put_row(&key(5000), &row(5000));
+        map.rollback_level();
+        assert_eq!(map.get(ty, &key(3)).expect("entry").to_vec(), row(30));
+        assert!(map.get(ty, &key(5000)).is_none());
+        map.clear();
+        assert_eq!(map.blocks_held(), 0);
+        map.of_type(ty).put_row(&key(5), &row(5));
+        assert_eq!(map.get(ty, &key(5)).expect("entry").to_vec(), row(5));
     }
 
     #[test]

@@ -318,14 +318,22 @@ impl<T: 'static> Mapper<T> {
     /// a plain value, normalised to the key columns' types; for a
     /// composite key, a `Vec<Value>` in key-column order.
     pub fn key_values(&self, key: &dyn Any) -> Result<Vec<Value>, crate::Error> {
+        self.key_parts(key).map(KeyValues::into_vec)
+    }
+
+    /// [`key_values`](Mapper::key_values), a single value without an
+    /// allocation.
+    pub(crate) fn key_parts(&self, key: &dyn Any) -> Result<KeyValues, crate::Error> {
         let info = &self.info;
         let mut out = match key.downcast_ref::<Vec<Value>>() {
-            Some(values) => values.clone(),
-            None if info.pk.len() == 2 => plain_pair(key).ok_or_else(|| crate::Error::Mapping {
-                type_name: info.type_name,
-                field: "(primary key)".into(),
-                message: "a two-column key is a pair of plain values or a `Vec<Value>`".into(),
-            })?,
+            Some(values) => KeyValues::Many(values.clone()),
+            None if info.pk.len() == 2 => plain_pair(key)
+                .ok_or_else(|| crate::Error::Mapping {
+                    type_name: info.type_name,
+                    field: "(primary key)".into(),
+                    message: "a two-column key is a pair of plain values or a `Vec<Value>`".into(),
+                })
+                .map(KeyValues::Many)?,
             None => {
                 let [pk] = info.pk.as_slice() else {
                     return Err(crate::Error::Mapping {
@@ -345,24 +353,59 @@ impl<T: 'static> Mapper<T> {
                         message: "the key is neither the key field's type nor a plain value".into(),
                     })?,
                 };
-                vec![value]
+                KeyValues::One([value])
             }
         };
-        if out.len() != info.pk.len() {
+        if out.as_slice().len() != info.pk.len() {
             return Err(crate::Error::Mapping {
                 type_name: info.type_name,
                 field: "(primary key)".into(),
                 message: format!(
                     "the key has {} value(s); the primary key {} column(s)",
-                    out.len(),
+                    out.as_slice().len(),
                     info.pk.len()
                 ),
             });
         }
-        for (v, &i) in out.iter_mut().zip(&info.pk) {
+        for (v, &i) in out.as_mut_slice().iter_mut().zip(&info.pk) {
             info.normalise_one(i, v)?;
         }
         Ok(out)
+    }
+}
+
+/// Primary key values in key-column order: one held inline (the common
+/// case), or several.
+#[derive(Debug, Clone)]
+pub(crate) enum KeyValues {
+    /// A single-column key.
+    One([Value; 1]),
+    /// Any number of values.
+    Many(Vec<Value>),
+}
+
+impl KeyValues {
+    /// The values.
+    pub fn as_slice(&self) -> &[Value] {
+        match self {
+            KeyValues::One(v) => v,
+            KeyValues::Many(v) => v,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Value] {
+        match self {
+            KeyValues::One(v) => v,
+            KeyValues::Many(v) => v,
+        }
+    }
+
+    /// The values as a `Vec`.
+    pub fn into_vec(self) -> Vec<Value> {
+        match self {
+            KeyValues::One(v) => Vec::from(v),
+            KeyValues::Many(v) => v,
+        }
     }
 }
 

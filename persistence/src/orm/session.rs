@@ -849,6 +849,9 @@ impl Session {
     /// The values of object `key` as a staged INSERT or UPDATE will store
     /// them, when one is staged.
     fn staged_values(&mut self, info: &MapperInfo, key: &IdentityKey) -> Option<Vec<Value>> {
+        if self.pending.is_empty() {
+            return None;
+        }
         if let Some(Change::Insert { values, .. }) = self.pending.insert_by_key(info.type_id, key) {
             return Some(values.clone());
         }
@@ -1454,22 +1457,26 @@ impl Session {
     /// key-column order.
     pub async fn get<T: 'static>(&mut self, id: impl std::any::Any) -> Result<Option<T>, Error> {
         let mappers = self.mappers.clone();
-        let key = mappers.mapper::<T>()?.key_values(&id)?;
-        self.get_by_values(&key).await
+        let mapper = mappers.mapper::<T>()?;
+        let key = mapper.key_parts(&id)?;
+        self.get_by_values(mapper, key.as_slice()).await
     }
 
     /// Like [`Session::get`] for a composite key, values in key-column order.
     pub async fn get_by_key<T: 'static>(&mut self, key: Vec<Value>) -> Result<Option<T>, Error> {
         let mappers = self.mappers.clone();
-        let key = mappers.mapper::<T>()?.key_values(&key)?;
-        self.get_by_values(&key).await
+        let mapper = mappers.mapper::<T>()?;
+        let key = mapper.key_parts(&key)?;
+        self.get_by_values(mapper, key.as_slice()).await
     }
 
     /// `get` by key values already normalised to the key columns' types.
-    async fn get_by_values<T: 'static>(&mut self, key: &[Value]) -> Result<Option<T>, Error> {
+    async fn get_by_values<T: 'static>(
+        &mut self,
+        mapper: &Mapper<T>,
+        key: &[Value],
+    ) -> Result<Option<T>, Error> {
         self.check_usable()?;
-        let mappers = self.mappers.clone();
-        let mapper = mappers.mapper::<T>()?;
         let info = mapper.info();
         let ident = IdentityKey::from_values(key).ok_or_else(|| Error::Mapping {
             type_name: info.type_name,
@@ -1485,9 +1492,18 @@ impl Session {
             return mapper.build(entry.to_vec()).map(Some);
         }
         self.autoflush().await?;
-        let sql = get_sql(info, &self.engine)?;
+        // The SQL compiled for the first dialect is read in place.
+        let dialect = self.engine.dialect().name();
+        let compiled;
+        let sql: &str = match info.get_first.get() {
+            Some((d, sql)) if *d == dialect => sql,
+            _ => {
+                compiled = get_sql(info, &self.engine)?;
+                &compiled
+            }
+        };
         let conn = self.connection().await?;
-        let row = conn.query_one(&sql, key).await?;
+        let row = conn.query_one(sql, key).await?;
         match row {
             None => {
                 self.identity.remove(info.type_id, &ident);
@@ -1500,9 +1516,10 @@ impl Session {
                 } else {
                     self.fill_deferred(info, &ident, &mut values, &info.deferred);
                 }
-                let obj = mapper.build_from(&values);
-                self.identity.insert(info.type_id, ident, values);
-                obj.map(Some)
+                // The snapshot is a copy in the session's block of single
+                // rows; the object takes the row's own values.
+                self.identity.of_type(info.type_id).put_row(&ident, &values);
+                mapper.build_take(&mut values).map(Some)
             }
         }
     }
@@ -1520,7 +1537,7 @@ impl Session {
         })?;
         self.identity.expire(info.type_id, &key);
         let pk: Vec<Value> = info.pk.iter().map(|&i| values[i].clone()).collect();
-        let fresh: Option<T> = self.get_by_values(&pk).await?;
+        let fresh: Option<T> = self.get_by_values(mapper, &pk).await?;
         if fresh.is_none() {
             return Err(Error::NoResultFound);
         }
@@ -1558,7 +1575,7 @@ impl Session {
             let known = self.identity.fresh(info.type_id, &key).is_some();
             if !known {
                 let pk: Vec<Value> = info.pk.iter().map(|&i| values[i].clone()).collect();
-                let _: Option<T> = self.get_by_values(&pk).await?;
+                let _: Option<T> = self.get_by_values(mapper, &pk).await?;
             }
         }
         let (_, visit) = self.stage(&info, values.clone(), Vec::new());
