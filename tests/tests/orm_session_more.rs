@@ -44,10 +44,24 @@ persistence::model!(mod account for Account in "more_account" {
     owner: String = |c| c.of_type(SqlType::string(100)),
 });
 
+/// A key the domain chooses and a column the server fills: an `add`
+/// flushes to read the column back.
+#[derive(Debug, Clone, PartialEq)]
+struct Badge {
+    id: i64,
+    label: Option<String>,
+}
+
+persistence::model!(mod badge for Badge in "more_badge" {
+    id: i64 = |c| c.primary_key().autoincrement(false),
+    label: Option<String> = |c| c.of_type(SqlType::string(100)).server_default("new"),
+});
+
 fn registry() -> Mappers {
     let mut registry = Registry::new();
     registry.map(worker::model()).finish();
     registry.map(account::model()).finish();
+    registry.map(badge::model()).finish();
     registry.configure().unwrap()
 }
 
@@ -592,7 +606,49 @@ async fn no_autoflush_scope(db: TestDb) {
     db.close().await;
 }
 
+/// Two objects of one key in one `add_all` stage one INSERT (the second's
+/// values replace the first's); the flush reads the server's value back
+/// and both objects get the row as stored, the second as much as the
+/// first (the write-back of a kept row serves every object staged into
+/// its change).
+async fn add_all_same_key_writes_back_both(db: TestDb) {
+    let (db, sessions) = setup(db, "more_same_key_write_back").await;
+    let (log, _guard) = SqlLog::start();
+    let mut session = sessions.session();
+    let mut pair = vec![Badge { id: 7, label: None }, Badge { id: 7, label: None }];
+    session.add_all(&mut pair).await.unwrap();
+    let inserts = log
+        .take()
+        .iter()
+        .filter(|s| s.starts_with("INSERT"))
+        .count();
+    assert_eq!(inserts, 1, "one INSERT for the one key");
+    for b in &pair {
+        assert_eq!(
+            b,
+            &Badge {
+                id: 7,
+                label: Some("new".into())
+            }
+        );
+    }
+    session.commit().await.unwrap();
+    let mut conn = db.engine.connect().await.unwrap();
+    let rows = conn
+        .execute(&text("SELECT count(*) FROM more_badge"))
+        .await
+        .unwrap()
+        .scalar()
+        .unwrap();
+    assert_eq!(rows.as_i64(), Some(1));
+    conn.commit().await.unwrap();
+    drop(conn);
+    drop(session);
+    db.close().await;
+}
+
 on_all_backends!(object_states, expunge_and_expunge_all, no_autoflush_scope);
+on_all_backends!(add_all_same_key_writes_back_both);
 
 // ------------------------------------------------------------ item 7
 

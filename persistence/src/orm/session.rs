@@ -94,8 +94,8 @@ impl SessionMaker {
             failed: None,
             loaded: FastMap::default(),
             change_seq: 0,
-            want_rows: FastSet::default(),
-            written: FastMap::default(),
+            want_rows: Wanted::default(),
+            written: WrittenRows::default(),
             trail: None,
             savepoints: 0,
             dropped_savepoints: 0,
@@ -139,9 +139,9 @@ pub struct Session {
     /// Staged inserts whose rows, as written (generated keys and defaults
     /// included), the next flush keeps in `written` (what `persist_all`
     /// writes back).
-    pub(crate) want_rows: FastSet<usize>,
+    pub(crate) want_rows: Wanted,
     /// The rows of `want_rows`, by change id, after a flush.
-    pub(crate) written: FastMap<usize, Written>,
+    pub(crate) written: WrittenRows,
     /// What the `add` under way staged (for write-back).
     pub(crate) trail: Option<Trail>,
     /// Open savepoints (`begin_nested`).
@@ -205,8 +205,114 @@ pub(crate) struct Trail {
 pub(crate) enum Written {
     /// The row is the identity map's under this key (no copy kept).
     Key(IdentityKey),
-    /// The row itself (it has no key to find it by).
+    /// The row itself: it has no key to find it by, or it is written back
+    /// right after the flush (not a chunked `add_all`), so it is kept
+    /// rather than copied out of the identity map again.
     Row(Vec<Value>),
+}
+
+/// The change ids of the inserts whose rows a flush keeps for `add`'s
+/// write-back: a run of consecutive ids (the usual case: new objects
+/// staged one after another) without hashing, any others in a set.
+#[derive(Debug, Default)]
+pub(crate) struct Wanted {
+    run: std::ops::Range<usize>,
+    others: FastSet<usize>,
+}
+
+impl Wanted {
+    /// Adds `id`.
+    pub(crate) fn insert(&mut self, id: usize) {
+        if self.run.is_empty() {
+            self.run = id..id.saturating_add(1);
+        } else if id == self.run.end {
+            self.run.end += 1;
+        } else if !self.run.contains(&id) {
+            self.others.insert(id);
+        }
+    }
+
+    /// Adds every id of `ids`.
+    pub(crate) fn extend(&mut self, ids: impl IntoIterator<Item = usize>) {
+        for id in ids {
+            self.insert(id);
+        }
+    }
+
+    /// Whether `id` is wanted.
+    pub(crate) fn contains(&self, id: usize) -> bool {
+        self.run.contains(&id) || (!self.others.is_empty() && self.others.contains(&id))
+    }
+
+    /// Whether no id is wanted.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.run.is_empty() && self.others.is_empty()
+    }
+
+    /// Forgets every id.
+    pub(crate) fn clear(&mut self) {
+        self.run = 0..0;
+        self.others.clear();
+    }
+}
+
+/// The rows a flush kept for `add`'s write-back, by change id: those of
+/// the [`Wanted`] run in a vector by position (no hashing), others in a
+/// map.
+#[derive(Debug, Default)]
+pub(crate) struct WrittenRows {
+    start: usize,
+    run: Vec<Option<Written>>,
+    others: FastMap<usize, Written>,
+}
+
+impl WrittenRows {
+    /// Makes room for the run of `wanted` (the flush's wanted ids); rows
+    /// kept before stay (by id).
+    fn prepare(&mut self, wanted: &Wanted) {
+        for (at, slot) in self.run.drain(..).enumerate() {
+            if let Some(written) = slot {
+                self.others.insert(self.start + at, written);
+            }
+        }
+        self.start = wanted.run.start;
+        self.run.resize_with(wanted.run.len(), || None);
+    }
+
+    /// Keeps `written` for change `id`.
+    fn insert(&mut self, id: usize, written: Written) {
+        let at = id.checked_sub(self.start);
+        match at.and_then(|at| self.run.get_mut(at)) {
+            Some(slot) => *slot = Some(written),
+            None => {
+                self.others.insert(id, written);
+            }
+        }
+    }
+
+    /// What is kept for change `id`.
+    fn get_mut(&mut self, id: usize) -> Option<&mut Written> {
+        let at = id.checked_sub(self.start);
+        match at.and_then(|at| self.run.get_mut(at)) {
+            Some(slot) if slot.is_some() => slot.as_mut(),
+            _ => self.others.get_mut(&id),
+        }
+    }
+
+    /// Takes what is kept for change `id`.
+    fn remove(&mut self, id: usize) -> Option<Written> {
+        let at = id.checked_sub(self.start);
+        match at.and_then(|at| self.run.get_mut(at)) {
+            Some(slot) if slot.is_some() => slot.take(),
+            _ => self.others.remove(&id),
+        }
+    }
+
+    /// Forgets every row.
+    fn clear(&mut self) {
+        self.run.clear();
+        self.others.clear();
+    }
 }
 
 /// What staging did with one object of an `add`.
@@ -356,7 +462,7 @@ impl Session {
             .iter()
             .any(|r| r.info().cascade.save_update);
         if objs.len() > ADD_ALL_CHUNK && !cascades {
-            return self.add_all_chunked(mapper, &mappers, objs).await;
+            return self.add_all_chunked(mapper, objs).await;
         }
         // Every object's values first: a codec error stages nothing.
         let values = objs
@@ -418,7 +524,6 @@ impl Session {
     async fn add_all_chunked<T: Send + Sync + 'static>(
         &mut self,
         mapper: &Mapper<T>,
-        mappers: &Mappers,
         mut objs: Vec<&mut T>,
     ) -> Result<(), Error> {
         let info = mapper.info();
@@ -432,16 +537,12 @@ impl Session {
         self.identity.of_type(info.type_id).reserve(objs.len());
         let mut visits: Vec<Visit> = Vec::with_capacity(objs.len());
         self.rowids_carried = Some(None);
-        let written = self.add_chunks(mapper, mappers, &objs, &mut visits).await;
+        let written = self.add_chunks(mapper, &objs, &mut visits).await;
         self.rowids_carried = None;
         written?;
-        let trail = Trail {
-            visits,
-            needs_flush: false,
-        };
-        let mut at = 0;
-        for obj in objs.iter_mut() {
-            self.write_graph(mapper, mappers, &mut **obj, &trail, &mut at)?;
+        // One visit per object (no cascades).
+        for (obj, visit) in objs.iter_mut().zip(&visits) {
+            self.write_visit(mapper, &mut **obj, visit)?;
         }
         Ok(())
     }
@@ -451,7 +552,6 @@ impl Session {
     async fn add_chunks<T: Send + Sync + 'static>(
         &mut self,
         mapper: &Mapper<T>,
-        mappers: &Mappers,
         objs: &[&mut T],
         visits: &mut Vec<Visit>,
     ) -> Result<(), Error> {
@@ -469,10 +569,8 @@ impl Session {
                         break;
                     }
                 };
-                if let Err(e) = self.add_values(mapper, mappers, &**obj, values, Vec::new()) {
-                    staged = Err(e);
-                    break;
-                }
+                // No cascades (see `add_all`): what `add_values` does then.
+                self.stage_visit(mapper.info(), values, Vec::new());
             }
             let trail = self.trail.take().unwrap_or_default();
             if let Err(e) = staged {
@@ -497,7 +595,7 @@ impl Session {
             }
             for v in &mut visits[unflushed..] {
                 if let Visit::Insert(id) = v {
-                    if let Some(written) = self.written.remove(id) {
+                    if let Some(written) = self.written.remove(*id) {
                         *v = Visit::Flushed(written);
                     }
                 }
@@ -595,10 +693,31 @@ impl Session {
         at: &mut usize,
     ) -> Result<(), Error> {
         let info = mapper.info();
-        match trail.visits.get(*at) {
-            Some(Visit::Insert(id)) => {
-                let row = match self.written.get(id) {
-                    Some(written) => self.written_row(info.type_id, written),
+        if let Some(visit) = trail.visits.get(*at) {
+            self.write_visit(mapper, obj, visit)?;
+        }
+        *at += 1;
+        for access in mappers.relationships_of(info.type_id) {
+            if access.info().cascade.save_update {
+                access.write_back(self, obj, trail, at)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes what staging decided or the flush generated for `obj` (one
+    /// visit of an `add`) into `obj`.
+    fn write_visit<T: Send + Sync + 'static>(
+        &mut self,
+        mapper: &Mapper<T>,
+        obj: &mut T,
+        visit: &Visit,
+    ) -> Result<(), Error> {
+        let info = mapper.info();
+        match visit {
+            Visit::Insert(id) => {
+                let row = match self.written.get_mut(*id) {
+                    Some(written) => take_written(written, info, &self.identity),
                     None => match self.pending.insert_by_id(*id) {
                         Some(Change::Insert { values, .. }) => Some(values.clone()),
                         _ => None,
@@ -608,19 +727,13 @@ impl Session {
                     mapper.write_back_owned(obj, row)?;
                 }
             }
-            Some(Visit::Flushed(written)) => {
+            Visit::Flushed(written) => {
                 if let Some(row) = self.written_row(info.type_id, written) {
                     mapper.write_back_owned(obj, row)?;
                 }
             }
-            Some(Visit::Update(values)) => mapper.write_back(obj, values)?,
-            Some(Visit::Same) | None => {}
-        }
-        *at += 1;
-        for access in mappers.relationships_of(info.type_id) {
-            if access.info().cascade.save_update {
-                access.write_back(self, obj, trail, at)?;
-            }
+            Visit::Update(values) => mapper.write_back(obj, values)?,
+            Visit::Same => {}
         }
         Ok(())
     }
@@ -932,6 +1045,7 @@ impl Session {
     async fn flush_changes(&mut self, changes: Vec<Change>, committing: bool) -> Result<(), Error> {
         let features = *self.engine.dialect().features();
         let want = std::mem::take(&mut self.want_rows);
+        self.written.prepare(&want);
         let linked: FastSet<usize> = changes
             .iter()
             .flat_map(|c| match c {
@@ -1033,7 +1147,7 @@ impl Session {
         &mut self,
         step: Step,
         inserted: &mut FastMap<usize, Vec<Value>>,
-        (linked, want): (&FastSet<usize>, &FastSet<usize>),
+        (linked, want): (&FastSet<usize>, &Wanted),
         deferred: &mut Option<Deferred>,
         rowids: &mut Option<Rowids>,
     ) -> Result<(), Error> {
@@ -1175,16 +1289,22 @@ impl Session {
                         }
                         None => info.key_of(&row),
                     };
-                    // Rows `add` writes back: found again by key.
-                    if let Some(id) = id.filter(|id| want.contains(id)) {
-                        let written = match &key {
-                            Some(key) => Written::Key(key.clone()),
-                            None => Written::Row(row.clone()),
-                        };
-                        self.written.insert(id, written);
-                    }
+                    // Rows `add` writes back: a chunked `add_all` finds them
+                    // again by key (only the identity map holds them until
+                    // every chunk is written); otherwise the row itself is
+                    // kept (moved, not copied), written back right after
+                    // the flush.
+                    let mut wanted = id.filter(|&id| want.contains(id));
                     if let Some(key) = key {
+                        if self.rowids_carried.is_some() {
+                            if let Some(id) = wanted.take() {
+                                self.written.insert(id, Written::Key(key.clone()));
+                            }
+                        }
                         keys.push((key, block.push(&row)));
+                    }
+                    if let Some(id) = wanted {
+                        self.written.insert(id, Written::Row(row));
                     }
                 }
                 *deferred = Some(Deferred {
@@ -2399,5 +2519,26 @@ impl Drop for Session {
         if let Some(spare) = self.spare.take() {
             spare.give(std::mem::take(&mut self.identity));
         }
+    }
+}
+
+/// The row of `written` for the write-back of one visit: a row kept by the
+/// flush is taken (not copied) and `written` becomes its key, so that a
+/// later visit of the same change finds it in the identity map; a row
+/// without a key is copied.
+fn take_written(
+    written: &mut Written,
+    info: &MapperInfo,
+    identity: &IdentityMap,
+) -> Option<Vec<Value>> {
+    match written {
+        Written::Key(key) => identity.get(info.type_id, key).map(|s| s.to_vec()),
+        Written::Row(row) => match info.key_of(row) {
+            Some(key) => match std::mem::replace(written, Written::Key(key)) {
+                Written::Row(row) => Some(row),
+                Written::Key(_) => None,
+            },
+            None => Some(row.clone()),
+        },
     }
 }
