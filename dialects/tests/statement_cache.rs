@@ -111,6 +111,25 @@ fn one_shape_with_other_values_hits_and_matches_a_fresh_compile() {
 }
 
 #[test]
+fn shared_sql_from_the_cache_matches_a_fresh_compile() {
+    let s = seed();
+    for d in dialects() {
+        let cache = StatementCache::default();
+        for (i, build) in shapes(&s).iter().enumerate() {
+            for (n, t) in [(7, "Ann"), (40, "O'Brien")] {
+                let stmt = build(n, t);
+                let fresh = stmt.compile(&*d).unwrap();
+                let shared = cache.compile_shared(&*stmt, &*d).unwrap();
+                assert_eq!(&*shared.sql, fresh.sql, "shape {i} on {}", d.name());
+                assert_eq!(shared.params, fresh.params, "shape {i} on {}", d.name());
+            }
+        }
+        let st = cache.stats();
+        assert_eq!((st.misses, st.hits, st.uncached), (8, 8, 0), "{}", d.name());
+    }
+}
+
+#[test]
 fn random_selects_from_the_cache_equal_fresh_compiles() {
     let s = seed();
     for d in dialects() {

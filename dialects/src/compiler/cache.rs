@@ -40,7 +40,7 @@ enum Param {
 /// The compiled form of one shape.
 #[derive(Debug)]
 struct Plan {
-    sql: Box<str>,
+    sql: Arc<str>,
     params: Vec<Param>,
     /// How many values the key walk collects.
     values: usize,
@@ -66,6 +66,23 @@ pub struct CacheStats {
     pub uncached: u64,
     /// Shapes stored now (uncacheable ones included).
     pub entries: usize,
+}
+
+/// A statement compiled through the cache ([`StatementCache::compile_shared`]):
+/// what [`Compiled`] holds, with the SQL text shared with the cache's entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedCompiled {
+    /// The SQL text, with placeholders and never a value.
+    pub sql: Arc<str>,
+    /// The bound values, in placeholder order.
+    pub params: Vec<Value>,
+}
+
+/// What a lookup found: a statement compiled now, or the cached SQL and
+/// the statement's parameters.
+enum Found {
+    Compiled(Compiled),
+    Cached { sql: Arc<str>, params: Vec<Value> },
 }
 
 /// The shapes, least recently used first.
@@ -146,13 +163,43 @@ impl StatementCache {
         stmt: &S,
         dialect: &dyn Dialect,
     ) -> Result<Compiled, CompileError> {
+        Ok(match self.lookup(stmt, dialect)? {
+            Found::Compiled(c) => c,
+            Found::Cached { sql, params } => Compiled {
+                sql: sql.as_ref().to_owned(),
+                params,
+            },
+        })
+    }
+
+    /// [`compile`](Self::compile), with the SQL text shared with the
+    /// cache's entry when it comes from the cache (no copy of it).
+    pub fn compile_shared<S: Statement + ?Sized>(
+        &self,
+        stmt: &S,
+        dialect: &dyn Dialect,
+    ) -> Result<SharedCompiled, CompileError> {
+        Ok(match self.lookup(stmt, dialect)? {
+            Found::Compiled(c) => SharedCompiled {
+                sql: c.sql.into(),
+                params: c.params,
+            },
+            Found::Cached { sql, params } => SharedCompiled { sql, params },
+        })
+    }
+
+    fn lookup<S: Statement + ?Sized>(
+        &self,
+        stmt: &S,
+        dialect: &dyn Dialect,
+    ) -> Result<Found, CompileError> {
         if self.capacity == 0 {
-            return stmt.compile(dialect);
+            return stmt.compile(dialect).map(Found::Compiled);
         }
         let mut key = CacheKey::new();
         if stmt.cache_key(&mut key).is_err() {
             self.uncached.fetch_add(1, Ordering::Relaxed);
-            return stmt.compile(dialect);
+            return stmt.compile(dialect).map(Found::Compiled);
         }
         // `get` marks the shape most recently used.
         let found = match self.lock().get(key.bytes()) {
@@ -172,16 +219,18 @@ impl StatementCache {
                         Param::Fixed(v) => v.clone(),
                     })
                     .collect();
-                Ok(Compiled {
-                    sql: plan.sql.as_ref().to_owned(),
+                Ok(Found::Cached {
+                    sql: plan.sql.clone(),
                     params,
                 })
             }
             Some(_) => {
                 self.uncached.fetch_add(1, Ordering::Relaxed);
-                stmt.compile(dialect)
+                stmt.compile(dialect).map(Found::Compiled)
             }
-            None => self.compile_and_store(stmt, dialect, key),
+            None => self
+                .compile_and_store(stmt, dialect, key)
+                .map(Found::Compiled),
         }
     }
 

@@ -78,13 +78,38 @@ impl Hasher for CacheKey<'_> {
     }
 }
 
+/// A key buffer kept larger than this is not kept for the next key.
+const SPARE_KEPT: usize = 1 << 16;
+
+thread_local! {
+    /// The byte buffer of the last key dropped on this thread, for the next
+    /// one: a statement's key is built, looked up and dropped, and
+    /// allocating its buffer anew each time costs a malloc and a free.
+    static SPARE: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+impl Drop for CacheKey<'_> {
+    fn drop(&mut self) {
+        let mut bytes = std::mem::take(&mut self.bytes);
+        if bytes.capacity() <= SPARE_KEPT {
+            bytes.clear();
+            // During the thread's teardown the spare is gone: dropped then.
+            let _ = SPARE.try_with(|spare| spare.set(bytes));
+        }
+    }
+}
+
 impl<'a> CacheKey<'a> {
     /// An empty key.
     pub fn new() -> Self {
         // Room for a typical statement's key and values at once: growing
         // the buffer (a copy) costs more than the larger allocation.
+        let mut bytes = SPARE.try_with(std::cell::Cell::take).unwrap_or_default();
+        if bytes.capacity() == 0 {
+            bytes = Vec::with_capacity(1024);
+        }
         CacheKey {
-            bytes: Vec::with_capacity(1024),
+            bytes,
             values: Vec::with_capacity(8),
             keep: None,
         }
@@ -92,10 +117,9 @@ impl<'a> CacheKey<'a> {
 
     /// An empty key that also collects the shared parts keyed by address.
     pub(crate) fn recording() -> Self {
-        CacheKey {
-            keep: Some(Vec::new()),
-            ..Self::new()
-        }
+        let mut key = Self::new();
+        key.keep = Some(Vec::new());
+        key
     }
 
     /// The key of `stmt`, or `None` when it has none.
@@ -115,8 +139,8 @@ impl<'a> CacheKey<'a> {
         &self.values
     }
 
-    pub(crate) fn into_keep(self) -> Vec<KeepAlive> {
-        self.keep.unwrap_or_default()
+    pub(crate) fn into_keep(mut self) -> Vec<KeepAlive> {
+        self.keep.take().unwrap_or_default()
     }
 
     fn tag(&mut self, t: u8) {

@@ -224,16 +224,29 @@ impl Table {
     /// An unknown name gives an expression that fails to compile with
     /// [`CompileError::UnknownColumn`] naming the table and the column.
     pub fn c(&self, name: &str) -> Expr {
-        if self.get_column(name).is_some() {
+        if let Some(at) = self.data.columns.iter().position(|c| c.name == name) {
             Expr::Column(ColumnRef {
                 source: Some(self.source.clone()),
-                name: name.into(),
+                name: self.shared_name(at, name),
             })
         } else {
             Expr::Invalid(Box::new(CompileError::UnknownColumn {
                 table: self.data.name.clone(),
                 column: name.to_owned(),
             }))
+        }
+    }
+
+    /// The name of the column at `at` (named `name`), shared with the FROM
+    /// source's column list when it has it there (no allocation per
+    /// column reference), else a copy of `name`.
+    fn shared_name(&self, at: usize, name: &str) -> Arc<str> {
+        match &*self.source {
+            Source::Table { columns, .. } => match columns.get(at) {
+                Some(shared) if **shared == *name => shared.clone(),
+                _ => name.into(),
+            },
+            _ => name.into(),
         }
     }
 

@@ -191,7 +191,13 @@ impl Fixture {
     /// One timed sample of `w` on `side`.
     pub async fn run(&mut self, side: Side, w: Workload) -> Duration {
         match side {
-            Side::Core => core_side::run(&self.engine, &self.tables, w).await,
+            // Behind `dyn`: never inlined here, so that a profiler finds
+            // the Core side under `core_side::run` (one box per sample).
+            Side::Core => {
+                let run: std::pin::Pin<Box<dyn std::future::Future<Output = Duration> + '_>> =
+                    Box::pin(core_side::run(&self.engine, &self.tables, w));
+                run.await
+            }
             Side::Orm => orm_side::run(&self.sessions, &self.tables, w).await,
             Side::Sqlx => self.raw.run(w).await,
             Side::Rusqlite => raw_rusqlite::run(self.lite.as_mut().expect("SQLite only"), w),

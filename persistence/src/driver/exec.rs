@@ -47,24 +47,25 @@ async fn bind<'q, D: Driver, P: Params + ?Sized>(
     }
 }
 
-/// Runs a compiled statement on `conn`, keeping its rows with their labels.
+/// Runs the statement `sql` with `params` on `conn`, keeping its rows with
+/// their labels.
 pub(crate) async fn execute<D: Driver>(
     conn: &mut Conn<D>,
     state: &mut D::State,
-    compiled: &Compiled,
+    sql: &str,
+    params: &[Value],
     kind: StatementKind,
 ) -> Result<QueryResult, DriverError>
 where
     for<'q> Args<'q, D>: sqlx::IntoArguments<'q, D::Db>,
     for<'c> &'c mut Conn<D>: Executor<'c, Database = D::Db>,
 {
-    let params = compiled.params.as_slice();
-    let args = bind::<D, _>(conn, state, &compiled.sql, kind, params).await?;
+    let args = bind::<D, _>(conn, state, sql, kind, params).await?;
     let mut sink = RowSink::<D>::new();
     let mut last_insert_id = None;
     let affected = run::<D::Db>(
         conn,
-        &compiled.sql,
+        sql,
         args,
         kind,
         |done| {
@@ -80,7 +81,7 @@ where
     if kind == StatementKind::Query && result.rows.is_empty() {
         // No row carries the labels; the query ran, so a failure here only
         // leaves `keys()` empty.
-        if let Ok(columns) = columns::<D::Db>(conn, &compiled.sql).await {
+        if let Ok(columns) = columns::<D::Db>(conn, sql).await {
             result.columns = columns;
         }
     }

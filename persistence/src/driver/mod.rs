@@ -217,16 +217,17 @@ impl RawConnection {
             sqlite q => Ok(sqlite::SqliteConnection::dialect()))
     }
 
-    /// Runs a compiled statement.
+    /// Runs the compiled statement `sql` with `params`.
     pub(crate) async fn execute(
         &mut self,
-        compiled: &Compiled,
+        sql: &str,
+        params: &[Value],
         kind: StatementKind,
         redact: bool,
     ) -> Result<QueryResult, Error> {
-        let result: Result<_, DriverError> = dispatch!(self, c, s => exec::execute::<BackendDriver>(c, s, compiled, kind).await,
-                sqlite q => q.execute(&compiled.sql, &compiled.params).await);
-        result.map_err(|e| e.into_error(compiled, redact))
+        let result: Result<_, DriverError> = dispatch!(self, c, s => exec::execute::<BackendDriver>(c, s, sql, params, kind).await,
+                sqlite q => q.execute(sql, params).await);
+        result.map_err(|e| e.into_error_parts(sql, params, redact))
     }
 
     /// Runs `sql` with `params` and returns the rows as bare values (no

@@ -231,8 +231,10 @@ impl Connection {
         if let Some(ins) = stmt.as_insert().filter(|i| i.single_row().is_some()) {
             return self.execute_insert(ins).await;
         }
-        let compiled = self.engine.compile_statement(stmt)?;
-        self.execute_compiled(&compiled, stmt.kind()).await
+        let compiled = self.engine.compile_shared(stmt)?;
+        let kind = stmt.kind();
+        self.autobegin_for(&compiled.sql, kind).await?;
+        self.run_sql(&compiled.sql, &compiled.params, kind).await
     }
 
     /// How a single-row INSERT runs and finds the key it inserted: the
@@ -509,15 +511,21 @@ impl Connection {
         compiled: &Compiled,
         kind: StatementKind,
     ) -> Result<QueryResult, Error> {
+        self.run_sql(&compiled.sql, &compiled.params, kind).await
+    }
+
+    /// Runs the compiled statement `sql` with `params` (no autobegin).
+    async fn run_sql(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        kind: StatementKind,
+    ) -> Result<QueryResult, Error> {
         let observer = self.engine.observer();
         let redact = observer.redact();
-        statement!(
-            &mut self.conn,
-            observer,
-            &compiled.sql,
-            &compiled.params[..],
-            |raw| { raw.execute(compiled, kind, redact) }
-        )
+        statement!(&mut self.conn, observer, sql, params, |raw| {
+            raw.execute(sql, params, kind, redact)
+        })
     }
 
     /// Runs `sql` with `params` and returns the rows as bare values, for

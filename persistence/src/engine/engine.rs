@@ -390,6 +390,17 @@ impl Engine {
             .compile(stmt, &*self.inner.dialect)
     }
 
+    /// [`Engine::compile_statement`], with the SQL text shared with the
+    /// statement cache's entry when it comes from there.
+    pub(crate) fn compile_shared<S: dialects::Statement + ?Sized>(
+        &self,
+        stmt: &S,
+    ) -> Result<dialects::compiler::cache::SharedCompiled, dialects::CompileError> {
+        self.inner
+            .statement_cache
+            .compile_shared(stmt, &*self.inner.dialect)
+    }
+
     /// The compiled-statement cache's counters: hits, misses (shapes
     /// compiled and stored), statements compiled without it.
     pub fn statement_cache_stats(&self) -> CacheStats {

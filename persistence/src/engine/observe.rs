@@ -312,12 +312,14 @@ macro_rules! statement {
         let observer: &$crate::engine::observe::Observer = $observer;
         let sql: &str = $sql;
         let trace = observer.start_statement(pooled.transaction_span(), sql);
-        let span = trace.span().clone();
-        let result = tracing::Instrument::instrument(
-            async { $crate::engine::pool::run!(pooled, |$raw| $op) },
-            span,
-        )
-        .await;
+        let op = async { $crate::engine::pool::run!(pooled, |$raw| $op) };
+        // A disabled span (no subscriber wants it) is not entered around
+        // each poll: the same future, awaited without the wrapper.
+        let result = if trace.span().is_disabled() {
+            op.await
+        } else {
+            tracing::Instrument::instrument(op, trace.span().clone()).await
+        };
         observer.finish_statement(
             trace,
             sql,

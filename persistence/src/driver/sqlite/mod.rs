@@ -59,6 +59,7 @@ use futures_util::stream::BoxStream;
 use tokio::sync::oneshot;
 
 pub(crate) use config::SqliteConfig;
+use statement::Text;
 use worker::{Job, Reply, Shared, Want, Worker};
 
 use super::{DriverError, LinkError, ValueRows};
@@ -178,16 +179,20 @@ impl SqliteConnection {
         &self,
         sql: &str,
         begin: &mut bool,
-        op: impl FnOnce(&mut Worker) -> Result<T, DriverError>,
+        op: impl FnOnce(&mut Worker, Text<'_>) -> Result<T, DriverError>,
     ) -> Option<Result<T, DriverError>> {
         let pragma = sql
             .trim_start()
             .get(..6)
             .is_some_and(|head| head.eq_ignore_ascii_case("pragma"));
-        if pragma || statement::has_tail(sql) {
+        if pragma {
             return None;
         }
-        self.inline(begin, op)
+        let text = Text::of(sql);
+        if text.tail {
+            return None;
+        }
+        self.inline(begin, |w| op(w, text))
     }
 
     /// Takes the held-back `BEGIN`, for the job about to be sent.
@@ -202,7 +207,7 @@ impl SqliteConnection {
         params: &[Value],
     ) -> Result<QueryResult, DriverError> {
         let mut begin = self.take_begin();
-        if let Some(done) = self.inline_text(sql, &mut begin, |w| w.rows(sql, params)) {
+        if let Some(done) = self.inline_text(sql, &mut begin, |w, text| w.rows(text, params)) {
             return done;
         }
         let (sql, params) = (sql.to_owned(), params.to_vec());
@@ -224,7 +229,9 @@ impl SqliteConnection {
         mut buffer: Vec<Value>,
     ) -> Result<ValueRows, DriverError> {
         let mut begin = self.take_begin();
-        let done = self.inline_text(sql, &mut begin, |w| w.values(sql, params, &mut buffer));
+        let done = self.inline_text(sql, &mut begin, |w, text| {
+            w.values(text, params, &mut buffer)
+        });
         if let Some(done) = done {
             return done;
         }
@@ -245,7 +252,7 @@ impl SqliteConnection {
         params: &[Value],
     ) -> Result<Option<Vec<Value>>, DriverError> {
         let mut begin = self.take_begin();
-        if let Some(done) = self.inline_text(sql, &mut begin, |w| w.one(sql, params)) {
+        if let Some(done) = self.inline_text(sql, &mut begin, |w, text| w.one(text, params)) {
             return done;
         }
         let (sql, params) = (sql.to_owned(), params.to_vec());

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use super::cells::Declared;
 use super::config::{SqliteConfig, STATEMENT_CACHE};
 use super::failure;
-use super::statement::{self, decode_row, Columns, Sink, Summary};
+use super::statement::{self, decode_row, Columns, Sink, Summary, Text};
 use crate::driver::{DriverError, ValueRows};
 use crate::engine::result::QueryResult;
 use crate::engine::row::Row;
@@ -228,7 +228,7 @@ impl Worker {
                 want,
                 begin,
             } => match self.held_begin(begin) {
-                Ok(()) => self.run(&sql, &params, want),
+                Ok(()) => self.run(Text::of(&sql), &params, want),
                 Err(e) => want.fail(e),
             },
             Job::Stream {
@@ -237,7 +237,7 @@ impl Worker {
                 rows,
                 begin,
             } => match self.held_begin(begin) {
-                Ok(()) => self.stream(&sql, &params, &rows),
+                Ok(()) => self.stream(Text::of(&sql), &params, &rows),
                 Err(e) => {
                     let _ = rows.blocking_send(Err(e));
                 }
@@ -265,7 +265,7 @@ impl Worker {
         }
     }
 
-    fn run(&mut self, sql: &str, params: &[Value], want: Want) {
+    fn run(&mut self, sql: Text<'_>, params: &[Value], want: Want) {
         match want {
             Want::Rows(reply) => {
                 let _ = reply.send(self.rows(sql, params));
@@ -280,7 +280,11 @@ impl Worker {
     }
 
     /// Runs `sql` with `params`, its rows labelled.
-    pub(crate) fn rows(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult, DriverError> {
+    pub(crate) fn rows(
+        &mut self,
+        sql: Text<'_>,
+        params: &[Value],
+    ) -> Result<QueryResult, DriverError> {
         let mut sink = Labelled::default();
         let summary = statement::run(&self.conn, &mut self.columns, sql, params, &mut sink)?;
         Ok(sink.finish(summary))
@@ -290,7 +294,7 @@ impl Worker {
     /// `buffer` (taken when it succeeds, left to the caller when not).
     pub(crate) fn values<P: crate::driver::Params + ?Sized>(
         &mut self,
-        sql: &str,
+        sql: Text<'_>,
         params: &P,
         buffer: &mut Vec<Value>,
     ) -> Result<ValueRows, DriverError> {
@@ -318,7 +322,7 @@ impl Worker {
     /// Runs `sql` with `params`, keeping its first row's values.
     pub(crate) fn one(
         &mut self,
-        sql: &str,
+        sql: Text<'_>,
         params: &[Value],
     ) -> Result<Option<Vec<Value>>, DriverError> {
         let mut sink = First(None);
@@ -326,7 +330,7 @@ impl Worker {
         Ok(sink.0)
     }
 
-    fn stream(&mut self, sql: &str, params: &[Value], rows: &Chunks) {
+    fn stream(&mut self, sql: Text<'_>, params: &[Value], rows: &Chunks) {
         let mut sink = Streamed {
             out: rows,
             labels: Arc::from(Vec::new()),
