@@ -119,11 +119,18 @@ impl MapperInfo {
         self.columns.iter().position(|c| c == column)
     }
 
+    /// `SELECT ... WHERE pk = ?` for `dialect` when it is the first
+    /// dialect it was compiled for: read in place, without a lock.
+    pub(crate) fn first_get_sql(&self, dialect: &str) -> Option<&Arc<str>> {
+        self.get_first
+            .get()
+            .filter(|(d, _)| *d == dialect)
+            .map(|(_, sql)| sql)
+    }
+
     pub(crate) fn cached_get_sql(&self, dialect: &str) -> Option<Arc<str>> {
-        if let Some((d, sql)) = self.get_first.get() {
-            if *d == dialect {
-                return Some(sql.clone());
-            }
+        if let Some(sql) = self.first_get_sql(dialect) {
+            return Some(sql.clone());
         }
         let cache = self
             .get_cache

@@ -1613,11 +1613,10 @@ impl Session {
         }
         self.autoflush().await?;
         // The SQL compiled for the first dialect is read in place.
-        let dialect = self.engine.dialect().name();
         let compiled;
-        let sql: &str = match info.get_first.get() {
-            Some((d, sql)) if *d == dialect => sql,
-            _ => {
+        let sql: &str = match info.first_get_sql(self.engine.dialect().name()) {
+            Some(sql) => sql,
+            None => {
                 compiled = get_sql(info, &self.engine)?;
                 &compiled
             }
